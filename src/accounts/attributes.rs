@@ -1,0 +1,164 @@
+//! User attributes: the OIDC standard claims and the pool's `custom:` attributes, checked
+//! against the pool's schema and stored as one JSON object.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::pools::PoolConfig;
+use crate::pools::clients::STANDARD_ATTRIBUTES;
+use crate::pools::text;
+
+pub type Attributes = Map<String, Value>;
+
+const BOOLEAN_STANDARD: &[&str] = &["email_verified", "phone_number_verified"];
+const MAX_VALUE_CHARS: usize = 2048;
+
+/// Whether a write may set this attribute: never `sub` or `updated_at`, which Cognate keeps.
+fn is_writable_standard(name: &str) -> bool {
+    STANDARD_ATTRIBUTES.contains(&name) && name != "updated_at"
+}
+
+fn is_phone_number(value: &str) -> bool {
+    value.len() >= 5
+        && value.len() <= 16
+        && value.starts_with('+')
+        && value[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn as_bool(field: &str, value: &Value) -> Result<bool> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s == "true" => Ok(true),
+        Value::String(s) if s == "false" => Ok(false),
+        _ => Err(Error::validation(field, "must be true or false")),
+    }
+}
+
+/// Checks one attribute against the schema and returns the value as stored.
+fn normalise(pool: &PoolConfig, name: &str, value: &Value) -> Result<Value> {
+    let field = format!("attributes.{}", name.chars().take(64).collect::<String>());
+    if let Some(custom) = name.strip_prefix("custom:") {
+        let Some(def) = pool.custom_attribute(custom) else {
+            return Err(Error::validation(field, "is not an attribute of this pool"));
+        };
+        return match def.kind.as_str() {
+            "boolean" => as_bool(&field, value).map(Value::Bool),
+            "number" => match value {
+                Value::Number(n) => Ok(Value::Number(n.clone())),
+                Value::String(s) => s
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+                    .ok_or_else(|| Error::validation(&field, "must be a number")),
+                _ => Err(Error::validation(&field, "must be a number")),
+            },
+            _ => {
+                let Value::String(s) = value else {
+                    return Err(Error::validation(field, "must be a string"));
+                };
+                let min = def.min_length.unwrap_or(0) as usize;
+                let max = def.max_length.unwrap_or(MAX_VALUE_CHARS as u32) as usize;
+                let len = s.chars().count();
+                if len < min || len > max {
+                    return Err(Error::validation(
+                        field,
+                        format!("must be {min}-{max} characters"),
+                    ));
+                }
+                text::free_text(&field, s, max)?;
+                Ok(value.clone())
+            }
+        };
+    }
+    if !is_writable_standard(name) {
+        return Err(Error::validation(field, "is not a known attribute"));
+    }
+    if BOOLEAN_STANDARD.contains(&name) {
+        return as_bool(&field, value).map(Value::Bool);
+    }
+    let Value::String(s) = value else {
+        return Err(Error::validation(field, "must be a string"));
+    };
+    match name {
+        "email" if !text::is_email(s) => {
+            Err(Error::validation(field, "must be a valid email address"))
+        }
+        "phone_number" if !is_phone_number(s) => Err(Error::validation(
+            field,
+            "must be in E.164 form, such as +14325551212",
+        )),
+        _ => {
+            if s.is_empty() {
+                return Err(Error::validation(field, "must not be empty"));
+            }
+            text::free_text(&field, s, MAX_VALUE_CHARS)?;
+            if s.contains(['\r', '\n']) {
+                return Err(Error::validation(field, "must be a single line"));
+            }
+            Ok(value.clone())
+        }
+    }
+}
+
+/// Attributes for a new user: each checked, and every required custom attribute present.
+pub fn for_new_user(pool: &PoolConfig, given: &Attributes) -> Result<Attributes> {
+    if given.len() > 100 {
+        return Err(Error::validation("attributes", "at most 100 attributes"));
+    }
+    let mut out = Attributes::new();
+    for (name, value) in given {
+        out.insert(name.clone(), normalise(pool, name, value)?);
+    }
+    for def in pool.schema.iter().filter(|d| d.required) {
+        let key = format!("custom:{}", def.name);
+        if !out.contains_key(&key) {
+            return Err(Error::validation(
+                format!("attributes.{key}"),
+                "is required by this pool",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Applies a change to existing attributes: `null` removes an attribute; immutable custom
+/// attributes and required ones cannot be changed or removed.
+pub fn apply_change(pool: &PoolConfig, current: &Attributes, change: &Attributes) -> Result<Attributes> {
+    if change.len() > 100 {
+        return Err(Error::validation("attributes", "at most 100 attributes"));
+    }
+    let mut out = current.clone();
+    for (name, value) in change {
+        let field = format!("attributes.{}", name.chars().take(64).collect::<String>());
+        if let Some(def) = name.strip_prefix("custom:").and_then(|n| pool.custom_attribute(n))
+            && !def.mutable
+        {
+            return Err(Error::validation(field, "is immutable"));
+        }
+        if value.is_null() {
+            if name.strip_prefix("custom:").and_then(|n| pool.custom_attribute(n)).is_some_and(|d| d.required) {
+                return Err(Error::validation(field, "is required and cannot be removed"));
+            }
+            if !(name.starts_with("custom:") || is_writable_standard(name)) {
+                return Err(Error::validation(field, "is not a known attribute"));
+            }
+            out.remove(name);
+        } else {
+            out.insert(name.clone(), normalise(pool, name, value)?);
+        }
+    }
+    if pool.email_is_username() && !out.get("email").is_some_and(Value::is_string) {
+        return Err(Error::validation(
+            "attributes.email",
+            "is the username in this pool and cannot be removed",
+        ));
+    }
+    Ok(out)
+}
+
+/// The value of a string attribute, for the filterable columns.
+pub fn string(attrs: &Attributes, name: &str) -> Option<String> {
+    attrs.get(name).and_then(Value::as_str).map(str::to_string)
+}

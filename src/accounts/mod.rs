@@ -1,0 +1,8 @@
+//! Accounts own users and groups: usernames, attributes, password rules, states and
+//! group membership. Every door (admin REST, hosted pages) reaches users through here.
+
+pub mod attributes;
+pub mod filter;
+pub mod groups;
+pub mod password_policy;
+pub mod users;

@@ -1,0 +1,416 @@
+//! Users: creation by an admin, lookup by username (or email), attribute changes, states
+//! (`UNCONFIRMED`, `CONFIRMED`, `FORCE_CHANGE_PASSWORD`, `RESET_REQUIRED`), enable/disable
+//! and global sign-out.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::accounts::attributes::{self, Attributes};
+use crate::accounts::filter::{self, Attribute, Match};
+use crate::accounts::password_policy;
+use crate::clock::to_datetime;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::pools::pool::{Pool, get_pool, temporary_password_lifetime};
+use crate::pools::text;
+use crate::store::paging::{Page, PageRequest};
+use crate::store::users::{self as store, ColumnMatch, UserRow};
+use crate::store::StoreError;
+
+pub const UNCONFIRMED: &str = "UNCONFIRMED";
+pub const CONFIRMED: &str = "CONFIRMED";
+pub const FORCE_CHANGE_PASSWORD: &str = "FORCE_CHANGE_PASSWORD";
+pub const RESET_REQUIRED: &str = "RESET_REQUIRED";
+
+/// A user as the API shows it. The password hash never leaves the store.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    pub username: String,
+    /// Stable UUID of the user.
+    pub sub: String,
+    pub status: String,
+    pub enabled: bool,
+    #[schema(value_type = Object)]
+    pub attributes: Attributes,
+    /// The generated temporary password, present only in the answer that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temporary_password: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /pools/{pool_id}/users` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// The username; in pools whose username is the email, the email address.
+    pub username: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: Attributes,
+    /// A permanent password: the user is `CONFIRMED`.
+    pub password: Option<String>,
+    /// A temporary password: the user must choose a new one at first sign-in. Without
+    /// either password one is generated and returned once.
+    pub temporary_password: Option<String>,
+    pub email_verified: Option<bool>,
+}
+
+/// `PATCH /pools/{pool_id}/users/{username}` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// Attributes to set; `null` removes one.
+    #[schema(value_type = Object)]
+    pub attributes: Attributes,
+    pub email_verified: Option<bool>,
+}
+
+/// `POST .../users/{username}/password` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPassword {
+    pub password: String,
+    #[serde(default)]
+    pub permanent: bool,
+}
+
+fn normalise_key(pool: &Pool, value: &str) -> String {
+    if pool.config.case_sensitive_usernames {
+        value.to_string()
+    } else {
+        value.to_lowercase()
+    }
+}
+
+fn validate_username(value: &str) -> Result<()> {
+    text::name("username", value, 128)?;
+    if value.chars().any(char::is_whitespace) {
+        return Err(Error::validation("username", "must not contain whitespace"));
+    }
+    Ok(())
+}
+
+fn to_user(row: UserRow, temporary_password: Option<String>) -> Result<User> {
+    let attributes: Attributes = serde_json::from_str(&row.attributes).map_err(StoreError::from)?;
+    Ok(User {
+        username: row.username,
+        sub: row.id,
+        status: row.status,
+        enabled: row.enabled,
+        attributes,
+        temporary_password,
+        created_at: to_datetime(row.created_at),
+        updated_at: to_datetime(row.updated_at),
+    })
+}
+
+/// Mirrors the filterable attributes into their indexed columns.
+fn set_attributes(pool: &Pool, row: &mut UserRow, attrs: &Attributes) -> Result<()> {
+    row.attributes = serde_json::to_string(attrs).map_err(StoreError::from)?;
+    row.email = attributes::string(attrs, "email");
+    row.phone_number = attributes::string(attrs, "phone_number");
+    row.name = attributes::string(attrs, "name");
+    row.given_name = attributes::string(attrs, "given_name");
+    row.family_name = attributes::string(attrs, "family_name");
+    row.preferred_username = attributes::string(attrs, "preferred_username");
+    row.email_key = if pool.config.email_is_username() {
+        row.email.as_deref().map(|e| normalise_key(pool, e))
+    } else {
+        None
+    };
+    Ok(())
+}
+
+fn conflict_on_write(err: StoreError, pool: &Pool) -> Error {
+    match err {
+        StoreError::Conflict(_) if pool.config.email_is_username() => {
+            Error::Conflict("a user with this email already exists in this pool".into())
+        }
+        StoreError::Conflict(_) => {
+            Error::Conflict("a user with this username already exists in this pool".into())
+        }
+        StoreError::Reference(_) | StoreError::NotFound => Error::NotFound("pool"),
+        other => other.into(),
+    }
+}
+
+pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result<User> {
+    let pool = get_pool(ctx, pool_id).await?;
+    let mut attrs = input.attributes.clone();
+    let id = uuid::Uuid::new_v4().to_string();
+    let username = if pool.config.email_is_username() {
+        let email = match (&input.username, attrs.get("email")) {
+            (Some(u), Some(Value::String(e))) if u != e => {
+                return Err(Error::validation(
+                    "username",
+                    "must equal attributes.email in a pool whose username is the email",
+                ));
+            }
+            (Some(u), _) => u.clone(),
+            (None, Some(Value::String(e))) => e.clone(),
+            (None, _) => {
+                return Err(Error::validation(
+                    "username",
+                    "is required (the email address in this pool)",
+                ));
+            }
+        };
+        if !text::is_email(&email) {
+            return Err(Error::validation("username", "must be a valid email address"));
+        }
+        attrs.insert("email".into(), Value::String(email));
+        // Cognito keeps the sub as the username when the email is the sign-in name.
+        id.clone()
+    } else {
+        let username = input
+            .username
+            .clone()
+            .ok_or_else(|| Error::validation("username", "is required"))?;
+        validate_username(&username)?;
+        username
+    };
+    if let Some(verified) = input.email_verified {
+        attrs.insert("email_verified".into(), Value::Bool(verified));
+    }
+    let attrs = attributes::for_new_user(&pool.config, &attrs)?;
+    let policy = &pool.config.password_policy;
+    let now = ctx.now();
+    let (password, status, expires, generated) = match (&input.password, &input.temporary_password) {
+        (Some(_), Some(_)) => {
+            return Err(Error::validation(
+                "password",
+                "give either password or temporary_password, not both",
+            ));
+        }
+        (Some(p), None) => {
+            password_policy::check("password", policy, p)?;
+            (p.clone(), CONFIRMED, None, None)
+        }
+        (None, Some(t)) => {
+            password_policy::check("temporary_password", policy, t)?;
+            (t.clone(), FORCE_CHANGE_PASSWORD, Some(now + temporary_password_lifetime(policy)), None)
+        }
+        (None, None) => {
+            let t = password_policy::generate_temporary(policy);
+            (t.clone(), FORCE_CHANGE_PASSWORD, Some(now + temporary_password_lifetime(policy)), Some(t))
+        }
+    };
+    let hash = ctx.hasher.hash(&password).await?;
+    let mut row = UserRow {
+        id,
+        pool_id: pool_id.to_string(),
+        username_key: normalise_key(&pool, &username),
+        username,
+        email_key: None,
+        status: status.to_string(),
+        enabled: true,
+        attributes: String::new(),
+        email: None,
+        phone_number: None,
+        name: None,
+        given_name: None,
+        family_name: None,
+        preferred_username: None,
+        password_hash: Some(hash),
+        temporary_password_expires_at: expires,
+        signed_out_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    set_attributes(&pool, &mut row, &attrs)?;
+    store::insert(&ctx.store, &row)
+        .await
+        .map_err(|e| conflict_on_write(e, &pool))?;
+    to_user(row, generated)
+}
+
+/// Finds a user by username, or by email where the email is the username.
+pub async fn find_user(ctx: &Context, pool: &Pool, login: &str) -> Result<UserRow> {
+    if login.is_empty() || login.len() > 512 || login.contains('\0') {
+        return Err(Error::NotFound("user"));
+    }
+    match store::find(&ctx.store, &pool.id, &normalise_key(pool, login)).await {
+        Ok(row) => Ok(row),
+        Err(StoreError::NotFound) => Err(Error::NotFound("user")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn get_user(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
+    let pool = get_pool(ctx, pool_id).await?;
+    to_user(find_user(ctx, &pool, login).await?, None)
+}
+
+pub async fn list_users(
+    ctx: &Context,
+    pool_id: &str,
+    filter: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<User>> {
+    let pool = get_pool(ctx, pool_id).await?;
+    let parsed = filter.filter(|f| !f.trim().is_empty()).map(filter::parse).transpose()?;
+    let (column, value) = match &parsed {
+        None => ("", None),
+        Some(f) => {
+            let column = match f.attribute {
+                Attribute::Username => "username_key",
+                Attribute::Email => "email",
+                Attribute::PhoneNumber => "phone_number",
+                Attribute::Name => "name",
+                Attribute::GivenName => "given_name",
+                Attribute::FamilyName => "family_name",
+                Attribute::PreferredUsername => "preferred_username",
+                Attribute::Status => "status",
+                Attribute::Sub => "id",
+            };
+            let (prefix, raw) = match &f.matches {
+                Match::Exact(v) => (false, v),
+                Match::Prefix(v) => (true, v),
+            };
+            let value = if f.attribute == Attribute::Username {
+                normalise_key(&pool, raw)
+            } else {
+                raw.clone()
+            };
+            (column, Some((prefix, value)))
+        }
+    };
+    let upper = value.as_ref().and_then(|(prefix, v)| {
+        if *prefix { filter::prefix_upper_bound(v) } else { None }
+    });
+    let condition = match &value {
+        None => None,
+        Some((false, v)) => Some(ColumnMatch::Exact(column, v)),
+        Some((true, v)) => Some(ColumnMatch::Range(column, v, upper.as_deref())),
+    };
+    let rows = store::list(&ctx.store, pool_id, condition, &page).await?;
+    page.finish(rows, |r| r.username_key.clone())
+        .try_map(|row| to_user(row, None))
+}
+
+/// Loads the user, applies `change`, and saves it at the version read; retries when another
+/// writer got in between, so no update is lost.
+async fn modify(
+    ctx: &Context,
+    pool_id: &str,
+    login: &str,
+    change: impl Fn(&Pool, &mut UserRow) -> Result<()>,
+) -> Result<User> {
+    let pool = get_pool(ctx, pool_id).await?;
+    for _ in 0..5 {
+        let mut row = find_user(ctx, &pool, login).await?;
+        let version = row.version;
+        change(&pool, &mut row)?;
+        row.updated_at = ctx.now();
+        if store::save(&ctx.store, &row, version)
+            .await
+            .map_err(|e| conflict_on_write(e, &pool))?
+        {
+            row.version += 1;
+            return to_user(row, None);
+        }
+    }
+    Err(Error::Store(StoreError::Contention))
+}
+
+pub async fn update_user(ctx: &Context, pool_id: &str, login: &str, patch: UserPatch) -> Result<User> {
+    modify(ctx, pool_id, login, |pool, row| {
+        let current: Attributes = serde_json::from_str(&row.attributes).map_err(StoreError::from)?;
+        let mut attrs = attributes::apply_change(&pool.config, &current, &patch.attributes)?;
+        let email_changed = attrs.get("email") != current.get("email");
+        match patch.email_verified {
+            Some(v) => {
+                attrs.insert("email_verified".into(), Value::Bool(v));
+            }
+            None if email_changed && !patch.attributes.contains_key("email_verified") => {
+                attrs.insert("email_verified".into(), Value::Bool(false));
+            }
+            None => {}
+        }
+        set_attributes(pool, row, &attrs)
+    })
+    .await
+}
+
+pub async fn delete_user(ctx: &Context, pool_id: &str, login: &str) -> Result<()> {
+    let pool = get_pool(ctx, pool_id).await?;
+    let row = find_user(ctx, &pool, login).await?;
+    if store::delete(&ctx.store, pool_id, &row.id).await? {
+        Ok(())
+    } else {
+        Err(Error::NotFound("user"))
+    }
+}
+
+pub async fn set_enabled(ctx: &Context, pool_id: &str, login: &str, enabled: bool) -> Result<User> {
+    modify(ctx, pool_id, login, |_, row| {
+        row.enabled = enabled;
+        Ok(())
+    })
+    .await
+}
+
+/// `UNCONFIRMED` → `CONFIRMED`; any other state is a conflict.
+pub async fn confirm(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
+    modify(ctx, pool_id, login, |_, row| {
+        if row.status != UNCONFIRMED {
+            return Err(Error::Conflict(format!(
+                "only an UNCONFIRMED user can be confirmed; this one is {}",
+                row.status
+            )));
+        }
+        row.status = CONFIRMED.to_string();
+        Ok(())
+    })
+    .await
+}
+
+/// Sets a permanent password (`CONFIRMED`) or a temporary one (`FORCE_CHANGE_PASSWORD`).
+pub async fn set_password(ctx: &Context, pool_id: &str, login: &str, input: SetPassword) -> Result<User> {
+    let pool = get_pool(ctx, pool_id).await?;
+    password_policy::check("password", &pool.config.password_policy, &input.password)?;
+    let hash = ctx.hasher.hash(&input.password).await?;
+    let now = ctx.now();
+    let lifetime = temporary_password_lifetime(&pool.config.password_policy);
+    modify(ctx, pool_id, login, |_, row| {
+        row.password_hash = Some(hash.clone());
+        if input.permanent {
+            row.status = CONFIRMED.to_string();
+            row.temporary_password_expires_at = None;
+        } else {
+            row.status = FORCE_CHANGE_PASSWORD.to_string();
+            row.temporary_password_expires_at = Some(now + lifetime);
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Requires the user to reset the password before the next sign-in.
+pub async fn require_reset(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
+    modify(ctx, pool_id, login, |_, row| {
+        row.status = RESET_REQUIRED.to_string();
+        row.temporary_password_expires_at = None;
+        Ok(())
+    })
+    .await
+}
+
+/// Records a global sign-out: every session and refresh token issued before this moment is
+/// no longer honoured.
+pub async fn sign_out(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
+    let now = ctx.now();
+    modify(ctx, pool_id, login, |_, row| {
+        row.signed_out_at = Some(now);
+        Ok(())
+    })
+    .await
+}
+
+/// A stored user as the API shows it.
+pub fn user_from_row(row: UserRow) -> Result<User> {
+    to_user(row, None)
+}

@@ -1,0 +1,85 @@
+//! The admin API's one error shape: `{"error": {"code", "message"}}`, and the single place
+//! where core errors become HTTP statuses.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::Error;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("a valid admin key is required (Authorization: Bearer <key>)")]
+    Unauthorized,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error(transparent)]
+    Core(#[from] Error),
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `invalid_request`, `unauthorized`, `not_found`, `conflict`, `validation_failed`,
+    /// `payload_too_large` or `internal_error`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Core(Error::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Core(Error::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Core(Error::Validation { .. }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            }
+            ApiError::Core(Error::Store(crate::store::StoreError::Contention)) => {
+                (StatusCode::CONFLICT, "conflict")
+            }
+            ApiError::Core(Error::Store(_) | Error::Hash(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.parts();
+        let message = if status.is_server_error() {
+            // The cause goes to the log with the request id; the client gets no internals.
+            tracing::error!(error = %self, "admin request failed");
+            "internal error; the server log has details under this request's x-request-id"
+                .to_string()
+        } else {
+            self.to_string()
+        };
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header(("www-authenticate", "Bearer realm=\"cognate-admin\""));
+        }
+        response.json(ErrorBody {
+            error: ErrorDetail { code, message },
+        })
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,84 @@
+//! `/admin/v1/pools`.
+
+use actix_web::web::{Data, Json, Path, Query};
+use actix_web::{HttpResponse, delete, get, patch, post};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::admin::ListQuery;
+use crate::admin::error::{ApiResult, ErrorBody};
+use crate::context::Context;
+use crate::pools::pool::{self, NewPool, Pool, PoolPatch};
+use crate::store::paging::Page;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(update)
+        .service(remove);
+}
+
+#[utoipa::path(
+    tag = "pools",
+    request_body = NewPool,
+    responses(
+        (status = 201, description = "The new pool", body = Pool),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, description = "A pool with this name exists", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[post("/pools")]
+async fn create(ctx: Data<Context>, body: Json<NewPool>) -> ApiResult<HttpResponse> {
+    let pool = pool::create_pool(&ctx, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(pool))
+}
+
+#[utoipa::path(
+    tag = "pools",
+    params(ListQuery),
+    responses((status = 200, body = Page<Pool>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+#[get("/pools")]
+async fn list(ctx: Data<Context>, query: Query<ListQuery>) -> ApiResult<Json<Page<Pool>>> {
+    Ok(Json(pool::list_pools(&ctx, query.page()?).await?))
+}
+
+#[utoipa::path(
+    tag = "pools",
+    params(("pool_id" = String, Path, description = "Pool id, `<region>_<9 alphanumerics>`")),
+    responses((status = 200, body = Pool), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[get("/pools/{pool_id}")]
+async fn get_one(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<Pool>> {
+    Ok(Json(pool::get_pool(&ctx, &path).await?))
+}
+
+#[utoipa::path(
+    tag = "pools",
+    params(("pool_id" = String, Path)),
+    request_body = PoolPatch,
+    responses(
+        (status = 200, body = Pool), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+    )
+)]
+#[patch("/pools/{pool_id}")]
+async fn update(ctx: Data<Context>, path: Path<String>, body: Json<PoolPatch>) -> ApiResult<Json<Pool>> {
+    Ok(Json(pool::update_pool(&ctx, &path, body.into_inner()).await?))
+}
+
+#[utoipa::path(
+    tag = "pools",
+    params(("pool_id" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted with everything in it"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "deletion_protection is on", body = ErrorBody),
+    )
+)]
+#[delete("/pools/{pool_id}")]
+async fn remove(ctx: Data<Context>, path: Path<String>) -> ApiResult<HttpResponse> {
+    pool::delete_pool(&ctx, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

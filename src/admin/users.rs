@@ -1,0 +1,191 @@
+//! `/admin/v1/pools/{pool_id}/users` and the user actions.
+
+use actix_web::web::{Data, Json, Path, Query};
+use actix_web::{HttpResponse, delete, get, patch, post};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::accounts::groups::{self, Group};
+use crate::accounts::users::{self, NewUser, SetPassword, User, UserPatch};
+use crate::admin::ListQuery;
+use crate::admin::error::{ApiResult, ErrorBody};
+use crate::context::Context;
+use crate::store::paging::{Page, PageRequest};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(update)
+        .service(remove)
+        .service(disable)
+        .service(enable)
+        .service(confirm)
+        .service(set_password)
+        .service(reset_password)
+        .service(sign_out)
+        .service(groups_of_user);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UserListQuery {
+    /// 1-60, default 60.
+    pub limit: Option<i64>,
+    pub next_token: Option<String>,
+    /// `attr = "value"` or `attr ^= "value"` on username, email, phone_number, name,
+    /// given_name, family_name, preferred_username, status or sub.
+    pub filter: Option<String>,
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path)),
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "The new user; a generated `temporary_password` appears only here", body = User),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+    )
+)]
+#[post("/pools/{pool_id}/users")]
+async fn create(ctx: Data<Context>, path: Path<String>, body: Json<NewUser>) -> ApiResult<HttpResponse> {
+    let user = users::create_user(&ctx, &path, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path), UserListQuery),
+    responses(
+        (status = 200, body = Page<User>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "Bad filter, limit or token", body = ErrorBody),
+    )
+)]
+#[get("/pools/{pool_id}/users")]
+async fn list(ctx: Data<Context>, path: Path<String>, query: Query<UserListQuery>) -> ApiResult<Json<Page<User>>> {
+    let page = PageRequest::parse(query.limit, query.next_token.as_deref())?;
+    Ok(Json(users::list_users(&ctx, &path, query.filter.as_deref(), page).await?))
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path), ("username" = String, Path, description = "Username, or the email where it is the username")),
+    responses((status = 200, body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[get("/pools/{pool_id}/users/{username}")]
+async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(users::get_user(&ctx, &pool_id, &username).await?))
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path), ("username" = String, Path)),
+    request_body = UserPatch,
+    responses(
+        (status = 200, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+    )
+)]
+#[patch("/pools/{pool_id}/users/{username}")]
+async fn update(ctx: Data<Context>, path: Path<(String, String)>, body: Json<UserPatch>) -> ApiResult<Json<User>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(users::update_user(&ctx, &pool_id, &username, body.into_inner()).await?))
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path), ("username" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[delete("/pools/{pool_id}/users/{username}")]
+async fn remove(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+    let (pool_id, username) = path.into_inner();
+    users::delete_user(&ctx, &pool_id, &username).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path), ("username" = String, Path)),
+    responses((status = 200, body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[post("/pools/{pool_id}/users/{username}/disable")]
+async fn disable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(users::set_enabled(&ctx, &pool_id, &username, false).await?))
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path), ("username" = String, Path)),
+    responses((status = 200, body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[post("/pools/{pool_id}/users/{username}/enable")]
+async fn enable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(users::set_enabled(&ctx, &pool_id, &username, true).await?))
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path), ("username" = String, Path)),
+    responses(
+        (status = 200, body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The user is not UNCONFIRMED", body = ErrorBody),
+    )
+)]
+#[post("/pools/{pool_id}/users/{username}/confirm")]
+async fn confirm(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(users::confirm(&ctx, &pool_id, &username).await?))
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path), ("username" = String, Path)),
+    request_body = SetPassword,
+    responses(
+        (status = 200, body = User), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, description = "Names the failed password rule", body = ErrorBody),
+    )
+)]
+#[post("/pools/{pool_id}/users/{username}/password")]
+async fn set_password(ctx: Data<Context>, path: Path<(String, String)>, body: Json<SetPassword>) -> ApiResult<Json<User>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(users::set_password(&ctx, &pool_id, &username, body.into_inner()).await?))
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path), ("username" = String, Path)),
+    responses((status = 200, description = "Status is now RESET_REQUIRED", body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[post("/pools/{pool_id}/users/{username}/reset-password")]
+async fn reset_password(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(users::require_reset(&ctx, &pool_id, &username).await?))
+}
+
+#[utoipa::path(
+    tag = "users",
+    params(("pool_id" = String, Path), ("username" = String, Path)),
+    responses((status = 200, description = "Sign-out recorded", body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[post("/pools/{pool_id}/users/{username}/sign-out")]
+async fn sign_out(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(users::sign_out(&ctx, &pool_id, &username).await?))
+}
+
+#[utoipa::path(
+    tag = "groups",
+    params(("pool_id" = String, Path), ("username" = String, Path), ListQuery),
+    responses((status = 200, body = Page<Group>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+#[get("/pools/{pool_id}/users/{username}/groups")]
+async fn groups_of_user(ctx: Data<Context>, path: Path<(String, String)>, query: Query<ListQuery>) -> ApiResult<Json<Page<Group>>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(groups::groups_of_user(&ctx, &pool_id, &username, query.page()?).await?))
+}

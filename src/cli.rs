@@ -1,0 +1,68 @@
+//! The command line: `cognate [serve]`, `cognate migrate`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{ConfigError, Settings};
+use crate::startup::{Application, StartupError};
+
+/// Cognate, a self-hosted Cognito-style identity provider.
+///
+/// Every option is read from the environment (COGNATE_LISTEN, COGNATE_PUBLIC_URL,
+/// COGNATE_DATA_DIR, COGNATE_DATABASE_URL, COGNATE_REGION, COGNATE_ADMIN_KEY,
+/// COGNATE_LOG_FORMAT, RUST_LOG, ...) and, for the same keys in lower case without the
+/// prefix, from an optional TOML file given with --config. The environment wins.
+#[derive(Debug, Parser)]
+#[command(name = "cognate", version, about, long_about)]
+pub struct Cli {
+    /// TOML file with settings (keys: listen, public_url, data_dir, database_url, region,
+    /// admin_key, log_format, ...). Unknown keys are an error.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (the default when no subcommand is given). Applies pending
+    /// migrations first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    crate::telemetry::init(&settings);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Migrate => {
+                crate::startup::migrate_only(&settings).await?;
+                eprintln!("cognate: migrations applied");
+                Ok(())
+            }
+            Command::Serve => {
+                let app = Application::build(settings).await?;
+                app.run_until_stopped().await?;
+                Ok(())
+            }
+        }
+    })
+}

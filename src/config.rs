@@ -1,0 +1,342 @@
+//! Typed settings: an optional TOML file, then `COGNATE_*` environment variables on top.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Every key the service understands; the environment variable is `COGNATE_` + the key in
+/// upper case. Anything else in the TOML file is refused, so a typo never goes unnoticed.
+pub const KEYS: &[&str] = &[
+    "listen",
+    "public_url",
+    "data_dir",
+    "database_url",
+    "database_max_connections",
+    "region",
+    "admin_key",
+    "log_format",
+    "password_hash_memory_kib",
+    "password_hash_iterations",
+    "password_hash_parallelism",
+    "shutdown_timeout_secs",
+];
+
+/// A value that must never reach a log line or a `Debug` dump.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// The raw shape read from the file and the environment, before validation.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    listen: String,
+    public_url: Option<String>,
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    database_max_connections: u32,
+    region: String,
+    admin_key: Option<Secret>,
+    log_format: Option<LogFormat>,
+    password_hash_memory_kib: u32,
+    password_hash_iterations: u32,
+    password_hash_parallelism: u32,
+    shutdown_timeout_secs: u64,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_max_connections: 16,
+            region: "local".into(),
+            admin_key: None,
+            log_format: None,
+            password_hash_memory_kib: PasswordHashParams::OWASP.memory_kib,
+            password_hash_iterations: PasswordHashParams::OWASP.iterations,
+            password_hash_parallelism: PasswordHashParams::OWASP.parallelism,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+/// argon2id cost parameters. Production keeps the OWASP defaults or stronger; the test
+/// suite lowers them through configuration so it stays fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordHashParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl PasswordHashParams {
+    /// OWASP Password Storage Cheat Sheet: m=19456 KiB, t=2, p=1.
+    pub const OWASP: Self = Self {
+        memory_kib: 19456,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    pub fn weaker_than_owasp(&self) -> bool {
+        self.memory_kib < Self::OWASP.memory_kib || self.iterations < Self::OWASP.iterations
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        let bad = |why: &str| ConfigError::Invalid {
+            key: "database_url",
+            message: format!("{why} (expected sqlite://PATH or postgres://...)"),
+        };
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite(url.to_string()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Url::parse(url).map_err(|e| bad(&format!("not a valid URL: {e}")))?;
+            Ok(Self::Postgres(url.to_string()))
+        } else {
+            Err(bad("unsupported scheme"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Sqlite(u) | Self::Postgres(u) => u,
+        }
+    }
+}
+
+/// Validated settings. Once built, every value is usable as is.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// `None` means `http://localhost:<bound port>`, decided once the socket is bound.
+    pub public_url: Option<Url>,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub database_max_connections: u32,
+    pub region: String,
+    pub admin_key: Option<Secret>,
+    pub log_format: Option<LogFormat>,
+    pub password_hash: PasswordHashParams,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid setting `{key}` (COGNATE_{}): {message}", key.to_uppercase())]
+    Invalid { key: &'static str, message: String },
+    #[error("configuration: {0}")]
+    Source(String),
+}
+
+impl Settings {
+    /// Reads the optional TOML file, then the environment (which wins).
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::Source(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("COGNATE_").only(KEYS));
+        let raw: RawSettings = figment
+            .extract()
+            .map_err(|e| ConfigError::Source(one_line(&e.to_string())))?;
+        Self::validate(raw)
+    }
+
+    /// Settings from defaults plus the given overrides, ignoring the environment: what the
+    /// tests and embedders use.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+        for (key, value) in pairs {
+            figment = figment.merge(Serialized::default(key, value));
+        }
+        let raw: RawSettings = figment
+            .extract()
+            .map_err(|e| ConfigError::Source(one_line(&e.to_string())))?;
+        Self::validate(raw)
+    }
+
+    fn validate(raw: RawSettings) -> Result<Self, ConfigError> {
+        let listen: SocketAddr = raw.listen.parse().map_err(|_| ConfigError::Invalid {
+            key: "listen",
+            message: format!("`{}` is not an address like 127.0.0.1:8080", raw.listen),
+        })?;
+        let public_url = match raw.public_url.as_deref() {
+            None | Some("") => None,
+            Some(text) => {
+                let url = Url::parse(text).map_err(|e| ConfigError::Invalid {
+                    key: "public_url",
+                    message: format!("`{text}` is not an absolute URL: {e}"),
+                })?;
+                if !matches!(url.scheme(), "http" | "https")
+                    || url.host().is_none()
+                    || url.query().is_some()
+                    || url.fragment().is_some()
+                {
+                    return Err(ConfigError::Invalid {
+                        key: "public_url",
+                        message: format!(
+                            "`{text}` must be an http(s) URL without query or fragment"
+                        ),
+                    });
+                }
+                Some(url)
+            }
+        };
+        let database_url = match raw.database_url.as_deref() {
+            None | Some("") => DatabaseUrl::Sqlite(format!(
+                "sqlite://{}",
+                raw.data_dir.join("cognate.db").display()
+            )),
+            Some(url) => DatabaseUrl::parse(url)?,
+        };
+        let region_ok = !raw.region.is_empty()
+            && raw.region.len() <= 32
+            && raw
+                .region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !region_ok {
+            return Err(ConfigError::Invalid {
+                key: "region",
+                message: "must be 1-32 characters of a-z, 0-9 and `-`".into(),
+            });
+        }
+        if let Some(key) = &raw.admin_key
+            && key.expose().len() < 16
+        {
+            return Err(ConfigError::Invalid {
+                key: "admin_key",
+                message: "must be at least 16 characters".into(),
+            });
+        }
+        if raw.database_max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "database_max_connections",
+                message: "must be at least 1".into(),
+            });
+        }
+        let password_hash = PasswordHashParams {
+            memory_kib: raw.password_hash_memory_kib,
+            iterations: raw.password_hash_iterations,
+            parallelism: raw.password_hash_parallelism,
+        };
+        if argon2::Params::new(
+            password_hash.memory_kib,
+            password_hash.iterations,
+            password_hash.parallelism,
+            None,
+        )
+        .is_err()
+        {
+            return Err(ConfigError::Invalid {
+                key: "password_hash_memory_kib",
+                message: "argon2 parameters out of range (memory >= 8 x parallelism KiB, iterations >= 1, parallelism >= 1)".into(),
+            });
+        }
+        Ok(Self {
+            listen,
+            public_url,
+            data_dir: raw.data_dir,
+            database_url,
+            database_max_connections: raw.database_max_connections,
+            region: raw.region,
+            admin_key: raw.admin_key,
+            log_format: raw.log_format,
+            password_hash,
+            shutdown_timeout_secs: raw.shutdown_timeout_secs,
+        })
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_documented_values() {
+        let s = Settings::from_pairs(&[]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.region, "local");
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite("sqlite://./data/cognate.db".into())
+        );
+        assert_eq!(s.password_hash, PasswordHashParams::OWASP);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Settings::from_pairs(&[("listen", "nope")]).unwrap_err();
+        assert!(err.to_string().contains("COGNATE_LISTEN"), "{err}");
+        let err = Settings::from_pairs(&[("database_url", "mysql://x")]).unwrap_err();
+        assert!(err.to_string().contains("COGNATE_DATABASE_URL"), "{err}");
+        let err = Settings::from_pairs(&[("public_url", "::")]).unwrap_err();
+        assert!(err.to_string().contains("COGNATE_PUBLIC_URL"), "{err}");
+        let err = Settings::from_pairs(&[("region", "us_east")]).unwrap_err();
+        assert!(err.to_string().contains("COGNATE_REGION"), "{err}");
+    }
+
+    #[test]
+    fn unknown_toml_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9\"\nlisten_adress = \"x\"\n").unwrap();
+        let err = Settings::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("listen_adress"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Settings::from_pairs(&[("admin_key", "0123456789abcdef-secret")]).unwrap();
+        assert!(!format!("{s:?}").contains("0123456789abcdef-secret"));
+    }
+}

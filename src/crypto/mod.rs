@@ -1,0 +1,6 @@
+//! Crypto owns password hashing (argon2id), random identifiers and secrets, and the
+//! keyed hashes under which secrets and codes are stored.
+
+pub mod password;
+pub mod random;
+pub mod secret;

@@ -1,0 +1,18 @@
+//! Cognate: a self-hosted, Cognito-style identity provider.
+//!
+//! Front doors (`admin`, later `hosted`, `oauth`, `cognito`) are thin; the rules live in
+//! `pools` and `accounts`; `store` reads and writes rows; `crypto` holds hashing and randomness.
+
+pub mod accounts;
+pub mod admin;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod crypto;
+pub mod error;
+pub mod ops;
+pub mod pools;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,6 @@
+//! Operations: health probes, Prometheus metrics, and the middleware that gives every
+//! request an id, a log span and a place in the metrics.
+
+pub mod health;
+pub mod metrics;
+pub mod observe;

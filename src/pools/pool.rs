@@ -1,0 +1,544 @@
+//! User pools: their configuration, its validation, and create/read/update/delete.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::clock::{Millis, to_datetime};
+use crate::context::Context;
+use crate::crypto::random;
+use crate::error::{Error, Result};
+use crate::pools::text;
+use crate::store::paging::{Page, PageRequest};
+use crate::store::{StoreError, pools as store};
+
+pub const MAX_CUSTOM_ATTRIBUTES: usize = 50;
+
+/// Password rules checked before any password is hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PasswordPolicy {
+    pub minimum_length: u32,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+    pub temporary_password_validity_days: u32,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            minimum_length: 8,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+            temporary_password_validity_days: 7,
+        }
+    }
+}
+
+/// A custom attribute, used on users as `custom:<name>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomAttribute {
+    pub name: String,
+    /// `string`, `number` or `boolean`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default = "yes")]
+    pub mutable: bool,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// Sender address of this pool's mail; the deployment default when absent.
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub verification_subject: Option<String>,
+    /// Must contain `{####}`, replaced by the code.
+    #[serde(default)]
+    pub verification_message: Option<String>,
+}
+
+/// Everything about a pool but its id, name and timestamps; stored as one JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PoolConfig {
+    /// `[]`, or `["email"]` when the email address is the username.
+    pub username_attributes: Vec<String>,
+    pub case_sensitive_usernames: bool,
+    pub auto_verified_attributes: Vec<String>,
+    pub password_policy: PasswordPolicy,
+    pub schema: Vec<CustomAttribute>,
+    /// `OFF`, `OPTIONAL` or `ON`.
+    pub mfa_configuration: String,
+    pub email: EmailSettings,
+    pub deletion_protection: bool,
+}
+
+impl PoolConfig {
+    pub fn email_is_username(&self) -> bool {
+        self.username_attributes.iter().any(|a| a == "email")
+    }
+
+    pub fn custom_attribute(&self, name: &str) -> Option<&CustomAttribute> {
+        self.schema.iter().find(|a| a.name == name)
+    }
+}
+
+/// A pool as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Pool {
+    /// `<region>_<9 alphanumerics>`.
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    #[serde(flatten)]
+    pub config: PoolConfig,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /pools` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPool {
+    pub name: String,
+    #[serde(default)]
+    pub username_attributes: Option<Vec<String>>,
+    #[serde(default)]
+    pub case_sensitive_usernames: Option<bool>,
+    #[serde(default)]
+    pub auto_verified_attributes: Option<Vec<String>>,
+    #[serde(default)]
+    pub password_policy: Option<PasswordPolicyPatch>,
+    #[serde(default)]
+    pub schema: Option<Vec<CustomAttribute>>,
+    #[serde(default)]
+    pub mfa_configuration: Option<String>,
+    #[serde(default)]
+    pub email: Option<EmailSettings>,
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
+}
+
+/// Password policy fields; absent ones keep their current (or default) value.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicyPatch {
+    pub minimum_length: Option<u32>,
+    pub require_uppercase: Option<bool>,
+    pub require_lowercase: Option<bool>,
+    pub require_numbers: Option<bool>,
+    pub require_symbols: Option<bool>,
+    pub temporary_password_validity_days: Option<u32>,
+}
+
+/// `PATCH /pools/{id}` body. `username_attributes` and `case_sensitive_usernames` are fixed
+/// at creation; `schema` is the whole new list, which may add attributes but not remove or
+/// change existing ones.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolPatch {
+    pub name: Option<String>,
+    pub username_attributes: Option<Vec<String>>,
+    pub case_sensitive_usernames: Option<bool>,
+    pub auto_verified_attributes: Option<Vec<String>>,
+    pub password_policy: Option<PasswordPolicyPatch>,
+    pub schema: Option<Vec<CustomAttribute>>,
+    pub mfa_configuration: Option<String>,
+    pub email: Option<EmailSettings>,
+    pub deletion_protection: Option<bool>,
+}
+
+impl PasswordPolicy {
+    fn apply(&mut self, patch: PasswordPolicyPatch) {
+        let p = patch;
+        self.minimum_length = p.minimum_length.unwrap_or(self.minimum_length);
+        self.require_uppercase = p.require_uppercase.unwrap_or(self.require_uppercase);
+        self.require_lowercase = p.require_lowercase.unwrap_or(self.require_lowercase);
+        self.require_numbers = p.require_numbers.unwrap_or(self.require_numbers);
+        self.require_symbols = p.require_symbols.unwrap_or(self.require_symbols);
+        self.temporary_password_validity_days = p
+            .temporary_password_validity_days
+            .unwrap_or(self.temporary_password_validity_days);
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(6..=99).contains(&self.minimum_length) {
+            return Err(Error::validation(
+                "password_policy.minimum_length",
+                "must be between 6 and 99",
+            ));
+        }
+        if self.temporary_password_validity_days > 365 {
+            return Err(Error::validation(
+                "password_policy.temporary_password_validity_days",
+                "must be between 0 and 365",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn validate_username_attributes(values: &[String]) -> Result<()> {
+    match values {
+        [] => Ok(()),
+        [one] if one == "email" => Ok(()),
+        _ => Err(Error::validation(
+            "username_attributes",
+            "must be [] or [\"email\"]",
+        )),
+    }
+}
+
+fn validate_auto_verified(values: &[String]) -> Result<()> {
+    let mut seen = Vec::new();
+    for v in values {
+        if v != "email" && v != "phone_number" {
+            return Err(Error::validation(
+                "auto_verified_attributes",
+                format!("unknown attribute `{v}` (allowed: email, phone_number)"),
+            ));
+        }
+        if seen.contains(&v) {
+            return Err(Error::validation(
+                "auto_verified_attributes",
+                format!("`{v}` is listed twice"),
+            ));
+        }
+        seen.push(v);
+    }
+    Ok(())
+}
+
+fn validate_mfa(value: &str) -> Result<()> {
+    match value {
+        "OFF" | "OPTIONAL" | "ON" => Ok(()),
+        _ => Err(Error::validation(
+            "mfa_configuration",
+            "must be OFF, OPTIONAL or ON",
+        )),
+    }
+}
+
+fn validate_email_settings(email: &EmailSettings) -> Result<()> {
+    if let Some(from) = &email.from
+        && !text::is_email(from)
+    {
+        return Err(Error::validation(
+            "email.from",
+            "must be a valid email address",
+        ));
+    }
+    if let Some(subject) = &email.verification_subject {
+        text::header_line("email.verification_subject", subject, 140)?;
+    }
+    if let Some(message) = &email.verification_message {
+        text::free_text("email.verification_message", message, 20_000)?;
+        if !message.contains("{####}") {
+            return Err(Error::validation(
+                "email.verification_message",
+                "must contain {####}, which is replaced by the code",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_schema(schema: &[CustomAttribute]) -> Result<()> {
+    if schema.len() > MAX_CUSTOM_ATTRIBUTES {
+        return Err(Error::validation(
+            "schema",
+            format!("at most {MAX_CUSTOM_ATTRIBUTES} custom attributes"),
+        ));
+    }
+    for (i, attr) in schema.iter().enumerate() {
+        let field = format!("schema[{i}]");
+        let name_ok = !attr.name.is_empty()
+            && attr.name.len() <= 20
+            && attr
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !name_ok {
+            return Err(Error::validation(
+                format!("{field}.name"),
+                "must be 1-20 characters of A-Z, a-z, 0-9, `_` and `-`",
+            ));
+        }
+        if schema[..i].iter().any(|a| a.name == attr.name) {
+            return Err(Error::validation(
+                format!("{field}.name"),
+                format!("`{}` is defined twice", attr.name),
+            ));
+        }
+        if !matches!(attr.kind.as_str(), "string" | "number" | "boolean") {
+            return Err(Error::validation(
+                format!("{field}.type"),
+                "must be string, number or boolean",
+            ));
+        }
+        if attr.kind != "string" && (attr.min_length.is_some() || attr.max_length.is_some()) {
+            return Err(Error::validation(
+                format!("{field}.min_length"),
+                "min_length and max_length apply to string attributes only",
+            ));
+        }
+        let min = attr.min_length.unwrap_or(0);
+        let max = attr.max_length.unwrap_or(2048);
+        if max > 2048 || min > max {
+            return Err(Error::validation(
+                format!("{field}.max_length"),
+                "lengths must satisfy 0 <= min_length <= max_length <= 2048",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl PoolConfig {
+    fn validate(&self) -> Result<()> {
+        validate_username_attributes(&self.username_attributes)?;
+        validate_auto_verified(&self.auto_verified_attributes)?;
+        self.password_policy.validate()?;
+        validate_schema(&self.schema)?;
+        validate_mfa(&self.mfa_configuration)?;
+        validate_email_settings(&self.email)
+    }
+}
+
+fn new_pool_id(region: &str) -> String {
+    format!("{region}_{}", random::alphanumeric(9))
+}
+
+/// True when `id` has the shape of a pool id; anything else cannot exist.
+pub fn is_pool_id(id: &str) -> bool {
+    match id.split_once('_') {
+        Some((region, rest)) => {
+            !region.is_empty()
+                && region.len() <= 32
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && rest.len() == 9
+                && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        }
+        None => false,
+    }
+}
+
+fn to_pool(ctx: &Context, row: store::PoolRow) -> Result<Pool> {
+    let config: PoolConfig = serde_json::from_str(&row.config).map_err(StoreError::from)?;
+    Ok(Pool {
+        issuer: ctx.issuer(&row.id),
+        id: row.id,
+        name: row.name,
+        config,
+        created_at: to_datetime(row.created_at),
+        updated_at: to_datetime(row.updated_at),
+    })
+}
+
+pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
+    text::name("name", &input.name, 128)?;
+    let mut password_policy = PasswordPolicy::default();
+    password_policy.apply(input.password_policy.unwrap_or_default());
+    let config = PoolConfig {
+        username_attributes: input.username_attributes.unwrap_or_default(),
+        case_sensitive_usernames: input.case_sensitive_usernames.unwrap_or(false),
+        auto_verified_attributes: input
+            .auto_verified_attributes
+            .unwrap_or_else(|| vec!["email".into()]),
+        password_policy,
+        schema: input.schema.unwrap_or_default(),
+        mfa_configuration: input.mfa_configuration.unwrap_or_else(|| "OFF".into()),
+        email: input.email.unwrap_or_default(),
+        deletion_protection: input.deletion_protection.unwrap_or(false),
+    };
+    config.validate()?;
+    let now = ctx.now();
+    let config_json = serde_json::to_string(&config).map_err(StoreError::from)?;
+    // A fresh random id colliding is astronomically unlikely, but cheap to retry.
+    for _ in 0..3 {
+        let row = store::PoolRow {
+            id: new_pool_id(&ctx.region),
+            name: input.name.clone(),
+            config: config_json.clone(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        match store::insert(&ctx.store, &row).await {
+            Ok(()) => return to_pool(ctx, row),
+            Err(StoreError::Conflict(what)) if what.contains("name") => {
+                return Err(Error::Conflict(format!(
+                    "a pool named `{}` already exists",
+                    input.name
+                )));
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(Error::Conflict("could not allocate a pool id".into()))
+}
+
+pub async fn get_pool(ctx: &Context, pool_id: &str) -> Result<Pool> {
+    load(ctx, pool_id).await.map(|(pool, _)| pool)
+}
+
+/// The pool and the version its config was read at.
+async fn load(ctx: &Context, pool_id: &str) -> Result<(Pool, i64)> {
+    if !is_pool_id(pool_id) {
+        return Err(Error::NotFound("pool"));
+    }
+    match store::get(&ctx.store, pool_id).await {
+        Ok(row) => {
+            let version = row.version;
+            Ok((to_pool(ctx, row)?, version))
+        }
+        Err(StoreError::NotFound) => Err(Error::NotFound("pool")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn list_pools(ctx: &Context, page: PageRequest) -> Result<Page<Pool>> {
+    let rows = store::list(&ctx.store, &page).await?;
+    page.finish(rows, |r| r.id.clone())
+        .try_map(|row| to_pool(ctx, row))
+}
+
+pub async fn update_pool(ctx: &Context, pool_id: &str, patch: PoolPatch) -> Result<Pool> {
+    // Optimistic concurrency: re-read and re-apply if another writer got in between.
+    for _ in 0..5 {
+        let (current, version) = load(ctx, pool_id).await?;
+        let (name, config) = apply_patch(&current, &patch)?;
+        let config_json = serde_json::to_string(&config).map_err(StoreError::from)?;
+        match store::update(&ctx.store, pool_id, version, &name, &config_json, ctx.now()).await {
+            Ok(true) => return get_pool(ctx, pool_id).await,
+            Ok(false) => continue,
+            Err(StoreError::Conflict(_)) => {
+                return Err(Error::Conflict(format!(
+                    "a pool named `{name}` already exists"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::Store(StoreError::Contention))
+}
+
+fn apply_patch(current: &Pool, patch: &PoolPatch) -> Result<(String, PoolConfig)> {
+    let mut config = current.config.clone();
+    let name = patch.name.clone().unwrap_or_else(|| current.name.clone());
+    text::name("name", &name, 128)?;
+    if let Some(v) = &patch.username_attributes
+        && *v != config.username_attributes
+    {
+        return Err(Error::validation(
+            "username_attributes",
+            "cannot be changed after the pool is created",
+        ));
+    }
+    if let Some(v) = patch.case_sensitive_usernames
+        && v != config.case_sensitive_usernames
+    {
+        return Err(Error::validation(
+            "case_sensitive_usernames",
+            "cannot be changed after the pool is created",
+        ));
+    }
+    if let Some(v) = &patch.auto_verified_attributes {
+        config.auto_verified_attributes = v.clone();
+    }
+    if let Some(p) = &patch.password_policy {
+        config.password_policy.apply(PasswordPolicyPatch {
+            minimum_length: p.minimum_length,
+            require_uppercase: p.require_uppercase,
+            require_lowercase: p.require_lowercase,
+            require_numbers: p.require_numbers,
+            require_symbols: p.require_symbols,
+            temporary_password_validity_days: p.temporary_password_validity_days,
+        });
+    }
+    if let Some(schema) = &patch.schema {
+        for existing in &config.schema {
+            match schema.iter().find(|a| a.name == existing.name) {
+                None => {
+                    return Err(Error::validation(
+                        "schema",
+                        format!(
+                            "custom attribute `{}` cannot be removed; attributes may only be added",
+                            existing.name
+                        ),
+                    ));
+                }
+                Some(new) if new != existing => {
+                    return Err(Error::validation(
+                        "schema",
+                        format!("custom attribute `{}` cannot be changed", existing.name),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(added) = schema
+            .iter()
+            .find(|a| a.required && current.config.custom_attribute(&a.name).is_none())
+        {
+            return Err(Error::validation(
+                "schema",
+                format!(
+                    "custom attribute `{}` cannot be required when added to an existing pool",
+                    added.name
+                ),
+            ));
+        }
+        config.schema = schema.clone();
+    }
+    if let Some(v) = &patch.mfa_configuration {
+        config.mfa_configuration = v.clone();
+    }
+    if let Some(v) = &patch.email {
+        config.email = v.clone();
+    }
+    if let Some(v) = patch.deletion_protection {
+        config.deletion_protection = v;
+    }
+    config.validate()?;
+    Ok((name, config))
+}
+
+pub async fn delete_pool(ctx: &Context, pool_id: &str) -> Result<()> {
+    for _ in 0..5 {
+        let (pool, version) = load(ctx, pool_id).await?;
+        if pool.config.deletion_protection {
+            return Err(Error::Conflict(
+                "deletion_protection is on; turn it off with PATCH first".into(),
+            ));
+        }
+        // Deleting at the version that was checked means a concurrent PATCH turning
+        // protection on cannot slip in between.
+        if store::delete_at_version(&ctx.store, pool_id, version).await? {
+            return Ok(());
+        }
+    }
+    Err(Error::Store(StoreError::Contention))
+}
+
+/// Milliseconds a temporary password stays valid under this policy.
+pub fn temporary_password_lifetime(policy: &PasswordPolicy) -> Millis {
+    i64::from(policy.temporary_password_validity_days) * 86_400_000
+}

@@ -1,0 +1,240 @@
+//! Resource servers: the APIs behind Cognate, and the custom scopes their tokens carry as
+//! `<identifier>/<scope name>`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::clock::to_datetime;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::pools::pool::get_pool;
+use crate::pools::text;
+use crate::store::paging::{Page, PageRequest};
+use crate::store::resource_servers::{self as store, Outcome, ResourceServerRow, ScopeRow};
+use crate::store::StoreError;
+
+pub const MAX_PER_POOL: i64 = 25;
+pub const MAX_SCOPES: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomScope {
+    /// 1-256 visible ASCII characters, no spaces or `/`.
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResourceServer {
+    pub identifier: String,
+    pub name: String,
+    pub scopes: Vec<CustomScope>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /pools/{pool_id}/resource-servers` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewResourceServer {
+    pub identifier: String,
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<CustomScope>,
+}
+
+/// `PUT /pools/{pool_id}/resource-servers/{identifier}` body: the whole new state. An
+/// `identifier`, if given, must equal the one in the path.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceServerUpdate {
+    #[serde(default)]
+    pub identifier: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<CustomScope>,
+}
+
+fn validate_identifier(identifier: &str) -> Result<()> {
+    text::name("identifier", identifier, 256)?;
+    if identifier.chars().any(char::is_whitespace) {
+        return Err(Error::validation("identifier", "must not contain whitespace"));
+    }
+    Ok(())
+}
+
+fn validate_scopes(scopes: &[CustomScope]) -> Result<()> {
+    if scopes.len() > MAX_SCOPES {
+        return Err(Error::validation(
+            "scopes",
+            format!("at most {MAX_SCOPES} scopes"),
+        ));
+    }
+    for (i, scope) in scopes.iter().enumerate() {
+        let ok = !scope.name.is_empty()
+            && scope.name.len() <= 256
+            && scope.name.bytes().all(|b| b.is_ascii_graphic() && b != b'/');
+        if !ok {
+            return Err(Error::validation(
+                format!("scopes[{i}].name"),
+                "must be 1-256 visible ASCII characters without spaces or `/`",
+            ));
+        }
+        if scopes[..i].iter().any(|s| s.name == scope.name) {
+            return Err(Error::validation(
+                format!("scopes[{i}].name"),
+                format!("`{}` is listed twice", scope.name),
+            ));
+        }
+        text::name(&format!("scopes[{i}].description"), &scope.description, 256)?;
+    }
+    Ok(())
+}
+
+fn to_rows(identifier: &str, scopes: &[CustomScope]) -> Vec<ScopeRow> {
+    scopes
+        .iter()
+        .map(|s| ScopeRow {
+            identifier: identifier.to_string(),
+            name: s.name.clone(),
+            description: s.description.clone(),
+        })
+        .collect()
+}
+
+fn to_resource_server(row: ResourceServerRow, scopes: &[ScopeRow]) -> ResourceServer {
+    ResourceServer {
+        scopes: scopes
+            .iter()
+            .filter(|s| s.identifier == row.identifier)
+            .map(|s| CustomScope {
+                name: s.name.clone(),
+                description: s.description.clone(),
+            })
+            .collect(),
+        identifier: row.identifier,
+        name: row.name,
+        created_at: to_datetime(row.created_at),
+        updated_at: to_datetime(row.updated_at),
+    }
+}
+
+fn in_use(used: store::ScopeUse, identifier: &str) -> Error {
+    Error::Conflict(format!(
+        "scope `{identifier}/{}` is allowed by client `{}` ({}); remove it from the client first",
+        used.scope_name, used.client_name, used.client_id
+    ))
+}
+
+pub async fn create_resource_server(
+    ctx: &Context,
+    pool_id: &str,
+    input: NewResourceServer,
+) -> Result<ResourceServer> {
+    get_pool(ctx, pool_id).await?;
+    validate_identifier(&input.identifier)?;
+    text::name("name", &input.name, 256)?;
+    validate_scopes(&input.scopes)?;
+    let now = ctx.now();
+    let row = ResourceServerRow {
+        pool_id: pool_id.to_string(),
+        identifier: input.identifier.clone(),
+        name: input.name,
+        created_at: now,
+        updated_at: now,
+    };
+    let scopes = to_rows(&input.identifier, &input.scopes);
+    match store::create(&ctx.store, &row, &scopes, MAX_PER_POOL).await {
+        Ok(Outcome::Done) => Ok(to_resource_server(row, &scopes)),
+        Ok(Outcome::LimitReached) => Err(Error::Conflict(format!(
+            "a pool has at most {MAX_PER_POOL} resource servers"
+        ))),
+        Ok(Outcome::InUse(_)) => Err(Error::Conflict("scope in use".into())),
+        Err(StoreError::Conflict(_)) => Err(Error::Conflict(format!(
+            "a resource server `{}` already exists in this pool",
+            input.identifier
+        ))),
+        Err(StoreError::NotFound) => Err(Error::NotFound("pool")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn get_resource_server(
+    ctx: &Context,
+    pool_id: &str,
+    identifier: &str,
+) -> Result<ResourceServer> {
+    get_pool(ctx, pool_id).await?;
+    match store::get(&ctx.store, pool_id, identifier).await {
+        Ok((row, scopes)) => Ok(to_resource_server(row, &scopes)),
+        Err(StoreError::NotFound) => Err(Error::NotFound("resource server")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn list_resource_servers(
+    ctx: &Context,
+    pool_id: &str,
+    page: PageRequest,
+) -> Result<Page<ResourceServer>> {
+    get_pool(ctx, pool_id).await?;
+    let (rows, scopes) = store::list(&ctx.store, pool_id, &page).await?;
+    Ok(page
+        .finish(rows, |r| r.identifier.clone())
+        .map(|row| to_resource_server(row, &scopes)))
+}
+
+pub async fn replace_resource_server(
+    ctx: &Context,
+    pool_id: &str,
+    identifier: &str,
+    input: ResourceServerUpdate,
+) -> Result<ResourceServer> {
+    get_pool(ctx, pool_id).await?;
+    if let Some(given) = &input.identifier
+        && given != identifier
+    {
+        return Err(Error::validation(
+            "identifier",
+            "cannot be changed; it must equal the identifier in the path",
+        ));
+    }
+    text::name("name", &input.name, 256)?;
+    validate_scopes(&input.scopes)?;
+    let row = ResourceServerRow {
+        pool_id: pool_id.to_string(),
+        identifier: identifier.to_string(),
+        name: input.name,
+        created_at: 0,
+        updated_at: ctx.now(),
+    };
+    match store::replace(&ctx.store, &row, &to_rows(identifier, &input.scopes)).await {
+        Ok(Outcome::Done) => get_resource_server(ctx, pool_id, identifier).await,
+        Ok(Outcome::InUse(used)) => Err(in_use(used, identifier)),
+        Ok(Outcome::LimitReached) => Err(Error::Conflict("limit reached".into())),
+        Err(StoreError::NotFound) => Err(Error::NotFound("resource server")),
+        Err(StoreError::Reference(_)) => Err(Error::Conflict(
+            "a client started using a removed scope meanwhile; try again".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn delete_resource_server(ctx: &Context, pool_id: &str, identifier: &str) -> Result<()> {
+    get_pool(ctx, pool_id).await?;
+    match store::delete(&ctx.store, pool_id, identifier).await {
+        Ok(Outcome::Done) => Ok(()),
+        Ok(Outcome::InUse(used)) => Err(in_use(used, identifier)),
+        Ok(Outcome::LimitReached) => Err(Error::Conflict("limit reached".into())),
+        Err(StoreError::NotFound) => Err(Error::NotFound("resource server")),
+        Err(StoreError::Reference(_)) => Err(Error::Conflict(
+            "a client started using one of its scopes meanwhile; try again".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every custom scope of the pool as (resource server identifier, scope name).
+pub async fn all_scopes(ctx: &Context, pool_id: &str) -> Result<Vec<(String, String)>> {
+    Ok(store::all_scopes(&ctx.store, pool_id).await?)
+}

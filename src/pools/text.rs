@@ -1,0 +1,104 @@
+//! Checks shared by every name, description and identifier an admin types in.
+
+use crate::error::{Error, Result};
+
+/// Characters that reorder or hide text: a name carrying them can look like another name.
+fn is_deceptive(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// A human-readable name: 1..=max characters, no control or direction-changing characters,
+/// no leading or trailing whitespace.
+pub fn name(field: &str, value: &str, max: usize) -> Result<()> {
+    let count = value.chars().count();
+    if count == 0 {
+        return Err(Error::validation(field, "must not be empty"));
+    }
+    if count > max {
+        return Err(Error::validation(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() || is_deceptive(c)) {
+        return Err(Error::validation(
+            field,
+            "must not contain control or text-direction characters",
+        ));
+    }
+    if value.trim() != value {
+        return Err(Error::validation(
+            field,
+            "must not start or end with whitespace",
+        ));
+    }
+    Ok(())
+}
+
+/// Free text such as a description: may be empty, no control characters but line breaks.
+pub fn free_text(field: &str, value: &str, max: usize) -> Result<()> {
+    if value.chars().count() > max {
+        return Err(Error::validation(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| (c.is_control() && c != '\n' && c != '\r' && c != '\t') || is_deceptive(c))
+    {
+        return Err(Error::validation(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// A single-line value that goes into a mail header: no CR or LF, ever.
+pub fn header_line(field: &str, value: &str, max: usize) -> Result<()> {
+    name(field, value, max)
+}
+
+/// A plausible email address: one `@`, a dotted domain, no whitespace or controls.
+pub fn is_email(value: &str) -> bool {
+    if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && !local.contains('@')
+        && !domain.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !value.chars().any(is_deceptive)
+        && !value.contains(['<', '>', '"', ',', ';', '(', ')', '[', ']', '\\'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(name("n", "Prod pool", 128).is_ok());
+        assert!(name("n", "", 128).is_err());
+        assert!(name("n", "a\0b", 128).is_err());
+        assert!(name("n", "abc\u{202E}def", 128).is_err());
+        assert!(name("n", " padded", 128).is_err());
+        assert!(name("n", &"x".repeat(129), 128).is_err());
+        assert!(name("n", "日本語", 3).is_ok());
+    }
+
+    #[test]
+    fn emails() {
+        assert!(is_email("a.b+c@example.com"));
+        assert!(!is_email("a@b"));
+        assert!(!is_email("a b@example.com"));
+        assert!(!is_email("a@example.com\r\nBcc: x@y.z"));
+        assert!(!is_email("@example.com"));
+    }
+}

@@ -1,0 +1,239 @@
+//! The composition root: builds the application from settings and binds its listener, so
+//! tests start the real thing on port 0.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpResponse, HttpServer};
+use url::Url;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{DatabaseUrl, Settings};
+use crate::context::Context;
+use crate::crypto::password::PasswordHasher;
+use crate::crypto::{random, secret};
+use crate::ops::metrics::Metrics;
+use crate::ops::{health, metrics, observe};
+use crate::store::{Store, admin_keys};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create data directory {path} (COGNATE_DATA_DIR): {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("cannot open the database at COGNATE_DATABASE_URL ({url}): {source}")]
+    Database { url: String, source: sqlx::Error },
+    #[error("cannot prepare the database schema: {0}")]
+    Migrate(crate::store::StoreError),
+    #[error("cannot set up the admin key: {0}")]
+    AdminKey(crate::store::StoreError),
+    #[error("cannot listen on {addr} (COGNATE_LISTEN): {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("cannot set up password hashing: {0}")]
+    Hasher(#[from] crate::crypto::password::HashError),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("server error: {0}")]
+    Server(std::io::Error),
+}
+
+/// The database URL with any password masked, for messages.
+fn redacted(url: &DatabaseUrl) -> String {
+    match Url::parse(url.as_str()) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.as_str().to_string(),
+    }
+}
+
+async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
+    if matches!(settings.database_url, DatabaseUrl::Sqlite(_)) {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            source,
+        })?;
+    }
+    let store = Store::connect(&settings.database_url, settings.database_max_connections)
+        .await
+        .map_err(|source| StartupError::Database {
+            url: redacted(&settings.database_url),
+            source,
+        })?;
+    store.migrate().await.map_err(StartupError::Migrate)?;
+    Ok(store)
+}
+
+/// `cognate migrate`: apply migrations and return.
+pub async fn migrate_only(settings: &Settings) -> Result<(), StartupError> {
+    let store = open_store(settings).await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Makes the configured admin key the root key, or creates one on first start and shows it
+/// once (stderr and `<data dir>/admin-key`, mode 0600).
+async fn bootstrap_admin_key(settings: &Settings, store: &Store, now: i64) -> Result<(), StartupError> {
+    if let Some(key) = &settings.admin_key {
+        return admin_keys::set_root(store, &secret::digest(key.expose()), now)
+            .await
+            .map_err(StartupError::AdminKey);
+    }
+    let key = random::token(32);
+    let created = admin_keys::create_root_if_absent(store, &secret::digest(&key), now)
+        .await
+        .map_err(StartupError::AdminKey)?;
+    if created {
+        let path = settings.data_dir.join("admin-key");
+        let written = std::fs::create_dir_all(&settings.data_dir).and_then(|_| write_private(&path, &key));
+        eprintln!("cognate: generated the admin key (shown once; only its hash is stored):\n\n    {key}\n");
+        match written {
+            Ok(()) => eprintln!("cognate: it is also in {} (mode 0600)", path.display()),
+            Err(err) => tracing::warn!(error = %err, path = %path.display(), "could not write the admin key file"),
+        }
+    }
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+pub struct Application {
+    port: u16,
+    public_url: Url,
+    server: actix_web::dev::Server,
+    store: Store,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        if settings.password_hash.weaker_than_owasp() {
+            tracing::warn!("password hashing is configured below the OWASP parameters; use this for tests only");
+        }
+        let store = open_store(&settings).await?;
+        bootstrap_admin_key(&settings, &store, clock.now_millis()).await?;
+        let listener = TcpListener::bind(settings.listen).map_err(|source| StartupError::Bind {
+            addr: settings.listen.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr: settings.listen.to_string(), source })?
+            .port();
+        let public_url = settings.public_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://localhost:{port}")).expect("a literal URL parses")
+        });
+        let ctx = Context {
+            store: store.clone(),
+            clock,
+            hasher: PasswordHasher::new(settings.password_hash)?,
+            region: settings.region.clone(),
+            public_url: public_url.clone(),
+        };
+        let metrics = Data::new(Metrics::new()?);
+        let ctx = Data::new(ctx);
+        let openapi = crate::admin::openapi();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(ctx.clone())
+                .app_data(metrics.clone())
+                .app_data(web::PayloadConfig::new(crate::admin::MAX_BODY_BYTES))
+                .wrap(from_fn(observe::observe))
+                .service(health::live)
+                .service(health::ready)
+                .service(metrics::metrics)
+                .route(
+                    "/admin/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header(("location", "/admin/docs/"))
+                            .finish()
+                    }),
+                )
+                .service(SwaggerUi::new("/admin/docs/{_:.*}").url("/admin/v1/openapi.json", openapi.clone()))
+                .service(crate::admin::scope())
+                .default_service(web::to(|| async {
+                    HttpResponse::NotFound().json(serde_json::json!({
+                        "error": {"code": "not_found", "message": "no such route"}
+                    }))
+                }))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { addr: settings.listen.to_string(), source })?
+        .shutdown_timeout(settings.shutdown_timeout_secs)
+        .disable_signals()
+        .run();
+        Ok(Self { port, public_url, server, store })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C: then stops accepting, lets in-flight requests finish,
+    /// and closes the database pool.
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        let handle = self.server.handle();
+        tracing::info!(url = %self.public_url, port = self.port, database = self.store.engine(), "cognate is ready");
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        let result = self.server.await.map_err(StartupError::Server);
+        self.store.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    let _ = Duration::ZERO;
+}

@@ -1,0 +1,177 @@
+//! The store reads and writes rows; it knows no rules. The core asks for transactions.
+//!
+//! Why an enum of two pools and not `sqlx::Any` or a trait object: `Any` cannot carry our
+//! types and loses each engine's connect options, and async traits are not object-safe.
+//! Instead the schema is kept portable (text ids, `BIGINT` epoch-millisecond UTC times,
+//! JSON as text, `$n` placeholders, which SQLite accepts too), so one SQL text serves both
+//! engines. The `on_pool!`/`in_tx!` macros expand each query once per engine, the compiler
+//! checks both, and one conformance suite (`tests/api`) runs against both.
+
+pub mod admin_keys;
+pub mod clients;
+pub mod groups;
+pub mod paging;
+pub mod pools;
+pub mod resource_servers;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::config::DatabaseUrl;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; carries the constraint or column text.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A foreign key refused the write: something still refers to, or no longer exists for,
+    /// the row.
+    #[error("reference violated: {0}")]
+    Reference(String),
+    #[error("not found")]
+    NotFound,
+    /// An optimistic update lost a race more often than it is worth retrying.
+    #[error("concurrent update, try again")]
+    Contention,
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.constraint().unwrap_or(db.message()).to_string())
+            }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::Reference(db.constraint().unwrap_or(db.message()).to_string())
+            }
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(err: serde_json::Error) -> Self {
+        StoreError::Corrupt(err.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Runs `$body` with `$pool` bound to the engine's pool.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside one transaction with `$tx` bound to it; commits when the body
+/// finishes, rolls back when it returns early with `?`. SQLite write transactions begin
+/// `IMMEDIATE` so two writers queue on the busy timeout instead of failing to upgrade.
+macro_rules! in_tx {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::store::Store::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+pub(crate) use {in_tx, on_pool};
+
+impl Store {
+    /// Connects without migrating.
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Self, sqlx::Error> {
+        match url {
+            DatabaseUrl::Sqlite(text) => {
+                let options = SqliteConnectOptions::from_str(text)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                if let Some(parent) = options.get_filename().parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Store::Sqlite(pool))
+            }
+            DatabaseUrl::Postgres(text) => {
+                let options = PgConnectOptions::from_str(text)?.application_name("cognate");
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Store::Postgres(pool))
+            }
+        }
+    }
+
+    /// Applies pending migrations. sqlx takes an advisory lock on PostgreSQL, so two
+    /// processes starting at once apply each migration once.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        let probe = on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()));
+        probe.is_ok()
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+}

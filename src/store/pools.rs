@@ -1,0 +1,93 @@
+//! Rows of `pools`.
+
+use super::{Store, StoreResult, on_pool};
+use crate::store::paging::PageRequest;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PoolRow {
+    pub id: String,
+    pub name: String,
+    pub config: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub async fn insert(store: &Store, row: &PoolRow) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query(
+            "INSERT INTO pools (id, name, config, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(&row.config)
+        .bind(row.version)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn get(store: &Store, id: &str) -> StoreResult<PoolRow> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, PoolRow>(
+        "SELECT id, name, config, version, created_at, updated_at FROM pools WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?))
+}
+
+pub async fn list(store: &Store, page: &PageRequest) -> StoreResult<Vec<PoolRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, PoolRow>(
+        "SELECT id, name, config, version, created_at, updated_at FROM pools \
+         WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+    )
+    .bind(page.after_key())
+    .bind(page.fetch())
+    .fetch_all(pool)
+    .await?))
+}
+
+/// Writes a new name and config if the row is still at `version`; false when it moved on.
+pub async fn update(
+    store: &Store,
+    id: &str,
+    version: i64,
+    name: &str,
+    config: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let rows = on_pool!(store, pool => sqlx::query(
+        "UPDATE pools SET name = $1, config = $2, version = version + 1, updated_at = $3 \
+         WHERE id = $4 AND version = $5",
+    )
+    .bind(name)
+    .bind(config)
+    .bind(now)
+    .bind(id)
+    .bind(version)
+    .execute(pool)
+    .await?
+    .rows_affected());
+    Ok(rows == 1)
+}
+
+/// Deletes the pool, and through foreign keys everything in it, if it is still at
+/// `version` (the version whose config was checked for deletion protection).
+pub async fn delete_at_version(store: &Store, id: &str, version: i64) -> StoreResult<bool> {
+    let rows = on_pool!(store, pool => sqlx::query("DELETE FROM pools WHERE id = $1 AND version = $2")
+        .bind(id)
+        .bind(version)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(rows == 1)
+}
+
+/// Takes the pool's row lock for the rest of a transaction, so per-pool limits (such as
+/// the number of resource servers) are checked without a race; changes no row if the pool
+/// is gone.
+pub const LOCK_SQL: &str = "UPDATE pools SET version = version WHERE id = $1";

@@ -1,0 +1,165 @@
+//! Rows of `users`. The filterable attributes are mirrored into indexed columns by the
+//! core; the store writes what it is given.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Store, StoreResult, on_pool};
+use crate::store::paging::PageRequest;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub pool_id: String,
+    pub username: String,
+    pub username_key: String,
+    pub email_key: Option<String>,
+    pub status: String,
+    pub enabled: bool,
+    pub attributes: String,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub preferred_username: Option<String>,
+    pub password_hash: Option<String>,
+    pub temporary_password_expires_at: Option<i64>,
+    pub signed_out_at: Option<i64>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, pool_id, username, username_key, email_key, status, enabled, attributes, \
+     email, phone_number, name, given_name, family_name, preferred_username, password_hash, \
+     temporary_password_expires_at, signed_out_at, version, created_at, updated_at";
+
+/// A condition on one indexed column; the column name comes from a fixed list in the core.
+pub enum ColumnMatch<'a> {
+    Exact(&'static str, &'a str),
+    /// `column >= from AND column < to` (no upper bound when `to` is `None`).
+    Range(&'static str, &'a str, Option<&'a str>),
+}
+
+pub async fn insert(store: &Store, row: &UserRow) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query(
+            "INSERT INTO users (id, pool_id, username, username_key, email_key, status, enabled, attributes, \
+             email, phone_number, name, given_name, family_name, preferred_username, password_hash, \
+             temporary_password_expires_at, signed_out_at, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        )
+        .bind(&row.id)
+        .bind(&row.pool_id)
+        .bind(&row.username)
+        .bind(&row.username_key)
+        .bind(&row.email_key)
+        .bind(&row.status)
+        .bind(row.enabled)
+        .bind(&row.attributes)
+        .bind(&row.email)
+        .bind(&row.phone_number)
+        .bind(&row.name)
+        .bind(&row.given_name)
+        .bind(&row.family_name)
+        .bind(&row.preferred_username)
+        .bind(&row.password_hash)
+        .bind(row.temporary_password_expires_at)
+        .bind(row.signed_out_at)
+        .bind(row.version)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// The user whose username key, or (in email-as-username pools) email key, is `key`.
+pub async fn find(store: &Store, pool_id: &str, key: &str) -> StoreResult<UserRow> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, UserRow>(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE pool_id = $1 AND (username_key = $2 OR email_key = $2) \
+         ORDER BY username_key LIMIT 1"
+    )))
+    .bind(pool_id)
+    .bind(key)
+    .fetch_one(pool)
+    .await?))
+}
+
+/// A page of users ordered by username key, optionally narrowed by one indexed column.
+pub async fn list(
+    store: &Store,
+    pool_id: &str,
+    condition: Option<ColumnMatch<'_>>,
+    page: &PageRequest,
+) -> StoreResult<Vec<UserRow>> {
+    let (clause, first, second) = match &condition {
+        None => (String::new(), None, None),
+        Some(ColumnMatch::Exact(col, v)) => (format!(" AND {col} = $4"), Some(*v), None),
+        Some(ColumnMatch::Range(col, from, Some(to))) => (
+            format!(" AND {col} >= $4 AND {col} < $5"),
+            Some(*from),
+            Some(*to),
+        ),
+        Some(ColumnMatch::Range(col, from, None)) => (format!(" AND {col} >= $4"), Some(*from), None),
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE pool_id = $1 AND ($2 IS NULL OR username_key > $2){clause} \
+         ORDER BY username_key LIMIT $3"
+    );
+    on_pool!(store, pool => {
+        let mut query = sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql))
+            .bind(pool_id)
+            .bind(page.after_key())
+            .bind(page.fetch());
+        if let Some(v) = first {
+            query = query.bind(v);
+        }
+        if let Some(v) = second {
+            query = query.bind(v);
+        }
+        Ok(query.fetch_all(pool).await?)
+    })
+}
+
+/// Writes every mutable column if the row is still at `version`; false when it moved on.
+pub async fn save(store: &Store, row: &UserRow, version: i64) -> StoreResult<bool> {
+    let rows = on_pool!(store, pool => sqlx::query(
+        "UPDATE users SET status = $1, enabled = $2, attributes = $3, email_key = $4, email = $5, \
+         phone_number = $6, name = $7, given_name = $8, family_name = $9, preferred_username = $10, \
+         password_hash = $11, temporary_password_expires_at = $12, signed_out_at = $13, \
+         updated_at = $14, version = version + 1 \
+         WHERE id = $15 AND version = $16",
+    )
+    .bind(&row.status)
+    .bind(row.enabled)
+    .bind(&row.attributes)
+    .bind(&row.email_key)
+    .bind(&row.email)
+    .bind(&row.phone_number)
+    .bind(&row.name)
+    .bind(&row.given_name)
+    .bind(&row.family_name)
+    .bind(&row.preferred_username)
+    .bind(&row.password_hash)
+    .bind(row.temporary_password_expires_at)
+    .bind(row.signed_out_at)
+    .bind(row.updated_at)
+    .bind(&row.id)
+    .bind(version)
+    .execute(pool)
+    .await?
+    .rows_affected());
+    Ok(rows == 1)
+}
+
+pub async fn delete(store: &Store, pool_id: &str, id: &str) -> StoreResult<bool> {
+    let rows = on_pool!(store, pool => sqlx::query("DELETE FROM users WHERE pool_id = $1 AND id = $2")
+        .bind(pool_id)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(rows == 1)
+}
