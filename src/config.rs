@@ -190,6 +190,10 @@ impl Settings {
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
         for (key, value) in pairs {
+            // Parsed as the environment provider parses values, so "5" is a number.
+            let value: figment::value::Value = value
+                .parse()
+                .unwrap_or_else(|_| figment::value::Value::from(value.to_string()));
             figment = figment.merge(Serialized::default(key, value));
         }
         let raw: RawSettings = figment

@@ -1,0 +1,13 @@
+//! One integration-test binary (each file directly under tests/ would be its own link
+//! step). Every test runs against a real server on port 0 with its own database, once on
+//! SQLite and once on PostgreSQL.
+
+mod helpers;
+
+mod bad_input;
+mod clients;
+mod groups;
+mod ops;
+mod pools;
+mod resource_servers;
+mod users;
