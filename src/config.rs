@@ -27,9 +27,48 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// A value that must never reach a log line or a `Debug` dump.
-#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Serialize, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct Secret(String);
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_like(d).map(Secret)
+    }
+}
+
+/// The environment provider turns `COGNATE_ADMIN_KEY=1234...` into a number; text settings
+/// take any scalar back as the text it was.
+fn string_like<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Unsigned(u64),
+        Signed(i64),
+        Float(f64),
+        Bool(bool),
+    }
+    Ok(match Scalar::deserialize(d)? {
+        Scalar::Text(s) => s,
+        Scalar::Unsigned(n) => n.to_string(),
+        Scalar::Signed(n) => n.to_string(),
+        Scalar::Float(n) => n.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+    })
+}
+
+fn optional_string_like<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    struct Text(String);
+    impl<'de> Deserialize<'de> for Text {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            string_like(d).map(Text)
+        }
+    }
+    Ok(Option::<Text>::deserialize(d)?.map(|t| t.0))
+}
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
@@ -57,11 +96,16 @@ pub enum LogFormat {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawSettings {
+    #[serde(deserialize_with = "string_like")]
     listen: String,
+    #[serde(default, deserialize_with = "optional_string_like")]
     public_url: Option<String>,
-    data_dir: PathBuf,
+    #[serde(deserialize_with = "string_like")]
+    data_dir: String,
+    #[serde(default, deserialize_with = "optional_string_like")]
     database_url: Option<String>,
     database_max_connections: u32,
+    #[serde(deserialize_with = "string_like")]
     region: String,
     admin_key: Option<Secret>,
     log_format: Option<LogFormat>,
@@ -76,7 +120,7 @@ impl Default for RawSettings {
         Self {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
-            data_dir: PathBuf::from("./data"),
+            data_dir: "./data".into(),
             database_url: None,
             database_max_connections: 16,
             region: "local".into(),
@@ -112,7 +156,7 @@ impl PasswordHashParams {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(String),
     Postgres(String),
@@ -138,6 +182,23 @@ impl DatabaseUrl {
         match self {
             Self::Sqlite(u) | Self::Postgres(u) => u,
         }
+    }
+
+    /// The URL with any password masked, for messages and logs.
+    pub fn redacted(&self) -> String {
+        match Url::parse(self.as_str()) {
+            Ok(mut parsed) if parsed.password().is_some() => {
+                let _ = parsed.set_password(Some("****"));
+                parsed.to_string()
+            }
+            _ => self.as_str().to_string(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
     }
 }
 
@@ -232,7 +293,7 @@ impl Settings {
         let database_url = match raw.database_url.as_deref() {
             None | Some("") => DatabaseUrl::Sqlite(format!(
                 "sqlite://{}",
-                raw.data_dir.join("cognate.db").display()
+                Path::new(&raw.data_dir).join("cognate.db").display()
             )),
             Some(url) => DatabaseUrl::parse(url)?,
         };
@@ -283,7 +344,7 @@ impl Settings {
         Ok(Self {
             listen,
             public_url,
-            data_dir: raw.data_dir,
+            data_dir: PathBuf::from(raw.data_dir),
             database_url,
             database_max_connections: raw.database_max_connections,
             region: raw.region,
@@ -336,6 +397,16 @@ mod tests {
         let err = Settings::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("listen_adress"), "{err}");
         assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn numeric_text_values_stay_text() {
+        let s =
+            Settings::from_pairs(&[("admin_key", "1234567890123456"), ("region", "42")]).unwrap();
+        assert_eq!(s.admin_key.unwrap().expose(), "1234567890123456");
+        assert_eq!(s.region, "42");
+        let s = Settings::from_pairs(&[("database_url", "postgres://u:hunter2@db/x")]).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
     }
 
     #[test]

@@ -25,6 +25,10 @@ impl Context {
 
     /// `<public url>/<pool id>`, without a trailing slash.
     pub fn issuer(&self, pool_id: &str) -> String {
-        format!("{}/{}", self.public_url.as_str().trim_end_matches('/'), pool_id)
+        format!(
+            "{}/{}",
+            self.public_url.as_str().trim_end_matches('/'),
+            pool_id
+        )
     }
 }

@@ -25,7 +25,10 @@ use crate::store::{Store, admin_keys};
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot create data directory {path} (COGNATE_DATA_DIR): {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the database at COGNATE_DATABASE_URL ({url}): {source}")]
     Database { url: String, source: sqlx::Error },
     #[error("cannot prepare the database schema: {0}")]
@@ -33,24 +36,16 @@ pub enum StartupError {
     #[error("cannot set up the admin key: {0}")]
     AdminKey(crate::store::StoreError),
     #[error("cannot listen on {addr} (COGNATE_LISTEN): {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("cannot set up password hashing: {0}")]
     Hasher(#[from] crate::crypto::password::HashError),
     #[error("cannot set up metrics: {0}")]
     Metrics(#[from] prometheus::Error),
     #[error("server error: {0}")]
     Server(std::io::Error),
-}
-
-/// The database URL with any password masked, for messages.
-fn redacted(url: &DatabaseUrl) -> String {
-    match Url::parse(url.as_str()) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("****"));
-            parsed.to_string()
-        }
-        _ => url.as_str().to_string(),
-    }
 }
 
 async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
@@ -63,7 +58,7 @@ async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     let store = Store::connect(&settings.database_url, settings.database_max_connections)
         .await
         .map_err(|source| StartupError::Database {
-            url: redacted(&settings.database_url),
+            url: settings.database_url.redacted(),
             source,
         })?;
     store.migrate().await.map_err(StartupError::Migrate)?;
@@ -79,7 +74,11 @@ pub async fn migrate_only(settings: &Settings) -> Result<(), StartupError> {
 
 /// Makes the configured admin key the root key, or creates one on first start and shows it
 /// once (stderr and `<data dir>/admin-key`, mode 0600).
-async fn bootstrap_admin_key(settings: &Settings, store: &Store, now: i64) -> Result<(), StartupError> {
+async fn bootstrap_admin_key(
+    settings: &Settings,
+    store: &Store,
+    now: i64,
+) -> Result<(), StartupError> {
     if let Some(key) = &settings.admin_key {
         return admin_keys::set_root(store, &secret::digest(key.expose()), now)
             .await
@@ -91,19 +90,30 @@ async fn bootstrap_admin_key(settings: &Settings, store: &Store, now: i64) -> Re
         .map_err(StartupError::AdminKey)?;
     if created {
         let path = settings.data_dir.join("admin-key");
-        let written = std::fs::create_dir_all(&settings.data_dir).and_then(|_| write_private(&path, &key));
-        eprintln!("cognate: generated the admin key (shown once; only its hash is stored):\n\n    {key}\n");
+        let written =
+            std::fs::create_dir_all(&settings.data_dir).and_then(|_| write_private(&path, &key));
+        eprintln!(
+            "cognate: generated the admin key (shown once; only its hash is stored):\n\n    {key}\n"
+        );
         match written {
             Ok(()) => eprintln!("cognate: it is also in {} (mode 0600)", path.display()),
-            Err(err) => tracing::warn!(error = %err, path = %path.display(), "could not write the admin key file"),
+            Err(err) => {
+                tracing::warn!(error = %err, path = %path.display(), "could not write the admin key file")
+            }
         }
     }
     Ok(())
 }
 
+/// Writes a new file readable only by its owner. Whatever was at `path` before (an old
+/// key file with looser permissions, a symlink) is removed, not written through.
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -126,9 +136,14 @@ impl Application {
         Self::build_with_clock(settings, Arc::new(SystemClock)).await
     }
 
-    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
         if settings.password_hash.weaker_than_owasp() {
-            tracing::warn!("password hashing is configured below the OWASP parameters; use this for tests only");
+            tracing::warn!(
+                "password hashing is configured below the OWASP parameters; use this for tests only"
+            );
         }
         let store = open_store(&settings).await?;
         bootstrap_admin_key(&settings, &store, clock.now_millis()).await?;
@@ -138,7 +153,10 @@ impl Application {
         })?;
         let port = listener
             .local_addr()
-            .map_err(|source| StartupError::Bind { addr: settings.listen.to_string(), source })?
+            .map_err(|source| StartupError::Bind {
+                addr: settings.listen.to_string(),
+                source,
+            })?
             .port();
         let public_url = settings.public_url.clone().unwrap_or_else(|| {
             Url::parse(&format!("http://localhost:{port}")).expect("a literal URL parses")
@@ -170,7 +188,10 @@ impl Application {
                             .finish()
                     }),
                 )
-                .service(SwaggerUi::new("/admin/docs/{_:.*}").url("/admin/v1/openapi.json", openapi.clone()))
+                .service(
+                    SwaggerUi::new("/admin/docs/{_:.*}")
+                        .url("/admin/v1/openapi.json", openapi.clone()),
+                )
                 .service(crate::admin::scope())
                 .default_service(web::to(|| async {
                     HttpResponse::NotFound().json(serde_json::json!({
@@ -179,11 +200,19 @@ impl Application {
                 }))
         })
         .listen(listener)
-        .map_err(|source| StartupError::Bind { addr: settings.listen.to_string(), source })?
+        .map_err(|source| StartupError::Bind {
+            addr: settings.listen.to_string(),
+            source,
+        })?
         .shutdown_timeout(settings.shutdown_timeout_secs)
         .disable_signals()
         .run();
-        Ok(Self { port, public_url, server, store })
+        Ok(Self {
+            port,
+            public_url,
+            server,
+            store,
+        })
     }
 
     pub fn port(&self) -> u16 {

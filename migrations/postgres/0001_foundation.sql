@@ -4,7 +4,7 @@
 
 CREATE TABLE admin_keys (
     id          TEXT COLLATE "C" PRIMARY KEY,
-    key_hash    TEXT COLLATE "C" NOT NULL UNIQUE,
+    key_hash    TEXT COLLATE "C" NOT NULL,
     created_at  BIGINT NOT NULL
 );
 

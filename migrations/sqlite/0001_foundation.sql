@@ -3,7 +3,7 @@
 
 CREATE TABLE admin_keys (
     id          TEXT PRIMARY KEY,
-    key_hash    TEXT NOT NULL UNIQUE,
+    key_hash    TEXT NOT NULL,
     created_at  BIGINT NOT NULL
 );
 

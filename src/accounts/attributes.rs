@@ -125,21 +125,34 @@ pub fn for_new_user(pool: &PoolConfig, given: &Attributes) -> Result<Attributes>
 
 /// Applies a change to existing attributes: `null` removes an attribute; immutable custom
 /// attributes and required ones cannot be changed or removed.
-pub fn apply_change(pool: &PoolConfig, current: &Attributes, change: &Attributes) -> Result<Attributes> {
+pub fn apply_change(
+    pool: &PoolConfig,
+    current: &Attributes,
+    change: &Attributes,
+) -> Result<Attributes> {
     if change.len() > 100 {
         return Err(Error::validation("attributes", "at most 100 attributes"));
     }
     let mut out = current.clone();
     for (name, value) in change {
         let field = format!("attributes.{}", name.chars().take(64).collect::<String>());
-        if let Some(def) = name.strip_prefix("custom:").and_then(|n| pool.custom_attribute(n))
+        if let Some(def) = name
+            .strip_prefix("custom:")
+            .and_then(|n| pool.custom_attribute(n))
             && !def.mutable
         {
             return Err(Error::validation(field, "is immutable"));
         }
         if value.is_null() {
-            if name.strip_prefix("custom:").and_then(|n| pool.custom_attribute(n)).is_some_and(|d| d.required) {
-                return Err(Error::validation(field, "is required and cannot be removed"));
+            if name
+                .strip_prefix("custom:")
+                .and_then(|n| pool.custom_attribute(n))
+                .is_some_and(|d| d.required)
+            {
+                return Err(Error::validation(
+                    field,
+                    "is required and cannot be removed",
+                ));
             }
             if !(name.starts_with("custom:") || is_writable_standard(name)) {
                 return Err(Error::validation(field, "is not a known attribute"));

@@ -10,9 +10,9 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::pool::get_pool;
 use crate::pools::text;
-use crate::store::paging::{Page, PageRequest};
-use crate::store::groups::{self as store, GroupRow};
 use crate::store::StoreError;
+use crate::store::groups::{self as store, GroupRow};
+use crate::store::paging::{Page, PageRequest};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Group {
@@ -63,12 +63,18 @@ fn validate_fields(description: Option<&str>, precedence: Option<i64>) -> Result
         text::free_text("description", d, 2048)?;
     }
     if precedence.is_some_and(|p| !(0..=2_147_483_647).contains(&p)) {
-        return Err(Error::validation("precedence", "must be between 0 and 2147483647"));
+        return Err(Error::validation(
+            "precedence",
+            "must be between 0 and 2147483647",
+        ));
     }
     Ok(())
 }
 
 async fn load(ctx: &Context, pool_id: &str, name: &str) -> Result<GroupRow> {
+    if validate_name(name).is_err() {
+        return Err(Error::NotFound("group"));
+    }
     match store::get(&ctx.store, pool_id, name).await {
         Ok(row) => Ok(row),
         Err(StoreError::NotFound) => Err(Error::NotFound("group")),
@@ -111,26 +117,35 @@ pub async fn list_groups(ctx: &Context, pool_id: &str, page: PageRequest) -> Res
     Ok(page.finish(rows, |r| r.name.clone()).map(to_group))
 }
 
-pub async fn update_group(ctx: &Context, pool_id: &str, name: &str, patch: GroupPatch) -> Result<Group> {
+pub async fn update_group(
+    ctx: &Context,
+    pool_id: &str,
+    name: &str,
+    patch: GroupPatch,
+) -> Result<Group> {
     get_pool(ctx, pool_id).await?;
     validate_fields(patch.description.as_deref(), patch.precedence)?;
-    let mut row = load(ctx, pool_id, name).await?;
-    if let Some(d) = patch.description {
-        row.description = Some(d);
-    }
-    if let Some(p) = patch.precedence {
-        row.precedence = Some(p);
-    }
-    row.updated_at = ctx.now();
-    if !store::update(&ctx.store, &row).await? {
+    load(ctx, pool_id, name).await?;
+    // Only the given fields are written, in one statement, so concurrent patches of
+    // different fields both stick.
+    let changed = store::update(
+        &ctx.store,
+        pool_id,
+        name,
+        patch.description.as_deref(),
+        patch.precedence,
+        ctx.now(),
+    )
+    .await?;
+    if !changed {
         return Err(Error::NotFound("group"));
     }
-    Ok(to_group(row))
+    Ok(to_group(load(ctx, pool_id, name).await?))
 }
 
 pub async fn delete_group(ctx: &Context, pool_id: &str, name: &str) -> Result<()> {
     get_pool(ctx, pool_id).await?;
-    if !store::delete(&ctx.store, pool_id, name).await? {
+    if validate_name(name).is_err() || !store::delete(&ctx.store, pool_id, name).await? {
         return Err(Error::NotFound("group"));
     }
     Ok(())
@@ -157,7 +172,12 @@ pub async fn remove_member(ctx: &Context, pool_id: &str, group: &str, login: &st
     Ok(store::remove_member(&ctx.store, pool_id, group, &user.id).await?)
 }
 
-pub async fn list_members(ctx: &Context, pool_id: &str, group: &str, page: PageRequest) -> Result<Page<User>> {
+pub async fn list_members(
+    ctx: &Context,
+    pool_id: &str,
+    group: &str,
+    page: PageRequest,
+) -> Result<Page<User>> {
     get_pool(ctx, pool_id).await?;
     load(ctx, pool_id, group).await?;
     let rows = store::members(&ctx.store, pool_id, group, &page).await?;
@@ -165,7 +185,12 @@ pub async fn list_members(ctx: &Context, pool_id: &str, group: &str, page: PageR
         .try_map(crate::accounts::users::user_from_row)
 }
 
-pub async fn groups_of_user(ctx: &Context, pool_id: &str, login: &str, page: PageRequest) -> Result<Page<Group>> {
+pub async fn groups_of_user(
+    ctx: &Context,
+    pool_id: &str,
+    login: &str,
+    page: PageRequest,
+) -> Result<Page<Group>> {
     let pool = get_pool(ctx, pool_id).await?;
     let user = find_user(ctx, &pool, login).await?;
     let rows = store::list_for_user(&ctx.store, &user.id, &page).await?;

@@ -86,7 +86,10 @@ mod tests {
         let p = PasswordPolicy::default();
         assert!(check("password", &p, "Correct-horse-1").is_ok());
         let err = check("password", &p, "short").unwrap_err().to_string();
-        assert!(err.starts_with("password: must be at least 8 characters"), "{err}");
+        assert!(
+            err.starts_with("password: must be at least 8 characters"),
+            "{err}"
+        );
         assert!(err.contains("uppercase") && err.contains("number") && err.contains("symbol"));
         assert!(check("password", &p, " Correct-horse-1").is_err());
         assert!(check("password", &p, &"Aa1!".repeat(100)).is_err());

@@ -14,9 +14,9 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::pool::{Pool, get_pool, temporary_password_lifetime};
 use crate::pools::text;
+use crate::store::StoreError;
 use crate::store::paging::{Page, PageRequest};
 use crate::store::users::{self as store, ColumnMatch, UserRow};
-use crate::store::StoreError;
 
 pub const UNCONFIRMED: &str = "UNCONFIRMED";
 pub const CONFIRMED: &str = "CONFIRMED";
@@ -41,7 +41,7 @@ pub struct User {
 }
 
 /// `POST /pools/{pool_id}/users` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// The username; in pools whose username is the email, the email address.
@@ -62,18 +62,44 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     /// Attributes to set; `null` removes one.
+    #[serde(default)]
     #[schema(value_type = Object)]
     pub attributes: Attributes,
     pub email_verified: Option<bool>,
 }
 
 /// `POST .../users/{username}/password` body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPassword {
     pub password: String,
     #[serde(default)]
     pub permanent: bool,
+}
+
+// Passwords never reach a `Debug` dump.
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("attributes", &self.attributes)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field(
+                "temporary_password",
+                &self.temporary_password.as_ref().map(|_| "[redacted]"),
+            )
+            .field("email_verified", &self.email_verified)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SetPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetPassword")
+            .field("password", &"[redacted]")
+            .field("permanent", &self.permanent)
+            .finish()
+    }
 }
 
 fn normalise_key(pool: &Pool, value: &str) -> String {
@@ -158,7 +184,10 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
             }
         };
         if !text::is_email(&email) {
-            return Err(Error::validation("username", "must be a valid email address"));
+            return Err(Error::validation(
+                "username",
+                "must be a valid email address",
+            ));
         }
         attrs.insert("email".into(), Value::String(email));
         // Cognito keeps the sub as the username when the email is the sign-in name.
@@ -177,7 +206,8 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
     let attrs = attributes::for_new_user(&pool.config, &attrs)?;
     let policy = &pool.config.password_policy;
     let now = ctx.now();
-    let (password, status, expires, generated) = match (&input.password, &input.temporary_password) {
+    let (password, status, expires, generated) = match (&input.password, &input.temporary_password)
+    {
         (Some(_), Some(_)) => {
             return Err(Error::validation(
                 "password",
@@ -190,11 +220,21 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
         }
         (None, Some(t)) => {
             password_policy::check("temporary_password", policy, t)?;
-            (t.clone(), FORCE_CHANGE_PASSWORD, Some(now + temporary_password_lifetime(policy)), None)
+            (
+                t.clone(),
+                FORCE_CHANGE_PASSWORD,
+                Some(now + temporary_password_lifetime(policy)),
+                None,
+            )
         }
         (None, None) => {
             let t = password_policy::generate_temporary(policy);
-            (t.clone(), FORCE_CHANGE_PASSWORD, Some(now + temporary_password_lifetime(policy)), Some(t))
+            (
+                t.clone(),
+                FORCE_CHANGE_PASSWORD,
+                Some(now + temporary_password_lifetime(policy)),
+                Some(t),
+            )
         }
     };
     let hash = ctx.hasher.hash(&password).await?;
@@ -251,7 +291,10 @@ pub async fn list_users(
     page: PageRequest,
 ) -> Result<Page<User>> {
     let pool = get_pool(ctx, pool_id).await?;
-    let parsed = filter.filter(|f| !f.trim().is_empty()).map(filter::parse).transpose()?;
+    let parsed = filter
+        .filter(|f| !f.trim().is_empty())
+        .map(filter::parse)
+        .transpose()?;
     let (column, value) = match &parsed {
         None => ("", None),
         Some(f) => {
@@ -270,16 +313,23 @@ pub async fn list_users(
                 Match::Exact(v) => (false, v),
                 Match::Prefix(v) => (true, v),
             };
-            let value = if f.attribute == Attribute::Username {
-                normalise_key(&pool, raw)
+            // Where a value is matched like a username, it is matched on its normalised key.
+            let email_key = f.attribute == Attribute::Email && pool.config.email_is_username();
+            let (column, value) = if f.attribute == Attribute::Username || email_key {
+                let column = if email_key { "email_key" } else { column };
+                (column, normalise_key(&pool, raw))
             } else {
-                raw.clone()
+                (column, raw.clone())
             };
             (column, Some((prefix, value)))
         }
     };
     let upper = value.as_ref().and_then(|(prefix, v)| {
-        if *prefix { filter::prefix_upper_bound(v) } else { None }
+        if *prefix {
+            filter::prefix_upper_bound(v)
+        } else {
+            None
+        }
     });
     let condition = match &value {
         None => None,
@@ -316,9 +366,15 @@ async fn modify(
     Err(Error::Store(StoreError::Contention))
 }
 
-pub async fn update_user(ctx: &Context, pool_id: &str, login: &str, patch: UserPatch) -> Result<User> {
+pub async fn update_user(
+    ctx: &Context,
+    pool_id: &str,
+    login: &str,
+    patch: UserPatch,
+) -> Result<User> {
     modify(ctx, pool_id, login, |pool, row| {
-        let current: Attributes = serde_json::from_str(&row.attributes).map_err(StoreError::from)?;
+        let current: Attributes =
+            serde_json::from_str(&row.attributes).map_err(StoreError::from)?;
         let mut attrs = attributes::apply_change(&pool.config, &current, &patch.attributes)?;
         let email_changed = attrs.get("email") != current.get("email");
         match patch.email_verified {
@@ -369,7 +425,12 @@ pub async fn confirm(ctx: &Context, pool_id: &str, login: &str) -> Result<User> 
 }
 
 /// Sets a permanent password (`CONFIRMED`) or a temporary one (`FORCE_CHANGE_PASSWORD`).
-pub async fn set_password(ctx: &Context, pool_id: &str, login: &str, input: SetPassword) -> Result<User> {
+pub async fn set_password(
+    ctx: &Context,
+    pool_id: &str,
+    login: &str,
+    input: SetPassword,
+) -> Result<User> {
     let pool = get_pool(ctx, pool_id).await?;
     password_policy::check("password", &pool.config.password_policy, &input.password)?;
     let hash = ctx.hasher.hash(&input.password).await?;

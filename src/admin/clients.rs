@@ -4,8 +4,8 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpResponse, delete, get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::admin::ListQuery;
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::{Body, ListQuery};
 use crate::context::Context;
 use crate::pools::clients::{self, AppClient, ClientInput};
 use crate::store::paging::Page;
@@ -30,8 +30,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
     )
 )]
 #[post("/pools/{pool_id}/clients")]
-async fn create(ctx: Data<Context>, path: Path<String>, body: Json<ClientInput>) -> ApiResult<HttpResponse> {
-    let client = clients::create_client(&ctx, &path, body.into_inner()).await?;
+async fn create(
+    ctx: Data<Context>,
+    path: Path<String>,
+    body: Body<ClientInput>,
+) -> ApiResult<HttpResponse> {
+    let client = clients::create_client(&ctx, &path, body.0).await?;
     Ok(HttpResponse::Created().json(client))
 }
 
@@ -41,8 +45,14 @@ async fn create(ctx: Data<Context>, path: Path<String>, body: Json<ClientInput>)
     responses((status = 200, body = Page<AppClient>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/pools/{pool_id}/clients")]
-async fn list(ctx: Data<Context>, path: Path<String>, query: Query<ListQuery>) -> ApiResult<Json<Page<AppClient>>> {
-    Ok(Json(clients::list_clients(&ctx, &path, query.page()?).await?))
+async fn list(
+    ctx: Data<Context>,
+    path: Path<String>,
+    query: Query<ListQuery>,
+) -> ApiResult<Json<Page<AppClient>>> {
+    Ok(Json(
+        clients::list_clients(&ctx, &path, query.page()?).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -66,9 +76,15 @@ async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
     )
 )]
 #[patch("/pools/{pool_id}/clients/{client_id}")]
-async fn update(ctx: Data<Context>, path: Path<(String, String)>, body: Json<ClientInput>) -> ApiResult<Json<AppClient>> {
+async fn update(
+    ctx: Data<Context>,
+    path: Path<(String, String)>,
+    body: Body<ClientInput>,
+) -> ApiResult<Json<AppClient>> {
     let (pool_id, client_id) = path.into_inner();
-    Ok(Json(clients::update_client(&ctx, &pool_id, &client_id, body.into_inner()).await?))
+    Ok(Json(
+        clients::update_client(&ctx, &pool_id, &client_id, body.0).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -93,7 +109,12 @@ async fn remove(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<H
     )
 )]
 #[post("/pools/{pool_id}/clients/{client_id}/secret")]
-async fn rotate_secret(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<AppClient>> {
+async fn rotate_secret(
+    ctx: Data<Context>,
+    path: Path<(String, String)>,
+) -> ApiResult<Json<AppClient>> {
     let (pool_id, client_id) = path.into_inner();
-    Ok(Json(clients::rotate_secret(&ctx, &pool_id, &client_id).await?))
+    Ok(Json(
+        clients::rotate_secret(&ctx, &pool_id, &client_id).await?,
+    ))
 }

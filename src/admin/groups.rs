@@ -6,8 +6,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::groups::{self, Group, GroupPatch, NewGroup};
 use crate::accounts::users::User;
-use crate::admin::ListQuery;
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::{Body, ListQuery};
 use crate::context::Context;
 use crate::store::paging::Page;
 
@@ -32,8 +32,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
     )
 )]
 #[post("/pools/{pool_id}/groups")]
-async fn create(ctx: Data<Context>, path: Path<String>, body: Json<NewGroup>) -> ApiResult<HttpResponse> {
-    let group = groups::create_group(&ctx, &path, body.into_inner()).await?;
+async fn create(
+    ctx: Data<Context>,
+    path: Path<String>,
+    body: Body<NewGroup>,
+) -> ApiResult<HttpResponse> {
+    let group = groups::create_group(&ctx, &path, body.0).await?;
     Ok(HttpResponse::Created().json(group))
 }
 
@@ -43,7 +47,11 @@ async fn create(ctx: Data<Context>, path: Path<String>, body: Json<NewGroup>) ->
     responses((status = 200, body = Page<Group>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/pools/{pool_id}/groups")]
-async fn list(ctx: Data<Context>, path: Path<String>, query: Query<ListQuery>) -> ApiResult<Json<Page<Group>>> {
+async fn list(
+    ctx: Data<Context>,
+    path: Path<String>,
+    query: Query<ListQuery>,
+) -> ApiResult<Json<Page<Group>>> {
     Ok(Json(groups::list_groups(&ctx, &path, query.page()?).await?))
 }
 
@@ -68,9 +76,15 @@ async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
     )
 )]
 #[patch("/pools/{pool_id}/groups/{name}")]
-async fn update(ctx: Data<Context>, path: Path<(String, String)>, body: Json<GroupPatch>) -> ApiResult<Json<Group>> {
+async fn update(
+    ctx: Data<Context>,
+    path: Path<(String, String)>,
+    body: Body<GroupPatch>,
+) -> ApiResult<Json<Group>> {
     let (pool_id, name) = path.into_inner();
-    Ok(Json(groups::update_group(&ctx, &pool_id, &name, body.into_inner()).await?))
+    Ok(Json(
+        groups::update_group(&ctx, &pool_id, &name, body.0).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -91,7 +105,10 @@ async fn remove(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<H
     responses((status = 204, description = "The user is a member (idempotent)"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[put("/pools/{pool_id}/groups/{name}/members/{username}")]
-async fn add_member(ctx: Data<Context>, path: Path<(String, String, String)>) -> ApiResult<HttpResponse> {
+async fn add_member(
+    ctx: Data<Context>,
+    path: Path<(String, String, String)>,
+) -> ApiResult<HttpResponse> {
     let (pool_id, name, username) = path.into_inner();
     groups::add_member(&ctx, &pool_id, &name, &username).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -103,7 +120,10 @@ async fn add_member(ctx: Data<Context>, path: Path<(String, String, String)>) ->
     responses((status = 204, description = "The user is not a member (idempotent)"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[delete("/pools/{pool_id}/groups/{name}/members/{username}")]
-async fn remove_member(ctx: Data<Context>, path: Path<(String, String, String)>) -> ApiResult<HttpResponse> {
+async fn remove_member(
+    ctx: Data<Context>,
+    path: Path<(String, String, String)>,
+) -> ApiResult<HttpResponse> {
     let (pool_id, name, username) = path.into_inner();
     groups::remove_member(&ctx, &pool_id, &name, &username).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -115,7 +135,13 @@ async fn remove_member(ctx: Data<Context>, path: Path<(String, String, String)>)
     responses((status = 200, body = Page<User>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/pools/{pool_id}/groups/{name}/members")]
-async fn members(ctx: Data<Context>, path: Path<(String, String)>, query: Query<ListQuery>) -> ApiResult<Json<Page<User>>> {
+async fn members(
+    ctx: Data<Context>,
+    path: Path<(String, String)>,
+    query: Query<ListQuery>,
+) -> ApiResult<Json<Page<User>>> {
     let (pool_id, name) = path.into_inner();
-    Ok(Json(groups::list_members(&ctx, &pool_id, &name, query.page()?).await?))
+    Ok(Json(
+        groups::list_members(&ctx, &pool_id, &name, query.page()?).await?,
+    ))
 }

@@ -9,8 +9,8 @@ pub mod pools;
 pub mod resource_servers;
 pub mod users;
 
-use actix_web::web::{self, JsonConfig, PathConfig, QueryConfig};
-use actix_web::{HttpResponse, error::JsonPayloadError};
+use actix_web::web::{self, PathConfig, QueryConfig};
+use actix_web::{FromRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -37,19 +37,6 @@ impl ListQuery {
     }
 }
 
-fn json_error(err: JsonPayloadError) -> ApiError {
-    match err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::PayloadTooLarge(MAX_BODY_BYTES)
-        }
-        JsonPayloadError::ContentType => {
-            ApiError::InvalidRequest("Content-Type must be application/json".into())
-        }
-        JsonPayloadError::Deserialize(e) => ApiError::InvalidRequest(format!("invalid JSON body: {e}")),
-        other => ApiError::InvalidRequest(format!("unreadable body: {other}")),
-    }
-}
-
 /// The `/admin/v1` scope with every route, extractor limits and the admin-key check.
 pub fn scope() -> utoipa_actix_web::scope::Scope<
     impl actix_web::dev::ServiceFactory<
@@ -61,19 +48,12 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
     >,
 > {
     utoipa_actix_web::scope("/admin/v1")
-        .app_data(
-            JsonConfig::default()
-                .limit(MAX_BODY_BYTES)
-                .error_handler(|err, _| json_error(err).into()),
-        )
-        .app_data(
-            QueryConfig::default()
-                .error_handler(|err, _| ApiError::InvalidRequest(format!("invalid query: {err}")).into()),
-        )
-        .app_data(
-            PathConfig::default()
-                .error_handler(|err, _| ApiError::InvalidRequest(format!("invalid path: {err}")).into()),
-        )
+        .app_data(QueryConfig::default().error_handler(|err, _| {
+            ApiError::InvalidRequest(format!("invalid query: {err}")).into()
+        }))
+        .app_data(PathConfig::default().error_handler(|err, _| {
+            ApiError::InvalidRequest(format!("invalid path: {err}")).into()
+        }))
         .configure(pools::routes)
         .configure(clients::routes)
         .configure(resource_servers::routes)
@@ -95,7 +75,9 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The admin key (COGNATE_ADMIN_KEY, or <data dir>/admin-key)"))
+                    .description(Some(
+                        "The admin key (COGNATE_ADMIN_KEY, or <data dir>/admin-key)",
+                    ))
                     .build(),
             ),
         );
@@ -123,4 +105,59 @@ pub fn openapi() -> OpenApi {
         Vec::<String>::new(),
     )]);
     api
+}
+
+/// A JSON request body that must be an object. It is parsed straight into `T`, so duplicate
+/// keys are refused; and the array form that serde's derived structs would also take
+/// (`["name", ...]`) is refused up front.
+pub struct Body<T>(pub T);
+
+fn is_json(req: &actix_web::HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|essence| {
+            let essence = essence.trim().to_ascii_lowercase();
+            essence == "application/json" || essence.ends_with("+json")
+        })
+        .unwrap_or(false)
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let json = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::InvalidRequest(
+                    "Content-Type must be application/json".into(),
+                )
+                .into());
+            }
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    ApiError::PayloadTooLarge(MAX_BODY_BYTES)
+                } else {
+                    ApiError::InvalidRequest(format!("unreadable body: {e}"))
+                }
+            })?;
+            if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+                return Err(
+                    ApiError::InvalidRequest("the body must be a JSON object".into()).into(),
+                );
+            }
+            serde_json::from_slice(&bytes)
+                .map(Body)
+                .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")).into())
+        })
+    }
 }

@@ -4,8 +4,8 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpResponse, delete, get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::admin::ListQuery;
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::{Body, ListQuery};
 use crate::context::Context;
 use crate::pools::pool::{self, NewPool, Pool, PoolPatch};
 use crate::store::paging::Page;
@@ -29,8 +29,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     )
 )]
 #[post("/pools")]
-async fn create(ctx: Data<Context>, body: Json<NewPool>) -> ApiResult<HttpResponse> {
-    let pool = pool::create_pool(&ctx, body.into_inner()).await?;
+async fn create(ctx: Data<Context>, body: Body<NewPool>) -> ApiResult<HttpResponse> {
+    let pool = pool::create_pool(&ctx, body.0).await?;
     Ok(HttpResponse::Created().json(pool))
 }
 
@@ -64,8 +64,12 @@ async fn get_one(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<Pool>
     )
 )]
 #[patch("/pools/{pool_id}")]
-async fn update(ctx: Data<Context>, path: Path<String>, body: Json<PoolPatch>) -> ApiResult<Json<Pool>> {
-    Ok(Json(pool::update_pool(&ctx, &path, body.into_inner()).await?))
+async fn update(
+    ctx: Data<Context>,
+    path: Path<String>,
+    body: Body<PoolPatch>,
+) -> ApiResult<Json<Pool>> {
+    Ok(Json(pool::update_pool(&ctx, &path, body.0).await?))
 }
 
 #[utoipa::path(

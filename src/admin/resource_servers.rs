@@ -4,10 +4,12 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpResponse, delete, get, post, put};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::admin::ListQuery;
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::{Body, ListQuery};
 use crate::context::Context;
-use crate::pools::resource_servers::{self as rs, NewResourceServer, ResourceServer, ResourceServerUpdate};
+use crate::pools::resource_servers::{
+    self as rs, NewResourceServer, ResourceServer, ResourceServerUpdate,
+};
 use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -30,8 +32,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
     )
 )]
 #[post("/pools/{pool_id}/resource-servers")]
-async fn create(ctx: Data<Context>, path: Path<String>, body: Json<NewResourceServer>) -> ApiResult<HttpResponse> {
-    let created = rs::create_resource_server(&ctx, &path, body.into_inner()).await?;
+async fn create(
+    ctx: Data<Context>,
+    path: Path<String>,
+    body: Body<NewResourceServer>,
+) -> ApiResult<HttpResponse> {
+    let created = rs::create_resource_server(&ctx, &path, body.0).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -41,8 +47,14 @@ async fn create(ctx: Data<Context>, path: Path<String>, body: Json<NewResourceSe
     responses((status = 200, body = Page<ResourceServer>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/pools/{pool_id}/resource-servers")]
-async fn list(ctx: Data<Context>, path: Path<String>, query: Query<ListQuery>) -> ApiResult<Json<Page<ResourceServer>>> {
-    Ok(Json(rs::list_resource_servers(&ctx, &path, query.page()?).await?))
+async fn list(
+    ctx: Data<Context>,
+    path: Path<String>,
+    query: Query<ListQuery>,
+) -> ApiResult<Json<Page<ResourceServer>>> {
+    Ok(Json(
+        rs::list_resource_servers(&ctx, &path, query.page()?).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -51,9 +63,14 @@ async fn list(ctx: Data<Context>, path: Path<String>, query: Query<ListQuery>) -
     responses((status = 200, body = ResourceServer), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/pools/{pool_id}/resource-servers/{identifier}")]
-async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<ResourceServer>> {
+async fn get_one(
+    ctx: Data<Context>,
+    path: Path<(String, String)>,
+) -> ApiResult<Json<ResourceServer>> {
     let (pool_id, identifier) = path.into_inner();
-    Ok(Json(rs::get_resource_server(&ctx, &pool_id, &identifier).await?))
+    Ok(Json(
+        rs::get_resource_server(&ctx, &pool_id, &identifier).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -71,10 +88,12 @@ async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
 async fn replace(
     ctx: Data<Context>,
     path: Path<(String, String)>,
-    body: Json<ResourceServerUpdate>,
+    body: Body<ResourceServerUpdate>,
 ) -> ApiResult<Json<ResourceServer>> {
     let (pool_id, identifier) = path.into_inner();
-    Ok(Json(rs::replace_resource_server(&ctx, &pool_id, &identifier, body.into_inner()).await?))
+    Ok(Json(
+        rs::replace_resource_server(&ctx, &pool_id, &identifier, body.0).await?,
+    ))
 }
 
 #[utoipa::path(

@@ -8,8 +8,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::groups::{self, Group};
 use crate::accounts::users::{self, NewUser, SetPassword, User, UserPatch};
-use crate::admin::ListQuery;
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::{Body, ListQuery};
 use crate::context::Context;
 use crate::store::paging::{Page, PageRequest};
 
@@ -49,8 +49,12 @@ pub struct UserListQuery {
     )
 )]
 #[post("/pools/{pool_id}/users")]
-async fn create(ctx: Data<Context>, path: Path<String>, body: Json<NewUser>) -> ApiResult<HttpResponse> {
-    let user = users::create_user(&ctx, &path, body.into_inner()).await?;
+async fn create(
+    ctx: Data<Context>,
+    path: Path<String>,
+    body: Body<NewUser>,
+) -> ApiResult<HttpResponse> {
+    let user = users::create_user(&ctx, &path, body.0).await?;
     Ok(HttpResponse::Created().json(user))
 }
 
@@ -63,9 +67,15 @@ async fn create(ctx: Data<Context>, path: Path<String>, body: Json<NewUser>) -> 
     )
 )]
 #[get("/pools/{pool_id}/users")]
-async fn list(ctx: Data<Context>, path: Path<String>, query: Query<UserListQuery>) -> ApiResult<Json<Page<User>>> {
+async fn list(
+    ctx: Data<Context>,
+    path: Path<String>,
+    query: Query<UserListQuery>,
+) -> ApiResult<Json<Page<User>>> {
     let page = PageRequest::parse(query.limit, query.next_token.as_deref())?;
-    Ok(Json(users::list_users(&ctx, &path, query.filter.as_deref(), page).await?))
+    Ok(Json(
+        users::list_users(&ctx, &path, query.filter.as_deref(), page).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -89,9 +99,15 @@ async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
     )
 )]
 #[patch("/pools/{pool_id}/users/{username}")]
-async fn update(ctx: Data<Context>, path: Path<(String, String)>, body: Json<UserPatch>) -> ApiResult<Json<User>> {
+async fn update(
+    ctx: Data<Context>,
+    path: Path<(String, String)>,
+    body: Body<UserPatch>,
+) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(users::update_user(&ctx, &pool_id, &username, body.into_inner()).await?))
+    Ok(Json(
+        users::update_user(&ctx, &pool_id, &username, body.0).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -114,7 +130,9 @@ async fn remove(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<H
 #[post("/pools/{pool_id}/users/{username}/disable")]
 async fn disable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(users::set_enabled(&ctx, &pool_id, &username, false).await?))
+    Ok(Json(
+        users::set_enabled(&ctx, &pool_id, &username, false).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -125,7 +143,9 @@ async fn disable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
 #[post("/pools/{pool_id}/users/{username}/enable")]
 async fn enable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(users::set_enabled(&ctx, &pool_id, &username, true).await?))
+    Ok(Json(
+        users::set_enabled(&ctx, &pool_id, &username, true).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -152,9 +172,15 @@ async fn confirm(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
     )
 )]
 #[post("/pools/{pool_id}/users/{username}/password")]
-async fn set_password(ctx: Data<Context>, path: Path<(String, String)>, body: Json<SetPassword>) -> ApiResult<Json<User>> {
+async fn set_password(
+    ctx: Data<Context>,
+    path: Path<(String, String)>,
+    body: Body<SetPassword>,
+) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(users::set_password(&ctx, &pool_id, &username, body.into_inner()).await?))
+    Ok(Json(
+        users::set_password(&ctx, &pool_id, &username, body.0).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -185,7 +211,13 @@ async fn sign_out(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult
     responses((status = 200, body = Page<Group>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/pools/{pool_id}/users/{username}/groups")]
-async fn groups_of_user(ctx: Data<Context>, path: Path<(String, String)>, query: Query<ListQuery>) -> ApiResult<Json<Page<Group>>> {
+async fn groups_of_user(
+    ctx: Data<Context>,
+    path: Path<(String, String)>,
+    query: Query<ListQuery>,
+) -> ApiResult<Json<Page<Group>>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(groups::groups_of_user(&ctx, &pool_id, &username, query.page()?).await?))
+    Ok(Json(
+        groups::groups_of_user(&ctx, &pool_id, &username, query.page()?).await?,
+    ))
 }

@@ -2,7 +2,9 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -15,7 +17,10 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("cognate".into()), None)?;
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by method, route and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
             &["method", "route", "status"],
         )?;
         let latency = HistogramVec::new(

@@ -33,7 +33,8 @@ pub async fn observe(
     let id = request_id(&req);
     let method = req.method().to_string();
     let metrics = req.app_data::<Data<Metrics>>().cloned();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     // Handlers and our own middleware answer errors as responses; an `Err` here comes from

@@ -149,7 +149,9 @@ impl ClientConfig {
         if let Some(v) = &i.explicit_auth_flows {
             self.explicit_auth_flows = v.clone();
         }
-        self.access_token_validity = i.access_token_validity.unwrap_or(self.access_token_validity);
+        self.access_token_validity = i
+            .access_token_validity
+            .unwrap_or(self.access_token_validity);
         self.id_token_validity = i.id_token_validity.unwrap_or(self.id_token_validity);
         self.refresh_token_validity = i
             .refresh_token_validity
@@ -230,7 +232,9 @@ impl ClientConfig {
                 if has("client_credentials") {
                     return Err(Error::validation(
                         "allowed_oauth_scopes",
-                        format!("`{scope}` is a user scope; client_credentials clients take custom scopes only"),
+                        format!(
+                            "`{scope}` is a user scope; client_credentials clients take custom scopes only"
+                        ),
                     ));
                 }
                 continue;
@@ -276,7 +280,12 @@ impl ClientConfig {
             }
         }
         for (field, value, min, max) in [
-            ("access_token_validity", self.access_token_validity, 300, 86_400),
+            (
+                "access_token_validity",
+                self.access_token_validity,
+                300,
+                86_400,
+            ),
             ("id_token_validity", self.id_token_validity, 300, 86_400),
             (
                 "refresh_token_validity",
@@ -328,8 +337,8 @@ pub fn validate_redirect_url(field: &str, value: &str) -> Result<()> {
             "must not contain whitespace or control characters",
         ));
     }
-    let url = url::Url::parse(value)
-        .map_err(|_| Error::validation(field, "must be an absolute URL"))?;
+    let url =
+        url::Url::parse(value).map_err(|_| Error::validation(field, "must be an absolute URL"))?;
     if url.fragment().is_some() || value.contains('#') {
         return Err(Error::validation(field, "must not contain a fragment"));
     }
@@ -387,9 +396,9 @@ fn to_client(row: store::ClientRow, secret: Option<String>) -> Result<AppClient>
 
 fn map_write_error(err: StoreError, name: &str) -> Error {
     match err {
-        StoreError::Conflict(_) => {
-            Error::Conflict(format!("a client named `{name}` already exists in this pool"))
-        }
+        StoreError::Conflict(_) => Error::Conflict(format!(
+            "a client named `{name}` already exists in this pool"
+        )),
         StoreError::Reference(_) => Error::validation(
             "allowed_oauth_scopes",
             "a custom scope was deleted meanwhile",
@@ -423,9 +432,11 @@ pub async fn create_client(ctx: &Context, pool_id: &str, input: ClientInput) -> 
         created_at: now,
         updated_at: now,
     };
-    store::insert(&ctx.store, &row, &custom)
-        .await
-        .map_err(|e| map_write_error(e, &name))?;
+    if let Err(err) = store::insert(&ctx.store, &row, &custom).await {
+        // A foreign key fails both when a scope and when the pool went away meanwhile.
+        get_pool(ctx, pool_id).await?;
+        return Err(map_write_error(err, &name));
+    }
     to_client(row, secret)
 }
 
@@ -445,7 +456,11 @@ pub async fn get_client(ctx: &Context, pool_id: &str, client_id: &str) -> Result
     to_client(load(ctx, pool_id, client_id).await?, None)
 }
 
-pub async fn list_clients(ctx: &Context, pool_id: &str, page: PageRequest) -> Result<Page<AppClient>> {
+pub async fn list_clients(
+    ctx: &Context,
+    pool_id: &str,
+    page: PageRequest,
+) -> Result<Page<AppClient>> {
     get_pool(ctx, pool_id).await?;
     let rows = store::list(&ctx.store, pool_id, &page).await?;
     page.finish(rows, |r| r.client_id.clone())
@@ -483,7 +498,10 @@ pub async fn update_client(
         match store::update(&ctx.store, &updated, row.version, &custom).await {
             Ok(true) => return get_client(ctx, pool_id, client_id).await,
             Ok(false) => continue,
-            Err(e) => return Err(map_write_error(e, &name)),
+            Err(e) => {
+                get_pool(ctx, pool_id).await?;
+                return Err(map_write_error(e, &name));
+            }
         }
     }
     Err(Error::Store(StoreError::Contention))
@@ -508,7 +526,15 @@ pub async fn rotate_secret(ctx: &Context, pool_id: &str, client_id: &str) -> Res
     }
     let secret = new_secret();
     let now = ctx.now();
-    if !store::set_secret(&ctx.store, pool_id, client_id, &secret::digest(&secret), now).await? {
+    if !store::set_secret(
+        &ctx.store,
+        pool_id,
+        client_id,
+        &secret::digest(&secret),
+        now,
+    )
+    .await?
+    {
         return Err(Error::NotFound("client"));
     }
     to_client(load(ctx, pool_id, client_id).await?, Some(secret))

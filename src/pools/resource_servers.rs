@@ -9,9 +9,9 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::pool::get_pool;
 use crate::pools::text;
+use crate::store::StoreError;
 use crate::store::paging::{Page, PageRequest};
 use crate::store::resource_servers::{self as store, Outcome, ResourceServerRow, ScopeRow};
-use crate::store::StoreError;
 
 pub const MAX_PER_POOL: i64 = 25;
 pub const MAX_SCOPES: usize = 100;
@@ -58,7 +58,10 @@ pub struct ResourceServerUpdate {
 fn validate_identifier(identifier: &str) -> Result<()> {
     text::name("identifier", identifier, 256)?;
     if identifier.chars().any(char::is_whitespace) {
-        return Err(Error::validation("identifier", "must not contain whitespace"));
+        return Err(Error::validation(
+            "identifier",
+            "must not contain whitespace",
+        ));
     }
     Ok(())
 }
@@ -73,7 +76,10 @@ fn validate_scopes(scopes: &[CustomScope]) -> Result<()> {
     for (i, scope) in scopes.iter().enumerate() {
         let ok = !scope.name.is_empty()
             && scope.name.len() <= 256
-            && scope.name.bytes().all(|b| b.is_ascii_graphic() && b != b'/');
+            && scope
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'/');
         if !ok {
             return Err(Error::validation(
                 format!("scopes[{i}].name"),
@@ -165,6 +171,9 @@ pub async fn get_resource_server(
     identifier: &str,
 ) -> Result<ResourceServer> {
     get_pool(ctx, pool_id).await?;
+    if validate_identifier(identifier).is_err() {
+        return Err(Error::NotFound("resource server"));
+    }
     match store::get(&ctx.store, pool_id, identifier).await {
         Ok((row, scopes)) => Ok(to_resource_server(row, &scopes)),
         Err(StoreError::NotFound) => Err(Error::NotFound("resource server")),
@@ -191,6 +200,9 @@ pub async fn replace_resource_server(
     input: ResourceServerUpdate,
 ) -> Result<ResourceServer> {
     get_pool(ctx, pool_id).await?;
+    if validate_identifier(identifier).is_err() {
+        return Err(Error::NotFound("resource server"));
+    }
     if let Some(given) = &input.identifier
         && given != identifier
     {
@@ -222,6 +234,9 @@ pub async fn replace_resource_server(
 
 pub async fn delete_resource_server(ctx: &Context, pool_id: &str, identifier: &str) -> Result<()> {
     get_pool(ctx, pool_id).await?;
+    if validate_identifier(identifier).is_err() {
+        return Err(Error::NotFound("resource server"));
+    }
     match store::delete(&ctx.store, pool_id, identifier).await {
         Ok(Outcome::Done) => Ok(()),
         Ok(Outcome::InUse(used)) => Err(in_use(used, identifier)),

@@ -48,7 +48,10 @@ pub fn free_text(field: &str, value: &str, max: usize) -> Result<()> {
         .chars()
         .any(|c| (c.is_control() && c != '\n' && c != '\r' && c != '\t') || is_deceptive(c))
     {
-        return Err(Error::validation(field, "must not contain control characters"));
+        return Err(Error::validation(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }

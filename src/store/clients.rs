@@ -1,5 +1,7 @@
 //! Rows of `app_clients` and `client_custom_scopes`.
 
+use sqlx::AssertSqlSafe;
+
 use super::{Store, StoreResult, in_tx, on_pool};
 use crate::store::paging::PageRequest;
 
@@ -19,7 +21,11 @@ const INSERT_SCOPE: &str = "INSERT INTO client_custom_scopes (client_id, pool_id
      VALUES ($1, $2, $3, $4)";
 
 /// Inserts the client and the custom scopes it allows, together.
-pub async fn insert(store: &Store, row: &ClientRow, scopes: &[(String, String)]) -> StoreResult<()> {
+pub async fn insert(
+    store: &Store,
+    row: &ClientRow,
+    scopes: &[(String, String)],
+) -> StoreResult<()> {
     in_tx!(store, tx => {
         sqlx::query(
             "INSERT INTO app_clients (client_id, pool_id, name, secret_hash, config, version, created_at, updated_at) \
@@ -60,16 +66,20 @@ pub async fn get(store: &Store, pool_id: &str, client_id: &str) -> StoreResult<C
 }
 
 pub async fn list(store: &Store, pool_id: &str, page: &PageRequest) -> StoreResult<Vec<ClientRow>> {
-    on_pool!(store, pool => Ok(sqlx::query_as::<_, ClientRow>(
+    let sql = format!(
         "SELECT client_id, pool_id, name, secret_hash, config, version, created_at, updated_at \
-         FROM app_clients WHERE pool_id = $1 AND ($2 IS NULL OR client_id > $2) \
-         ORDER BY client_id LIMIT $3",
-    )
-    .bind(pool_id)
-    .bind(page.after_key())
-    .bind(page.fetch())
-    .fetch_all(pool)
-    .await?))
+         FROM app_clients WHERE pool_id = $1{} ORDER BY client_id LIMIT $2",
+        page.after_sql("client_id", 3)
+    );
+    on_pool!(store, pool => {
+        let mut query = sqlx::query_as::<_, ClientRow>(AssertSqlSafe(sql))
+            .bind(pool_id)
+            .bind(page.fetch());
+        if let Some(after) = page.after_key() {
+            query = query.bind(after);
+        }
+        Ok(query.fetch_all(pool).await?)
+    })
 }
 
 /// Writes name and config and replaces the custom scopes, if the row is still at

@@ -1,6 +1,23 @@
 //! Rows of `user_groups` and `group_members`.
 
+use sqlx::AssertSqlSafe;
+
 use super::{Store, StoreResult, on_pool};
+
+/// Runs a page query whose `$1` is `$scope`, `$2` the row limit and `$3` the optional key.
+macro_rules! fetch_page {
+    ($store:expr, $row:ty, $sql:expr, $page:expr, $scope:expr) => {
+        on_pool!($store, pool => {
+            let mut query = sqlx::query_as::<_, $row>(AssertSqlSafe($sql))
+                .bind($scope)
+                .bind($page.fetch());
+            if let Some(after) = $page.after_key() {
+                query = query.bind(after);
+            }
+            Ok(query.fetch_all(pool).await?)
+        })
+    };
+}
 use crate::store::paging::PageRequest;
 use crate::store::users::UserRow;
 
@@ -44,15 +61,12 @@ pub async fn get(store: &Store, pool_id: &str, name: &str) -> StoreResult<GroupR
 }
 
 pub async fn list(store: &Store, pool_id: &str, page: &PageRequest) -> StoreResult<Vec<GroupRow>> {
-    on_pool!(store, pool => Ok(sqlx::query_as::<_, GroupRow>(
+    let sql = format!(
         "SELECT pool_id, name, description, precedence, created_at, updated_at FROM user_groups \
-         WHERE pool_id = $1 AND ($2 IS NULL OR name > $2) ORDER BY name LIMIT $3",
-    )
-    .bind(pool_id)
-    .bind(page.after_key())
-    .bind(page.fetch())
-    .fetch_all(pool)
-    .await?))
+         WHERE pool_id = $1{} ORDER BY name LIMIT $2",
+        page.after_sql("name", 3)
+    );
+    fetch_page!(store, GroupRow, sql, page, pool_id)
 }
 
 /// The groups a user belongs to, by name.
@@ -61,28 +75,33 @@ pub async fn list_for_user(
     user_id: &str,
     page: &PageRequest,
 ) -> StoreResult<Vec<GroupRow>> {
-    on_pool!(store, pool => Ok(sqlx::query_as::<_, GroupRow>(
+    let sql = format!(
         "SELECT g.pool_id, g.name, g.description, g.precedence, g.created_at, g.updated_at \
          FROM group_members m JOIN user_groups g ON g.pool_id = m.pool_id AND g.name = m.group_name \
-         WHERE m.user_id = $1 AND ($2 IS NULL OR g.name > $2) ORDER BY g.name LIMIT $3",
-    )
-    .bind(user_id)
-    .bind(page.after_key())
-    .bind(page.fetch())
-    .fetch_all(pool)
-    .await?))
+         WHERE m.user_id = $1{} ORDER BY g.name LIMIT $2",
+        page.after_sql("g.name", 3)
+    );
+    fetch_page!(store, GroupRow, sql, page, user_id)
 }
 
-pub async fn update(store: &Store, row: &GroupRow) -> StoreResult<bool> {
+/// Sets the given fields; `None` keeps the stored value.
+pub async fn update(
+    store: &Store,
+    pool_id: &str,
+    name: &str,
+    description: Option<&str>,
+    precedence: Option<i64>,
+    now: i64,
+) -> StoreResult<bool> {
     let rows = on_pool!(store, pool => sqlx::query(
-        "UPDATE user_groups SET description = $1, precedence = $2, updated_at = $3 \
-         WHERE pool_id = $4 AND name = $5",
+        "UPDATE user_groups SET description = COALESCE($1, description), \
+         precedence = COALESCE($2, precedence), updated_at = $3 WHERE pool_id = $4 AND name = $5",
     )
-    .bind(&row.description)
-    .bind(row.precedence)
-    .bind(row.updated_at)
-    .bind(&row.pool_id)
-    .bind(&row.name)
+    .bind(description)
+    .bind(precedence)
+    .bind(now)
+    .bind(pool_id)
+    .bind(name)
     .execute(pool)
     .await?
     .rows_affected());
@@ -100,7 +119,13 @@ pub async fn delete(store: &Store, pool_id: &str, name: &str) -> StoreResult<boo
 }
 
 /// Adds the member; adding an existing member changes nothing.
-pub async fn add_member(store: &Store, pool_id: &str, group: &str, user_id: &str, now: i64) -> StoreResult<()> {
+pub async fn add_member(
+    store: &Store,
+    pool_id: &str,
+    group: &str,
+    user_id: &str,
+    now: i64,
+) -> StoreResult<()> {
     on_pool!(store, pool => {
         sqlx::query(
             "INSERT INTO group_members (pool_id, group_name, user_id, added_at) VALUES ($1, $2, $3, $4) \
@@ -116,7 +141,12 @@ pub async fn add_member(store: &Store, pool_id: &str, group: &str, user_id: &str
     Ok(())
 }
 
-pub async fn remove_member(store: &Store, pool_id: &str, group: &str, user_id: &str) -> StoreResult<()> {
+pub async fn remove_member(
+    store: &Store,
+    pool_id: &str,
+    group: &str,
+    user_id: &str,
+) -> StoreResult<()> {
     on_pool!(store, pool => {
         sqlx::query("DELETE FROM group_members WHERE pool_id = $1 AND group_name = $2 AND user_id = $3")
             .bind(pool_id)
@@ -135,18 +165,22 @@ pub async fn members(
     group: &str,
     page: &PageRequest,
 ) -> StoreResult<Vec<UserRow>> {
-    on_pool!(store, pool => Ok(sqlx::query_as::<_, UserRow>(
+    let sql = format!(
         "SELECT u.id, u.pool_id, u.username, u.username_key, u.email_key, u.status, u.enabled, u.attributes, \
          u.email, u.phone_number, u.name, u.given_name, u.family_name, u.preferred_username, u.password_hash, \
          u.temporary_password_expires_at, u.signed_out_at, u.version, u.created_at, u.updated_at \
          FROM group_members m JOIN users u ON u.id = m.user_id \
-         WHERE m.pool_id = $1 AND m.group_name = $2 AND ($3 IS NULL OR u.username_key > $3) \
-         ORDER BY u.username_key LIMIT $4",
-    )
-    .bind(pool_id)
-    .bind(group)
-    .bind(page.after_key())
-    .bind(page.fetch())
-    .fetch_all(pool)
-    .await?))
+         WHERE m.pool_id = $1 AND m.group_name = $3{} ORDER BY u.username_key LIMIT $2",
+        page.after_sql("u.username_key", 4)
+    );
+    on_pool!(store, pool => {
+        let mut query = sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql))
+            .bind(pool_id)
+            .bind(page.fetch())
+            .bind(group);
+        if let Some(after) = page.after_key() {
+            query = query.bind(after);
+        }
+        Ok(query.fetch_all(pool).await?)
+    })
 }

@@ -149,19 +149,47 @@ impl Store {
     }
 
     /// Applies pending migrations. sqlx takes an advisory lock on PostgreSQL, so two
-    /// processes starting at once apply each migration once.
+    /// processes starting at once apply each migration once. sqlx has no such lock for
+    /// SQLite, so there an exclusive lock on a file beside the database does the same.
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
-            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Store::Sqlite(pool) => {
+                let db_file = pool.connect_options().get_filename().to_path_buf();
+                let lock = if db_file.as_os_str().is_empty()
+                    || db_file == std::path::Path::new(":memory:")
+                {
+                    None
+                } else {
+                    let mut name = db_file.into_os_string();
+                    name.push(".migrate-lock");
+                    let file = std::fs::File::create(&name)
+                        .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+                    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+                        .await
+                        .map_err(|e| {
+                            StoreError::Database(sqlx::Error::Io(std::io::Error::other(e)))
+                        })?
+                        .map(Some)
+                        .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?
+                };
+                let result = SQLITE_MIGRATIONS.run(pool).await;
+                drop(lock);
+                result?
+            }
             Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
 
-    /// True when the database answers a trivial query.
+    /// True when the database answers a trivial query within two seconds.
     pub async fn ping(&self) -> bool {
-        let probe = on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()));
-        probe.is_ok()
+        let probe = async {
+            on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), probe).await,
+            Ok(Ok(()))
+        )
     }
 
     pub async fn close(&self) {

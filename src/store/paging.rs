@@ -58,6 +58,17 @@ impl PageRequest {
         self.after.as_deref()
     }
 
+    /// ` AND <column> > $<n>` when this page starts after a key, else nothing. Two plain
+    /// query shapes, rather than `($n IS NULL OR column > $n)`, let both engines' planners
+    /// turn the condition into an index range.
+    pub fn after_sql(&self, column: &str, n: usize) -> String {
+        if self.after.is_some() {
+            format!(" AND {column} > ${n}")
+        } else {
+            String::new()
+        }
+    }
+
     /// The token for the next page, if the store returned more rows than fit.
     pub fn next_token<T>(&self, rows: &[T], key: impl Fn(&T) -> String) -> Option<String> {
         if rows.len() > self.limit {
@@ -101,7 +112,10 @@ fn encode(key: &str) -> String {
 fn decode(token: &str) -> Option<String> {
     let body = token.strip_prefix(TOKEN_PREFIX)?;
     let bytes = URL_SAFE_NO_PAD.decode(body).ok()?;
-    String::from_utf8(bytes).ok()
+    // Keys are names and ids: never control characters (PostgreSQL refuses NUL in text).
+    String::from_utf8(bytes)
+        .ok()
+        .filter(|k| k.len() <= 1024 && !k.chars().any(char::is_control))
 }
 
 #[cfg(test)]
@@ -119,6 +133,16 @@ mod tests {
         assert!(PageRequest::parse(Some(0), None).is_err());
         assert!(PageRequest::parse(Some(61), None).is_err());
         assert!(PageRequest::parse(None, Some("garbage")).is_err());
-        assert!(PageRequest::parse(Some(2), None).unwrap().finish(vec!["a"], |s| s.to_string()).next_token.is_none());
+        assert!(
+            PageRequest::parse(None, Some("k1.AA")).is_err(),
+            "a NUL key is refused"
+        );
+        assert!(
+            PageRequest::parse(Some(2), None)
+                .unwrap()
+                .finish(vec!["a"], |s| s.to_string())
+                .next_token
+                .is_none()
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! Rows of `pools`.
 
+use sqlx::AssertSqlSafe;
+
 use super::{Store, StoreResult, on_pool};
 use crate::store::paging::PageRequest;
 
@@ -41,14 +43,18 @@ pub async fn get(store: &Store, id: &str) -> StoreResult<PoolRow> {
 }
 
 pub async fn list(store: &Store, page: &PageRequest) -> StoreResult<Vec<PoolRow>> {
-    on_pool!(store, pool => Ok(sqlx::query_as::<_, PoolRow>(
+    let sql = format!(
         "SELECT id, name, config, version, created_at, updated_at FROM pools \
-         WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
-    )
-    .bind(page.after_key())
-    .bind(page.fetch())
-    .fetch_all(pool)
-    .await?))
+         WHERE 1 = 1{} ORDER BY id LIMIT $1",
+        page.after_sql("id", 2)
+    );
+    on_pool!(store, pool => {
+        let mut query = sqlx::query_as::<_, PoolRow>(AssertSqlSafe(sql)).bind(page.fetch());
+        if let Some(after) = page.after_key() {
+            query = query.bind(after);
+        }
+        Ok(query.fetch_all(pool).await?)
+    })
 }
 
 /// Writes a new name and config if the row is still at `version`; false when it moved on.

@@ -1,5 +1,7 @@
 //! Rows of `resource_servers` and `resource_server_scopes`.
 
+use sqlx::AssertSqlSafe;
+
 use super::{Store, StoreError, StoreResult, in_tx, on_pool};
 use crate::store::paging::PageRequest;
 use crate::store::pools::LOCK_SQL;
@@ -117,16 +119,19 @@ pub async fn list(
     pool_id: &str,
     page: &PageRequest,
 ) -> StoreResult<(Vec<ResourceServerRow>, Vec<ScopeRow>)> {
+    let sql = format!(
+        "SELECT pool_id, identifier, name, created_at, updated_at FROM resource_servers \
+         WHERE pool_id = $1{} ORDER BY identifier LIMIT $2",
+        page.after_sql("identifier", 3)
+    );
     on_pool!(store, pool => {
-        let rows = sqlx::query_as::<_, ResourceServerRow>(
-            "SELECT pool_id, identifier, name, created_at, updated_at FROM resource_servers \
-             WHERE pool_id = $1 AND ($2 IS NULL OR identifier > $2) ORDER BY identifier LIMIT $3",
-        )
-        .bind(pool_id)
-        .bind(page.after_key())
-        .bind(page.fetch())
-        .fetch_all(pool)
-        .await?;
+        let mut query = sqlx::query_as::<_, ResourceServerRow>(AssertSqlSafe(sql))
+            .bind(pool_id)
+            .bind(page.fetch());
+        if let Some(after) = page.after_key() {
+            query = query.bind(after);
+        }
+        let rows = query.fetch_all(pool).await?;
         let scopes = match (rows.first(), rows.last()) {
             (Some(first), Some(last)) => sqlx::query_as::<_, ScopeRow>(
                 "SELECT identifier, name, description FROM resource_server_scopes \

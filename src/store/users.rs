@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 use super::{Store, StoreResult, on_pool};
 use crate::store::paging::PageRequest;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub id: String,
     pub pool_id: String,
@@ -28,6 +28,20 @@ pub struct UserRow {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password hash stays out of every dump.
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("pool_id", &self.pool_id)
+            .field("username", &self.username)
+            .field("status", &self.status)
+            .field("enabled", &self.enabled)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
 }
 
 const COLUMNS: &str = "id, pool_id, username, username_key, email_key, status, enabled, attributes, \
@@ -94,30 +108,36 @@ pub async fn list(
     condition: Option<ColumnMatch<'_>>,
     page: &PageRequest,
 ) -> StoreResult<Vec<UserRow>> {
+    // $1 pool, $2 limit, then the filter's values, then the key to page after.
     let (clause, first, second) = match &condition {
         None => (String::new(), None, None),
-        Some(ColumnMatch::Exact(col, v)) => (format!(" AND {col} = $4"), Some(*v), None),
+        Some(ColumnMatch::Exact(col, v)) => (format!(" AND {col} = $3"), Some(*v), None),
         Some(ColumnMatch::Range(col, from, Some(to))) => (
-            format!(" AND {col} >= $4 AND {col} < $5"),
+            format!(" AND {col} >= $3 AND {col} < $4"),
             Some(*from),
             Some(*to),
         ),
-        Some(ColumnMatch::Range(col, from, None)) => (format!(" AND {col} >= $4"), Some(*from), None),
+        Some(ColumnMatch::Range(col, from, None)) => {
+            (format!(" AND {col} >= $3"), Some(*from), None)
+        }
     };
+    let next = 3 + usize::from(first.is_some()) + usize::from(second.is_some());
     let sql = format!(
-        "SELECT {COLUMNS} FROM users WHERE pool_id = $1 AND ($2 IS NULL OR username_key > $2){clause} \
-         ORDER BY username_key LIMIT $3"
+        "SELECT {COLUMNS} FROM users WHERE pool_id = $1{clause}{} ORDER BY username_key LIMIT $2",
+        page.after_sql("username_key", next)
     );
     on_pool!(store, pool => {
         let mut query = sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql))
             .bind(pool_id)
-            .bind(page.after_key())
             .bind(page.fetch());
         if let Some(v) = first {
             query = query.bind(v);
         }
         if let Some(v) = second {
             query = query.bind(v);
+        }
+        if let Some(after) = page.after_key() {
+            query = query.bind(after);
         }
         Ok(query.fetch_all(pool).await?)
     })

@@ -39,16 +39,24 @@ async fn confidential_client_secret_is_shown_once(backend: Backend) {
         .expect(201);
     let client_id = client["client_id"].as_str().unwrap();
     assert_eq!(client_id.len(), 26);
-    assert!(client_id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    assert!(
+        client_id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    );
     let secret = client["client_secret"].as_str().unwrap();
     assert!(secret.len() >= 51, "secret too short: {}", secret.len());
     assert_eq!(client["has_secret"], true);
 
-    let fetched = app.admin("GET", &format!("/pools/{pool}/clients/{client_id}"), None).await;
+    let fetched = app
+        .admin("GET", &format!("/pools/{pool}/clients/{client_id}"), None)
+        .await;
     assert!(!fetched.text.contains(secret));
     let fetched = fetched.expect(200);
     assert!(fetched.get("client_secret").is_none());
-    let listed = app.admin("GET", &format!("/pools/{pool}/clients"), None).await;
+    let listed = app
+        .admin("GET", &format!("/pools/{pool}/clients"), None)
+        .await;
     assert!(!listed.text.contains(secret));
     assert!(!listed.text.contains("secret_hash"));
 }
@@ -86,8 +94,12 @@ async fn public_client_defaults_and_patch(backend: Backend) {
     assert_eq!(patched["allowed_oauth_scopes"], json!(["openid"]));
     assert_eq!(patched["callback_urls"].as_array().unwrap().len(), 3);
 
-    app.admin("DELETE", &format!("/pools/{pool}/clients/{id}"), None).await.expect(204);
-    app.admin("GET", &format!("/pools/{pool}/clients/{id}"), None).await.expect_error(404, "not_found");
+    app.admin("DELETE", &format!("/pools/{pool}/clients/{id}"), None)
+        .await
+        .expect(204);
+    app.admin("GET", &format!("/pools/{pool}/clients/{id}"), None)
+        .await
+        .expect_error(404, "not_found");
 }
 
 async fn client_rules_are_enforced(backend: Backend) {
@@ -95,33 +107,91 @@ async fn client_rules_are_enforced(backend: Backend) {
     let pool = pool_with_api(&app).await;
     let path = format!("/pools/{pool}/clients");
     let cases: Vec<(Value, &str)> = vec![
-        (json!({"name": "c", "allowed_oauth_flows": ["client_credentials"]}), "allowed_oauth_flows"),
-        (json!({"name": "c", "generate_secret": true, "allowed_oauth_flows": ["client_credentials", "code"], "callback_urls": ["https://a.example.com/cb"]}), "allowed_oauth_flows"),
-        (json!({"name": "c", "allowed_oauth_flows": ["implicit"]}), "allowed_oauth_flows"),
-        (json!({"name": "c", "callback_urls": ["http://evil.example.com/cb"]}), "callback_urls[0]"),
-        (json!({"name": "c", "callback_urls": ["https://a.example.com/cb#frag"]}), "callback_urls[0]"),
-        (json!({"name": "c", "callback_urls": ["javascript:alert(1)"]}), "callback_urls[0]"),
-        (json!({"name": "c", "callback_urls": ["/relative"]}), "callback_urls[0]"),
-        (json!({"name": "c", "logout_urls": ["ftp://a.example.com/"]}), "logout_urls[0]"),
-        (json!({"name": "c", "callback_urls": ["https://a.example.com/cb"], "default_redirect_uri": "https://b.example.com/cb"}), "default_redirect_uri"),
-        (json!({"name": "c", "allowed_oauth_scopes": ["admin"]}), "allowed_oauth_scopes"),
-        (json!({"name": "c", "access_token_validity": 299}), "access_token_validity"),
-        (json!({"name": "c", "id_token_validity": 86401}), "id_token_validity"),
-        (json!({"name": "c", "refresh_token_validity": 3599}), "refresh_token_validity"),
-        (json!({"name": "c", "explicit_auth_flows": ["ALLOW_EVERYTHING"]}), "explicit_auth_flows"),
-        (json!({"name": "c", "read_attributes": ["custom:nope"]}), "read_attributes"),
-        (json!({"name": "c", "allowed_oauth_flows": ["code"]}), "callback_urls"),
+        (
+            json!({"name": "c", "allowed_oauth_flows": ["client_credentials"]}),
+            "allowed_oauth_flows",
+        ),
+        (
+            json!({"name": "c", "generate_secret": true, "allowed_oauth_flows": ["client_credentials", "code"], "callback_urls": ["https://a.example.com/cb"]}),
+            "allowed_oauth_flows",
+        ),
+        (
+            json!({"name": "c", "allowed_oauth_flows": ["implicit"]}),
+            "allowed_oauth_flows",
+        ),
+        (
+            json!({"name": "c", "callback_urls": ["http://evil.example.com/cb"]}),
+            "callback_urls[0]",
+        ),
+        (
+            json!({"name": "c", "callback_urls": ["https://a.example.com/cb#frag"]}),
+            "callback_urls[0]",
+        ),
+        (
+            json!({"name": "c", "callback_urls": ["javascript:alert(1)"]}),
+            "callback_urls[0]",
+        ),
+        (
+            json!({"name": "c", "callback_urls": ["/relative"]}),
+            "callback_urls[0]",
+        ),
+        (
+            json!({"name": "c", "logout_urls": ["ftp://a.example.com/"]}),
+            "logout_urls[0]",
+        ),
+        (
+            json!({"name": "c", "callback_urls": ["https://a.example.com/cb"], "default_redirect_uri": "https://b.example.com/cb"}),
+            "default_redirect_uri",
+        ),
+        (
+            json!({"name": "c", "allowed_oauth_scopes": ["admin"]}),
+            "allowed_oauth_scopes",
+        ),
+        (
+            json!({"name": "c", "access_token_validity": 299}),
+            "access_token_validity",
+        ),
+        (
+            json!({"name": "c", "id_token_validity": 86401}),
+            "id_token_validity",
+        ),
+        (
+            json!({"name": "c", "refresh_token_validity": 3599}),
+            "refresh_token_validity",
+        ),
+        (
+            json!({"name": "c", "explicit_auth_flows": ["ALLOW_EVERYTHING"]}),
+            "explicit_auth_flows",
+        ),
+        (
+            json!({"name": "c", "read_attributes": ["custom:nope"]}),
+            "read_attributes",
+        ),
+        (
+            json!({"name": "c", "allowed_oauth_flows": ["code"]}),
+            "callback_urls",
+        ),
     ];
-    let many: Vec<String> = (0..101).map(|i| format!("https://a.example.com/{i}")).collect();
+    let many: Vec<String> = (0..101)
+        .map(|i| format!("https://a.example.com/{i}"))
+        .collect();
     let mut cases = cases;
     cases.push((json!({"name": "c", "callback_urls": many}), "callback_urls"));
     for (body, field) in cases {
         let answer = app.admin("POST", &path, Some(body.clone())).await;
         answer.expect_error(422, "validation_failed");
-        assert!(answer.message().starts_with(field), "{body}: {}", answer.message());
+        assert!(
+            answer.message().starts_with(field),
+            "{body}: {}",
+            answer.message()
+        );
     }
     let list = app.admin("GET", &path, None).await.expect(200);
-    assert_eq!(list["items"], json!([]), "refused creates leave nothing behind");
+    assert_eq!(
+        list["items"],
+        json!([]),
+        "refused creates leave nothing behind"
+    );
 }
 
 async fn rotating_a_secret_returns_a_new_one_once(backend: Backend) {
@@ -129,14 +199,24 @@ async fn rotating_a_secret_returns_a_new_one_once(backend: Backend) {
     let pool = pool_with_api(&app).await;
     let path = format!("/pools/{pool}/clients");
     let client = app
-        .admin("POST", &path, Some(json!({"name": "c", "generate_secret": true})))
+        .admin(
+            "POST",
+            &path,
+            Some(json!({"name": "c", "generate_secret": true})),
+        )
         .await
         .expect(201);
     let id = client["client_id"].as_str().unwrap();
-    let rotated = app.admin("POST", &format!("{path}/{id}/secret"), None).await.expect(200);
+    let rotated = app
+        .admin("POST", &format!("{path}/{id}/secret"), None)
+        .await
+        .expect(200);
     let new_secret = rotated["client_secret"].as_str().unwrap();
     assert_ne!(new_secret, client["client_secret"].as_str().unwrap());
-    let public = app.admin("POST", &path, Some(json!({"name": "pub"}))).await.expect(201);
+    let public = app
+        .admin("POST", &path, Some(json!({"name": "pub"})))
+        .await
+        .expect(201);
     let public_id = public["client_id"].as_str().unwrap();
     app.admin("POST", &format!("{path}/{public_id}/secret"), None)
         .await

@@ -24,7 +24,9 @@ pub fn postgres_admin_url() -> Option<String> {
     match std::env::var("COGNATE_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var_os("CI").is_some() => {
-            panic!("CI is set but COGNATE_TEST_POSTGRES_URL is not: PostgreSQL tests must run in CI")
+            panic!(
+                "CI is set but COGNATE_TEST_POSTGRES_URL is not: PostgreSQL tests must run in CI"
+            )
         }
         _ => None,
     }
@@ -73,10 +75,15 @@ impl TestDatabase {
                 let name = format!("cognate_test_{}", uuid::Uuid::new_v4().simple());
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
                     .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL at COGNATE_TEST_POSTGRES_URL is unreachable: {e}"));
-                sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .await
-                    .expect("create test database");
+                    .unwrap_or_else(|e| {
+                        panic!("PostgreSQL at COGNATE_TEST_POSTGRES_URL is unreachable: {e}")
+                    });
+                sqlx::Executor::execute(
+                    &mut conn,
+                    sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+                )
+                .await
+                .expect("create test database");
                 let mut url = url::Url::parse(&admin).expect("COGNATE_TEST_POSTGRES_URL is a URL");
                 url.set_path(&name);
                 Self {
@@ -94,9 +101,14 @@ impl Drop for TestDatabase {
         if let Some((admin, name)) = self.pg_name.take() {
             // Best effort, on a thread of its own: Drop cannot await.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 rt.block_on(async {
-                    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.ok()?;
+                    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+                        .await
+                        .ok()?;
                     sqlx::Executor::execute(
                         &mut conn,
                         sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
@@ -115,7 +127,6 @@ pub struct TestApp {
     pub port: u16,
     pub http: reqwest::Client,
     pub db: Arc<TestDatabase>,
-    pub clock: Option<Arc<ManualClock>>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -149,15 +160,12 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_on(db, &[], None).await
 }
 
-/// An app whose clock only moves when the test moves it.
-pub async fn spawn_app_with_clock(backend: Backend) -> TestApp {
-    let db = Arc::new(TestDatabase::new(backend).await);
-    let clock = ManualClock::new(1_800_000_000_000);
-    spawn_on(db, &[], Some(clock)).await
-}
-
 /// Starts another app on an existing database (a restart, or a second process).
-pub async fn spawn_on(db: Arc<TestDatabase>, extra: &[(&str, &str)], clock: Option<Arc<ManualClock>>) -> TestApp {
+pub async fn spawn_on(
+    db: Arc<TestDatabase>,
+    extra: &[(&str, &str)],
+    clock: Option<Arc<ManualClock>>,
+) -> TestApp {
     let settings = test_settings(&db, extra);
     let as_clock: Arc<dyn Clock> = match &clock {
         Some(c) => c.clone(),
@@ -177,7 +185,6 @@ pub async fn spawn_on(db: Arc<TestDatabase>, extra: &[(&str, &str)], clock: Opti
             .build()
             .expect("http client"),
         db,
-        clock,
         handle,
     }
 }
@@ -200,14 +207,31 @@ impl Answer {
     }
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self.body
     }
     #[track_caller]
     pub fn expect_error(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
-        assert_eq!(self.code(), code, "unexpected error code; body: {}", self.text);
-        assert!(!self.message().is_empty(), "error without message: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.code(),
+            code,
+            "unexpected error code; body: {}",
+            self.text
+        );
+        assert!(
+            !self.message().is_empty(),
+            "error without message: {}",
+            self.text
+        );
     }
 }
 
@@ -222,7 +246,12 @@ impl TestApp {
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer { status, headers, body, text }
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     /// An admin request with the test key and an optional JSON body.
@@ -241,7 +270,13 @@ impl TestApp {
     }
 
     /// An admin request with a raw body, for malformed input.
-    pub async fn admin_raw(&self, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+    pub async fn admin_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let request = self
             .http

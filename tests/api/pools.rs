@@ -15,13 +15,19 @@ on_both!(
 
 async fn create_pool_applies_documented_defaults(backend: Backend) {
     let app = spawn_app(backend).await;
-    let pool = app.admin("POST", "/pools", Some(json!({"name": "prod"}))).await.expect(201);
+    let pool = app
+        .admin("POST", "/pools", Some(json!({"name": "prod"})))
+        .await
+        .expect(201);
     let id = pool["id"].as_str().unwrap();
     let (region, rest) = id.split_once('_').unwrap();
     assert_eq!(region, "local");
     assert_eq!(rest.len(), 9);
     assert!(rest.chars().all(|c| c.is_ascii_alphanumeric()));
-    assert_eq!(pool["issuer"], format!("http://localhost:{}/{id}", app.port));
+    assert_eq!(
+        pool["issuer"],
+        format!("http://localhost:{}/{id}", app.port)
+    );
     assert_eq!(pool["username_attributes"], json!([]));
     assert_eq!(pool["case_sensitive_usernames"], false);
     assert_eq!(pool["auto_verified_attributes"], json!(["email"]));
@@ -45,7 +51,10 @@ async fn get_list_patch_and_delete_a_pool(backend: Backend) {
                    "schema": [{"name": "tenant", "type": "string", "mutable": false, "max_length": 40}]}),
         )
         .await;
-    let pool = app.admin("GET", &format!("/pools/{id}"), None).await.expect(200);
+    let pool = app
+        .admin("GET", &format!("/pools/{id}"), None)
+        .await
+        .expect(200);
     assert_eq!(pool["password_policy"]["minimum_length"], 12);
     assert_eq!(pool["password_policy"]["require_symbols"], false);
     assert_eq!(pool["password_policy"]["require_numbers"], true);
@@ -66,18 +75,31 @@ async fn get_list_patch_and_delete_a_pool(backend: Backend) {
         .expect(200);
     assert_eq!(patched["name"], "staging-2");
     assert_eq!(patched["mfa_configuration"], "OPTIONAL");
-    assert_eq!(patched["password_policy"]["minimum_length"], 12, "untouched fields stay");
+    assert_eq!(
+        patched["password_policy"]["minimum_length"], 12,
+        "untouched fields stay"
+    );
     assert_eq!(patched["password_policy"]["require_symbols"], true);
 
     let refused = app
-        .admin("PATCH", &format!("/pools/{id}"), Some(json!({"username_attributes": ["email"]})))
+        .admin(
+            "PATCH",
+            &format!("/pools/{id}"),
+            Some(json!({"username_attributes": ["email"]})),
+        )
         .await;
     refused.expect_error(422, "validation_failed");
     assert!(refused.message().contains("username_attributes"));
 
-    app.admin("DELETE", &format!("/pools/{id}"), None).await.expect(204);
-    app.admin("GET", &format!("/pools/{id}"), None).await.expect_error(404, "not_found");
-    app.admin("DELETE", &format!("/pools/{id}"), None).await.expect_error(404, "not_found");
+    app.admin("DELETE", &format!("/pools/{id}"), None)
+        .await
+        .expect(204);
+    app.admin("GET", &format!("/pools/{id}"), None)
+        .await
+        .expect_error(404, "not_found");
+    app.admin("DELETE", &format!("/pools/{id}"), None)
+        .await
+        .expect_error(404, "not_found");
 }
 
 async fn schema_attributes_can_be_added_but_not_removed(backend: Backend) {
@@ -87,12 +109,20 @@ async fn schema_attributes_can_be_added_but_not_removed(backend: Backend) {
         .await;
     let both = json!([{"name": "plan", "type": "string"}, {"name": "seats", "type": "number"}]);
     let pool = app
-        .admin("PATCH", &format!("/pools/{id}"), Some(json!({"schema": both})))
+        .admin(
+            "PATCH",
+            &format!("/pools/{id}"),
+            Some(json!({"schema": both})),
+        )
         .await
         .expect(200);
     assert_eq!(pool["schema"].as_array().unwrap().len(), 2);
     let removed = app
-        .admin("PATCH", &format!("/pools/{id}"), Some(json!({"schema": [{"name": "seats", "type": "number"}]})))
+        .admin(
+            "PATCH",
+            &format!("/pools/{id}"),
+            Some(json!({"schema": [{"name": "seats", "type": "number"}]})),
+        )
         .await;
     removed.expect_error(422, "validation_failed");
     assert!(removed.message().contains("plan"), "{}", removed.message());
@@ -104,19 +134,38 @@ async fn schema_attributes_can_be_added_but_not_removed(backend: Backend) {
         )
         .await;
     changed.expect_error(422, "validation_failed");
-    let pool = app.admin("GET", &format!("/pools/{id}"), None).await.expect(200);
-    assert_eq!(pool["schema"].as_array().unwrap().len(), 2, "refused patches change nothing");
+    let pool = app
+        .admin("GET", &format!("/pools/{id}"), None)
+        .await
+        .expect(200);
+    assert_eq!(
+        pool["schema"].as_array().unwrap().len(),
+        2,
+        "refused patches change nothing"
+    );
 }
 
 async fn deletion_protection_blocks_delete(backend: Backend) {
     let app = spawn_app(backend).await;
-    let id = app.create_pool("guarded", json!({"deletion_protection": true})).await;
-    app.admin("DELETE", &format!("/pools/{id}"), None).await.expect_error(409, "conflict");
-    app.admin("GET", &format!("/pools/{id}"), None).await.expect(200);
-    app.admin("PATCH", &format!("/pools/{id}"), Some(json!({"deletion_protection": false})))
+    let id = app
+        .create_pool("guarded", json!({"deletion_protection": true}))
+        .await;
+    app.admin("DELETE", &format!("/pools/{id}"), None)
+        .await
+        .expect_error(409, "conflict");
+    app.admin("GET", &format!("/pools/{id}"), None)
         .await
         .expect(200);
-    app.admin("DELETE", &format!("/pools/{id}"), None).await.expect(204);
+    app.admin(
+        "PATCH",
+        &format!("/pools/{id}"),
+        Some(json!({"deletion_protection": false})),
+    )
+    .await
+    .expect(200);
+    app.admin("DELETE", &format!("/pools/{id}"), None)
+        .await
+        .expect(204);
 }
 
 async fn deleting_a_pool_removes_everything_in_it(backend: Backend) {
@@ -125,8 +174,10 @@ async fn deleting_a_pool_removes_everything_in_it(backend: Backend) {
     app.admin(
         "POST",
         &format!("/pools/{id}/resource-servers"),
-        Some(json!({"identifier": "https://api.example.com", "name": "API",
-                    "scopes": [{"name": "read", "description": "Read"}]})),
+        Some(
+            json!({"identifier": "https://api.example.com", "name": "API",
+                    "scopes": [{"name": "read", "description": "Read"}]}),
+        ),
     )
     .await
     .expect(201);
@@ -139,14 +190,33 @@ async fn deleting_a_pool_removes_everything_in_it(backend: Backend) {
     .await
     .expect(201);
     app.create_user(&id, "alice").await;
-    app.admin("POST", &format!("/pools/{id}/groups"), Some(json!({"name": "admins"}))).await.expect(201);
-    app.admin("PUT", &format!("/pools/{id}/groups/admins/members/alice"), None).await.expect(204);
+    app.admin(
+        "POST",
+        &format!("/pools/{id}/groups"),
+        Some(json!({"name": "admins"})),
+    )
+    .await
+    .expect(201);
+    app.admin(
+        "PUT",
+        &format!("/pools/{id}/groups/admins/members/alice"),
+        None,
+    )
+    .await
+    .expect(204);
 
-    app.admin("DELETE", &format!("/pools/{id}"), None).await.expect(204);
-    app.admin("GET", &format!("/pools/{id}/users/alice"), None).await.expect_error(404, "not_found");
+    app.admin("DELETE", &format!("/pools/{id}"), None)
+        .await
+        .expect(204);
+    app.admin("GET", &format!("/pools/{id}/users/alice"), None)
+        .await
+        .expect_error(404, "not_found");
     // A new pool with the same name starts empty.
     let again = app.create_pool("full", json!({})).await;
-    let users = app.admin("GET", &format!("/pools/{again}/users"), None).await.expect(200);
+    let users = app
+        .admin("GET", &format!("/pools/{again}/users"), None)
+        .await
+        .expect(200);
     assert_eq!(users["items"], json!([]));
 }
 
@@ -174,7 +244,9 @@ async fn paging_never_repeats_an_item_while_the_list_changes(backend: Backend) {
         }
         app.create_pool(&format!("added-{round}"), json!({})).await;
         if round < ids.len() {
-            app.admin("DELETE", &format!("/pools/{}", ids[round]), None).await.expect(204);
+            app.admin("DELETE", &format!("/pools/{}", ids[round]), None)
+                .await
+                .expect(204);
         }
         round += 1;
         match page["next_token"].as_str() {
@@ -188,9 +260,15 @@ async fn paging_never_repeats_an_item_while_the_list_changes(backend: Backend) {
     assert_eq!(unique.len(), seen.len(), "an item appeared twice: {seen:?}");
     let bad_limit = app.admin("GET", "/pools?limit=61", None).await;
     bad_limit.expect_error(422, "validation_failed");
-    app.admin("GET", "/pools?limit=0", None).await.expect_error(422, "validation_failed");
-    app.admin("GET", "/pools?limit=abc", None).await.expect_error(400, "invalid_request");
-    app.admin("GET", "/pools?next_token=forged", None).await.expect_error(422, "validation_failed");
+    app.admin("GET", "/pools?limit=0", None)
+        .await
+        .expect_error(422, "validation_failed");
+    app.admin("GET", "/pools?limit=abc", None)
+        .await
+        .expect_error(400, "invalid_request");
+    app.admin("GET", "/pools?next_token=forged", None)
+        .await
+        .expect_error(422, "validation_failed");
 }
 
 async fn concurrent_creates_of_one_name_give_one_conflict(backend: Backend) {

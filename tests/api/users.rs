@@ -27,7 +27,11 @@ async fn user_with_permanent_password_is_confirmed(backend: Backend) {
                         "attributes": {"email": "alice@example.com", "name": "Alice"}, "email_verified": true})),
         )
         .await;
-    assert!(!answer.text.contains("argon2"), "hash leaked: {}", answer.text);
+    assert!(
+        !answer.text.contains("argon2"),
+        "hash leaked: {}",
+        answer.text
+    );
     assert!(!answer.text.contains(PASSWORD), "password echoed");
     let user = answer.expect(201);
     assert_eq!(user["username"], "alice");
@@ -37,7 +41,10 @@ async fn user_with_permanent_password_is_confirmed(backend: Backend) {
     assert_eq!(user["attributes"]["email_verified"], true);
     assert!(uuid::Uuid::parse_str(user["sub"].as_str().unwrap()).is_ok());
     assert!(user.get("temporary_password").is_none());
-    let fetched = app.admin("GET", &format!("/pools/{pool}/users/alice"), None).await.expect(200);
+    let fetched = app
+        .admin("GET", &format!("/pools/{pool}/users/alice"), None)
+        .await
+        .expect(200);
     assert_eq!(fetched["sub"], user["sub"]);
 }
 
@@ -47,7 +54,11 @@ async fn user_without_password_gets_a_generated_temporary_one(backend: Backend) 
         .create_pool("p", json!({"password_policy": {"minimum_length": 20}}))
         .await;
     let user = app
-        .admin("POST", &format!("/pools/{pool}/users"), Some(json!({"username": "bob"})))
+        .admin(
+            "POST",
+            &format!("/pools/{pool}/users"),
+            Some(json!({"username": "bob"})),
+        )
         .await
         .expect(201);
     assert_eq!(user["status"], "FORCE_CHANGE_PASSWORD");
@@ -57,7 +68,10 @@ async fn user_without_password_gets_a_generated_temporary_one(backend: Backend) 
     assert!(temporary.chars().any(|c| c.is_ascii_lowercase()));
     assert!(temporary.chars().any(|c| c.is_ascii_digit()));
     assert!(temporary.chars().any(|c| c.is_ascii_punctuation()));
-    let again = app.admin("GET", &format!("/pools/{pool}/users/bob"), None).await.expect(200);
+    let again = app
+        .admin("GET", &format!("/pools/{pool}/users/bob"), None)
+        .await
+        .expect(200);
     assert!(again.get("temporary_password").is_none(), "shown only once");
     let with_temp = app
         .admin(
@@ -82,20 +96,37 @@ async fn password_policy_failures_name_the_rule(backend: Backend) {
         ("NoSymbols123", "symbol"),
     ] {
         let answer = app
-            .admin("POST", &format!("/pools/{pool}/users"), Some(json!({"username": "dave", "password": password})))
+            .admin(
+                "POST",
+                &format!("/pools/{pool}/users"),
+                Some(json!({"username": "dave", "password": password})),
+            )
             .await;
         answer.expect_error(422, "validation_failed");
-        assert!(answer.message().starts_with("password"), "{}", answer.message());
-        assert!(answer.message().contains(rule), "{password}: {}", answer.message());
+        assert!(
+            answer.message().starts_with("password"),
+            "{}",
+            answer.message()
+        );
+        assert!(
+            answer.message().contains(rule),
+            "{password}: {}",
+            answer.message()
+        );
     }
-    app.admin("GET", &format!("/pools/{pool}/users/dave"), None).await.expect_error(404, "not_found");
+    app.admin("GET", &format!("/pools/{pool}/users/dave"), None)
+        .await
+        .expect_error(404, "not_found");
 }
 
 async fn usernames_are_case_insensitive_by_default(backend: Backend) {
     let app = spawn_app(backend).await;
     let pool = app.create_pool("p", json!({})).await;
     app.create_user(&pool, "Alice").await;
-    let fetched = app.admin("GET", &format!("/pools/{pool}/users/ALICE"), None).await.expect(200);
+    let fetched = app
+        .admin("GET", &format!("/pools/{pool}/users/ALICE"), None)
+        .await
+        .expect(200);
     assert_eq!(fetched["username"], "Alice");
     app.admin(
         "POST",
@@ -105,15 +136,21 @@ async fn usernames_are_case_insensitive_by_default(backend: Backend) {
     .await
     .expect_error(409, "conflict");
 
-    let sensitive = app.create_pool("cs", json!({"case_sensitive_usernames": true})).await;
+    let sensitive = app
+        .create_pool("cs", json!({"case_sensitive_usernames": true}))
+        .await;
     app.create_user(&sensitive, "Bob").await;
     app.create_user(&sensitive, "bob").await;
-    app.admin("GET", &format!("/pools/{sensitive}/users/BOB"), None).await.expect_error(404, "not_found");
+    app.admin("GET", &format!("/pools/{sensitive}/users/BOB"), None)
+        .await
+        .expect_error(404, "not_found");
 }
 
 async fn email_as_username_pools_look_up_by_email(backend: Backend) {
     let app = spawn_app(backend).await;
-    let pool = app.create_pool("p", json!({"username_attributes": ["email"]})).await;
+    let pool = app
+        .create_pool("p", json!({"username_attributes": ["email"]}))
+        .await;
     let user = app
         .admin(
             "POST",
@@ -123,14 +160,42 @@ async fn email_as_username_pools_look_up_by_email(backend: Backend) {
         .await
         .expect(201);
     assert_eq!(user["attributes"]["email"], "Erin@Example.com");
-    assert_eq!(user["username"], user["sub"], "the sub is the username, as in Cognito");
-    let by_email = app.admin("GET", &format!("/pools/{pool}/users/erin@example.com"), None).await.expect(200);
+    assert_eq!(
+        user["username"], user["sub"],
+        "the sub is the username, as in Cognito"
+    );
+    let by_email = app
+        .admin(
+            "GET",
+            &format!("/pools/{pool}/users/erin@example.com"),
+            None,
+        )
+        .await
+        .expect(200);
     assert_eq!(by_email["sub"], user["sub"]);
     let by_sub = app
-        .admin("GET", &format!("/pools/{pool}/users/{}", user["sub"].as_str().unwrap()), None)
+        .admin(
+            "GET",
+            &format!("/pools/{pool}/users/{}", user["sub"].as_str().unwrap()),
+            None,
+        )
         .await
         .expect(200);
     assert_eq!(by_sub["sub"], user["sub"]);
+    let filtered = app
+        .list_all(
+            &format!(
+                "/pools/{pool}/users?filter={}",
+                crate::helpers::urlencode(r#"email = "ERIN@example.COM""#)
+            ),
+            60,
+        )
+        .await;
+    assert_eq!(
+        filtered.len(),
+        1,
+        "the email is matched like the username it is"
+    );
     app.admin(
         "POST",
         &format!("/pools/{pool}/users"),
@@ -153,34 +218,56 @@ async fn patch_attributes_and_email_verification(backend: Backend) {
     app.admin(
         "POST",
         &format!("/pools/{pool}/users"),
-        Some(json!({"username": "frank", "password": PASSWORD, "email_verified": true,
-                    "attributes": {"email": "frank@example.com", "given_name": "Frank"}})),
+        Some(
+            json!({"username": "frank", "password": PASSWORD, "email_verified": true,
+                    "attributes": {"email": "frank@example.com", "given_name": "Frank"}}),
+        ),
     )
     .await
     .expect(201);
     let path = format!("/pools/{pool}/users/frank");
     let user = app
-        .admin("PATCH", &path, Some(json!({"attributes": {"family_name": "Castle"}})))
+        .admin(
+            "PATCH",
+            &path,
+            Some(json!({"attributes": {"family_name": "Castle"}})),
+        )
         .await
         .expect(200);
     assert_eq!(user["attributes"]["family_name"], "Castle");
-    assert_eq!(user["attributes"]["email_verified"], true, "unrelated change keeps verification");
-    let user = app
-        .admin("PATCH", &path, Some(json!({"attributes": {"email": "frank@new.example.com"}})))
-        .await
-        .expect(200);
-    assert_eq!(user["attributes"]["email_verified"], false, "a new email is unverified");
+    assert_eq!(
+        user["attributes"]["email_verified"], true,
+        "unrelated change keeps verification"
+    );
     let user = app
         .admin(
             "PATCH",
             &path,
-            Some(json!({"attributes": {"email": "frank@third.example.com"}, "email_verified": true})),
+            Some(json!({"attributes": {"email": "frank@new.example.com"}})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        user["attributes"]["email_verified"], false,
+        "a new email is unverified"
+    );
+    let user = app
+        .admin(
+            "PATCH",
+            &path,
+            Some(
+                json!({"attributes": {"email": "frank@third.example.com"}, "email_verified": true}),
+            ),
         )
         .await
         .expect(200);
     assert_eq!(user["attributes"]["email_verified"], true);
     let user = app
-        .admin("PATCH", &path, Some(json!({"attributes": {"given_name": null}})))
+        .admin(
+            "PATCH",
+            &path,
+            Some(json!({"attributes": {"given_name": null}})),
+        )
         .await
         .expect(200);
     assert!(user["attributes"].get("given_name").is_none());
@@ -191,7 +278,9 @@ async fn patch_attributes_and_email_verification(backend: Backend) {
         json!({"attributes": {"phone_number": "555-1234"}}),
         json!({"attributes": {"custom:nope": "x"}}),
     ] {
-        app.admin("PATCH", &path, Some(bad)).await.expect_error(422, "validation_failed");
+        app.admin("PATCH", &path, Some(bad))
+            .await
+            .expect_error(422, "validation_failed");
     }
 }
 
@@ -207,9 +296,13 @@ async fn custom_attributes_follow_the_schema(backend: Backend) {
         )
         .await;
     let users = format!("/pools/{pool}/users");
-    app.admin("POST", &users, Some(json!({"username": "g", "password": PASSWORD})))
-        .await
-        .expect_error(422, "validation_failed");
+    app.admin(
+        "POST",
+        &users,
+        Some(json!({"username": "g", "password": PASSWORD})),
+    )
+    .await
+    .expect_error(422, "validation_failed");
     let user = app
         .admin(
             "POST",
@@ -223,12 +316,22 @@ async fn custom_attributes_follow_the_schema(backend: Backend) {
     assert_eq!(user["attributes"]["custom:seats"], 5);
     assert_eq!(user["attributes"]["custom:beta"], true);
     let path = format!("{users}/g");
-    let immutable = app.admin("PATCH", &path, Some(json!({"attributes": {"custom:tenant": "other"}}))).await;
+    let immutable = app
+        .admin(
+            "PATCH",
+            &path,
+            Some(json!({"attributes": {"custom:tenant": "other"}})),
+        )
+        .await;
     immutable.expect_error(422, "validation_failed");
     assert!(immutable.message().contains("custom:tenant"));
-    app.admin("PATCH", &path, Some(json!({"attributes": {"custom:seats": "many"}})))
-        .await
-        .expect_error(422, "validation_failed");
+    app.admin(
+        "PATCH",
+        &path,
+        Some(json!({"attributes": {"custom:seats": "many"}})),
+    )
+    .await
+    .expect_error(422, "validation_failed");
     app.admin(
         "POST",
         &users,
@@ -243,32 +346,62 @@ async fn user_actions_change_state(backend: Backend) {
     let pool = app.create_pool("p", json!({})).await;
     app.create_user(&pool, "ivy").await;
     let path = format!("/pools/{pool}/users/ivy");
-    let user = app.admin("POST", &format!("{path}/disable"), None).await.expect(200);
+    let user = app
+        .admin("POST", &format!("{path}/disable"), None)
+        .await
+        .expect(200);
     assert_eq!(user["enabled"], false);
-    let user = app.admin("POST", &format!("{path}/enable"), None).await.expect(200);
+    let user = app
+        .admin("POST", &format!("{path}/enable"), None)
+        .await
+        .expect(200);
     assert_eq!(user["enabled"], true);
-    app.admin("POST", &format!("{path}/confirm"), None).await.expect_error(409, "conflict");
-    let user = app.admin("POST", &format!("{path}/reset-password"), None).await.expect(200);
+    app.admin("POST", &format!("{path}/confirm"), None)
+        .await
+        .expect_error(409, "conflict");
+    let user = app
+        .admin("POST", &format!("{path}/reset-password"), None)
+        .await
+        .expect(200);
     assert_eq!(user["status"], "RESET_REQUIRED");
     let user = app
-        .admin("POST", &format!("{path}/password"), Some(json!({"password": "Another-pass-42", "permanent": false})))
+        .admin(
+            "POST",
+            &format!("{path}/password"),
+            Some(json!({"password": "Another-pass-42", "permanent": false})),
+        )
         .await
         .expect(200);
     assert_eq!(user["status"], "FORCE_CHANGE_PASSWORD");
     let user = app
-        .admin("POST", &format!("{path}/password"), Some(json!({"password": "Another-pass-42", "permanent": true})))
+        .admin(
+            "POST",
+            &format!("{path}/password"),
+            Some(json!({"password": "Another-pass-42", "permanent": true})),
+        )
         .await
         .expect(200);
     assert_eq!(user["status"], "CONFIRMED");
-    app.admin("POST", &format!("{path}/password"), Some(json!({"password": "weak", "permanent": true})))
-        .await
-        .expect_error(422, "validation_failed");
+    app.admin(
+        "POST",
+        &format!("{path}/password"),
+        Some(json!({"password": "weak", "permanent": true})),
+    )
+    .await
+    .expect_error(422, "validation_failed");
     let before = app.admin("GET", &path, None).await.expect(200);
-    let after = app.admin("POST", &format!("{path}/sign-out"), None).await.expect(200);
+    let after = app
+        .admin("POST", &format!("{path}/sign-out"), None)
+        .await
+        .expect(200);
     assert!(after["updated_at"].as_str() >= before["updated_at"].as_str());
     app.admin("DELETE", &path, None).await.expect(204);
-    app.admin("GET", &path, None).await.expect_error(404, "not_found");
-    app.admin("POST", &format!("{path}/disable"), None).await.expect_error(404, "not_found");
+    app.admin("GET", &path, None)
+        .await
+        .expect_error(404, "not_found");
+    app.admin("POST", &format!("{path}/disable"), None)
+        .await
+        .expect_error(404, "not_found");
 }
 
 async fn filters_find_users_by_attribute(backend: Backend) {
@@ -284,17 +417,51 @@ async fn filters_find_users_by_attribute(backend: Backend) {
         .await
         .expect(201);
     }
-    let query = |filter: &str| format!("/pools/{pool}/users?filter={}", crate::helpers::urlencode(filter));
-    let names = |items: Vec<serde_json::Value>| -> Vec<String> {
-        items.iter().map(|u| u["username"].as_str().unwrap().to_string()).collect()
+    let query = |filter: &str| {
+        format!(
+            "/pools/{pool}/users?filter={}",
+            crate::helpers::urlencode(filter)
+        )
     };
-    assert_eq!(names(app.list_all(&query(r#"email = "jill@example.com""#), 60).await), ["jill"]);
-    assert_eq!(names(app.list_all(&query(r#"family_name ^= "Smith""#), 1).await), ["jack", "jill"]);
-    assert_eq!(names(app.list_all(&query(r#"username ^= "J""#), 60).await), ["jack", "jill"]);
-    assert_eq!(names(app.list_all(&query(r#"status = "CONFIRMED""#), 2).await).len(), 3);
-    assert!(app.list_all(&query(r#"email = "nobody@example.com""#), 60).await.is_empty());
-    for bad in [r#"password = "x""#, r#"email = x"#, r#"email = "x" or 1=1"#, r#"email "x""#] {
-        app.admin("GET", &query(bad), None).await.expect_error(422, "validation_failed");
+    let names = |items: Vec<serde_json::Value>| -> Vec<String> {
+        items
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(
+            app.list_all(&query(r#"email = "jill@example.com""#), 60)
+                .await
+        ),
+        ["jill"]
+    );
+    assert_eq!(
+        names(app.list_all(&query(r#"family_name ^= "Smith""#), 1).await),
+        ["jack", "jill"]
+    );
+    assert_eq!(
+        names(app.list_all(&query(r#"username ^= "J""#), 60).await),
+        ["jack", "jill"]
+    );
+    assert_eq!(
+        names(app.list_all(&query(r#"status = "CONFIRMED""#), 2).await).len(),
+        3
+    );
+    assert!(
+        app.list_all(&query(r#"email = "nobody@example.com""#), 60)
+            .await
+            .is_empty()
+    );
+    for bad in [
+        r#"password = "x""#,
+        r#"email = x"#,
+        r#"email = "x" or 1=1"#,
+        r#"email "x""#,
+    ] {
+        app.admin("GET", &query(bad), None)
+            .await
+            .expect_error(422, "validation_failed");
     }
 }
 
@@ -303,7 +470,10 @@ async fn duplicate_usernames_conflict(backend: Backend) {
     let pool = app.create_pool("p", json!({})).await;
     let body = json!({"username": "race", "password": PASSWORD});
     let path = format!("/pools/{pool}/users");
-    let (a, b) = tokio::join!(app.admin("POST", &path, Some(body.clone())), app.admin("POST", &path, Some(body.clone())));
+    let (a, b) = tokio::join!(
+        app.admin("POST", &path, Some(body.clone())),
+        app.admin("POST", &path, Some(body.clone()))
+    );
     let mut statuses = [a.status, b.status];
     statuses.sort();
     assert_eq!(statuses, [201, 409]);
