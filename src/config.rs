@@ -9,6 +9,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::crypto::sealed::MasterKey;
+
 /// Every key the service understands; the environment variable is `COGNATE_` + the key in
 /// upper case. Anything else in the TOML file is refused, so a typo never goes unnoticed.
 pub const KEYS: &[&str] = &[
@@ -19,6 +21,7 @@ pub const KEYS: &[&str] = &[
     "database_max_connections",
     "region",
     "admin_key",
+    "master_key",
     "log_format",
     "password_hash_memory_kib",
     "password_hash_iterations",
@@ -108,6 +111,7 @@ struct RawSettings {
     #[serde(deserialize_with = "string_like")]
     region: String,
     admin_key: Option<Secret>,
+    master_key: Option<Secret>,
     log_format: Option<LogFormat>,
     password_hash_memory_kib: u32,
     password_hash_iterations: u32,
@@ -125,6 +129,7 @@ impl Default for RawSettings {
             database_max_connections: 16,
             region: "local".into(),
             admin_key: None,
+            master_key: None,
             log_format: None,
             password_hash_memory_kib: PasswordHashParams::OWASP.memory_kib,
             password_hash_iterations: PasswordHashParams::OWASP.iterations,
@@ -213,6 +218,8 @@ pub struct Settings {
     pub database_max_connections: u32,
     pub region: String,
     pub admin_key: Option<Secret>,
+    /// 32 bytes, base64: seals the signing keys at rest.
+    pub master_key: Option<MasterKey>,
     pub log_format: Option<LogFormat>,
     pub password_hash: PasswordHashParams,
     pub shutdown_timeout_secs: u64,
@@ -317,6 +324,18 @@ impl Settings {
                 message: "must be at least 16 characters".into(),
             });
         }
+        let master_key = match &raw.master_key {
+            None => None,
+            Some(text) if text.expose().is_empty() => None,
+            Some(text) => Some(MasterKey::from_base64(text.expose()).map_err(|_| {
+                ConfigError::Invalid {
+                    key: "master_key",
+                    message:
+                        "must be 32 bytes, base64-encoded (for example: openssl rand -base64 32)"
+                            .into(),
+                }
+            })?),
+        };
         if raw.database_max_connections == 0 {
             return Err(ConfigError::Invalid {
                 key: "database_max_connections",
@@ -349,6 +368,7 @@ impl Settings {
             database_max_connections: raw.database_max_connections,
             region: raw.region,
             admin_key: raw.admin_key,
+            master_key,
             log_format: raw.log_format,
             password_hash,
             shutdown_timeout_secs: raw.shutdown_timeout_secs,

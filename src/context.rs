@@ -8,12 +8,14 @@ use url::Url;
 use crate::clock::Clock;
 use crate::crypto::password::PasswordHasher;
 use crate::store::Store;
+use crate::tokens::keys::KeyRing;
 
 #[derive(Clone)]
 pub struct Context {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
+    pub keys: Arc<KeyRing>,
     pub region: String,
     pub public_url: Url,
 }

@@ -17,10 +17,12 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{DatabaseUrl, Settings};
 use crate::context::Context;
 use crate::crypto::password::PasswordHasher;
+use crate::crypto::sealed::MasterKey;
 use crate::crypto::{random, secret};
 use crate::ops::metrics::Metrics;
 use crate::ops::{health, metrics, observe};
 use crate::store::{Store, admin_keys};
+use crate::tokens::keys::KeyRing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -42,6 +44,8 @@ pub enum StartupError {
     },
     #[error("cannot set up password hashing: {0}")]
     Hasher(#[from] crate::crypto::password::HashError),
+    #[error("master key: {0}")]
+    MasterKey(String),
     #[error("cannot set up metrics: {0}")]
     Metrics(#[from] prometheus::Error),
     #[error("server error: {0}")]
@@ -124,6 +128,37 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
     file.write_all(b"\n")
 }
 
+/// The master key from settings, else from `<data dir>/master-key`, generated there on
+/// first start (mode 0600).
+fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
+    if let Some(key) = &settings.master_key {
+        return Ok(key.clone());
+    }
+    let path = settings.data_dir.join("master-key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => MasterKey::from_base64(&text).map_err(|_| {
+            StartupError::MasterKey(format!(
+                "{} does not hold 32 base64-encoded bytes",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = MasterKey::generate().map_err(|e| StartupError::MasterKey(e.to_string()))?;
+            std::fs::create_dir_all(&settings.data_dir)
+                .and_then(|_| write_private(&path, &key.to_base64()))
+                .map_err(|e| {
+                    StartupError::MasterKey(format!("cannot write {}: {e}", path.display()))
+                })?;
+            tracing::info!(path = %path.display(), "generated the master key that seals signing keys");
+            Ok(key)
+        }
+        Err(e) => Err(StartupError::MasterKey(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 pub struct Application {
     port: u16,
     public_url: Url,
@@ -147,6 +182,13 @@ impl Application {
         }
         let store = open_store(&settings).await?;
         bootstrap_admin_key(&settings, &store, clock.now_millis()).await?;
+        let keys = Arc::new(KeyRing::new(load_master_key(&settings)?));
+        keys.check_master_key(&store).await.map_err(|_| {
+            StartupError::MasterKey(
+                "it does not open the stored signing keys (COGNATE_MASTER_KEY, or <data dir>/master-key, changed?)"
+                    .into(),
+            )
+        })?;
         let listener = TcpListener::bind(settings.listen).map_err(|source| StartupError::Bind {
             addr: settings.listen.to_string(),
             source,
@@ -165,6 +207,7 @@ impl Application {
             store: store.clone(),
             clock,
             hasher: PasswordHasher::new(settings.password_hash)?,
+            keys,
             region: settings.region.clone(),
             public_url: public_url.clone(),
         };
@@ -193,6 +236,21 @@ impl Application {
                         .url("/admin/v1/openapi.json", openapi.clone()),
                 )
                 .service(crate::admin::scope())
+                .service(crate::hosted::pages::stylesheet)
+                .service(crate::hosted::pages::branding_css)
+                .service(crate::oauth::discovery::openid_configuration)
+                .service(crate::oauth::discovery::jwks)
+                .service(crate::oauth::authorize::authorize_get)
+                .service(crate::oauth::authorize::authorize_post)
+                .service(crate::oauth::authorize::logout)
+                .service(crate::oauth::token::token)
+                .service(crate::oauth::token::revoke)
+                .service(crate::oauth::userinfo::userinfo_get)
+                .service(crate::oauth::userinfo::userinfo_post)
+                .service(crate::hosted::signin::login_form)
+                .service(crate::hosted::signin::login_submit)
+                .service(crate::hosted::signin::new_password_form)
+                .service(crate::hosted::signin::new_password_submit)
                 .default_service(web::to(|| async {
                     HttpResponse::NotFound().json(serde_json::json!({
                         "error": {"code": "not_found", "message": "no such route"}

@@ -5,4 +5,6 @@ pub mod attributes;
 pub mod filter;
 pub mod groups;
 pub mod password_policy;
+pub mod sessions;
+pub mod signin;
 pub mod users;

@@ -464,14 +464,28 @@ pub async fn require_reset(ctx: &Context, pool_id: &str, login: &str) -> Result<
 /// no longer honoured.
 pub async fn sign_out(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
     let now = ctx.now();
-    modify(ctx, pool_id, login, |_, row| {
+    let user = modify(ctx, pool_id, login, |_, row| {
         row.signed_out_at = Some(now);
         Ok(())
     })
-    .await
+    .await?;
+    crate::store::oauth::revoke_user(&ctx.store, pool_id, &user.sub, now).await?;
+    Ok(user)
 }
 
 /// A stored user as the API shows it.
 pub fn user_from_row(row: UserRow) -> Result<User> {
     to_user(row, None)
+}
+
+/// The user with this `sub` in this pool, if any.
+pub async fn find_by_sub(ctx: &Context, pool_id: &str, sub: &str) -> Result<Option<UserRow>> {
+    if uuid::Uuid::parse_str(sub).is_err() {
+        return Ok(None);
+    }
+    match store::get_by_id(&ctx.store, pool_id, sub).await {
+        Ok(row) => Ok(Some(row)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -9,13 +9,28 @@ use crate::admin::{Body, ListQuery};
 use crate::context::Context;
 use crate::pools::pool::{self, NewPool, Pool, PoolPatch};
 use crate::store::paging::Page;
+use crate::tokens::keys::{RotatedKeys, rotate_pool_key};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create)
         .service(list)
         .service(get_one)
         .service(update)
-        .service(remove);
+        .service(remove)
+        .service(rotate_keys);
+}
+
+#[utoipa::path(
+    tag = "pools",
+    params(("pool_id" = String, Path)),
+    responses(
+        (status = 200, description = "New tokens are signed with the new key; the old one stays in the JWKS until its tokens expire", body = RotatedKeys),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
+#[post("/pools/{pool_id}/keys/rotate")]
+async fn rotate_keys(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<RotatedKeys>> {
+    Ok(Json(rotate_pool_key(&ctx, &path).await?))
 }
 
 #[utoipa::path(

@@ -331,10 +331,13 @@ pub fn validate_redirect_url(field: &str, value: &str) -> Result<()> {
     if value.is_empty() || value.len() > 1024 {
         return Err(Error::validation(field, "must be 1-1024 characters"));
     }
-    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if value
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || text::is_deceptive(c))
+    {
         return Err(Error::validation(
             field,
-            "must not contain whitespace or control characters",
+            "must not contain whitespace, control or invisible characters",
         ));
     }
     let url =
@@ -555,5 +558,65 @@ mod tests {
         assert!(validate_redirect_url("u", "javascript:alert(1)").is_err());
         assert!(validate_redirect_url("u", "/relative").is_err());
         assert!(validate_redirect_url("u", "https://a.example.com/\ncb").is_err());
+    }
+}
+
+/// A client as the token endpoint sees it: its settings and secret digest.
+#[derive(Clone)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub pool_id: String,
+    pub config: ClientConfig,
+    secret_hash: Option<String>,
+}
+
+impl std::fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthClient {
+    pub fn is_confidential(&self) -> bool {
+        self.secret_hash.is_some()
+    }
+
+    /// Constant-time check of a presented secret; a public client has none to match.
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        match &self.secret_hash {
+            Some(digest) => secret::matches(presented, digest),
+            None => false,
+        }
+    }
+
+    pub fn allows_flow(&self, flow: &str) -> bool {
+        self.config.allowed_oauth_flows.iter().any(|f| f == flow)
+    }
+
+    pub fn allows_scope(&self, scope: &str) -> bool {
+        self.config.allowed_oauth_scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// The client with this id in this pool, if any.
+pub async fn find_oauth_client(
+    ctx: &Context,
+    pool_id: &str,
+    client_id: &str,
+) -> Result<Option<OAuthClient>> {
+    if !is_client_id(client_id) {
+        return Ok(None);
+    }
+    match store::get(&ctx.store, pool_id, client_id).await {
+        Ok(row) => Ok(Some(OAuthClient {
+            config: serde_json::from_str(&row.config).map_err(StoreError::from)?,
+            client_id: row.client_id,
+            pool_id: row.pool_id,
+            secret_hash: row.secret_hash,
+        })),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }

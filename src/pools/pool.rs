@@ -72,6 +72,50 @@ pub struct EmailSettings {
     pub verification_message: Option<String>,
 }
 
+/// How the hosted pages of a pool look.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Branding {
+    /// Shown as the page heading; the pool name when absent.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// An https image URL (http only for localhost).
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    /// `#rrggbb`, used for buttons and links.
+    #[serde(default)]
+    pub primary_color: Option<String>,
+}
+
+impl Branding {
+    fn validate(&self) -> Result<()> {
+        if let Some(name) = &self.display_name {
+            text::name("branding.display_name", name, 128)?;
+        }
+        if let Some(url) = &self.logo_url {
+            crate::pools::clients::validate_redirect_url("branding.logo_url", url)?;
+            if !url.starts_with("https://") && !url.starts_with("http://") {
+                return Err(Error::validation(
+                    "branding.logo_url",
+                    "must be an https URL",
+                ));
+            }
+        }
+        if let Some(color) = &self.primary_color {
+            let ok = color.len() == 7
+                && color.starts_with('#')
+                && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+            if !ok {
+                return Err(Error::validation(
+                    "branding.primary_color",
+                    "must look like #1a2b3c",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Everything about a pool but its id, name and timestamps; stored as one JSON document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PoolConfig {
@@ -85,6 +129,8 @@ pub struct PoolConfig {
     pub mfa_configuration: String,
     pub email: EmailSettings,
     pub deletion_protection: bool,
+    #[serde(default)]
+    pub branding: Branding,
 }
 
 impl PoolConfig {
@@ -131,6 +177,8 @@ pub struct NewPool {
     pub email: Option<EmailSettings>,
     #[serde(default)]
     pub deletion_protection: Option<bool>,
+    #[serde(default)]
+    pub branding: Option<Branding>,
 }
 
 /// Password policy fields; absent ones keep their current (or default) value.
@@ -160,6 +208,8 @@ pub struct PoolPatch {
     pub mfa_configuration: Option<String>,
     pub email: Option<EmailSettings>,
     pub deletion_protection: Option<bool>,
+    /// Replaces the whole branding object.
+    pub branding: Option<Branding>,
 }
 
 impl PasswordPolicy {
@@ -315,7 +365,8 @@ impl PoolConfig {
         self.password_policy.validate()?;
         validate_schema(&self.schema)?;
         validate_mfa(&self.mfa_configuration)?;
-        validate_email_settings(&self.email)
+        validate_email_settings(&self.email)?;
+        self.branding.validate()
     }
 }
 
@@ -366,21 +417,28 @@ pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
         mfa_configuration: input.mfa_configuration.unwrap_or_else(|| "OFF".into()),
         email: input.email.unwrap_or_default(),
         deletion_protection: input.deletion_protection.unwrap_or(false),
+        branding: input.branding.unwrap_or_default(),
     };
     config.validate()?;
     let now = ctx.now();
     let config_json = serde_json::to_string(&config).map_err(StoreError::from)?;
     // A fresh random id colliding is astronomically unlikely, but cheap to retry.
     for _ in 0..3 {
+        let id = new_pool_id(&ctx.region);
+        let key = ctx
+            .keys
+            .generate(&id, now, true)
+            .await
+            .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
         let row = store::PoolRow {
-            id: new_pool_id(&ctx.region),
+            id,
             name: input.name.clone(),
             config: config_json.clone(),
             version: 1,
             created_at: now,
             updated_at: now,
         };
-        match store::insert(&ctx.store, &row).await {
+        match store::insert(&ctx.store, &row, &key).await {
             Ok(()) => return to_pool(ctx, row),
             Err(StoreError::Conflict(what)) if what.contains("name") => {
                 return Err(Error::Conflict(format!(
@@ -516,6 +574,9 @@ fn apply_patch(current: &Pool, patch: &PoolPatch) -> Result<(String, PoolConfig)
     }
     if let Some(v) = patch.deletion_protection {
         config.deletion_protection = v;
+    }
+    if let Some(v) = &patch.branding {
+        config.branding = v.clone();
     }
     config.validate()?;
     Ok((name, config))

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 
 /// Characters that reorder or hide text: a name carrying them can look like another name.
-fn is_deceptive(c: char) -> bool {
+pub(crate) fn is_deceptive(c: char) -> bool {
     matches!(c,
         '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }

@@ -10,9 +10,11 @@
 pub mod admin_keys;
 pub mod clients;
 pub mod groups;
+pub mod oauth;
 pub mod paging;
 pub mod pools;
 pub mod resource_servers;
+pub mod signing_keys;
 pub mod users;
 
 use std::str::FromStr;

@@ -2,7 +2,8 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Store, StoreResult, on_pool};
+use super::signing_keys::{self, KeyRow, bind_key};
+use super::{Store, StoreResult, in_tx, on_pool};
 use crate::store::paging::PageRequest;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -15,8 +16,9 @@ pub struct PoolRow {
     pub updated_at: i64,
 }
 
-pub async fn insert(store: &Store, row: &PoolRow) -> StoreResult<()> {
-    on_pool!(store, pool => {
+/// Inserts the pool together with its first signing key.
+pub async fn insert(store: &Store, row: &PoolRow, key: &KeyRow) -> StoreResult<()> {
+    in_tx!(store, tx => {
         sqlx::query(
             "INSERT INTO pools (id, name, config, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -27,8 +29,9 @@ pub async fn insert(store: &Store, row: &PoolRow) -> StoreResult<()> {
         .bind(row.version)
         .bind(row.created_at)
         .bind(row.updated_at)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+        bind_key!(sqlx::query(signing_keys::INSERT), key).execute(&mut *tx).await?;
     });
     Ok(())
 }

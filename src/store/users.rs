@@ -183,3 +183,13 @@ pub async fn delete(store: &Store, pool_id: &str, id: &str) -> StoreResult<bool>
         .rows_affected());
     Ok(rows == 1)
 }
+
+pub async fn get_by_id(store: &Store, pool_id: &str, id: &str) -> StoreResult<UserRow> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, UserRow>(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE pool_id = $1 AND id = $2"
+    )))
+    .bind(pool_id)
+    .bind(id)
+    .fetch_one(pool)
+    .await?))
+}

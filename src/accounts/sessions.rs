@@ -1,0 +1,80 @@
+//! Hosted sign-in sessions: a random token in an `HttpOnly` cookie, its digest in the
+//! database, so a session can be ended server-side and survives no global sign-out.
+
+use crate::accounts::users::{CONFIRMED, find_by_sub};
+use crate::clock::Millis;
+use crate::context::Context;
+use crate::crypto::{random, secret};
+use crate::error::Result;
+use crate::store::StoreError;
+use crate::store::oauth::{self as store, SessionRow};
+use crate::store::users::UserRow;
+
+pub const SESSION_LIFETIME_MS: Millis = 3_600_000;
+
+pub struct Session {
+    /// Digest of the cookie value; authorization codes record which session made them.
+    pub token_hash: String,
+    pub auth_time: Millis,
+    pub user: UserRow,
+}
+
+/// Starts a session and returns the cookie value.
+pub async fn start(
+    ctx: &Context,
+    pool_id: &str,
+    user_id: &str,
+    auth_time: Millis,
+) -> Result<(String, String)> {
+    let token = random::token(32);
+    let hash = secret::digest(&token);
+    let now = ctx.now();
+    store::insert_session(
+        &ctx.store,
+        &SessionRow {
+            token_hash: hash.clone(),
+            pool_id: pool_id.to_string(),
+            user_id: user_id.to_string(),
+            auth_time,
+            created_at: now,
+            expires_at: now + SESSION_LIFETIME_MS,
+            revoked_at: None,
+        },
+    )
+    .await?;
+    Ok((token, hash))
+}
+
+/// The live session behind a cookie value, if its user may still be signed in.
+pub async fn current(ctx: &Context, pool_id: &str, token: &str) -> Result<Option<Session>> {
+    if token.is_empty() || token.len() > 128 {
+        return Ok(None);
+    }
+    let hash = secret::digest(token);
+    let row = match store::live_session(&ctx.store, pool_id, &hash, ctx.now()).await {
+        Ok(row) => row,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(user) = find_by_sub(ctx, pool_id, &row.user_id).await? else {
+        return Ok(None);
+    };
+    if !user.enabled
+        || user.status != CONFIRMED
+        || user.signed_out_at.is_some_and(|t| t >= row.created_at)
+    {
+        return Ok(None);
+    }
+    Ok(Some(Session {
+        token_hash: hash,
+        auth_time: row.auth_time,
+        user,
+    }))
+}
+
+pub async fn end(ctx: &Context, token: &str) -> Result<()> {
+    if token.is_empty() || token.len() > 128 {
+        return Ok(());
+    }
+    Ok(store::revoke_session(&ctx.store, &secret::digest(token), ctx.now()).await?)
+}

@@ -1,0 +1,110 @@
+//! Password sign-in and the forced new password after a temporary one. Unknown users cost
+//! the same argon2 verification as known ones, and every failure a stranger could cause
+//! reads the same.
+
+use crate::accounts::password_policy;
+use crate::accounts::users::{
+    CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_by_sub, find_user,
+};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::pools::Pool;
+use crate::store::StoreError;
+use crate::store::users::{self as store, UserRow};
+
+#[derive(Debug)]
+pub enum SignIn {
+    /// Right password, and the user may sign in.
+    Success(UserRow),
+    /// Right temporary password: a new password must be chosen first.
+    NewPasswordRequired(UserRow),
+    /// Right temporary password, but it has expired.
+    TemporaryPasswordExpired,
+    /// Right password, but an admin asked for a reset.
+    ResetRequired,
+    /// Right password, but the account is disabled or not confirmed (not said which).
+    NotAllowed,
+    /// Wrong username or password.
+    Invalid,
+}
+
+pub async fn authenticate(
+    ctx: &Context,
+    pool: &Pool,
+    username: &str,
+    password: &str,
+) -> Result<SignIn> {
+    if username.is_empty() || password.is_empty() || password.len() > 1024 {
+        ctx.hasher.verify_dummy(password).await?;
+        return Ok(SignIn::Invalid);
+    }
+    let user = match find_user(ctx, pool, username).await {
+        Ok(user) => user,
+        Err(Error::NotFound(_)) => {
+            ctx.hasher.verify_dummy(password).await?;
+            return Ok(SignIn::Invalid);
+        }
+        Err(e) => return Err(e),
+    };
+    let verified = match &user.password_hash {
+        Some(hash) => ctx.hasher.verify(password, hash).await?,
+        None => ctx.hasher.verify_dummy(password).await?,
+    };
+    if !verified {
+        return Ok(SignIn::Invalid);
+    }
+    if !user.enabled || user.status == UNCONFIRMED {
+        return Ok(SignIn::NotAllowed);
+    }
+    Ok(match user.status.as_str() {
+        CONFIRMED => SignIn::Success(user),
+        FORCE_CHANGE_PASSWORD
+            if user
+                .temporary_password_expires_at
+                .is_some_and(|t| t <= ctx.now()) =>
+        {
+            SignIn::TemporaryPasswordExpired
+        }
+        FORCE_CHANGE_PASSWORD => SignIn::NewPasswordRequired(user),
+        RESET_REQUIRED => SignIn::ResetRequired,
+        _ => SignIn::NotAllowed,
+    })
+}
+
+/// Replaces a temporary password with one the user chose; the user is then `CONFIRMED`.
+pub async fn choose_new_password(
+    ctx: &Context,
+    pool: &Pool,
+    user_id: &str,
+    new_password: &str,
+    confirm_password: &str,
+) -> Result<UserRow> {
+    if new_password != confirm_password {
+        return Err(Error::validation(
+            "confirm_password",
+            "the passwords do not match",
+        ));
+    }
+    password_policy::check("new_password", &pool.config.password_policy, new_password)?;
+    let hash = ctx.hasher.hash(new_password).await?;
+    for _ in 0..5 {
+        let Some(mut user) = find_by_sub(ctx, &pool.id, user_id).await? else {
+            return Err(Error::NotFound("user"));
+        };
+        if user.status != FORCE_CHANGE_PASSWORD || !user.enabled {
+            return Err(Error::Conflict(
+                "this account no longer needs a new password".into(),
+            ));
+        }
+        let version = user.version;
+        user.password_hash = Some(hash.clone());
+        user.status = CONFIRMED.to_string();
+        user.temporary_password_expires_at = None;
+        user.updated_at = ctx.now();
+        if store::save(&ctx.store, &user, version).await? {
+            user.version += 1;
+            return Ok(user);
+        }
+    }
+    Err(Error::Store(StoreError::Contention))
+}

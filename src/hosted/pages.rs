@@ -1,0 +1,118 @@
+//! The askama page templates and the pool's look.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, web};
+use askama::Template;
+
+use crate::context::Context;
+use crate::pools::Pool;
+use crate::pools::pool::get_pool;
+
+/// What every page shows of the pool.
+pub struct Brand {
+    pub display_name: String,
+    pub logo_url: Option<String>,
+    pub branding_css: String,
+}
+
+impl Brand {
+    pub fn of(pool: &Pool) -> Self {
+        Self {
+            display_name: pool
+                .config
+                .branding
+                .display_name
+                .clone()
+                .unwrap_or_else(|| pool.name.clone()),
+            logo_url: pool.config.branding.logo_url.clone(),
+            branding_css: format!("/{}/branding.css", pool.id),
+        }
+    }
+
+    /// Used when the pool itself is unknown.
+    pub fn plain() -> Self {
+        Self {
+            display_name: "Cognate".into(),
+            logo_url: None,
+            branding_css: "/static/cognate.css".into(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hosted/login.html")]
+pub struct LoginPage<'a> {
+    pub brand: Brand,
+    pub action: String,
+    pub csrf_token: &'a str,
+    pub request: &'a str,
+    pub username: &'a str,
+    pub username_label: &'static str,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "hosted/new_password.html")]
+pub struct NewPasswordPage<'a> {
+    pub brand: Brand,
+    pub action: String,
+    pub csrf_token: &'a str,
+    pub request: &'a str,
+    pub policy: String,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "hosted/message.html")]
+pub struct MessagePage<'a> {
+    pub brand: Brand,
+    pub heading: &'a str,
+    pub message: &'a str,
+    pub is_error: bool,
+}
+
+/// Renders a template, or a plain error if the template itself fails.
+pub fn render(template: &impl Template) -> String {
+    template.render().unwrap_or_else(|err| {
+        tracing::error!(error = %err, "template rendering failed");
+        "<!doctype html><title>Error</title><p>Something went wrong.</p>".to_string()
+    })
+}
+
+pub fn message(status: StatusCode, brand: Brand, heading: &str, text: &str) -> HttpResponse {
+    let page = MessagePage {
+        brand,
+        heading,
+        message: text,
+        is_error: status.is_client_error() || status.is_server_error(),
+    };
+    super::html(status, render(&page))
+}
+
+/// `/static/cognate.css`: the hosted pages' stylesheet, compiled into the binary.
+#[get("/static/cognate.css")]
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("cache-control", "public, max-age=3600"))
+        .body(include_str!("../../static/cognate.css"))
+}
+
+/// `{issuer}/branding.css`: the pool's colour as a stylesheet, so pages need no inline style.
+#[get("/{pool_id}/branding.css")]
+pub async fn branding_css(ctx: web::Data<Context>, path: web::Path<String>) -> HttpResponse {
+    let color = match get_pool(&ctx, &path).await {
+        Ok(pool) => pool.config.branding.primary_color.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let body = if color.is_empty() {
+        String::new()
+    } else {
+        // Validated as #rrggbb when the pool was saved.
+        format!(":root {{ --primary: {color}; }}\n")
+    };
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("cache-control", "public, max-age=300"))
+        .body(body)
+}

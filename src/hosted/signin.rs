@@ -1,0 +1,379 @@
+//! `{issuer}/login` and `{issuer}/new-password`: the forms between an authorization request
+//! and the code the application receives.
+
+// Each step's error is the page to show instead; boxing it would buy nothing here.
+#![allow(clippy::result_large_err)]
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, get, post};
+use serde::Deserialize;
+
+use crate::accounts::sessions::{self, SESSION_LIFETIME_MS};
+use crate::accounts::signin::{SignIn, authenticate, choose_new_password};
+use crate::context::Context;
+use crate::error::Error;
+use crate::hosted::csrf;
+use crate::hosted::pages::{Brand, LoginPage, NewPasswordPage, message, render};
+use crate::hosted::{html, see_other};
+use crate::pools::Pool;
+use crate::pools::pool::get_pool;
+use crate::store::oauth::{self as store, AuthRequestRow};
+use crate::tokens::authorize::{self, CodeRedirect, Params, with_query};
+
+pub const SESSION_COOKIE: &str = "cognate_session";
+const INVALID_CREDENTIALS: &str = "Incorrect username or password.";
+const EXPIRED_REQUEST: &str = "This sign-in page has expired or was already used. Go back to the application and sign in again.";
+
+#[derive(Deserialize)]
+pub struct RequestRef {
+    request: Option<String>,
+}
+
+pub fn is_https(ctx: &Context) -> bool {
+    ctx.public_url.scheme() == "https"
+}
+
+/// The session cookie: scoped to the pool's issuer path, `HttpOnly`, `SameSite=Lax`,
+/// `Secure` when the public URL is https.
+pub fn session_cookie(ctx: &Context, pool_id: &str, value: &str) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, value.to_string())
+        .path(format!("/{pool_id}"))
+        .http_only(true)
+        .secure(is_https(ctx))
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::milliseconds(SESSION_LIFETIME_MS))
+        .finish()
+}
+
+/// The redirect that hands the application its code (RFC 9207 adds `iss`).
+pub fn code_redirect(
+    ctx: &Context,
+    pool_id: &str,
+    code: &CodeRedirect,
+    status: StatusCode,
+) -> HttpResponse {
+    let issuer = ctx.issuer(pool_id);
+    let mut params = vec![("code", code.code.as_str())];
+    if let Some(state) = &code.state {
+        params.push(("state", state));
+    }
+    params.push(("iss", &issuer));
+    let location = with_query(&code.redirect_uri, &params);
+    crate::hosted::secure(HttpResponse::build(status))
+        .insert_header(("location", location))
+        .finish()
+}
+
+async fn load_pool(ctx: &Context, pool_id: &str) -> Result<Pool, HttpResponse> {
+    match get_pool(ctx, pool_id).await {
+        Ok(pool) => Ok(pool),
+        Err(Error::NotFound(_)) => Err(message(
+            StatusCode::NOT_FOUND,
+            Brand::plain(),
+            "Not found",
+            "There is no user pool at this address.",
+        )),
+        Err(err) => Err(internal(err)),
+    }
+}
+
+fn internal(err: impl std::fmt::Display) -> HttpResponse {
+    tracing::error!(error = %err, "hosted page failed");
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Brand::plain(),
+        "Something went wrong",
+        "Please try again in a moment.",
+    )
+}
+
+async fn load_pending(
+    ctx: &Context,
+    pool: &Pool,
+    id: Option<&str>,
+) -> Result<AuthRequestRow, HttpResponse> {
+    match authorize::pending(ctx, &pool.id, id.unwrap_or_default()).await {
+        Ok(Some(row)) => Ok(row),
+        Ok(None) => Err(message(
+            StatusCode::BAD_REQUEST,
+            Brand::of(pool),
+            "Sign-in expired",
+            EXPIRED_REQUEST,
+        )),
+        Err(err) => Err(internal(err)),
+    }
+}
+
+fn username_label(pool: &Pool) -> &'static str {
+    if pool.config.email_is_username() {
+        "Email"
+    } else {
+        "Username"
+    }
+}
+
+fn login_page(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool: &Pool,
+    request: &str,
+    username: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let (token, cookie) = csrf::token(req, is_https(ctx));
+    let page = LoginPage {
+        brand: Brand::of(pool),
+        action: format!("/{}/login", pool.id),
+        csrf_token: &token,
+        request,
+        username,
+        username_label: username_label(pool),
+        error,
+    };
+    let mut response = html(StatusCode::OK, render(&page));
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+fn policy_text(pool: &Pool) -> String {
+    let p = &pool.config.password_policy;
+    let mut parts = vec![format!("At least {} characters", p.minimum_length)];
+    if p.require_uppercase {
+        parts.push("an uppercase letter".into());
+    }
+    if p.require_lowercase {
+        parts.push("a lowercase letter".into());
+    }
+    if p.require_numbers {
+        parts.push("a number".into());
+    }
+    if p.require_symbols {
+        parts.push("a symbol".into());
+    }
+    format!("{}.", parts.join(", "))
+}
+
+fn new_password_page(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool: &Pool,
+    request: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let (token, cookie) = csrf::token(req, is_https(ctx));
+    let page = NewPasswordPage {
+        brand: Brand::of(pool),
+        action: format!("/{}/new-password", pool.id),
+        csrf_token: &token,
+        request,
+        policy: policy_text(pool),
+        error,
+    };
+    let mut response = html(StatusCode::OK, render(&page));
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+fn csrf_failure(pool: &Pool) -> HttpResponse {
+    message(
+        StatusCode::FORBIDDEN,
+        Brand::of(pool),
+        "Please try again",
+        "This form could not be verified (it may be stale, or cookies are blocked). Go back, reload the page and try again.",
+    )
+}
+
+fn form(body: &Bytes, pool: &Pool) -> Result<Params, HttpResponse> {
+    Params::parse(body).map_err(|why| {
+        message(
+            StatusCode::BAD_REQUEST,
+            Brand::of(pool),
+            "Bad request",
+            &why,
+        )
+    })
+}
+
+/// Signs the user in: a session, its cookie, and the code for the pending request.
+async fn finish_sign_in(
+    ctx: &Context,
+    pool: &Pool,
+    pending: &AuthRequestRow,
+    user_id: &str,
+) -> HttpResponse {
+    let auth_time = ctx.now();
+    let (token, hash) = match sessions::start(ctx, &pool.id, user_id, auth_time).await {
+        Ok(pair) => pair,
+        Err(err) => return internal(err),
+    };
+    let code = match authorize::code_for_pending(ctx, pending, user_id, &hash, auth_time).await {
+        Ok(Some(code)) => code,
+        Ok(None) => {
+            return message(
+                StatusCode::BAD_REQUEST,
+                Brand::of(pool),
+                "Sign-in expired",
+                EXPIRED_REQUEST,
+            );
+        }
+        Err(err) => return internal(err),
+    };
+    let mut response = code_redirect(ctx, &pool.id, &code, StatusCode::SEE_OTHER);
+    let _ = response.add_cookie(&session_cookie(ctx, &pool.id, &token));
+    response
+}
+
+#[get("/{pool_id}/login")]
+pub async fn login_form(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    path: Path<String>,
+    query: Query<RequestRef>,
+) -> HttpResponse {
+    let pool = match load_pool(&ctx, &path).await {
+        Ok(pool) => pool,
+        Err(page) => return page,
+    };
+    let pending = match load_pending(&ctx, &pool, query.request.as_deref()).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let hint = pending.login_hint.clone().unwrap_or_default();
+    login_page(&req, &ctx, &pool, &pending.id, &hint, None)
+}
+
+#[post("/{pool_id}/login")]
+pub async fn login_submit(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    path: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let pool = match load_pool(&ctx, &path).await {
+        Ok(pool) => pool,
+        Err(page) => return page,
+    };
+    let params = match form(&body, &pool) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    if !csrf::verify(&req, params.get("csrf_token")) {
+        return csrf_failure(&pool);
+    }
+    let pending = match load_pending(&ctx, &pool, params.get("request")).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let username = params.get("username").unwrap_or_default().trim();
+    let password = params.get("password").unwrap_or_default();
+    let outcome = match authenticate(&ctx, &pool, username, password).await {
+        Ok(outcome) => outcome,
+        Err(err) => return internal(err),
+    };
+    let retry = |error: &str| login_page(&req, &ctx, &pool, &pending.id, username, Some(error));
+    match outcome {
+        SignIn::Success(user) => finish_sign_in(&ctx, &pool, &pending, &user.id).await,
+        SignIn::NewPasswordRequired(user) => {
+            match store::set_pending_user(&ctx.store, &pending.id, &user.id).await {
+                Ok(true) => see_other(&with_query(
+                    &format!("/{}/new-password", pool.id),
+                    &[("request", &pending.id)],
+                )),
+                Ok(false) => message(
+                    StatusCode::BAD_REQUEST,
+                    Brand::of(&pool),
+                    "Sign-in expired",
+                    EXPIRED_REQUEST,
+                ),
+                Err(err) => internal(err),
+            }
+        }
+        SignIn::TemporaryPasswordExpired => {
+            retry("Your temporary password has expired. Ask your administrator to set a new one.")
+        }
+        SignIn::ResetRequired => retry("You must reset your password before you can sign in."),
+        SignIn::NotAllowed => retry("This account cannot sign in. Contact your administrator."),
+        SignIn::Invalid => retry(INVALID_CREDENTIALS),
+    }
+}
+
+#[get("/{pool_id}/new-password")]
+pub async fn new_password_form(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    path: Path<String>,
+    query: Query<RequestRef>,
+) -> HttpResponse {
+    let pool = match load_pool(&ctx, &path).await {
+        Ok(pool) => pool,
+        Err(page) => return page,
+    };
+    match load_pending(&ctx, &pool, query.request.as_deref()).await {
+        Ok(p) if p.pending_user_id.is_some() => new_password_page(&req, &ctx, &pool, &p.id, None),
+        Ok(_) => message(
+            StatusCode::BAD_REQUEST,
+            Brand::of(&pool),
+            "Sign-in expired",
+            EXPIRED_REQUEST,
+        ),
+        Err(page) => page,
+    }
+}
+
+#[post("/{pool_id}/new-password")]
+pub async fn new_password_submit(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    path: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let pool = match load_pool(&ctx, &path).await {
+        Ok(pool) => pool,
+        Err(page) => return page,
+    };
+    let params = match form(&body, &pool) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    if !csrf::verify(&req, params.get("csrf_token")) {
+        return csrf_failure(&pool);
+    }
+    let pending = match load_pending(&ctx, &pool, params.get("request")).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let Some(user_id) = pending.pending_user_id.clone() else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            Brand::of(&pool),
+            "Sign-in expired",
+            EXPIRED_REQUEST,
+        );
+    };
+    let new = params.get("new_password").unwrap_or_default();
+    let confirm = params.get("confirm_password").unwrap_or_default();
+    match choose_new_password(&ctx, &pool, &user_id, new, confirm).await {
+        Ok(user) => finish_sign_in(&ctx, &pool, &pending, &user.id).await,
+        Err(Error::Validation { field, message }) => {
+            let text = if field == "confirm_password" {
+                "The two passwords do not match.".to_string()
+            } else {
+                format!("The new password {message}.")
+            };
+            new_password_page(&req, &ctx, &pool, &pending.id, Some(&text))
+        }
+        Err(Error::Conflict(_) | Error::NotFound(_)) => message(
+            StatusCode::BAD_REQUEST,
+            Brand::of(&pool),
+            "Sign-in expired",
+            EXPIRED_REQUEST,
+        ),
+        Err(err) => internal(err),
+    }
+}

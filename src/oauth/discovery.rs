@@ -1,0 +1,90 @@
+//! `{issuer}/.well-known/openid-configuration` and `{issuer}/.well-known/jwks.json`.
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpResponse, get};
+use serde_json::json;
+
+use crate::context::Context;
+use crate::error::Error;
+use crate::oauth::error::OAuthResponse;
+use crate::pools::clients::STANDARD_SCOPES;
+use crate::pools::pool::get_pool;
+use crate::pools::resource_servers::all_scopes;
+use crate::tokens::OAuthError;
+
+async fn pool_or_404(ctx: &Context, pool_id: &str) -> Result<crate::pools::Pool, OAuthResponse> {
+    get_pool(ctx, pool_id).await.map_err(|e| match e {
+        Error::NotFound(_) => OAuthResponse(OAuthError::InvalidRequest("unknown user pool".into())),
+        other => OAuthResponse(OAuthError::Internal(other.to_string())),
+    })
+}
+
+#[get("/{pool_id}/.well-known/openid-configuration")]
+pub async fn openid_configuration(
+    ctx: Data<Context>,
+    path: Path<String>,
+) -> Result<HttpResponse, OAuthResponse> {
+    let pool = match pool_or_404(&ctx, &path).await {
+        Ok(pool) => pool,
+        Err(_) => return Ok(not_found()),
+    };
+    let issuer = ctx.issuer(&pool.id);
+    let mut scopes: Vec<String> = STANDARD_SCOPES.iter().map(|s| s.to_string()).collect();
+    for (rs, name) in all_scopes(&ctx, &pool.id)
+        .await
+        .map_err(|e| OAuthResponse(e.into()))?
+    {
+        scopes.push(format!("{rs}/{name}"));
+    }
+    let body = json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "userinfo_endpoint": format!("{issuer}/oauth2/userInfo"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+        "end_session_endpoint": format!("{issuer}/logout"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": scopes,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "cognito:username",
+            "cognito:groups", "email", "email_verified", "phone_number", "phone_number_verified",
+            "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
+            "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "address"
+        ],
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "prompt_values_supported": ["none", "login"],
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "public, max-age=3600"))
+        .json(body))
+}
+
+#[get("/{pool_id}/.well-known/jwks.json")]
+pub async fn jwks(ctx: Data<Context>, path: Path<String>) -> Result<HttpResponse, OAuthResponse> {
+    let pool = match pool_or_404(&ctx, &path).await {
+        Ok(pool) => pool,
+        Err(_) => return Ok(not_found()),
+    };
+    // A pool created before signing keys existed gets its key on first use.
+    ctx.keys
+        .signing_key(&ctx.store, &pool.id, ctx.now())
+        .await?;
+    let keys = ctx.keys.published(&ctx.store, &pool.id, ctx.now()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "public, max-age=300"))
+        .json(json!({ "keys": keys })))
+}
+
+fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .json(json!({"error": "invalid_request", "error_description": "unknown user pool"}))
+}

@@ -1,0 +1,406 @@
+//! Rows of the OAuth tables: pending authorization requests, sessions, authorization codes,
+//! refresh tokens and revoked token families. Single-use values are consumed in one
+//! `UPDATE ... WHERE consumed IS NULL RETURNING` statement, never found-then-deleted.
+
+use super::{Store, StoreResult, in_tx, on_pool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuthRequestRow {
+    pub id: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    pub pending_user_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+}
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub pool_id: String,
+    pub user_id: String,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct CodeRow {
+    pub code_hash: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub session_hash: Option<String>,
+    pub auth_time: i64,
+    pub origin_jti: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+}
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct RefreshRow {
+    pub token_hash: String,
+    pub origin_jti: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub rotated_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+const AUTH_REQUEST_COLUMNS: &str = "id, pool_id, client_id, redirect_uri, scope, state, nonce, code_challenge, \
+     max_age, login_hint, pending_user_id, created_at, expires_at, consumed_at";
+const CODE_COLUMNS: &str = "code_hash, pool_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
+     session_hash, auth_time, origin_jti, created_at, expires_at, consumed_at";
+const REFRESH_COLUMNS: &str = "token_hash, origin_jti, pool_id, client_id, user_id, scope, auth_time, created_at, \
+     expires_at, rotated_at, revoked_at";
+
+pub async fn insert_auth_request(store: &Store, row: &AuthRequestRow) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO auth_requests ({AUTH_REQUEST_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        )))
+        .bind(&row.id)
+        .bind(&row.pool_id)
+        .bind(&row.client_id)
+        .bind(&row.redirect_uri)
+        .bind(&row.scope)
+        .bind(&row.state)
+        .bind(&row.nonce)
+        .bind(&row.code_challenge)
+        .bind(row.max_age)
+        .bind(&row.login_hint)
+        .bind(&row.pending_user_id)
+        .bind(row.created_at)
+        .bind(row.expires_at)
+        .bind(row.consumed_at)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// A pending request that has neither expired nor been used.
+pub async fn live_auth_request(
+    store: &Store,
+    pool_id: &str,
+    id: &str,
+    now: i64,
+) -> StoreResult<AuthRequestRow> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, AuthRequestRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {AUTH_REQUEST_COLUMNS} FROM auth_requests \
+         WHERE id = $1 AND pool_id = $2 AND consumed_at IS NULL AND expires_at > $3"
+    )))
+    .bind(id)
+    .bind(pool_id)
+    .bind(now)
+    .fetch_one(pool)
+    .await?))
+}
+
+/// Records that the user behind this request signed in with a temporary password.
+pub async fn set_pending_user(store: &Store, id: &str, user_id: &str) -> StoreResult<bool> {
+    let rows = on_pool!(store, pool => sqlx::query(
+        "UPDATE auth_requests SET pending_user_id = $1 WHERE id = $2 AND consumed_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(id)
+    .execute(pool)
+    .await?
+    .rows_affected());
+    Ok(rows == 1)
+}
+
+pub async fn insert_session(store: &Store, row: &SessionRow) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&row.token_hash)
+        .bind(&row.pool_id)
+        .bind(&row.user_id)
+        .bind(row.auth_time)
+        .bind(row.created_at)
+        .bind(row.expires_at)
+        .bind(row.revoked_at)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn live_session(
+    store: &Store,
+    pool_id: &str,
+    token_hash: &str,
+    now: i64,
+) -> StoreResult<SessionRow> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, SessionRow>(
+        "SELECT token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at FROM sessions \
+         WHERE token_hash = $1 AND pool_id = $2 AND revoked_at IS NULL AND expires_at > $3",
+    )
+    .bind(token_hash)
+    .bind(pool_id)
+    .bind(now)
+    .fetch_one(pool)
+    .await?))
+}
+
+pub async fn revoke_session(store: &Store, token_hash: &str, now: i64) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(token_hash)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Consumes the pending request and stores the code it turns into, together: a request
+/// yields at most one code.
+pub async fn issue_code(store: &Store, request_id: &str, code: &CodeRow) -> StoreResult<bool> {
+    in_tx!(store, tx => {
+        let consumed = sqlx::query(
+            "UPDATE auth_requests SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1",
+        )
+        .bind(code.created_at)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if consumed != 1 {
+            return Ok(false);
+        }
+        insert_code_query!(code).execute(&mut *tx).await?;
+    });
+    Ok(true)
+}
+
+/// Stores a code issued straight from a live session (single sign-on).
+pub async fn insert_code(store: &Store, code: &CodeRow) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        insert_code_query!(code).execute(pool).await?;
+    });
+    Ok(())
+}
+
+macro_rules! insert_code_query {
+    ($code:expr) => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO authorization_codes ({CODE_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        )))
+        .bind(&$code.code_hash)
+        .bind(&$code.pool_id)
+        .bind(&$code.client_id)
+        .bind(&$code.user_id)
+        .bind(&$code.redirect_uri)
+        .bind(&$code.scope)
+        .bind(&$code.nonce)
+        .bind(&$code.code_challenge)
+        .bind(&$code.session_hash)
+        .bind($code.auth_time)
+        .bind(&$code.origin_jti)
+        .bind($code.created_at)
+        .bind($code.expires_at)
+        .bind($code.consumed_at)
+    };
+}
+use insert_code_query;
+
+/// Consumes the code in one statement. `None` when it does not exist or was already used.
+pub async fn consume_code(
+    store: &Store,
+    pool_id: &str,
+    code_hash: &str,
+    now: i64,
+) -> StoreResult<Option<CodeRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, CodeRow>(sqlx::AssertSqlSafe(format!(
+        "UPDATE authorization_codes SET consumed_at = $1 \
+         WHERE code_hash = $2 AND pool_id = $3 AND consumed_at IS NULL RETURNING {CODE_COLUMNS}"
+    )))
+    .bind(now)
+    .bind(code_hash)
+    .bind(pool_id)
+    .fetch_optional(pool)
+    .await?))
+}
+
+/// A code that exists but was consumed already: a replay.
+pub async fn consumed_code(
+    store: &Store,
+    pool_id: &str,
+    code_hash: &str,
+) -> StoreResult<Option<CodeRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, CodeRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {CODE_COLUMNS} FROM authorization_codes \
+         WHERE code_hash = $1 AND pool_id = $2 AND consumed_at IS NOT NULL"
+    )))
+    .bind(code_hash)
+    .bind(pool_id)
+    .fetch_optional(pool)
+    .await?))
+}
+
+pub async fn insert_refresh(store: &Store, row: &RefreshRow) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO refresh_tokens ({REFRESH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        )))
+        .bind(&row.token_hash)
+        .bind(&row.origin_jti)
+        .bind(&row.pool_id)
+        .bind(&row.client_id)
+        .bind(&row.user_id)
+        .bind(&row.scope)
+        .bind(row.auth_time)
+        .bind(row.created_at)
+        .bind(row.expires_at)
+        .bind(row.rotated_at)
+        .bind(row.revoked_at)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Marks the token rotated in one statement; `None` when unknown, rotated or revoked.
+pub async fn rotate_refresh(
+    store: &Store,
+    pool_id: &str,
+    token_hash: &str,
+    now: i64,
+) -> StoreResult<Option<RefreshRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, RefreshRow>(sqlx::AssertSqlSafe(format!(
+        "UPDATE refresh_tokens SET rotated_at = $1 \
+         WHERE token_hash = $2 AND pool_id = $3 AND rotated_at IS NULL AND revoked_at IS NULL \
+         RETURNING {REFRESH_COLUMNS}"
+    )))
+    .bind(now)
+    .bind(token_hash)
+    .bind(pool_id)
+    .fetch_optional(pool)
+    .await?))
+}
+
+pub async fn find_refresh(
+    store: &Store,
+    pool_id: &str,
+    token_hash: &str,
+) -> StoreResult<Option<RefreshRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, RefreshRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1 AND pool_id = $2"
+    )))
+    .bind(token_hash)
+    .bind(pool_id)
+    .fetch_optional(pool)
+    .await?))
+}
+
+/// Revokes a token family: its refresh tokens stop working and the access tokens issued
+/// from it are refused, in one transaction.
+pub async fn revoke_family(
+    store: &Store,
+    pool_id: &str,
+    origin_jti: &str,
+    now: i64,
+) -> StoreResult<()> {
+    in_tx!(store, tx => {
+        sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE origin_jti = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(origin_jti)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO revoked_origins (origin_jti, pool_id, revoked_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (origin_jti) DO NOTHING",
+        )
+        .bind(origin_jti)
+        .bind(pool_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Revokes every session and refresh-token family of a user, together.
+pub async fn revoke_user(store: &Store, pool_id: &str, user_id: &str, now: i64) -> StoreResult<()> {
+    in_tx!(store, tx => {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO revoked_origins (origin_jti, pool_id, revoked_at) \
+             SELECT DISTINCT origin_jti, $1, $2 FROM refresh_tokens WHERE user_id = $3 \
+             ON CONFLICT (origin_jti) DO NOTHING",
+        )
+        .bind(pool_id)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn is_revoked(store: &Store, origin_jti: &str) -> StoreResult<bool> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM revoked_origins WHERE origin_jti = $1",
+    )
+    .bind(origin_jti)
+    .fetch_one(pool)
+    .await? > 0))
+}
+
+/// Names of the groups a user is in, by precedence then name (for `cognito:groups`).
+pub async fn group_names(store: &Store, user_id: &str) -> StoreResult<Vec<String>> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, String>(
+        "SELECT g.name FROM group_members m JOIN user_groups g ON g.pool_id = m.pool_id AND g.name = m.group_name \
+         WHERE m.user_id = $1 ORDER BY COALESCE(g.precedence, 2147483647), g.name LIMIT 100",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?))
+}
+
+/// Deletes expired single-use rows; run now and then, never on a request path.
+pub async fn sweep_expired(store: &Store, now: i64) -> StoreResult<u64> {
+    let mut total = 0;
+    for sql in [
+        "DELETE FROM auth_requests WHERE expires_at < $1",
+        "DELETE FROM authorization_codes WHERE expires_at < $1",
+        "DELETE FROM sessions WHERE expires_at < $1",
+    ] {
+        total += on_pool!(store, pool => sqlx::query(sql).bind(now).execute(pool).await?.rows_affected());
+    }
+    Ok(total)
+}

@@ -1,0 +1,113 @@
+//! Rows of `signing_keys`.
+
+use super::{Store, StoreResult, in_tx, on_pool};
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct KeyRow {
+    pub kid: String,
+    pub pool_id: String,
+    /// Sealed with the master key; see `crypto::sealed`.
+    pub private_key: String,
+    pub public_n: String,
+    pub public_e: String,
+    pub active: bool,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+    pub publish_until: Option<i64>,
+}
+
+impl std::fmt::Debug for KeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRow")
+            .field("kid", &self.kid)
+            .field("pool_id", &self.pool_id)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) const INSERT: &str = "INSERT INTO signing_keys (kid, pool_id, private_key, public_n, public_e, active, \
+     created_at, retired_at, publish_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const COLUMNS: &str =
+    "kid, pool_id, private_key, public_n, public_e, active, created_at, retired_at, publish_until";
+
+/// Binds a key row to `INSERT`, for use inside a caller's transaction.
+macro_rules! bind_key {
+    ($query:expr, $key:expr) => {
+        $query
+            .bind(&$key.kid)
+            .bind(&$key.pool_id)
+            .bind(&$key.private_key)
+            .bind(&$key.public_n)
+            .bind(&$key.public_e)
+            .bind($key.active)
+            .bind($key.created_at)
+            .bind($key.retired_at)
+            .bind($key.publish_until)
+    };
+}
+pub(crate) use bind_key;
+
+pub async fn insert(store: &Store, key: &KeyRow) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        bind_key!(sqlx::query(INSERT), key).execute(pool).await?;
+    });
+    Ok(())
+}
+
+pub async fn active(store: &Store, pool_id: &str) -> StoreResult<KeyRow> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, KeyRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM signing_keys WHERE pool_id = $1 AND active"
+    )))
+    .bind(pool_id)
+    .fetch_one(pool)
+    .await?))
+}
+
+pub async fn get(store: &Store, pool_id: &str, kid: &str) -> StoreResult<KeyRow> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, KeyRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM signing_keys WHERE pool_id = $1 AND kid = $2"
+    )))
+    .bind(pool_id)
+    .bind(kid)
+    .fetch_one(pool)
+    .await?))
+}
+
+/// The active key and every retired key still within its publication window.
+pub async fn published(store: &Store, pool_id: &str, now: i64) -> StoreResult<Vec<KeyRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, KeyRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM signing_keys WHERE pool_id = $1 AND (active OR publish_until > $2) \
+         ORDER BY created_at DESC"
+    )))
+    .bind(pool_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await?))
+}
+
+/// Retires the active key (published until `publish_until`) and makes `new` active, together.
+pub async fn rotate(store: &Store, new: &KeyRow, now: i64, publish_until: i64) -> StoreResult<()> {
+    in_tx!(store, tx => {
+        sqlx::query(
+            "UPDATE signing_keys SET active = FALSE, retired_at = $1, publish_until = $2 \
+             WHERE pool_id = $3 AND active",
+        )
+        .bind(now)
+        .bind(publish_until)
+        .bind(&new.pool_id)
+        .execute(&mut *tx)
+        .await?;
+        bind_key!(sqlx::query(INSERT), new).execute(&mut *tx).await?;
+    });
+    Ok(())
+}
+
+/// Any one stored key, to check the master key at start-up.
+pub async fn any(store: &Store) -> StoreResult<Option<KeyRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, KeyRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM signing_keys ORDER BY created_at LIMIT 1"
+    )))
+    .fetch_optional(pool)
+    .await?))
+}

@@ -1,0 +1,257 @@
+//! The claims of Cognate's tokens, Cognito-compatible (design §3), and their signing.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::accounts::attributes::Attributes;
+use crate::context::Context;
+use crate::crypto::random;
+use crate::crypto::secret;
+use crate::pools::clients::OAuthClient;
+use crate::store::StoreError;
+use crate::store::oauth::{self as store, RefreshRow};
+use crate::store::users::UserRow;
+use crate::tokens::OAuthError;
+
+const PROFILE_CLAIMS: &[&str] = &[
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "address",
+];
+
+/// What the token endpoint answers on success.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub token_type: &'static str,
+    pub expires_in: u32,
+}
+
+/// Who and what a set of user tokens is for.
+pub struct Grant<'a> {
+    pub client: &'a OAuthClient,
+    pub user: &'a UserRow,
+    pub scopes: &'a [String],
+    /// Milliseconds; stays the original sign-in time across refreshes.
+    pub auth_time: i64,
+    pub nonce: Option<&'a str>,
+    pub origin_jti: &'a str,
+}
+
+fn has(scopes: &[String], scope: &str) -> bool {
+    scopes.iter().any(|s| s == scope)
+}
+
+/// The OIDC claims the granted scopes allow, from the user's attributes.
+pub fn user_claims(
+    user: &UserRow,
+    scopes: &[String],
+    client: &OAuthClient,
+) -> Result<Map<String, Value>, OAuthError> {
+    let attrs: Attributes = serde_json::from_str(&user.attributes).map_err(StoreError::from)?;
+    let readable = |name: &str| {
+        client
+            .config
+            .read_attributes
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|a| a == name))
+    };
+    let mut out = Map::new();
+    let mut copy = |name: &str| {
+        if readable(name)
+            && let Some(v) = attrs.get(name)
+        {
+            out.insert(name.to_string(), v.clone());
+        }
+    };
+    if has(scopes, "email") || has(scopes, "openid") {
+        copy("email");
+        copy("email_verified");
+    }
+    if has(scopes, "phone") {
+        copy("phone_number");
+        copy("phone_number_verified");
+    }
+    if has(scopes, "profile") {
+        for claim in PROFILE_CLAIMS {
+            copy(claim);
+        }
+    }
+    if let Some(email) = out.get("email")
+        && !out.contains_key("email_verified")
+        && email.is_string()
+    {
+        out.insert("email_verified".into(), Value::Bool(false));
+    }
+    Ok(out)
+}
+
+fn custom_claims(user: &UserRow, client: &OAuthClient) -> Result<Map<String, Value>, OAuthError> {
+    let attrs: Attributes = serde_json::from_str(&user.attributes).map_err(StoreError::from)?;
+    Ok(attrs
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("custom:"))
+        .filter(|(k, _)| {
+            client
+                .config
+                .read_attributes
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|a| a == k))
+        })
+        .collect())
+}
+
+/// OIDC `at_hash`: the left half of SHA-256 of the access token, base64url.
+pub fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+/// Signs the access token, the ID token when `openid` was granted, and stores a new
+/// refresh token of the family when `refresh` is asked for.
+pub async fn issue_user_tokens(
+    ctx: &Context,
+    grant: Grant<'_>,
+    refresh: bool,
+) -> Result<TokenResponse, OAuthError> {
+    let now = ctx.now();
+    let iat = now / 1000;
+    let pool_id = &grant.client.pool_id;
+    let issuer = ctx.issuer(pool_id);
+    let key = ctx.keys.signing_key(&ctx.store, pool_id, now).await?;
+    let groups = store::group_names(&ctx.store, &grant.user.id).await?;
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let config = &grant.client.config;
+
+    let mut access = json!({
+        "sub": grant.user.id,
+        "iss": issuer,
+        "client_id": grant.client.client_id,
+        "origin_jti": grant.origin_jti,
+        "event_id": event_id,
+        "token_use": "access",
+        "scope": grant.scopes.join(" "),
+        "auth_time": grant.auth_time / 1000,
+        "exp": iat + i64::from(config.access_token_validity),
+        "iat": iat,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "username": grant.user.username,
+        "version": 2,
+    });
+    if !groups.is_empty() {
+        access["cognito:groups"] = json!(groups);
+    }
+    let access_token = key.sign(&access)?;
+
+    let id_token = if has(grant.scopes, "openid") {
+        let mut id = json!({
+            "sub": grant.user.id,
+            "aud": grant.client.client_id,
+            "iss": issuer,
+            "token_use": "id",
+            "auth_time": grant.auth_time / 1000,
+            "iat": iat,
+            "exp": iat + i64::from(config.id_token_validity),
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "origin_jti": grant.origin_jti,
+            "event_id": event_id,
+            "cognito:username": grant.user.username,
+            "at_hash": at_hash(&access_token),
+        });
+        if let Some(obj) = id.as_object_mut() {
+            obj.extend(user_claims(grant.user, grant.scopes, grant.client)?);
+            obj.extend(custom_claims(grant.user, grant.client)?);
+            if let Some(nonce) = grant.nonce {
+                obj.insert("nonce".into(), json!(nonce));
+            }
+            if !groups.is_empty() {
+                obj.insert("cognito:groups".into(), json!(groups));
+            }
+        }
+        Some(key.sign(&id)?)
+    } else {
+        None
+    };
+
+    let refresh_token = if refresh {
+        let token = random::token(32);
+        store::insert_refresh(
+            &ctx.store,
+            &RefreshRow {
+                token_hash: secret::digest(&token),
+                origin_jti: grant.origin_jti.to_string(),
+                pool_id: pool_id.clone(),
+                client_id: grant.client.client_id.clone(),
+                user_id: grant.user.id.clone(),
+                scope: grant.scopes.join(" "),
+                auth_time: grant.auth_time,
+                created_at: now,
+                expires_at: now + i64::from(config.refresh_token_validity) * 1000,
+                rotated_at: None,
+                revoked_at: None,
+            },
+        )
+        .await?;
+        Some(token)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token,
+        id_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: config.access_token_validity,
+    })
+}
+
+/// A client-credentials access token: the client is the subject; custom scopes only.
+pub async fn issue_client_token(
+    ctx: &Context,
+    client: &OAuthClient,
+    scopes: &[String],
+) -> Result<TokenResponse, OAuthError> {
+    let now = ctx.now();
+    let iat = now / 1000;
+    let key = ctx
+        .keys
+        .signing_key(&ctx.store, &client.pool_id, now)
+        .await?;
+    let claims = json!({
+        "sub": client.client_id,
+        "iss": ctx.issuer(&client.pool_id),
+        "client_id": client.client_id,
+        "token_use": "access",
+        "scope": scopes.join(" "),
+        "auth_time": iat,
+        "exp": iat + i64::from(client.config.access_token_validity),
+        "iat": iat,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "version": 2,
+    });
+    Ok(TokenResponse {
+        access_token: key.sign(&claims)?,
+        id_token: None,
+        refresh_token: None,
+        token_type: "Bearer",
+        expires_in: client.config.access_token_validity,
+    })
+}

@@ -1,0 +1,282 @@
+//! The token endpoint's grants: authorization code (with PKCE), refresh token (rotating,
+//! with family revocation on reuse, RFC 9700 §4.14) and client credentials.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::accounts::users::CONFIRMED;
+use crate::context::Context;
+use crate::crypto::secret;
+use crate::pools::clients::{OAuthClient, STANDARD_SCOPES, find_oauth_client};
+use crate::store::oauth as store;
+use crate::store::users::UserRow;
+use crate::tokens::OAuthError;
+use crate::tokens::claims::{Grant, TokenResponse, issue_client_token, issue_user_tokens};
+
+/// Client credentials as presented: from `Authorization: Basic` or the form body.
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Authenticates the client: a confidential client must present its secret, a public
+/// client must not claim one. Every failure reads the same.
+pub async fn authenticate_client(
+    ctx: &Context,
+    pool_id: &str,
+    creds: &ClientCredentials,
+) -> Result<OAuthClient, OAuthError> {
+    let failed = || OAuthError::InvalidClient("client authentication failed".into());
+    let client = find_oauth_client(ctx, pool_id, &creds.client_id)
+        .await?
+        .ok_or_else(failed)?;
+    match (&creds.secret, client.is_confidential()) {
+        (Some(secret), true) if client.secret_matches(secret) => Ok(client),
+        (None, false) => Ok(client),
+        _ => Err(failed()),
+    }
+}
+
+/// Splits a `scope` parameter into distinct scopes, in order.
+pub fn parse_scopes(scope: &str) -> Result<Vec<String>, OAuthError> {
+    let mut out: Vec<String> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        if s.len() > 512
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+        {
+            return Err(OAuthError::InvalidScope("malformed scope".into()));
+        }
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// PKCE S256 (RFC 7636 §4.6): BASE64URL(SHA256(verifier)) must equal the challenge.
+pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    let well_formed = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    well_formed && bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
+}
+
+/// The user behind a grant, if they may still hold tokens.
+async fn active_user(ctx: &Context, pool_id: &str, user_id: &str) -> Result<UserRow, OAuthError> {
+    let user = crate::accounts::users::find_by_sub(ctx, pool_id, user_id)
+        .await?
+        .ok_or_else(|| OAuthError::InvalidGrant("the user no longer exists".into()))?;
+    if !user.enabled || user.status != CONFIRMED {
+        return Err(OAuthError::InvalidGrant("the user cannot sign in".into()));
+    }
+    Ok(user)
+}
+
+pub async fn authorization_code(
+    ctx: &Context,
+    client: &OAuthClient,
+    code: &str,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    if !client.allows_flow("code") {
+        return Err(OAuthError::UnauthorizedClient(
+            "this client may not use the authorization code grant".into(),
+        ));
+    }
+    let now = ctx.now();
+    let code_hash = secret::digest(code);
+    let Some(row) = store::consume_code(&ctx.store, &client.pool_id, &code_hash, now).await? else {
+        // A replayed code revokes everything issued from it (RFC 6749 §4.1.2).
+        if let Some(used) = store::consumed_code(&ctx.store, &client.pool_id, &code_hash).await? {
+            store::revoke_family(&ctx.store, &client.pool_id, &used.origin_jti, now).await?;
+            tracing::warn!(client_id = %client.client_id, "authorization code replayed; its tokens are revoked");
+        }
+        return Err(OAuthError::InvalidGrant(
+            "the authorization code is invalid, expired or used".into(),
+        ));
+    };
+    if row.client_id != client.client_id {
+        return Err(OAuthError::InvalidGrant(
+            "the authorization code was issued to another client".into(),
+        ));
+    }
+    if row.expires_at <= now {
+        return Err(OAuthError::InvalidGrant(
+            "the authorization code is invalid, expired or used".into(),
+        ));
+    }
+    if redirect_uri != Some(row.redirect_uri.as_str()) {
+        return Err(OAuthError::InvalidGrant(
+            "redirect_uri does not match the authorization request".into(),
+        ));
+    }
+    match (&row.code_challenge, code_verifier) {
+        (Some(challenge), Some(verifier)) if pkce_matches(verifier, challenge) => {}
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::InvalidGrant(
+                "code_verifier does not match".into(),
+            ));
+        }
+        (Some(_), None) => {
+            return Err(OAuthError::InvalidGrant("code_verifier is required".into()));
+        }
+        (None, Some(_)) => {
+            return Err(OAuthError::InvalidGrant(
+                "code_verifier sent, but the request had no code_challenge".into(),
+            ));
+        }
+        (None, None) => {}
+    }
+    let user = active_user(ctx, &client.pool_id, &row.user_id).await?;
+    let scopes = parse_scopes(&row.scope)?;
+    issue_user_tokens(
+        ctx,
+        Grant {
+            client,
+            user: &user,
+            scopes: &scopes,
+            auth_time: row.auth_time,
+            nonce: row.nonce.as_deref(),
+            origin_jti: &row.origin_jti,
+        },
+        true,
+    )
+    .await
+}
+
+pub async fn refresh_token(
+    ctx: &Context,
+    client: &OAuthClient,
+    token: &str,
+    scope: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let now = ctx.now();
+    let hash = secret::digest(token);
+    let invalid =
+        || OAuthError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
+    let Some(row) = store::rotate_refresh(&ctx.store, &client.pool_id, &hash, now).await? else {
+        // A rotated token presented again: someone holds a copy. Kill the family.
+        if let Some(old) = store::find_refresh(&ctx.store, &client.pool_id, &hash).await?
+            && old.client_id == client.client_id
+        {
+            store::revoke_family(&ctx.store, &client.pool_id, &old.origin_jti, now).await?;
+            tracing::warn!(client_id = %client.client_id, "refresh token reused; its family is revoked");
+        }
+        return Err(invalid());
+    };
+    if row.client_id != client.client_id {
+        return Err(OAuthError::InvalidGrant(
+            "the refresh token was issued to another client".into(),
+        ));
+    }
+    if row.expires_at <= now || store::is_revoked(&ctx.store, &row.origin_jti).await? {
+        return Err(invalid());
+    }
+    let user = active_user(ctx, &client.pool_id, &row.user_id).await?;
+    if user.signed_out_at.is_some_and(|t| t >= row.created_at) {
+        return Err(invalid());
+    }
+    let granted = parse_scopes(&row.scope)?;
+    let scopes = match scope.map(parse_scopes).transpose()? {
+        Some(asked) if !asked.is_empty() => {
+            if let Some(extra) = asked.iter().find(|s| !granted.contains(s)) {
+                return Err(OAuthError::InvalidScope(format!(
+                    "`{extra}` was not granted"
+                )));
+            }
+            asked
+        }
+        _ => granted,
+    };
+    issue_user_tokens(
+        ctx,
+        Grant {
+            client,
+            user: &user,
+            scopes: &scopes,
+            auth_time: row.auth_time,
+            nonce: None,
+            origin_jti: &row.origin_jti,
+        },
+        true,
+    )
+    .await
+}
+
+pub async fn client_credentials(
+    ctx: &Context,
+    client: &OAuthClient,
+    scope: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    if !client.is_confidential() || !client.allows_flow("client_credentials") {
+        return Err(OAuthError::UnauthorizedClient(
+            "this client may not use the client credentials grant".into(),
+        ));
+    }
+    let allowed: Vec<String> = client
+        .config
+        .allowed_oauth_scopes
+        .iter()
+        .filter(|s| !STANDARD_SCOPES.contains(&s.as_str()))
+        .cloned()
+        .collect();
+    let scopes = match scope.map(parse_scopes).transpose()? {
+        Some(asked) if !asked.is_empty() => {
+            if let Some(bad) = asked.iter().find(|s| !allowed.contains(s)) {
+                return Err(OAuthError::InvalidScope(format!(
+                    "`{bad}` is not allowed for this client"
+                )));
+            }
+            asked
+        }
+        _ => allowed,
+    };
+    issue_client_token(ctx, client, &scopes).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256() {
+        // RFC 7636 appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert!(pkce_matches(
+            verifier,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!pkce_matches(
+            verifier,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"
+        ));
+        assert!(!pkce_matches(
+            "short",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+    }
+
+    #[test]
+    fn scopes_are_split_and_deduplicated() {
+        assert_eq!(
+            parse_scopes("openid  email openid").unwrap(),
+            vec!["openid", "email"]
+        );
+        assert!(parse_scopes("a\"b").is_err());
+    }
+}

@@ -1,0 +1,212 @@
+//! Each pool's signing keys: the active one signs, retired ones stay published until every
+//! token they signed has expired. Parsed keys are cached in memory; the active key id is
+//! re-read now and then, so a rotation made by another process is picked up.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::clock::Millis;
+use crate::crypto::jwt::{self, Jwk, SigningKey};
+use crate::crypto::random;
+use crate::crypto::sealed::MasterKey;
+use crate::store::signing_keys::{self as store, KeyRow};
+use crate::store::{Store, StoreError};
+use crate::tokens::OAuthError;
+
+/// The longest an ID or access token can live (a client's maximum), plus the time another
+/// process may keep signing with a key it cached as active.
+pub const PUBLISH_AFTER_RETIREMENT_MS: Millis = 86_400_000 + 2 * ACTIVE_CACHE_MS;
+const ACTIVE_CACHE_MS: Millis = 30_000;
+
+pub struct KeyRing {
+    master: MasterKey,
+    parsed: RwLock<HashMap<String, Arc<SigningKey>>>,
+    active: RwLock<HashMap<String, (String, Millis)>>,
+}
+
+impl KeyRing {
+    pub fn new(master: MasterKey) -> Self {
+        Self {
+            master,
+            parsed: RwLock::new(HashMap::new()),
+            active: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// A new RSA-2048 key for `pool_id`, sealed for storage. Generated on the blocking pool.
+    pub async fn generate(
+        &self,
+        pool_id: &str,
+        now: Millis,
+        active: bool,
+    ) -> Result<KeyRow, OAuthError> {
+        let der = tokio::task::spawn_blocking(jwt::generate_rsa_pkcs8)
+            .await
+            .map_err(|e| OAuthError::Internal(e.to_string()))??;
+        let kid = random::token(16);
+        let key = SigningKey::from_pkcs8(&kid, &der)?;
+        let jwk = key.jwk();
+        Ok(KeyRow {
+            private_key: self.master.seal(&der, &kid)?,
+            kid,
+            pool_id: pool_id.to_string(),
+            public_n: jwk.n,
+            public_e: jwk.e,
+            active,
+            created_at: now,
+            retired_at: None,
+            publish_until: None,
+        })
+    }
+
+    fn parse(&self, row: &KeyRow) -> Result<Arc<SigningKey>, OAuthError> {
+        if let Some(key) = self
+            .parsed
+            .read()
+            .ok()
+            .and_then(|m| m.get(&row.kid).cloned())
+        {
+            return Ok(key);
+        }
+        let der = self.master.open(&row.private_key, &row.kid)?;
+        let key = Arc::new(SigningKey::from_pkcs8(&row.kid, &der)?);
+        if let Ok(mut map) = self.parsed.write() {
+            map.insert(row.kid.clone(), key.clone());
+        }
+        Ok(key)
+    }
+
+    /// The key new tokens of this pool are signed with. A pool that predates keys gets one.
+    pub async fn signing_key(
+        &self,
+        store: &Store,
+        pool_id: &str,
+        now: Millis,
+    ) -> Result<Arc<SigningKey>, OAuthError> {
+        let cached = self
+            .active
+            .read()
+            .ok()
+            .and_then(|m| m.get(pool_id).cloned())
+            .filter(|(_, at)| now - at < ACTIVE_CACHE_MS && *at <= now);
+        if let Some((kid, _)) = cached
+            && let Some(key) = self.parsed.read().ok().and_then(|m| m.get(&kid).cloned())
+        {
+            return Ok(key);
+        }
+        let row = match store::active(store, pool_id).await {
+            Ok(row) => row,
+            Err(StoreError::NotFound) => {
+                let row = self.generate(pool_id, now, true).await?;
+                match store::insert(store, &row).await {
+                    Ok(()) => row,
+                    // Another request made one first: use that.
+                    Err(StoreError::Conflict(_)) => store::active(store, pool_id).await?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let key = self.parse(&row)?;
+        if let Ok(mut map) = self.active.write() {
+            map.insert(pool_id.to_string(), (row.kid.clone(), now));
+        }
+        Ok(key)
+    }
+
+    /// Checks that the stored keys open with this master key (a wrong key is a start-up error).
+    pub async fn check_master_key(&self, store: &Store) -> Result<(), OAuthError> {
+        let any = store::any(store).await?;
+        if let Some(row) = any {
+            self.master.open(&row.private_key, &row.kid)?;
+        }
+        Ok(())
+    }
+
+    /// The JWKS of a pool: the active key and the retired keys still published.
+    pub async fn published(
+        &self,
+        store: &Store,
+        pool_id: &str,
+        now: Millis,
+    ) -> Result<Vec<Jwk>, OAuthError> {
+        let rows = store::published(store, pool_id, now).await?;
+        Ok(rows.iter().map(jwk_of).collect())
+    }
+
+    /// The public key `kid` of this pool, if it is still published.
+    pub async fn verifying_key(
+        &self,
+        store: &Store,
+        pool_id: &str,
+        kid: &str,
+        now: Millis,
+    ) -> Result<Option<Jwk>, OAuthError> {
+        if kid.len() > 64 || kid.chars().any(|c| !c.is_ascii_graphic()) {
+            return Ok(None);
+        }
+        match store::get(store, pool_id, kid).await {
+            Ok(row) if row.active || row.publish_until.is_some_and(|t| t > now) => {
+                Ok(Some(jwk_of(&row)))
+            }
+            Ok(_) | Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Makes a new active key; the old one is published until its tokens have expired.
+    pub async fn rotate(
+        &self,
+        store: &Store,
+        pool_id: &str,
+        now: Millis,
+    ) -> Result<Jwk, OAuthError> {
+        let row = self.generate(pool_id, now, true).await?;
+        store::rotate(store, &row, now, now + PUBLISH_AFTER_RETIREMENT_MS).await?;
+        if let Ok(mut map) = self.active.write() {
+            map.remove(pool_id);
+        }
+        Ok(jwk_of(&row))
+    }
+}
+
+fn jwk_of(row: &KeyRow) -> Jwk {
+    let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
+    Jwk::rsa(&row.kid, &decode(&row.public_n), &decode(&row.public_e))
+}
+
+/// The answer to a key rotation: the new active key id and the pool's published keys.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RotatedKeys {
+    pub active_kid: String,
+    /// The JWKS after rotation: the new key and the retired keys still published.
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<Jwk>,
+}
+
+/// Rotates the pool's signing key (admin action).
+pub async fn rotate_pool_key(
+    ctx: &crate::context::Context,
+    pool_id: &str,
+) -> crate::error::Result<RotatedKeys> {
+    crate::pools::pool::get_pool(ctx, pool_id).await?;
+    let internal = |e: OAuthError| crate::error::Error::Store(StoreError::Corrupt(e.to_string()));
+    let now = ctx.now();
+    let jwk = ctx
+        .keys
+        .rotate(&ctx.store, pool_id, now)
+        .await
+        .map_err(internal)?;
+    let keys = ctx
+        .keys
+        .published(&ctx.store, pool_id, now)
+        .await
+        .map_err(internal)?;
+    Ok(RotatedKeys {
+        active_kid: jwk.kid,
+        keys,
+    })
+}
