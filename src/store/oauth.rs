@@ -229,20 +229,24 @@ macro_rules! insert_code_query {
 }
 use insert_code_query;
 
-/// Consumes the code in one statement. `None` when it does not exist or was already used.
+/// Consumes the code in one statement, for the client it was issued to only. `None` when
+/// it does not exist, belongs to another client, or was already used.
 pub async fn consume_code(
     store: &Store,
     pool_id: &str,
+    client_id: &str,
     code_hash: &str,
     now: i64,
 ) -> StoreResult<Option<CodeRow>> {
     on_pool!(store, pool => Ok(sqlx::query_as::<_, CodeRow>(sqlx::AssertSqlSafe(format!(
         "UPDATE authorization_codes SET consumed_at = $1 \
-         WHERE code_hash = $2 AND pool_id = $3 AND consumed_at IS NULL RETURNING {CODE_COLUMNS}"
+         WHERE code_hash = $2 AND pool_id = $3 AND client_id = $4 AND consumed_at IS NULL \
+         RETURNING {CODE_COLUMNS}"
     )))
     .bind(now)
     .bind(code_hash)
     .bind(pool_id)
+    .bind(client_id)
     .fetch_optional(pool)
     .await?))
 }
@@ -285,21 +289,24 @@ pub async fn insert_refresh(store: &Store, row: &RefreshRow) -> StoreResult<()> 
     Ok(())
 }
 
-/// Marks the token rotated in one statement; `None` when unknown, rotated or revoked.
+/// Marks the token rotated in one statement, for its own client only; `None` when unknown,
+/// another client's, rotated or revoked.
 pub async fn rotate_refresh(
     store: &Store,
     pool_id: &str,
+    client_id: &str,
     token_hash: &str,
     now: i64,
 ) -> StoreResult<Option<RefreshRow>> {
     on_pool!(store, pool => Ok(sqlx::query_as::<_, RefreshRow>(sqlx::AssertSqlSafe(format!(
         "UPDATE refresh_tokens SET rotated_at = $1 \
-         WHERE token_hash = $2 AND pool_id = $3 AND rotated_at IS NULL AND revoked_at IS NULL \
-         RETURNING {REFRESH_COLUMNS}"
+         WHERE token_hash = $2 AND pool_id = $3 AND client_id = $4 \
+         AND rotated_at IS NULL AND revoked_at IS NULL RETURNING {REFRESH_COLUMNS}"
     )))
     .bind(now)
     .bind(token_hash)
     .bind(pool_id)
+    .bind(client_id)
     .fetch_optional(pool)
     .await?))
 }

@@ -100,9 +100,19 @@ pub async fn authorization_code(
     }
     let now = ctx.now();
     let code_hash = secret::digest(code);
-    let Some(row) = store::consume_code(&ctx.store, &client.pool_id, &code_hash, now).await? else {
+    let Some(row) = store::consume_code(
+        &ctx.store,
+        &client.pool_id,
+        &client.client_id,
+        &code_hash,
+        now,
+    )
+    .await?
+    else {
         // A replayed code revokes everything issued from it (RFC 6749 §4.1.2).
-        if let Some(used) = store::consumed_code(&ctx.store, &client.pool_id, &code_hash).await? {
+        if let Some(used) = store::consumed_code(&ctx.store, &client.pool_id, &code_hash).await?
+            && used.client_id == client.client_id
+        {
             store::revoke_family(&ctx.store, &client.pool_id, &used.origin_jti, now).await?;
             tracing::warn!(client_id = %client.client_id, "authorization code replayed; its tokens are revoked");
         }
@@ -110,11 +120,6 @@ pub async fn authorization_code(
             "the authorization code is invalid, expired or used".into(),
         ));
     };
-    if row.client_id != client.client_id {
-        return Err(OAuthError::InvalidGrant(
-            "the authorization code was issued to another client".into(),
-        ));
-    }
     if row.expires_at <= now {
         return Err(OAuthError::InvalidGrant(
             "the authorization code is invalid, expired or used".into(),
@@ -169,7 +174,9 @@ pub async fn refresh_token(
     let hash = secret::digest(token);
     let invalid =
         || OAuthError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
-    let Some(row) = store::rotate_refresh(&ctx.store, &client.pool_id, &hash, now).await? else {
+    let Some(row) =
+        store::rotate_refresh(&ctx.store, &client.pool_id, &client.client_id, &hash, now).await?
+    else {
         // A rotated token presented again: someone holds a copy. Kill the family.
         if let Some(old) = store::find_refresh(&ctx.store, &client.pool_id, &hash).await?
             && old.client_id == client.client_id
@@ -179,11 +186,6 @@ pub async fn refresh_token(
         }
         return Err(invalid());
     };
-    if row.client_id != client.client_id {
-        return Err(OAuthError::InvalidGrant(
-            "the refresh token was issued to another client".into(),
-        ));
-    }
     if row.expires_at <= now || store::is_revoked(&ctx.store, &row.origin_jti).await? {
         return Err(invalid());
     }

@@ -160,6 +160,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_on(db, &[], None).await
 }
 
+/// An app whose clock only moves when the test moves it.
+pub async fn spawn_app_with_clock(backend: Backend) -> (TestApp, Arc<ManualClock>) {
+    let db = Arc::new(TestDatabase::new(backend).await);
+    let clock = ManualClock::new(SystemClock.now_millis());
+    (spawn_on(db, &[], Some(clock.clone())).await, clock)
+}
+
 /// Starts another app on an existing database (a restart, or a second process).
 pub async fn spawn_on(
     db: Arc<TestDatabase>,
@@ -348,4 +355,23 @@ pub fn path_segment(value: &str) -> String {
             }
         })
         .collect()
+}
+
+impl Answer {
+    /// An RFC 6749 §5.2 error answer.
+    #[track_caller]
+    pub fn expect_oauth(&self, status: u16, error: &str) {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.body["error"], error,
+            "unexpected error; body: {}",
+            self.text
+        );
+        let description = self.body["error_description"].as_str().unwrap_or("");
+        assert!(!description.contains(['\r', '\n', '\t']));
+    }
 }

@@ -2,11 +2,13 @@
 //! step). Every test runs against a real server on port 0 with its own database, once on
 //! SQLite and once on PostgreSQL.
 
+mod browser;
 mod helpers;
 
 mod bad_input;
 mod clients;
 mod groups;
+mod oauth;
 mod ops;
 mod pools;
 mod resource_servers;

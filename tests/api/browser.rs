@@ -1,0 +1,410 @@
+//! A small browser for the hosted pages: a cookie jar (with paths), no automatic
+//! redirects, and form filling from hidden fields.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use openidconnect::reqwest;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp};
+
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+    /// (name, path) -> value
+    jar: Mutex<HashMap<(String, String), String>>,
+}
+
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Self {
+        Self {
+            http: app.http.clone(),
+            base: app.address.clone(),
+            jar: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn absolute(&self, url: &str) -> String {
+        if url.starts_with("http://") || url.starts_with("https://") {
+            // The issuer says localhost; the server listens on 127.0.0.1.
+            url.replacen("://localhost:", "://127.0.0.1:", 1)
+        } else {
+            format!("{}{}", self.base, url)
+        }
+    }
+
+    fn cookie_header(&self, url: &str) -> String {
+        let path = url::Url::parse(url)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        let jar = self.jar.lock().unwrap();
+        jar.iter()
+            .filter(|((_, p), _)| path.starts_with(p.as_str()))
+            .map(|((n, _), v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn remember(&self, headers: &reqwest::header::HeaderMap) {
+        let mut jar = self.jar.lock().unwrap();
+        for value in headers.get_all("set-cookie") {
+            let text = value.to_str().unwrap_or_default();
+            let mut parts = text.split(';').map(str::trim);
+            let Some((name, val)) = parts.next().and_then(|p| p.split_once('=')) else {
+                continue;
+            };
+            let mut path = "/".to_string();
+            let mut removed = false;
+            for attr in parts {
+                let lower = attr.to_ascii_lowercase();
+                if let Some(p) = attr
+                    .strip_prefix("Path=")
+                    .or_else(|| attr.strip_prefix("path="))
+                {
+                    path = p.to_string();
+                }
+                if lower == "max-age=0" || lower.starts_with("expires=thu, 01 jan 1970") {
+                    removed = true;
+                }
+            }
+            let key = (name.to_string(), path);
+            if removed || val.is_empty() {
+                jar.remove(&key);
+            } else {
+                jar.insert(key, val.to_string());
+            }
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let jar = self.jar.lock().unwrap();
+        jar.iter()
+            .find(|((n, _), _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn forget(&self, name: &str) {
+        self.jar.lock().unwrap().retain(|(n, _), _| n != name);
+    }
+
+    async fn finish(&self, response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        self.remember(&headers);
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response.text().await.unwrap_or_default();
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, url: &str) -> Page {
+        let url = self.absolute(url);
+        let response = self
+            .http
+            .get(&url)
+            .header("cookie", self.cookie_header(&url))
+            .send()
+            .await
+            .expect("GET");
+        self.finish(response).await
+    }
+
+    pub async fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> Page {
+        let url = self.absolute(url);
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let response = self
+            .http
+            .post(&url)
+            .header("cookie", self.cookie_header(&url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.finish(response).await
+    }
+
+    /// Opens an authorize URL and follows the redirect to the sign-in form.
+    pub async fn open_login(&self, authorize_url: &str) -> Page {
+        let first = self.get(authorize_url).await;
+        assert_eq!(
+            first.status, 303,
+            "authorize should send the browser to the form: {}",
+            first.body
+        );
+        let login = self.get(first.location.as_deref().unwrap()).await;
+        assert_eq!(login.status, 200, "{}", login.body);
+        login
+    }
+
+    /// Fills and posts a form page: its hidden fields plus `fields`.
+    pub async fn submit(&self, page: &Page, fields: &[(&str, &str)]) -> Page {
+        let action = attr_after(&page.body, "<form", "action").expect("form action");
+        let mut all: Vec<(String, String)> = hidden_fields(&page.body);
+        for (k, v) in fields {
+            all.retain(|(name, _)| name != k);
+            all.push((k.to_string(), v.to_string()));
+        }
+        let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.post_form(&html_unescape(&action), &pairs).await
+    }
+
+    /// Authorize → form → sign in; returns the answer to the sign-in post.
+    pub async fn sign_in(&self, authorize_url: &str, username: &str, password: &str) -> Page {
+        let login = self.open_login(authorize_url).await;
+        self.submit(&login, &[("username", username), ("password", password)])
+            .await
+    }
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+fn attr_after(body: &str, tag: &str, attr: &str) -> Option<String> {
+    let start = body.find(tag)?;
+    let rest = &body[start..];
+    let end = rest.find('>')?;
+    attr_of(&rest[..end], attr)
+}
+
+fn attr_of(tag: &str, attr: &str) -> Option<String> {
+    let needle = format!("{attr}=\"");
+    let i = tag.find(&needle)? + needle.len();
+    let j = tag[i..].find('"')? + i;
+    Some(tag[i..j].to_string())
+}
+
+/// Every `<input type="hidden" name=.. value=..>` of the page.
+pub fn hidden_fields(body: &str) -> Vec<(String, String)> {
+    body.match_indices("<input type=\"hidden\"")
+        .filter_map(|(i, _)| {
+            let tag = &body[i..i + body[i..].find('>')?];
+            Some((
+                attr_of(tag, "name")?,
+                html_unescape(&attr_of(tag, "value")?),
+            ))
+        })
+        .collect()
+}
+
+pub fn hidden(body: &str, name: &str) -> Option<String> {
+    hidden_fields(body)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+/// The query parameters of a redirect location.
+pub fn query_of(location: &str) -> HashMap<String, String> {
+    let url = url::Url::parse(location).expect("absolute redirect");
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// A pool with an API, a web client (public unless `confidential`) and a confirmed user.
+pub struct WebApp {
+    pub pool: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub callback: String,
+}
+
+pub const CALLBACK: &str = "http://localhost:3000/callback";
+
+pub async fn web_app(app: &TestApp, confidential: bool) -> WebApp {
+    let pool = app.create_pool("web", json!({})).await;
+    app.admin(
+        "POST",
+        &format!("/pools/{pool}/resource-servers"),
+        Some(
+            json!({"identifier": "https://api.example.com", "name": "API",
+                    "scopes": [{"name": "read", "description": "Read"}]}),
+        ),
+    )
+    .await
+    .expect(201);
+    let client: Value = app
+        .admin(
+            "POST",
+            &format!("/pools/{pool}/clients"),
+            Some(json!({"name": "web", "generate_secret": confidential,
+                        "callback_urls": [CALLBACK, "myapp://done"],
+                        "logout_urls": ["http://localhost:3000/bye"],
+                        "allowed_oauth_flows": ["code"],
+                        "allowed_oauth_scopes": ["openid", "email", "profile", "https://api.example.com/read"]})),
+        )
+        .await
+        .expect(201);
+    app.admin(
+        "POST",
+        &format!("/pools/{pool}/users"),
+        Some(
+            json!({"username": "alice", "password": PASSWORD, "email_verified": true,
+                    "attributes": {"email": "alice@example.com", "name": "Alice Liddell"}}),
+        ),
+    )
+    .await
+    .expect(201);
+    WebApp {
+        issuer: format!("http://localhost:{}/{pool}", app.port),
+        pool,
+        client_id: client["client_id"].as_str().unwrap().to_string(),
+        secret: client["client_secret"].as_str().map(str::to_string),
+        callback: CALLBACK.to_string(),
+    }
+}
+
+/// A PKCE pair (verifier, S256 challenge).
+pub fn pkce() -> (String, String) {
+    use base64::Engine;
+    use sha2::Digest;
+    let verifier = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// An authorize URL for the web app with PKCE; returns (url, verifier).
+pub fn authorize_url(web: &WebApp, extra: &[(&str, &str)]) -> (String, String) {
+    let (verifier, challenge) = pkce();
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", web.client_id.as_str()),
+        ("redirect_uri", web.callback.as_str()),
+        ("scope", "openid email profile"),
+        ("state", "st-123"),
+        ("nonce", "n-456"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    for (k, v) in extra {
+        params.retain(|(name, _)| name != k);
+        if !v.is_empty() {
+            params.push((k, v));
+        }
+    }
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&params)
+        .finish();
+    (format!("/{}/oauth2/authorize?{query}", web.pool), verifier)
+}
+
+/// Redeems a code at the token endpoint as a public client would.
+pub async fn redeem(
+    app: &TestApp,
+    web: &WebApp,
+    code: &str,
+    verifier: &str,
+) -> crate::helpers::Answer {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", web.callback.as_str()),
+        ("code_verifier", verifier),
+        ("client_id", web.client_id.as_str()),
+    ];
+    if let Some(secret) = &web.secret {
+        form.push(("client_secret", secret));
+    }
+    token_request(app, &web.pool, &form).await
+}
+
+pub async fn token_request(
+    app: &TestApp,
+    pool: &str,
+    form: &[(&str, &str)],
+) -> crate::helpers::Answer {
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    app.send(
+        app.http
+            .post(app.url(&format!("/{pool}/oauth2/token")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body),
+    )
+    .await
+}
+
+pub async fn userinfo(app: &TestApp, pool: &str, token: &str) -> crate::helpers::Answer {
+    app.send(
+        app.http
+            .get(app.url(&format!("/{pool}/oauth2/userInfo")))
+            .bearer_auth(token),
+    )
+    .await
+}
+
+/// The claims of a JWT, unverified (the tests verify separately).
+pub fn claims_of(jwt: &str) -> Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).expect("payload");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+pub fn header_of(jwt: &str) -> Value {
+    use base64::Engine;
+    let header = jwt.split('.').next().expect("header");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Signs in through the hosted form (even with a live session) and redeems the code;
+/// returns the token answer.
+pub async fn tokens_for(app: &TestApp, web: &WebApp, browser: &Browser) -> Value {
+    let (url, verifier) = authorize_url(web, &[("prompt", "login")]);
+    let done = browser.sign_in(&url, "alice", PASSWORD).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let code = query_of(done.location.as_deref().unwrap())["code"].clone();
+    redeem(app, web, &code, &verifier).await.expect(200)
+}
