@@ -7,4 +7,5 @@ pub mod groups;
 pub mod password_policy;
 pub mod sessions;
 pub mod signin;
+pub mod throttle;
 pub mod users;

@@ -2,9 +2,13 @@
 //! the same argon2 verification as known ones, and every failure a stranger could cause
 //! reads the same.
 
+use std::net::IpAddr;
+
 use crate::accounts::password_policy;
+use crate::accounts::throttle;
 use crate::accounts::users::{
     CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_by_sub, find_user,
+    login_key,
 };
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -26,9 +30,31 @@ pub enum SignIn {
     NotAllowed,
     /// Wrong username or password.
     Invalid,
+    /// Too many recent failures for this username or address; nothing was checked.
+    Throttled,
 }
 
 pub async fn authenticate(
+    ctx: &Context,
+    pool: &Pool,
+    username: &str,
+    password: &str,
+    address: Option<IpAddr>,
+) -> Result<SignIn> {
+    let key = login_key(pool, username);
+    // A locked name or address is refused before any hashing, known or not.
+    if throttle::is_locked(ctx, &pool.id, &key, address).await? {
+        return Ok(SignIn::Throttled);
+    }
+    let outcome = check_password(ctx, pool, username, password).await?;
+    match outcome {
+        SignIn::Invalid => throttle::record_failure(ctx, &pool.id, &key, address).await?,
+        _ => throttle::record_success(ctx, &pool.id, &key).await?,
+    }
+    Ok(outcome)
+}
+
+async fn check_password(
     ctx: &Context,
     pool: &Pool,
     username: &str,

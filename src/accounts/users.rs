@@ -102,6 +102,11 @@ impl std::fmt::Debug for SetPassword {
     }
 }
 
+/// The key a typed username (or email, where it is the username) is matched on.
+pub fn login_key(pool: &Pool, value: &str) -> String {
+    normalise_key(pool, value)
+}
+
 fn normalise_key(pool: &Pool, value: &str) -> String {
     if pool.config.case_sensitive_usernames {
         value.to_string()

@@ -272,7 +272,8 @@ pub async fn login_submit(
     };
     let username = params.get("username").unwrap_or_default().trim();
     let password = params.get("password").unwrap_or_default();
-    let outcome = match authenticate(&ctx, &pool, username, password).await {
+    let address = req.peer_addr().map(|a| a.ip());
+    let outcome = match authenticate(&ctx, &pool, username, password, address).await {
         Ok(outcome) => outcome,
         Err(err) => return internal(err),
     };
@@ -300,6 +301,9 @@ pub async fn login_submit(
         SignIn::ResetRequired => retry("You must reset your password before you can sign in."),
         SignIn::NotAllowed => retry("This account cannot sign in. Contact your administrator."),
         SignIn::Invalid => retry(INVALID_CREDENTIALS),
+        SignIn::Throttled => {
+            retry("Too many failed sign-in attempts. Wait a few minutes and try again.")
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod paging;
 pub mod pools;
 pub mod resource_servers;
 pub mod signing_keys;
+pub mod throttle;
 pub mod users;
 
 use std::str::FromStr;

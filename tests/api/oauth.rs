@@ -38,6 +38,7 @@ on_both!(
     admin_sign_out_revokes_tokens_and_sessions,
     revocation_and_logout,
     hosted_pages_send_security_headers,
+    repeated_failures_lock_the_username_alike_for_known_and_unknown,
 );
 
 fn http() -> openidconnect::reqwest::Client {
@@ -1137,4 +1138,33 @@ async fn hosted_pages_send_security_headers(backend: Backend) {
     let css = app.get(&format!("/{}/branding.css", web.pool)).await;
     assert!(css.text.contains("#aa3300"));
     assert_eq!(app.get("/static/cognate.css").await.status, 200);
+}
+
+async fn repeated_failures_lock_the_username_alike_for_known_and_unknown(backend: Backend) {
+    let (app, clock) = spawn_app_with_clock(backend).await;
+    let web = web_app(&app, false).await;
+    let browser = Browser::new(&app);
+    let (url, _) = authorize_url(&web, &[]);
+    let locked = "Too many failed sign-in attempts";
+    for name in ["alice", "ghost"] {
+        for _ in 0..5 {
+            let page = browser.sign_in(&url, name, "Wrong-password-1").await;
+            assert!(
+                page.body.contains("Incorrect username or password."),
+                "{}",
+                page.body
+            );
+        }
+        let page = browser.sign_in(&url, name, PASSWORD).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains(locked), "{name}: {}", page.body);
+    }
+    assert!(browser.cookie("cognate_session").is_none());
+    // Another username is not affected, and the lock lifts after its time.
+    app.create_user(&web.pool, "bob").await;
+    assert_eq!(browser.sign_in(&url, "bob", PASSWORD).await.status, 303);
+    clock.advance_secs(31);
+    let (url, _) = authorize_url(&web, &[("prompt", "login")]);
+    let page = browser.sign_in(&url, "alice", PASSWORD).await;
+    assert_eq!(page.status, 303, "{}", page.body);
 }
