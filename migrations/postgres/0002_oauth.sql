@@ -30,6 +30,8 @@ CREATE TABLE auth_requests (
     login_hint      TEXT COLLATE "C",
     -- Set once the user signed in with a temporary password and must choose a new one.
     pending_user_id TEXT COLLATE "C" REFERENCES users (id) ON DELETE CASCADE,
+    -- Digest of the CSRF cookie of the browser that signed in: only it may continue.
+    pending_browser TEXT COLLATE "C",
     created_at      BIGINT NOT NULL,
     expires_at      BIGINT NOT NULL,
     consumed_at     BIGINT

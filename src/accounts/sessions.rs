@@ -19,20 +19,27 @@ pub struct Session {
     pub user: UserRow,
 }
 
-/// Starts a session and returns the cookie value.
-pub async fn start(
+/// A new session token (the cookie value) and its digest (what the store keeps). Minting
+/// comes first so a code can name its session before the session is recorded.
+pub fn mint() -> (String, String) {
+    let token = random::token(32);
+    let hash = secret::digest(&token);
+    (token, hash)
+}
+
+/// Records the session whose token digest is `hash`.
+pub async fn record(
     ctx: &Context,
     pool_id: &str,
     user_id: &str,
+    hash: &str,
     auth_time: Millis,
-) -> Result<(String, String)> {
-    let token = random::token(32);
-    let hash = secret::digest(&token);
+) -> Result<()> {
     let now = ctx.now();
     store::insert_session(
         &ctx.store,
         &SessionRow {
-            token_hash: hash.clone(),
+            token_hash: hash.to_string(),
             pool_id: pool_id.to_string(),
             user_id: user_id.to_string(),
             auth_time,
@@ -42,7 +49,7 @@ pub async fn start(
         },
     )
     .await?;
-    Ok((token, hash))
+    Ok(())
 }
 
 /// The live session behind a cookie value, if its user may still be signed in.

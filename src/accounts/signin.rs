@@ -41,6 +41,12 @@ pub async fn authenticate(
     password: &str,
     address: Option<IpAddr>,
 ) -> Result<SignIn> {
+    // Nothing a real username could be reaches the store or the throttle table, but the
+    // answer costs the same hash as any other failure.
+    if username.is_empty() || username.len() > 512 || username.chars().any(char::is_control) {
+        ctx.hasher.verify_dummy(password).await?;
+        return Ok(SignIn::Invalid);
+    }
     let key = login_key(pool, username);
     // A locked name or address is refused before any hashing, known or not.
     if throttle::is_locked(ctx, &pool.id, &key, address).await? {
@@ -117,7 +123,10 @@ pub async fn choose_new_password(
         let Some(mut user) = find_by_sub(ctx, &pool.id, user_id).await? else {
             return Err(Error::NotFound("user"));
         };
-        if user.status != FORCE_CHANGE_PASSWORD || !user.enabled {
+        let expired = user
+            .temporary_password_expires_at
+            .is_some_and(|t| t <= ctx.now());
+        if user.status != FORCE_CHANGE_PASSWORD || !user.enabled || expired {
             return Err(Error::Conflict(
                 "this account no longer needs a new password".into(),
             ));

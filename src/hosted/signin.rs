@@ -6,13 +6,13 @@
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
-use actix_web::web::{Bytes, Data, Path, Query};
+use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
-use serde::Deserialize;
 
 use crate::accounts::sessions::{self, SESSION_LIFETIME_MS};
 use crate::accounts::signin::{SignIn, authenticate, choose_new_password};
 use crate::context::Context;
+use crate::crypto::secret;
 use crate::error::Error;
 use crate::hosted::csrf;
 use crate::hosted::pages::{Brand, LoginPage, NewPasswordPage, message, render};
@@ -25,11 +25,6 @@ use crate::tokens::authorize::{self, CodeRedirect, Params, with_query};
 pub const SESSION_COOKIE: &str = "cognate_session";
 const INVALID_CREDENTIALS: &str = "Incorrect username or password.";
 const EXPIRED_REQUEST: &str = "This sign-in page has expired or was already used. Go back to the application and sign in again.";
-
-#[derive(Deserialize)]
-pub struct RequestRef {
-    request: Option<String>,
-}
 
 pub fn is_https(ctx: &Context) -> bool {
     ctx.public_url.scheme() == "https"
@@ -200,47 +195,72 @@ fn form(body: &Bytes, pool: &Pool) -> Result<Params, HttpResponse> {
     })
 }
 
-/// Signs the user in: a session, its cookie, and the code for the pending request.
+fn expired(pool: &Pool) -> HttpResponse {
+    message(
+        StatusCode::BAD_REQUEST,
+        Brand::of(pool),
+        "Sign-in expired",
+        EXPIRED_REQUEST,
+    )
+}
+
+/// The `request` reference in the query string, if given once.
+fn request_in_query(req: &HttpRequest) -> Option<String> {
+    Params::parse(req.query_string().as_bytes())
+        .ok()
+        .and_then(|p| p.get("request").map(str::to_string))
+}
+
+/// Identifies the browser by the digest of its CSRF cookie.
+fn browser_id(req: &HttpRequest) -> Option<String> {
+    req.cookie(csrf::COOKIE).map(|c| secret::digest(c.value()))
+}
+
+/// The new-password step belongs to the browser that signed in with the temporary password;
+/// anyone else holding the request reference gets nothing.
+fn same_browser(req: &HttpRequest, pending: &AuthRequestRow) -> bool {
+    match (&pending.pending_browser, req.cookie(csrf::COOKIE)) {
+        (Some(expected), Some(cookie)) => secret::matches(cookie.value(), expected),
+        _ => false,
+    }
+}
+
+/// Signs the user in: the code for the pending request, then the session it names, and the
+/// session cookie. A browser's earlier session ends.
 async fn finish_sign_in(
+    req: &HttpRequest,
     ctx: &Context,
     pool: &Pool,
     pending: &AuthRequestRow,
     user_id: &str,
 ) -> HttpResponse {
     let auth_time = ctx.now();
-    let (token, hash) = match sessions::start(ctx, &pool.id, user_id, auth_time).await {
-        Ok(pair) => pair,
-        Err(err) => return internal(err),
-    };
+    let (token, hash) = sessions::mint();
     let code = match authorize::code_for_pending(ctx, pending, user_id, &hash, auth_time).await {
         Ok(Some(code)) => code,
-        Ok(None) => {
-            return message(
-                StatusCode::BAD_REQUEST,
-                Brand::of(pool),
-                "Sign-in expired",
-                EXPIRED_REQUEST,
-            );
-        }
+        Ok(None) => return expired(pool),
         Err(err) => return internal(err),
     };
+    if let Err(err) = sessions::record(ctx, &pool.id, user_id, &hash, auth_time).await {
+        return internal(err);
+    }
+    if let Some(previous) = req.cookie(SESSION_COOKIE)
+        && let Err(err) = sessions::end(ctx, previous.value()).await
+    {
+        tracing::warn!(error = %err, "could not end the previous session");
+    }
     let mut response = code_redirect(ctx, &pool.id, &code, StatusCode::SEE_OTHER);
     let _ = response.add_cookie(&session_cookie(ctx, &pool.id, &token));
     response
 }
 
 #[get("/{pool_id}/login")]
-pub async fn login_form(
-    req: HttpRequest,
-    ctx: Data<Context>,
-    path: Path<String>,
-    query: Query<RequestRef>,
-) -> HttpResponse {
+pub async fn login_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>) -> HttpResponse {
     let pool = match load_pool(&ctx, &path).await {
         Ok(pool) => pool,
         Err(page) => return page,
     };
-    let pending = match load_pending(&ctx, &pool, query.request.as_deref()).await {
+    let pending = match load_pending(&ctx, &pool, request_in_query(&req).as_deref()).await {
         Ok(p) => p,
         Err(page) => return page,
     };
@@ -279,9 +299,11 @@ pub async fn login_submit(
     };
     let retry = |error: &str| login_page(&req, &ctx, &pool, &pending.id, username, Some(error));
     match outcome {
-        SignIn::Success(user) => finish_sign_in(&ctx, &pool, &pending, &user.id).await,
+        SignIn::Success(user) => finish_sign_in(&req, &ctx, &pool, &pending, &user.id).await,
         SignIn::NewPasswordRequired(user) => {
-            match store::set_pending_user(&ctx.store, &pending.id, &user.id).await {
+            // The CSRF check above guarantees the cookie is there.
+            let browser = browser_id(&req).unwrap_or_default();
+            match store::set_pending_user(&ctx.store, &pending.id, &user.id, &browser).await {
                 Ok(true) => see_other(&with_query(
                     &format!("/{}/new-password", pool.id),
                     &[("request", &pending.id)],
@@ -312,14 +334,15 @@ pub async fn new_password_form(
     req: HttpRequest,
     ctx: Data<Context>,
     path: Path<String>,
-    query: Query<RequestRef>,
 ) -> HttpResponse {
     let pool = match load_pool(&ctx, &path).await {
         Ok(pool) => pool,
         Err(page) => return page,
     };
-    match load_pending(&ctx, &pool, query.request.as_deref()).await {
-        Ok(p) if p.pending_user_id.is_some() => new_password_page(&req, &ctx, &pool, &p.id, None),
+    match load_pending(&ctx, &pool, request_in_query(&req).as_deref()).await {
+        Ok(p) if p.pending_user_id.is_some() && same_browser(&req, &p) => {
+            new_password_page(&req, &ctx, &pool, &p.id, None)
+        }
         Ok(_) => message(
             StatusCode::BAD_REQUEST,
             Brand::of(&pool),
@@ -352,18 +375,17 @@ pub async fn new_password_submit(
         Ok(p) => p,
         Err(page) => return page,
     };
-    let Some(user_id) = pending.pending_user_id.clone() else {
-        return message(
-            StatusCode::BAD_REQUEST,
-            Brand::of(&pool),
-            "Sign-in expired",
-            EXPIRED_REQUEST,
-        );
+    let Some(user_id) = pending
+        .pending_user_id
+        .clone()
+        .filter(|_| same_browser(&req, &pending))
+    else {
+        return expired(&pool);
     };
     let new = params.get("new_password").unwrap_or_default();
     let confirm = params.get("confirm_password").unwrap_or_default();
     match choose_new_password(&ctx, &pool, &user_id, new, confirm).await {
-        Ok(user) => finish_sign_in(&ctx, &pool, &pending, &user.id).await,
+        Ok(user) => finish_sign_in(&req, &ctx, &pool, &pending, &user.id).await,
         Err(Error::Validation { field, message }) => {
             let text = if field == "confirm_password" {
                 "The two passwords do not match.".to_string()

@@ -38,6 +38,7 @@ impl ResponseError for OAuthResponse {
         match self.0 {
             OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             OAuthError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            OAuthError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         }
     }

@@ -6,3 +6,25 @@ pub mod discovery;
 pub mod error;
 pub mod token;
 pub mod userinfo;
+
+use actix_web::web::{Bytes, BytesMut, Payload};
+use futures_util::StreamExt;
+
+use crate::tokens::OAuthError;
+
+/// Form bodies larger than this are refused with a JSON `413`.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Reads a request body up to `MAX_FORM_BYTES`, answering in OAuth's error format.
+pub async fn read_body(mut payload: Payload) -> Result<Bytes, OAuthError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|_| OAuthError::InvalidRequest("the request body could not be read".into()))?;
+        if body.len() + chunk.len() > MAX_FORM_BYTES {
+            return Err(OAuthError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}

@@ -2,7 +2,7 @@
 //! by `client_secret_basic` or `client_secret_post`, public clients by `client_id` alone.
 
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::{Bytes, Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -113,8 +113,9 @@ pub async fn token(
     req: HttpRequest,
     ctx: Data<Context>,
     path: Path<String>,
-    body: Bytes,
+    payload: Payload,
 ) -> Result<HttpResponse, OAuthResponse> {
+    let body = crate::oauth::read_body(payload).await?;
     let pool = pool(&ctx, &path).await?;
     let params = form_params(&req, &body)?;
     let grant_type = params
@@ -159,8 +160,9 @@ pub async fn revoke(
     req: HttpRequest,
     ctx: Data<Context>,
     path: Path<String>,
-    body: Bytes,
+    payload: Payload,
 ) -> Result<HttpResponse, OAuthResponse> {
+    let body = crate::oauth::read_body(payload).await?;
     let pool = pool(&ctx, &path).await?;
     let params = form_params(&req, &body)?;
     let presented = params

@@ -2,7 +2,7 @@
 //! token that carries `openid`.
 
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
 use crate::context::Context;
@@ -64,8 +64,9 @@ pub async fn userinfo_post(
     req: HttpRequest,
     ctx: Data<Context>,
     path: Path<String>,
-    body: Bytes,
+    payload: Payload,
 ) -> Result<HttpResponse, OAuthResponse> {
+    let body = crate::oauth::read_body(payload).await?;
     let header = bearer(&req)?;
     let is_form = req
         .headers()

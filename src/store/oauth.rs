@@ -17,6 +17,7 @@ pub struct AuthRequestRow {
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
     pub pending_user_id: Option<String>,
+    pub pending_browser: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
@@ -67,7 +68,7 @@ pub struct RefreshRow {
 }
 
 const AUTH_REQUEST_COLUMNS: &str = "id, pool_id, client_id, redirect_uri, scope, state, nonce, code_challenge, \
-     max_age, login_hint, pending_user_id, created_at, expires_at, consumed_at";
+     max_age, login_hint, pending_user_id, pending_browser, created_at, expires_at, consumed_at";
 const CODE_COLUMNS: &str = "code_hash, pool_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
      session_hash, auth_time, origin_jti, created_at, expires_at, consumed_at";
 const REFRESH_COLUMNS: &str = "token_hash, origin_jti, pool_id, client_id, user_id, scope, auth_time, created_at, \
@@ -77,7 +78,7 @@ pub async fn insert_auth_request(store: &Store, row: &AuthRequestRow) -> StoreRe
     on_pool!(store, pool => {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO auth_requests ({AUTH_REQUEST_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         )))
         .bind(&row.id)
         .bind(&row.pool_id)
@@ -90,6 +91,7 @@ pub async fn insert_auth_request(store: &Store, row: &AuthRequestRow) -> StoreRe
         .bind(row.max_age)
         .bind(&row.login_hint)
         .bind(&row.pending_user_id)
+        .bind(&row.pending_browser)
         .bind(row.created_at)
         .bind(row.expires_at)
         .bind(row.consumed_at)
@@ -117,12 +119,20 @@ pub async fn live_auth_request(
     .await?))
 }
 
-/// Records that the user behind this request signed in with a temporary password.
-pub async fn set_pending_user(store: &Store, id: &str, user_id: &str) -> StoreResult<bool> {
+/// Records that the user behind this request signed in with a temporary password, in the
+/// browser whose CSRF-cookie digest is `browser`: only that browser may choose the password.
+pub async fn set_pending_user(
+    store: &Store,
+    id: &str,
+    user_id: &str,
+    browser: &str,
+) -> StoreResult<bool> {
     let rows = on_pool!(store, pool => sqlx::query(
-        "UPDATE auth_requests SET pending_user_id = $1 WHERE id = $2 AND consumed_at IS NULL",
+        "UPDATE auth_requests SET pending_user_id = $1, pending_browser = $2 \
+         WHERE id = $3 AND consumed_at IS NULL",
     )
     .bind(user_id)
+    .bind(browser)
     .bind(id)
     .execute(pool)
     .await?
@@ -267,48 +277,72 @@ pub async fn consumed_code(
     .await?))
 }
 
+macro_rules! insert_refresh_query {
+    ($row:expr) => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO refresh_tokens ({REFRESH_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        )))
+        .bind(&$row.token_hash)
+        .bind(&$row.origin_jti)
+        .bind(&$row.pool_id)
+        .bind(&$row.client_id)
+        .bind(&$row.user_id)
+        .bind(&$row.scope)
+        .bind($row.auth_time)
+        .bind($row.created_at)
+        .bind($row.expires_at)
+        .bind($row.rotated_at)
+        .bind($row.revoked_at)
+    };
+}
+
 pub async fn insert_refresh(store: &Store, row: &RefreshRow) -> StoreResult<()> {
     on_pool!(store, pool => {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO refresh_tokens ({REFRESH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        )))
-        .bind(&row.token_hash)
-        .bind(&row.origin_jti)
-        .bind(&row.pool_id)
-        .bind(&row.client_id)
-        .bind(&row.user_id)
-        .bind(&row.scope)
-        .bind(row.auth_time)
-        .bind(row.created_at)
-        .bind(row.expires_at)
-        .bind(row.rotated_at)
-        .bind(row.revoked_at)
-        .execute(pool)
-        .await?;
+        insert_refresh_query!(row).execute(pool).await?;
     });
     Ok(())
 }
 
-/// Marks the token rotated in one statement, for its own client only; `None` when unknown,
-/// another client's, rotated or revoked.
-pub async fn rotate_refresh(
+/// Rotates a refresh token: marks the old one rotated (for its own client, if not rotated
+/// or revoked yet) and stores its successor, in one transaction. False when the old token
+/// was no longer usable, in which case nothing is written.
+pub async fn rotate_and_insert(
     store: &Store,
     pool_id: &str,
     client_id: &str,
-    token_hash: &str,
-    now: i64,
-) -> StoreResult<Option<RefreshRow>> {
-    on_pool!(store, pool => Ok(sqlx::query_as::<_, RefreshRow>(sqlx::AssertSqlSafe(format!(
-        "UPDATE refresh_tokens SET rotated_at = $1 \
-         WHERE token_hash = $2 AND pool_id = $3 AND client_id = $4 \
-         AND rotated_at IS NULL AND revoked_at IS NULL RETURNING {REFRESH_COLUMNS}"
-    )))
-    .bind(now)
+    old_hash: &str,
+    new: &RefreshRow,
+) -> StoreResult<bool> {
+    in_tx!(store, tx => {
+        let claimed = sqlx::query(
+            "UPDATE refresh_tokens SET rotated_at = $1 \
+             WHERE token_hash = $2 AND pool_id = $3 AND client_id = $4 \
+             AND rotated_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(new.created_at)
+        .bind(old_hash)
+        .bind(pool_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            return Ok(false);
+        }
+        insert_refresh_query!(new).execute(&mut *tx).await?;
+    });
+    Ok(true)
+}
+
+/// Whether the session with this digest was ended (logout, admin sign-out, new sign-in).
+pub async fn session_ended(store: &Store, token_hash: &str) -> StoreResult<bool> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM sessions WHERE token_hash = $1 AND revoked_at IS NOT NULL",
+    )
     .bind(token_hash)
-    .bind(pool_id)
-    .bind(client_id)
-    .fetch_optional(pool)
-    .await?))
+    .fetch_one(pool)
+    .await? > 0))
 }
 
 pub async fn find_refresh(

@@ -365,6 +365,7 @@ pub async fn save_pending(ctx: &Context, req: &ValidRequest) -> Result<String, A
             max_age: req.max_age,
             login_hint: req.login_hint.clone(),
             pending_user_id: None,
+            pending_browser: None,
             created_at: now,
             expires_at: now + PENDING_LIFETIME_MS,
             consumed_at: None,
@@ -380,7 +381,13 @@ pub async fn pending(
     pool_id: &str,
     id: &str,
 ) -> Result<Option<AuthRequestRow>, StoreError> {
-    if id.is_empty() || id.len() > 64 {
+    // References are `random::token(24)`: 32 base64url characters. Anything else cannot
+    // exist and never reaches the database.
+    if id.len() != 32
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Ok(None);
     }
     match store::live_auth_request(&ctx.store, pool_id, id, ctx.now()).await {

@@ -60,11 +60,14 @@ fn has(scopes: &[String], scope: &str) -> bool {
     scopes.iter().any(|s| s == scope)
 }
 
-/// The OIDC claims the granted scopes allow, from the user's attributes.
+/// The OIDC claims the granted scopes allow, from the user's attributes. The ID token also
+/// carries the email with `openid` alone (Cognito's ID token, design §3); userInfo keeps to
+/// the scopes.
 pub fn user_claims(
     user: &UserRow,
     scopes: &[String],
     client: &OAuthClient,
+    for_id_token: bool,
 ) -> Result<Map<String, Value>, OAuthError> {
     let attrs: Attributes = serde_json::from_str(&user.attributes).map_err(StoreError::from)?;
     let readable = |name: &str| {
@@ -82,7 +85,7 @@ pub fn user_claims(
             out.insert(name.to_string(), v.clone());
         }
     };
-    if has(scopes, "email") || has(scopes, "openid") {
+    if has(scopes, "email") || (for_id_token && has(scopes, "openid")) {
         copy("email");
         copy("email_verified");
     }
@@ -125,11 +128,31 @@ pub fn at_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
+/// A new refresh token of the grant's family and the row that stores its digest. A family
+/// keeps the expiry of its first token: rotation never extends it.
+pub fn mint_refresh(ctx: &Context, grant: &Grant<'_>, expires_at: i64) -> (String, RefreshRow) {
+    let token = random::token(32);
+    let row = RefreshRow {
+        token_hash: secret::digest(&token),
+        origin_jti: grant.origin_jti.to_string(),
+        pool_id: grant.client.pool_id.clone(),
+        client_id: grant.client.client_id.clone(),
+        user_id: grant.user.id.clone(),
+        scope: grant.scopes.join(" "),
+        auth_time: grant.auth_time,
+        created_at: ctx.now(),
+        expires_at,
+        rotated_at: None,
+        revoked_at: None,
+    };
+    (token, row)
+}
+
 /// Signs the access token, the ID token when `openid` was granted, and stores a new
 /// refresh token of the family when `refresh` is asked for.
 pub async fn issue_user_tokens(
     ctx: &Context,
-    grant: Grant<'_>,
+    grant: &Grant<'_>,
     refresh: bool,
 ) -> Result<TokenResponse, OAuthError> {
     let now = ctx.now();
@@ -177,7 +200,7 @@ pub async fn issue_user_tokens(
             "at_hash": at_hash(&access_token),
         });
         if let Some(obj) = id.as_object_mut() {
-            obj.extend(user_claims(grant.user, grant.scopes, grant.client)?);
+            obj.extend(user_claims(grant.user, grant.scopes, grant.client, true)?);
             obj.extend(custom_claims(grant.user, grant.client)?);
             if let Some(nonce) = grant.nonce {
                 obj.insert("nonce".into(), json!(nonce));
@@ -192,24 +215,9 @@ pub async fn issue_user_tokens(
     };
 
     let refresh_token = if refresh {
-        let token = random::token(32);
-        store::insert_refresh(
-            &ctx.store,
-            &RefreshRow {
-                token_hash: secret::digest(&token),
-                origin_jti: grant.origin_jti.to_string(),
-                pool_id: pool_id.clone(),
-                client_id: grant.client.client_id.clone(),
-                user_id: grant.user.id.clone(),
-                scope: grant.scopes.join(" "),
-                auth_time: grant.auth_time,
-                created_at: now,
-                expires_at: now + i64::from(config.refresh_token_validity) * 1000,
-                rotated_at: None,
-                revoked_at: None,
-            },
-        )
-        .await?;
+        let expires_at = now + i64::from(config.refresh_token_validity) * 1000;
+        let (token, row) = mint_refresh(ctx, grant, expires_at);
+        store::insert_refresh(&ctx.store, &row).await?;
         Some(token)
     } else {
         None

@@ -13,7 +13,9 @@ use crate::pools::clients::{OAuthClient, STANDARD_SCOPES, find_oauth_client};
 use crate::store::oauth as store;
 use crate::store::users::UserRow;
 use crate::tokens::OAuthError;
-use crate::tokens::claims::{Grant, TokenResponse, issue_client_token, issue_user_tokens};
+use crate::tokens::claims::{
+    Grant, TokenResponse, issue_client_token, issue_user_tokens, mint_refresh,
+};
 
 /// Client credentials as presented: from `Authorization: Basic` or the form body.
 pub struct ClientCredentials {
@@ -148,10 +150,20 @@ pub async fn authorization_code(
         (None, None) => {}
     }
     let user = active_user(ctx, &client.pool_id, &row.user_id).await?;
+    // A sign-out or logout after the code was issued voids it too.
+    let session_ended = match &row.session_hash {
+        Some(hash) => store::session_ended(&ctx.store, hash).await?,
+        None => false,
+    };
+    if session_ended || user.signed_out_at.is_some_and(|t| t >= row.created_at) {
+        return Err(OAuthError::InvalidGrant(
+            "the sign-in behind this code has ended".into(),
+        ));
+    }
     let scopes = parse_scopes(&row.scope)?;
     issue_user_tokens(
         ctx,
-        Grant {
+        &Grant {
             client,
             user: &user,
             scopes: &scopes,
@@ -174,19 +186,20 @@ pub async fn refresh_token(
     let hash = secret::digest(token);
     let invalid =
         || OAuthError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
-    let Some(row) =
-        store::rotate_refresh(&ctx.store, &client.pool_id, &client.client_id, &hash, now).await?
-    else {
-        // A rotated token presented again: someone holds a copy. Kill the family.
-        if let Some(old) = store::find_refresh(&ctx.store, &client.pool_id, &hash).await?
-            && old.client_id == client.client_id
-        {
-            store::revoke_family(&ctx.store, &client.pool_id, &old.origin_jti, now).await?;
-            tracing::warn!(client_id = %client.client_id, "refresh token reused; its family is revoked");
-        }
-        return Err(invalid());
+    let row = match store::find_refresh(&ctx.store, &client.pool_id, &hash).await? {
+        // Another client's token: refused, and left alone.
+        Some(row) if row.client_id == client.client_id => row,
+        _ => return Err(invalid()),
     };
-    if row.expires_at <= now || store::is_revoked(&ctx.store, &row.origin_jti).await? {
+    if row.rotated_at.is_some() {
+        // A rotated token presented again: someone holds a copy. Kill the family.
+        reuse_detected(ctx, client, &row.origin_jti, now).await?;
+        return Err(invalid());
+    }
+    if row.revoked_at.is_some()
+        || row.expires_at <= now
+        || store::is_revoked(&ctx.store, &row.origin_jti).await?
+    {
         return Err(invalid());
     }
     let user = active_user(ctx, &client.pool_id, &row.user_id).await?;
@@ -205,19 +218,44 @@ pub async fn refresh_token(
         }
         _ => granted,
     };
-    issue_user_tokens(
-        ctx,
-        Grant {
-            client,
-            user: &user,
-            scopes: &scopes,
-            auth_time: row.auth_time,
-            nonce: None,
-            origin_jti: &row.origin_jti,
-        },
-        true,
+    let grant = Grant {
+        client,
+        user: &user,
+        scopes: &scopes,
+        auth_time: row.auth_time,
+        nonce: None,
+        origin_jti: &row.origin_jti,
+    };
+    // Sign first, then rotate: if signing failed after the old token was spent, the
+    // client's retry would look like reuse and kill its own family.
+    let mut answer = issue_user_tokens(ctx, &grant, false).await?;
+    let (new_token, new_row) = mint_refresh(ctx, &grant, row.expires_at);
+    if !store::rotate_and_insert(
+        &ctx.store,
+        &client.pool_id,
+        &client.client_id,
+        &hash,
+        &new_row,
     )
-    .await
+    .await?
+    {
+        // Spent by a concurrent request between our read and our write: a copy exists.
+        reuse_detected(ctx, client, &row.origin_jti, now).await?;
+        return Err(invalid());
+    }
+    answer.refresh_token = Some(new_token);
+    Ok(answer)
+}
+
+async fn reuse_detected(
+    ctx: &Context,
+    client: &OAuthClient,
+    origin_jti: &str,
+    now: i64,
+) -> Result<(), OAuthError> {
+    store::revoke_family(&ctx.store, &client.pool_id, origin_jti, now).await?;
+    tracing::warn!(client_id = %client.client_id, "refresh token reused; its family is revoked");
+    Ok(())
 }
 
 pub async fn client_credentials(

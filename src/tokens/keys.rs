@@ -165,7 +165,15 @@ impl KeyRing {
         now: Millis,
     ) -> Result<Jwk, OAuthError> {
         let row = self.generate(pool_id, now, true).await?;
-        store::rotate(store, &row, now, now + PUBLISH_AFTER_RETIREMENT_MS).await?;
+        // Two rotations at once: the one-active-key index refuses the second insert; once
+        // the first has committed, the retry retires its key in turn.
+        let mut attempt = 0;
+        loop {
+            match store::rotate(store, &row, now, now + PUBLISH_AFTER_RETIREMENT_MS).await {
+                Err(StoreError::Conflict(_)) if attempt < 3 => attempt += 1,
+                other => break other?,
+            }
+        }
         if let Ok(mut map) = self.active.write() {
             map.remove(pool_id);
         }

@@ -28,6 +28,9 @@ pub enum OAuthError {
     InvalidScope(String),
     #[error("{0}")]
     InvalidToken(String),
+    /// The request body is over the limit (answered `413` with `invalid_request`).
+    #[error("the request body is too large")]
+    TooLarge,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -42,6 +45,7 @@ impl OAuthError {
             OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
             OAuthError::InvalidToken(_) => "invalid_token",
+            OAuthError::TooLarge => "invalid_request",
             OAuthError::Internal(_) => "server_error",
         }
     }

@@ -91,6 +91,6 @@ pub async fn user_info(
     let mut out = Map::new();
     out.insert("sub".into(), Value::String(user.id.clone()));
     out.insert("username".into(), Value::String(user.username.clone()));
-    out.extend(user_claims(&user, &scopes, &client)?);
+    out.extend(user_claims(&user, &scopes, &client, false)?);
     Ok(out)
 }

@@ -39,6 +39,9 @@ on_both!(
     revocation_and_logout,
     hosted_pages_send_security_headers,
     repeated_failures_lock_the_username_alike_for_known_and_unknown,
+    new_password_step_belongs_to_the_browser_that_signed_in,
+    codes_die_with_their_session,
+    userinfo_keeps_to_the_granted_scopes,
 );
 
 fn http() -> openidconnect::reqwest::Client {
@@ -1167,4 +1170,142 @@ async fn repeated_failures_lock_the_username_alike_for_known_and_unknown(backend
     let (url, _) = authorize_url(&web, &[("prompt", "login")]);
     let page = browser.sign_in(&url, "alice", PASSWORD).await;
     assert_eq!(page.status, 303, "{}", page.body);
+}
+
+async fn new_password_step_belongs_to_the_browser_that_signed_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let web = web_app(&app, false).await;
+    app.admin(
+        "POST",
+        &format!("/pools/{}/users", web.pool),
+        Some(json!({"username": "vic", "temporary_password": "Temporary-Pass-1"})),
+    )
+    .await
+    .expect(201);
+    // The attacker starts the request and hands the victim the sign-in link.
+    let attacker = Browser::new(&app);
+    let (url, _) = authorize_url(&web, &[]);
+    let login = attacker.open_login(&url).await;
+    let request = crate::browser::hidden(&login.body, "request").unwrap();
+    let victim = Browser::new(&app);
+    let victim_login = victim
+        .get(&format!("/{}/login?request={request}", web.pool))
+        .await;
+    let step = victim
+        .submit(
+            &victim_login,
+            &[("username", "vic"), ("password", "Temporary-Pass-1")],
+        )
+        .await;
+    assert_eq!(step.status, 303);
+    let next = step.location.unwrap();
+    // The attacker, holding the same reference, gets no form and cannot post one.
+    let stolen = attacker.get(&next).await;
+    assert_eq!(stolen.status, 400, "{}", stolen.body);
+    let csrf = attacker.cookie("cognate_csrf").unwrap();
+    let post = attacker
+        .post_form(
+            &format!("/{}/new-password", web.pool),
+            &[
+                ("csrf_token", &csrf),
+                ("request", &request),
+                ("new_password", "Attacker-pass-1"),
+                ("confirm_password", "Attacker-pass-1"),
+            ],
+        )
+        .await;
+    assert_eq!(post.status, 400);
+    let user = app
+        .admin("GET", &format!("/pools/{}/users/vic", web.pool), None)
+        .await
+        .expect(200);
+    assert_eq!(user["status"], "FORCE_CHANGE_PASSWORD");
+    // The victim's own browser continues.
+    let form = victim.get(&next).await;
+    assert_eq!(form.status, 200);
+    let done = victim
+        .submit(
+            &form,
+            &[
+                ("new_password", "Victim-pass-1"),
+                ("confirm_password", "Victim-pass-1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+}
+
+async fn codes_die_with_their_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let web = web_app(&app, false).await;
+    let browser = Browser::new(&app);
+    let (url, verifier) = authorize_url(&web, &[]);
+    let done = browser.sign_in(&url, "alice", PASSWORD).await;
+    let code = query_of(done.location.as_deref().unwrap())["code"].clone();
+    browser.get(&format!("/{}/logout", web.pool)).await;
+    redeem(&app, &web, &code, &verifier)
+        .await
+        .expect_oauth(400, "invalid_grant");
+    // And after an admin sign-out.
+    let (url, verifier) = authorize_url(&web, &[]);
+    let done = browser.sign_in(&url, "alice", PASSWORD).await;
+    let code = query_of(done.location.as_deref().unwrap())["code"].clone();
+    app.admin(
+        "POST",
+        &format!("/pools/{}/users/alice/sign-out", web.pool),
+        None,
+    )
+    .await
+    .expect(200);
+    redeem(&app, &web, &code, &verifier)
+        .await
+        .expect_oauth(400, "invalid_grant");
+}
+
+async fn userinfo_keeps_to_the_granted_scopes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let web = web_app(&app, false).await;
+    let browser = Browser::new(&app);
+    let (url, verifier) = authorize_url(&web, &[("scope", "openid")]);
+    let done = browser.sign_in(&url, "alice", PASSWORD).await;
+    let code = query_of(done.location.as_deref().unwrap())["code"].clone();
+    let tokens = redeem(&app, &web, &code, &verifier).await.expect(200);
+    let info = userinfo(&app, &web.pool, tokens["access_token"].as_str().unwrap())
+        .await
+        .expect(200);
+    assert!(
+        info.get("email").is_none() && info.get("name").is_none(),
+        "{info}"
+    );
+    assert!(info["sub"].is_string());
+    let id = claims_of(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        id["email"], "alice@example.com",
+        "the ID token carries the email, as Cognito's"
+    );
+    // A POSTed form token works too; the body has a limit, answered in OAuth's format.
+    let form = app
+        .send(
+            app.http
+                .post(app.url(&format!("/{}/oauth2/userInfo", web.pool)))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "access_token={}",
+                    tokens["access_token"].as_str().unwrap()
+                )),
+        )
+        .await;
+    assert_eq!(form.status, 200);
+    let huge = app
+        .send(
+            app.http
+                .post(app.url(&format!("/{}/oauth2/token", web.pool)))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "grant_type=refresh_token&refresh_token={}",
+                    "x".repeat(100_000)
+                )),
+        )
+        .await;
+    huge.expect_oauth(413, "invalid_request");
 }
