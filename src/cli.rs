@@ -21,6 +21,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Also create (if absent) a pool `demo` with a public client, and serve a built-in
+    /// application at /demo that signs in through the hosted pages and shows the tokens.
+    #[arg(long, global = true)]
+    pub demo: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -45,7 +50,8 @@ pub enum CliError {
 }
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    settings.demo = cli.demo;
     crate::telemetry::init(&settings);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -22,6 +22,8 @@ pub const KEYS: &[&str] = &[
     "region",
     "admin_key",
     "master_key",
+    "smtp_url",
+    "email_from",
     "log_format",
     "password_hash_memory_kib",
     "password_hash_iterations",
@@ -112,6 +114,9 @@ struct RawSettings {
     region: String,
     admin_key: Option<Secret>,
     master_key: Option<Secret>,
+    smtp_url: Option<Secret>,
+    #[serde(deserialize_with = "string_like")]
+    email_from: String,
     log_format: Option<LogFormat>,
     password_hash_memory_kib: u32,
     password_hash_iterations: u32,
@@ -130,6 +135,8 @@ impl Default for RawSettings {
             region: "local".into(),
             admin_key: None,
             master_key: None,
+            smtp_url: None,
+            email_from: "Cognate <no-reply@localhost>".into(),
             log_format: None,
             password_hash_memory_kib: PasswordHashParams::OWASP.memory_kib,
             password_hash_iterations: PasswordHashParams::OWASP.iterations,
@@ -220,9 +227,15 @@ pub struct Settings {
     pub admin_key: Option<Secret>,
     /// 32 bytes, base64: seals the signing keys at rest.
     pub master_key: Option<MasterKey>,
+    /// `smtp://`, `smtps://` URL; `None` writes mail as files into `<data dir>/outbox/`.
+    pub smtp_url: Option<Secret>,
+    /// Default sender, `Name <address>` or `address`.
+    pub email_from: String,
     pub log_format: Option<LogFormat>,
     pub password_hash: PasswordHashParams,
     pub shutdown_timeout_secs: u64,
+    /// Set by `--demo`: create the demo pool and client and serve the demo pages.
+    pub demo: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -336,6 +349,29 @@ impl Settings {
                 }
             })?),
         };
+        let smtp_url = raw.smtp_url.filter(|u| !u.expose().is_empty());
+        if let Some(url) = &smtp_url {
+            let parsed = Url::parse(url.expose()).map_err(|_| ConfigError::Invalid {
+                key: "smtp_url",
+                message: "is not a URL like smtp://host:25 or smtps://user:pass@host:465".into(),
+            })?;
+            if !matches!(parsed.scheme(), "smtp" | "smtps") || parsed.host().is_none() {
+                return Err(ConfigError::Invalid {
+                    key: "smtp_url",
+                    message: "must be smtp://host[:port][?tls=required] or smtps://host[:port]"
+                        .into(),
+                });
+            }
+        }
+        if raw.email_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::Invalid {
+                key: "email_from",
+                message: format!(
+                    "`{}` is not an address like `Name <no-reply@example.com>`",
+                    raw.email_from
+                ),
+            });
+        }
         if raw.database_max_connections == 0 {
             return Err(ConfigError::Invalid {
                 key: "database_max_connections",
@@ -369,9 +405,12 @@ impl Settings {
             region: raw.region,
             admin_key: raw.admin_key,
             master_key,
+            smtp_url,
+            email_from: raw.email_from,
             log_format: raw.log_format,
             password_hash,
             shutdown_timeout_secs: raw.shutdown_timeout_secs,
+            demo: false,
         })
     }
 }

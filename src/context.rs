@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::crypto::password::PasswordHasher;
+use crate::mail::Outbox;
 use crate::store::Store;
 use crate::tokens::keys::KeyRing;
 
@@ -16,6 +17,9 @@ pub struct Context {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub keys: Arc<KeyRing>,
+    pub outbox: Outbox,
+    /// Keys the HMAC under which verification and reset codes are stored.
+    pub code_key: Arc<ring::hmac::Key>,
     pub region: String,
     pub public_url: Url,
 }
@@ -23,6 +27,15 @@ pub struct Context {
 impl Context {
     pub fn now(&self) -> i64 {
         self.clock.now_millis()
+    }
+
+    /// The stored form of a code: HMAC over the user, the purpose and the code.
+    pub fn code_digest(&self, user_id: &str, purpose: &str, code: &str) -> String {
+        let tag = ring::hmac::sign(
+            &self.code_key,
+            format!("{user_id}\n{purpose}\n{code}").as_bytes(),
+        );
+        tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// `<public url>/<pool id>`, without a trailing slash.

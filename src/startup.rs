@@ -19,6 +19,8 @@ use crate::context::Context;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::sealed::MasterKey;
 use crate::crypto::{random, secret};
+use crate::mail::Outbox;
+use crate::mail::worker::Transport;
 use crate::ops::metrics::Metrics;
 use crate::ops::{health, metrics, observe};
 use crate::store::{Store, admin_keys};
@@ -44,6 +46,10 @@ pub enum StartupError {
     },
     #[error("cannot set up password hashing: {0}")]
     Hasher(#[from] crate::crypto::password::HashError),
+    #[error("cannot set up the demo: {0}")]
+    Demo(String),
+    #[error("mail: {0}")]
+    Mail(String),
     #[error("master key: {0}")]
     MasterKey(String),
     #[error("cannot set up metrics: {0}")]
@@ -159,8 +165,24 @@ fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
     }
 }
 
+/// Deletes expired sign-in requests, codes and sessions every ten minutes.
+fn spawn_sweeper(store: Store, clock: Arc<dyn Clock>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match crate::store::oauth::sweep_expired(&store, clock.now_millis()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "expired sign-in state removed"),
+                Err(err) => tracing::warn!(error = %err, "sweeping expired rows failed"),
+            }
+        }
+    })
+}
+
 pub struct Application {
     port: u16,
+    background: Vec<tokio::task::JoinHandle<()>>,
     public_url: Url,
     server: actix_web::dev::Server,
     store: Store,
@@ -182,7 +204,9 @@ impl Application {
         }
         let store = open_store(&settings).await?;
         bootstrap_admin_key(&settings, &store, clock.now_millis()).await?;
-        let keys = Arc::new(KeyRing::new(load_master_key(&settings)?));
+        let master = load_master_key(&settings)?;
+        let code_key = Arc::new(master.derive_hmac_key("cognate verification codes v1"));
+        let keys = Arc::new(KeyRing::new(master));
         keys.check_master_key(&store).await.map_err(|_| {
             StartupError::MasterKey(
                 "it does not open the stored signing keys (COGNATE_MASTER_KEY, or <data dir>/master-key, changed?)"
@@ -208,13 +232,53 @@ impl Application {
             clock,
             hasher: PasswordHasher::new(settings.password_hash)?,
             keys,
+            outbox: Outbox::new(settings.email_from.clone()),
+            code_key,
             region: settings.region.clone(),
             public_url: public_url.clone(),
+        };
+        let transport = match &settings.smtp_url {
+            Some(url) => {
+                Transport::smtp(url.expose()).map_err(|e| StartupError::Mail(e.to_string()))?
+            }
+            None => {
+                let folder = settings.data_dir.join("outbox");
+                eprintln!(
+                    "cognate: no COGNATE_SMTP_URL set: mail is written as .eml files into {}",
+                    folder.display()
+                );
+                Transport::files(folder).map_err(|e| StartupError::Mail(e.to_string()))?
+            }
+        };
+        let worker = crate::mail::worker::spawn(
+            store.clone(),
+            ctx.clock.clone(),
+            transport,
+            ctx.outbox.waker(),
+        );
+        let sweeper = spawn_sweeper(store.clone(), ctx.clock.clone());
+        let demo = if settings.demo {
+            let demo = crate::demo::ensure(&ctx)
+                .await
+                .map_err(|e| StartupError::Demo(e.to_string()))?;
+            let url = format!("{}/demo", ctx.public_url.as_str().trim_end_matches('/'));
+            eprintln!("cognate: demo ready: open {url} to sign up and sign in");
+            tracing::info!(%url, pool_id = %demo.pool_id, "demo ready");
+            Some(Data::new(demo))
+        } else {
+            None
         };
         let metrics = Data::new(Metrics::new()?);
         let ctx = Data::new(ctx);
         let openapi = crate::admin::openapi();
         let server = HttpServer::new(move || {
+            let demo_routes = |cfg: &mut web::ServiceConfig| {
+                if let Some(demo) = &demo {
+                    cfg.app_data(demo.clone())
+                        .service(crate::demo::start)
+                        .service(crate::demo::demo_callback);
+                }
+            };
             App::new()
                 .app_data(ctx.clone())
                 .app_data(metrics.clone())
@@ -223,6 +287,7 @@ impl Application {
                 .service(health::live)
                 .service(health::ready)
                 .service(metrics::metrics)
+                .configure(demo_routes)
                 .route(
                     "/admin/docs",
                     web::get().to(|| async {
@@ -251,6 +316,15 @@ impl Application {
                 .service(crate::hosted::signin::login_submit)
                 .service(crate::hosted::signin::new_password_form)
                 .service(crate::hosted::signin::new_password_submit)
+                .service(crate::hosted::signup::signup_form)
+                .service(crate::hosted::signup::signup_submit)
+                .service(crate::hosted::signup::confirm_form)
+                .service(crate::hosted::signup::confirm_submit)
+                .service(crate::hosted::signup::resend_code)
+                .service(crate::hosted::signup::forgot_form)
+                .service(crate::hosted::signup::forgot_submit)
+                .service(crate::hosted::signup::reset_form)
+                .service(crate::hosted::signup::reset_submit)
                 .default_service(web::to(|| async {
                     HttpResponse::NotFound().json(serde_json::json!({
                         "error": {"code": "not_found", "message": "no such route"}
@@ -267,6 +341,7 @@ impl Application {
         .run();
         Ok(Self {
             port,
+            background: vec![worker, sweeper],
             public_url,
             server,
             store,
@@ -296,6 +371,9 @@ impl Application {
             handle.stop(true).await;
         });
         let result = self.server.await.map_err(StartupError::Server);
+        for task in &self.background {
+            task.abort();
+        }
         self.store.close().await;
         tracing::info!("stopped");
         result

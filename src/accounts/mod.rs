@@ -9,3 +9,4 @@ pub mod sessions;
 pub mod signin;
 pub mod throttle;
 pub mod users;
+pub mod verification;

@@ -26,8 +26,10 @@ pub enum SignIn {
     TemporaryPasswordExpired,
     /// Right password, but an admin asked for a reset.
     ResetRequired,
-    /// Right password, but the account is disabled or not confirmed (not said which).
+    /// Right password, but the account is disabled.
     NotAllowed,
+    /// Right password, but the email was never confirmed: on to the confirm page.
+    Unconfirmed(UserRow),
     /// Wrong username or password.
     Invalid,
     /// Too many recent failures for this username or address; nothing was checked.
@@ -85,8 +87,12 @@ async fn check_password(
     if !verified {
         return Ok(SignIn::Invalid);
     }
-    if !user.enabled || user.status == UNCONFIRMED {
+    if !user.enabled {
         return Ok(SignIn::NotAllowed);
+    }
+    if user.status == UNCONFIRMED {
+        // The right password proves who is asking: telling them to confirm reveals nothing.
+        return Ok(SignIn::Unconfirmed(user));
     }
     Ok(match user.status.as_str() {
         CONFIRMED => SignIn::Success(user),

@@ -55,6 +55,8 @@ pub struct NewUser {
     /// either password one is generated and returned once.
     pub temporary_password: Option<String>,
     pub email_verified: Option<bool>,
+    /// Do not email the temporary password to the user (default `false`).
+    pub suppress_invitation: Option<bool>,
 }
 
 /// `PATCH /pools/{pool_id}/users/{username}` body.
@@ -89,6 +91,7 @@ impl std::fmt::Debug for NewUser {
                 &self.temporary_password.as_ref().map(|_| "[redacted]"),
             )
             .field("email_verified", &self.email_verified)
+            .field("suppress_invitation", &self.suppress_invitation)
             .finish()
     }
 }
@@ -243,10 +246,49 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
         }
     };
     let hash = ctx.hasher.hash(&password).await?;
+    let row = new_user_row(&pool, id, username, &attrs, status, hash, expires, now)?;
+    // The invitation goes out with the user, in the same transaction.
+    let invitation = match (&row.email, status, input.suppress_invitation) {
+        (Some(email), FORCE_CHANGE_PASSWORD, None | Some(false)) => {
+            let mail =
+                crate::mail::invitation(&pool, email, &invitation_login(&pool, &row), &password);
+            vec![ctx.outbox.row(&pool, mail, now)]
+        }
+        _ => vec![],
+    };
+    store::insert_with(&ctx.store, &row, None, &invitation)
+        .await
+        .map_err(|e| conflict_on_write(e, &pool))?;
+    if !invitation.is_empty() {
+        ctx.outbox.wake();
+    }
+    to_user(row, generated)
+}
+
+/// What the user types to sign in: the email where it is the username.
+fn invitation_login(pool: &Pool, row: &UserRow) -> String {
+    match (&row.email, pool.config.email_is_username()) {
+        (Some(email), true) => email.clone(),
+        _ => row.username.clone(),
+    }
+}
+
+/// A new user row with its attributes mirrored into the indexed columns.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_user_row(
+    pool: &Pool,
+    id: String,
+    username: String,
+    attrs: &Attributes,
+    status: &str,
+    password_hash: String,
+    temporary_password_expires_at: Option<i64>,
+    now: i64,
+) -> Result<UserRow> {
     let mut row = UserRow {
         id,
-        pool_id: pool_id.to_string(),
-        username_key: normalise_key(&pool, &username),
+        pool_id: pool.id.clone(),
+        username_key: normalise_key(pool, &username),
         username,
         email_key: None,
         status: status.to_string(),
@@ -258,18 +300,15 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
         given_name: None,
         family_name: None,
         preferred_username: None,
-        password_hash: Some(hash),
-        temporary_password_expires_at: expires,
+        password_hash: Some(password_hash),
+        temporary_password_expires_at,
         signed_out_at: None,
         version: 1,
         created_at: now,
         updated_at: now,
     };
-    set_attributes(&pool, &mut row, &attrs)?;
-    store::insert(&ctx.store, &row)
-        .await
-        .map_err(|e| conflict_on_write(e, &pool))?;
-    to_user(row, generated)
+    set_attributes(pool, &mut row, attrs)?;
+    Ok(row)
 }
 
 /// Finds a user by username, or by email where the email is the username.
@@ -455,14 +494,20 @@ pub async fn set_password(
     .await
 }
 
-/// Requires the user to reset the password before the next sign-in.
+/// Requires the user to reset the password before the next sign-in, and mails a reset
+/// code when the user has a verified email.
 pub async fn require_reset(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
-    modify(ctx, pool_id, login, |_, row| {
+    let user = modify(ctx, pool_id, login, |_, row| {
         row.status = RESET_REQUIRED.to_string();
         row.temporary_password_expires_at = None;
         Ok(())
     })
-    .await
+    .await?;
+    let pool = get_pool(ctx, pool_id).await?;
+    if let Some(row) = find_by_sub(ctx, pool_id, &user.sub).await? {
+        crate::accounts::verification::send_reset_code(ctx, &pool, &row).await?;
+    }
+    Ok(user)
 }
 
 /// Records a global sign-out: every session and refresh token issued before this moment is

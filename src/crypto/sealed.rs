@@ -49,6 +49,14 @@ impl MasterKey {
         STANDARD.encode(self.0)
     }
 
+    /// A key for HMAC-SHA-256 derived from the master key for one `purpose`, so a copy of
+    /// the database alone cannot test guesses of what was hashed with it.
+    pub fn derive_hmac_key(&self, purpose: &str) -> ring::hmac::Key {
+        let root = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
+        let derived = ring::hmac::sign(&root, purpose.as_bytes());
+        ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref())
+    }
+
     fn aead(&self) -> LessSafeKey {
         // A 32-byte key is always a valid AES-256 key.
         LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).expect("32-byte AES-256 key"))

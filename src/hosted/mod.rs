@@ -4,6 +4,7 @@
 pub mod csrf;
 pub mod pages;
 pub mod signin;
+pub mod signup;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};

@@ -49,6 +49,8 @@ pub struct LoginPage<'a> {
     pub username: &'a str,
     pub username_label: &'static str,
     pub error: Option<&'a str>,
+    pub forgot_link: String,
+    pub signup_link: Option<String>,
 }
 
 #[derive(Template)]
@@ -115,4 +117,66 @@ pub async fn branding_css(ctx: web::Data<Context>, path: web::Path<String>) -> H
         .content_type("text/css; charset=utf-8")
         .insert_header(("cache-control", "public, max-age=300"))
         .body(body)
+}
+
+pub struct ExtraField {
+    pub name: String,
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "hosted/signup.html")]
+pub struct SignUpPage<'a> {
+    pub brand: Brand,
+    pub action: String,
+    pub csrf_token: &'a str,
+    pub request: &'a str,
+    pub ask_username: bool,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub policy: String,
+    pub extra_fields: Vec<ExtraField>,
+    pub login_link: String,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "hosted/confirm.html")]
+pub struct ConfirmPage<'a> {
+    pub brand: Brand,
+    pub action: String,
+    pub resend_action: String,
+    pub csrf_token: &'a str,
+    pub request: &'a str,
+    pub username_label: &'static str,
+    pub username: &'a str,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "hosted/forgot.html")]
+pub struct ForgotPage<'a> {
+    pub brand: Brand,
+    pub action: String,
+    pub csrf_token: &'a str,
+    pub request: &'a str,
+    pub username_label: &'static str,
+    pub login_link: String,
+}
+
+#[derive(Template)]
+#[template(path = "hosted/reset.html")]
+pub struct ResetPage<'a> {
+    pub brand: Brand,
+    pub action: String,
+    pub csrf_token: &'a str,
+    pub request: &'a str,
+    pub username_label: &'static str,
+    pub username: &'a str,
+    pub policy: String,
+    pub login_link: String,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
 }

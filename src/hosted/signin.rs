@@ -61,7 +61,7 @@ pub fn code_redirect(
         .finish()
 }
 
-async fn load_pool(ctx: &Context, pool_id: &str) -> Result<Pool, HttpResponse> {
+pub(crate) async fn load_pool(ctx: &Context, pool_id: &str) -> Result<Pool, HttpResponse> {
     match get_pool(ctx, pool_id).await {
         Ok(pool) => Ok(pool),
         Err(Error::NotFound(_)) => Err(message(
@@ -74,7 +74,7 @@ async fn load_pool(ctx: &Context, pool_id: &str) -> Result<Pool, HttpResponse> {
     }
 }
 
-fn internal(err: impl std::fmt::Display) -> HttpResponse {
+pub(crate) fn internal(err: impl std::fmt::Display) -> HttpResponse {
     tracing::error!(error = %err, "hosted page failed");
     message(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -84,7 +84,7 @@ fn internal(err: impl std::fmt::Display) -> HttpResponse {
     )
 }
 
-async fn load_pending(
+pub(crate) async fn load_pending(
     ctx: &Context,
     pool: &Pool,
     id: Option<&str>,
@@ -101,7 +101,7 @@ async fn load_pending(
     }
 }
 
-fn username_label(pool: &Pool) -> &'static str {
+pub(crate) fn username_label(pool: &Pool) -> &'static str {
     if pool.config.email_is_username() {
         "Email"
     } else {
@@ -126,6 +126,12 @@ fn login_page(
         username,
         username_label: username_label(pool),
         error,
+        forgot_link: with_query(
+            &format!("/{}/forgot-password", pool.id),
+            &[("request", request)],
+        ),
+        signup_link: (!pool.config.allow_admin_create_user_only)
+            .then(|| with_query(&format!("/{}/signup", pool.id), &[("request", request)])),
     };
     let mut response = html(StatusCode::OK, render(&page));
     if let Some(cookie) = cookie {
@@ -134,7 +140,7 @@ fn login_page(
     response
 }
 
-fn policy_text(pool: &Pool) -> String {
+pub(crate) fn policy_text(pool: &Pool) -> String {
     let p = &pool.config.password_policy;
     let mut parts = vec![format!("At least {} characters", p.minimum_length)];
     if p.require_uppercase {
@@ -175,7 +181,7 @@ fn new_password_page(
     response
 }
 
-fn csrf_failure(pool: &Pool) -> HttpResponse {
+pub(crate) fn csrf_failure(pool: &Pool) -> HttpResponse {
     message(
         StatusCode::FORBIDDEN,
         Brand::of(pool),
@@ -184,7 +190,7 @@ fn csrf_failure(pool: &Pool) -> HttpResponse {
     )
 }
 
-fn form(body: &Bytes, pool: &Pool) -> Result<Params, HttpResponse> {
+pub(crate) fn form(body: &Bytes, pool: &Pool) -> Result<Params, HttpResponse> {
     Params::parse(body).map_err(|why| {
         message(
             StatusCode::BAD_REQUEST,
@@ -195,7 +201,7 @@ fn form(body: &Bytes, pool: &Pool) -> Result<Params, HttpResponse> {
     })
 }
 
-fn expired(pool: &Pool) -> HttpResponse {
+pub(crate) fn expired(pool: &Pool) -> HttpResponse {
     message(
         StatusCode::BAD_REQUEST,
         Brand::of(pool),
@@ -205,7 +211,7 @@ fn expired(pool: &Pool) -> HttpResponse {
 }
 
 /// The `request` reference in the query string, if given once.
-fn request_in_query(req: &HttpRequest) -> Option<String> {
+pub(crate) fn request_in_query(req: &HttpRequest) -> Option<String> {
     Params::parse(req.query_string().as_bytes())
         .ok()
         .and_then(|p| p.get("request").map(str::to_string))
@@ -227,7 +233,7 @@ fn same_browser(req: &HttpRequest, pending: &AuthRequestRow) -> bool {
 
 /// Signs the user in: the code for the pending request, then the session it names, and the
 /// session cookie. A browser's earlier session ends.
-async fn finish_sign_in(
+pub(crate) async fn finish_sign_in(
     req: &HttpRequest,
     ctx: &Context,
     pool: &Pool,
@@ -322,6 +328,10 @@ pub async fn login_submit(
         }
         SignIn::ResetRequired => retry("You must reset your password before you can sign in."),
         SignIn::NotAllowed => retry("This account cannot sign in. Contact your administrator."),
+        SignIn::Unconfirmed(_) => see_other(&with_query(
+            &format!("/{}/confirm", pool.id),
+            &[("request", &pending.id), ("username", username)],
+        )),
         SignIn::Invalid => retry(INVALID_CREDENTIALS),
         SignIn::Throttled => {
             retry("Too many failed sign-in attempts. Wait a few minutes and try again.")

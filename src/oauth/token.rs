@@ -28,6 +28,11 @@ fn form_decode(text: &str) -> Option<String> {
 /// The client's credentials from `Authorization: Basic` (RFC 6749 §2.3.1: each part
 /// form-encoded) or from the body; both at once is an error.
 fn client_credentials(req: &HttpRequest, params: &Params) -> Result<ClientCredentials, OAuthError> {
+    if req.headers().get_all(AUTHORIZATION).count() > 1 {
+        return Err(OAuthError::InvalidRequest(
+            "send one Authorization header".into(),
+        ));
+    }
     let basic = match req.headers().get(AUTHORIZATION) {
         None => None,
         Some(value) => {

@@ -13,6 +13,11 @@ use crate::tokens::authorize::Params;
 use crate::tokens::revocation::user_info;
 
 fn bearer(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
+    if req.headers().get_all(AUTHORIZATION).count() > 1 {
+        return Err(OAuthError::InvalidRequest(
+            "send one Authorization header".into(),
+        ));
+    }
     match req.headers().get(AUTHORIZATION) {
         None => Ok(None),
         Some(value) => {

@@ -3,14 +3,19 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
+
+use crate::context::Context;
 
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    outbox: IntGaugeVec,
+    outbox_oldest: IntGauge,
 }
 
 impl Metrics {
@@ -33,12 +38,27 @@ impl Metrics {
             ]),
             &["method", "route", "status"],
         )?;
+        let outbox = IntGaugeVec::new(
+            Opts::new(
+                "outbox_mails",
+                "Mails in the outbox by status (queued, sent, failed)",
+            ),
+            &["status"],
+        )?;
+        let outbox_oldest = IntGauge::new(
+            "outbox_oldest_unsent_age_seconds",
+            "Age of the oldest mail not sent yet (0 when none waits)",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(outbox.clone()))?;
+        registry.register(Box::new(outbox_oldest.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
+            outbox,
+            outbox_oldest,
         })
     }
 
@@ -59,7 +79,18 @@ impl Metrics {
 }
 
 #[get("/metrics")]
-pub async fn metrics(metrics: Data<Metrics>) -> HttpResponse {
+pub async fn metrics(metrics: Data<Metrics>, ctx: Data<Context>) -> HttpResponse {
+    // The outbox is shared by every process, so its figures come from the database.
+    match crate::store::outbox::stats(&ctx.store).await {
+        Ok((queued, sent, failed, oldest)) => {
+            metrics.outbox.with_label_values(&["queued"]).set(queued);
+            metrics.outbox.with_label_values(&["sent"]).set(sent);
+            metrics.outbox.with_label_values(&["failed"]).set(failed);
+            let age = oldest.map_or(0, |t| ((ctx.now() - t) / 1000).max(0));
+            metrics.outbox_oldest.set(age);
+        }
+        Err(err) => tracing::warn!(error = %err, "cannot read outbox figures"),
+    }
     match metrics.render() {
         Ok(text) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4; charset=utf-8")

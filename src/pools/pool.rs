@@ -131,6 +131,9 @@ pub struct PoolConfig {
     pub deletion_protection: bool,
     #[serde(default)]
     pub branding: Branding,
+    /// When true, only admins create users: the hosted sign-up page is off.
+    #[serde(default)]
+    pub allow_admin_create_user_only: bool,
 }
 
 impl PoolConfig {
@@ -179,6 +182,8 @@ pub struct NewPool {
     pub deletion_protection: Option<bool>,
     #[serde(default)]
     pub branding: Option<Branding>,
+    #[serde(default)]
+    pub allow_admin_create_user_only: Option<bool>,
 }
 
 /// Password policy fields; absent ones keep their current (or default) value.
@@ -210,6 +215,7 @@ pub struct PoolPatch {
     pub deletion_protection: Option<bool>,
     /// Replaces the whole branding object.
     pub branding: Option<Branding>,
+    pub allow_admin_create_user_only: Option<bool>,
 }
 
 impl PasswordPolicy {
@@ -418,6 +424,7 @@ pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
         email: input.email.unwrap_or_default(),
         deletion_protection: input.deletion_protection.unwrap_or(false),
         branding: input.branding.unwrap_or_default(),
+        allow_admin_create_user_only: input.allow_admin_create_user_only.unwrap_or(false),
     };
     config.validate()?;
     let now = ctx.now();
@@ -577,6 +584,9 @@ fn apply_patch(current: &Pool, patch: &PoolPatch) -> Result<(String, PoolConfig)
     }
     if let Some(v) = &patch.branding {
         config.branding = v.clone();
+    }
+    if let Some(v) = patch.allow_admin_create_user_only {
+        config.allow_admin_create_user_only = v;
     }
     config.validate()?;
     Ok((name, config))

@@ -156,3 +156,13 @@ pub async fn set_secret(
     .rows_affected());
     Ok(rows == 1)
 }
+
+pub async fn id_by_name(store: &Store, pool_id: &str, name: &str) -> StoreResult<Option<String>> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, String>(
+        "SELECT client_id FROM app_clients WHERE pool_id = $1 AND name = $2",
+    )
+    .bind(pool_id)
+    .bind(name)
+    .fetch_optional(pool)
+    .await?))
+}

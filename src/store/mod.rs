@@ -9,8 +9,10 @@
 
 pub mod admin_keys;
 pub mod clients;
+pub mod codes;
 pub mod groups;
 pub mod oauth;
+pub mod outbox;
 pub mod paging;
 pub mod pools;
 pub mod resource_servers;

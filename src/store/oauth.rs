@@ -438,7 +438,8 @@ pub async fn sweep_expired(store: &Store, now: i64) -> StoreResult<u64> {
     let mut total = 0;
     for sql in [
         "DELETE FROM auth_requests WHERE expires_at < $1",
-        "DELETE FROM authorization_codes WHERE expires_at < $1",
+        // Kept a day past expiry, so a late replay is still recognised and revokes.
+        "DELETE FROM authorization_codes WHERE expires_at < $1 - 86400000",
         "DELETE FROM sessions WHERE expires_at < $1",
     ] {
         total += on_pool!(store, pool => sqlx::query(sql).bind(now).execute(pool).await?.rows_affected());

@@ -100,3 +100,10 @@ pub async fn delete_at_version(store: &Store, id: &str, version: i64) -> StoreRe
 /// the number of resource servers) are checked without a race; changes no row if the pool
 /// is gone.
 pub const LOCK_SQL: &str = "UPDATE pools SET version = version WHERE id = $1";
+
+pub async fn id_by_name(store: &Store, name: &str) -> StoreResult<Option<String>> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, String>("SELECT id FROM pools WHERE name = $1")
+        .bind(name)
+        .fetch_optional(pool)
+        .await?))
+}

@@ -55,36 +55,40 @@ pub enum ColumnMatch<'a> {
     Range(&'static str, &'a str, Option<&'a str>),
 }
 
+macro_rules! insert_user_query {
+    ($row:expr) => {
+        sqlx::query(
+                "INSERT INTO users (id, pool_id, username, username_key, email_key, status, enabled, attributes, \
+                 email, phone_number, name, given_name, family_name, preferred_username, password_hash, \
+                 temporary_password_expires_at, signed_out_at, version, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+            )
+            .bind(&$row.id)
+            .bind(&$row.pool_id)
+            .bind(&$row.username)
+            .bind(&$row.username_key)
+            .bind(&$row.email_key)
+            .bind(&$row.status)
+            .bind($row.enabled)
+            .bind(&$row.attributes)
+            .bind(&$row.email)
+            .bind(&$row.phone_number)
+            .bind(&$row.name)
+            .bind(&$row.given_name)
+            .bind(&$row.family_name)
+            .bind(&$row.preferred_username)
+            .bind(&$row.password_hash)
+            .bind($row.temporary_password_expires_at)
+            .bind($row.signed_out_at)
+            .bind($row.version)
+            .bind($row.created_at)
+            .bind($row.updated_at)
+    };
+}
+
 pub async fn insert(store: &Store, row: &UserRow) -> StoreResult<()> {
     on_pool!(store, pool => {
-        sqlx::query(
-            "INSERT INTO users (id, pool_id, username, username_key, email_key, status, enabled, attributes, \
-             email, phone_number, name, given_name, family_name, preferred_username, password_hash, \
-             temporary_password_expires_at, signed_out_at, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-        )
-        .bind(&row.id)
-        .bind(&row.pool_id)
-        .bind(&row.username)
-        .bind(&row.username_key)
-        .bind(&row.email_key)
-        .bind(&row.status)
-        .bind(row.enabled)
-        .bind(&row.attributes)
-        .bind(&row.email)
-        .bind(&row.phone_number)
-        .bind(&row.name)
-        .bind(&row.given_name)
-        .bind(&row.family_name)
-        .bind(&row.preferred_username)
-        .bind(&row.password_hash)
-        .bind(row.temporary_password_expires_at)
-        .bind(row.signed_out_at)
-        .bind(row.version)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .execute(pool)
-        .await?;
+        insert_user_query!(row).execute(pool).await?;
     });
     Ok(())
 }
@@ -192,4 +196,24 @@ pub async fn get_by_id(store: &Store, pool_id: &str, id: &str) -> StoreResult<Us
     .bind(id)
     .fetch_one(pool)
     .await?))
+}
+
+/// Inserts a user with, in the same transaction, an optional code and the mails that go
+/// with it: a user never exists without the mail that was promised, nor the reverse.
+pub async fn insert_with(
+    store: &Store,
+    row: &UserRow,
+    code: Option<&crate::store::codes::CodeRow>,
+    mails: &[crate::store::outbox::OutboxRow],
+) -> StoreResult<()> {
+    crate::store::in_tx!(store, tx => {
+        insert_user_query!(row).execute(&mut *tx).await?;
+        if let Some(code) = code {
+            crate::store::codes::insert_code_query!(code).execute(&mut *tx).await?;
+        }
+        for mail in mails {
+            crate::store::outbox::insert_outbox_query!(mail).execute(&mut *tx).await?;
+        }
+    });
+    Ok(())
 }

@@ -1,0 +1,40 @@
+-- Verification and reset codes, and the durable outbox (PostgreSQL). Keep in step with
+-- migrations/sqlite/0004_email.sql.
+
+CREATE TABLE verification_codes (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    pool_id     TEXT COLLATE "C" NOT NULL REFERENCES pools (id) ON DELETE CASCADE,
+    user_id     TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- 'signup' or 'reset'
+    purpose     TEXT COLLATE "C" NOT NULL,
+    -- HMAC-SHA-256 of the code under a key derived from the master key.
+    code_hash   TEXT COLLATE "C" NOT NULL,
+    attempts    BIGINT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    -- Set when used, replaced by a newer code, or killed by too many wrong tries.
+    consumed_at BIGINT
+);
+CREATE INDEX verification_codes_user ON verification_codes (user_id, purpose, created_at);
+
+-- Every email, written in the same transaction as the user or code it belongs to.
+CREATE TABLE outbox (
+    id              TEXT COLLATE "C" PRIMARY KEY,
+    pool_id         TEXT COLLATE "C" REFERENCES pools (id) ON DELETE SET NULL,
+    kind            TEXT COLLATE "C" NOT NULL,
+    sender          TEXT COLLATE "C" NOT NULL,
+    recipient       TEXT COLLATE "C" NOT NULL,
+    subject         TEXT COLLATE "C" NOT NULL,
+    text_body       TEXT COLLATE "C" NOT NULL,
+    html_body       TEXT COLLATE "C" NOT NULL,
+    -- 'queued', 'sent' or 'failed'
+    status          TEXT COLLATE "C" NOT NULL,
+    attempts        BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    claimed_by      TEXT COLLATE "C",
+    claimed_until   BIGINT,
+    last_error      TEXT COLLATE "C",
+    created_at      BIGINT NOT NULL,
+    sent_at         BIGINT
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);

@@ -1,0 +1,162 @@
+//! The outbox worker: claims due mail with a lease, sends it (SMTP through lettre with a
+//! connection pool, or `.eml` files for the embedded default), records the result, and
+//! retries failures with exponential backoff for up to 24 hours.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::Notify;
+
+use crate::clock::{Clock, Millis};
+use crate::crypto::random;
+use crate::store::Store;
+use crate::store::outbox::{self as store, OutboxRow};
+
+const LEASE_MS: Millis = 120_000;
+const BATCH: i64 = 20;
+const FIRST_RETRY_MS: Millis = 15_000;
+const MAX_RETRY_MS: Millis = 3_600_000;
+const GIVE_UP_AFTER_MS: Millis = 24 * 3_600_000;
+const POLL: Duration = Duration::from_millis(500);
+
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// One `.eml` file per message in this folder.
+    Files(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid SMTP URL: {0}")]
+    Url(String),
+    #[error("cannot create the outbox folder {0}: {1}")]
+    Folder(String, std::io::Error),
+}
+
+impl Transport {
+    pub fn smtp(url: &str) -> Result<Self, MailError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| MailError::Url(e.to_string()))?
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        Ok(Transport::Smtp(transport))
+    }
+
+    pub fn files(folder: PathBuf) -> Result<Self, MailError> {
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| MailError::Folder(folder.display().to_string(), e))?;
+        Ok(Transport::Files(folder))
+    }
+
+    async fn send(&self, row: &OutboxRow) -> Result<(), String> {
+        let message = build(row)?;
+        match self {
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Transport::Files(folder) => {
+                let path = folder.join(format!("{}-{}.eml", row.created_at, row.id));
+                tokio::fs::write(&path, message.formatted())
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+fn build(row: &OutboxRow) -> Result<Message, String> {
+    let from: Mailbox = row.sender.parse().map_err(|e| format!("bad sender: {e}"))?;
+    let to: Mailbox = row
+        .recipient
+        .parse()
+        .map_err(|e| format!("bad recipient: {e}"))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(row.subject.clone())
+        .message_id(Some(format!("<{}@cognate>", row.id)))
+        .multipart(MultiPart::alternative_plain_html(
+            row.text_body.clone(),
+            row.html_body.clone(),
+        ))
+        .map_err(|e| e.to_string())
+}
+
+fn backoff(attempts: i64) -> Millis {
+    let doublings = attempts.clamp(0, 20) as u32;
+    FIRST_RETRY_MS
+        .saturating_mul(1 << doublings)
+        .min(MAX_RETRY_MS)
+}
+
+/// One pass: claim what is due and deliver it. Returns how many mails were handled.
+pub async fn deliver_due(
+    store: &Store,
+    clock: &dyn Clock,
+    transport: &Transport,
+    worker: &str,
+) -> usize {
+    let now = clock.now_millis();
+    let rows = match store::claim(store, worker, now, now + LEASE_MS, BATCH).await {
+        Ok(rows) => rows,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot claim outbox mail");
+            return 0;
+        }
+    };
+    for row in &rows {
+        let result = transport.send(row).await;
+        let now = clock.now_millis();
+        let recorded = match &result {
+            Ok(()) => {
+                tracing::info!(mail_id = %row.id, kind = %row.kind, "mail sent");
+                store::mark_sent(store, &row.id, worker, now).await
+            }
+            Err(error) => {
+                let give_up = now - row.created_at >= GIVE_UP_AFTER_MS;
+                let next = now + backoff(row.attempts);
+                tracing::warn!(mail_id = %row.id, kind = %row.kind, attempts = row.attempts + 1, give_up, error = %error, "mail not sent");
+                store::mark_attempt_failed(store, &row.id, worker, next, give_up, error).await
+            }
+        };
+        if let Err(err) = recorded {
+            tracing::error!(mail_id = %row.id, error = %err, "cannot record the outcome of a mail");
+        }
+    }
+    rows.len()
+}
+
+/// Runs the worker until the process ends: immediately when woken, otherwise every poll.
+pub fn spawn(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    transport: Transport,
+    wake: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
+    let worker = format!("w-{}", random::token(9));
+    tokio::spawn(async move {
+        loop {
+            let handled = deliver_due(&store, clock.as_ref(), &transport, &worker).await;
+            if handled < BATCH as usize {
+                let _ = tokio::time::timeout(POLL, wake.notified()).await;
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_an_hour() {
+        assert_eq!(backoff(0), 15_000);
+        assert_eq!(backoff(1), 30_000);
+        assert_eq!(backoff(30), MAX_RETRY_MS);
+    }
+}

@@ -1,0 +1,209 @@
+//! Rows of `verification_codes`.
+
+use super::{Store, StoreResult, in_tx, on_pool};
+use crate::store::outbox::{OutboxRow, insert_outbox_query};
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct CodeRow {
+    pub id: String,
+    pub pool_id: String,
+    pub user_id: String,
+    pub purpose: String,
+    pub code_hash: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+}
+
+pub const COLUMNS: &str =
+    "id, pool_id, user_id, purpose, code_hash, attempts, created_at, expires_at, consumed_at";
+
+macro_rules! insert_code_query {
+    ($row:expr) => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO verification_codes ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            $crate::store::codes::COLUMNS
+        )))
+        .bind(&$row.id)
+        .bind(&$row.pool_id)
+        .bind(&$row.user_id)
+        .bind(&$row.purpose)
+        .bind(&$row.code_hash)
+        .bind($row.attempts)
+        .bind($row.created_at)
+        .bind($row.expires_at)
+        .bind($row.consumed_at)
+    };
+}
+pub(crate) use insert_code_query;
+
+/// Replaces the user's live code of this purpose with `code` and queues its mail, together.
+pub async fn replace_code(store: &Store, code: &CodeRow, mail: &OutboxRow) -> StoreResult<()> {
+    in_tx!(store, tx => {
+        sqlx::query(
+            "UPDATE verification_codes SET consumed_at = $1 \
+             WHERE user_id = $2 AND purpose = $3 AND consumed_at IS NULL",
+        )
+        .bind(code.created_at)
+        .bind(&code.user_id)
+        .bind(&code.purpose)
+        .execute(&mut *tx)
+        .await?;
+        insert_code_query!(code).execute(&mut *tx).await?;
+        insert_outbox_query!(mail).execute(&mut *tx).await?;
+    });
+    Ok(())
+}
+
+/// The user's newest live code of this purpose.
+pub async fn live_code(
+    store: &Store,
+    user_id: &str,
+    purpose: &str,
+    now: i64,
+) -> StoreResult<Option<CodeRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, CodeRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM verification_codes \
+         WHERE user_id = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3 \
+         ORDER BY created_at DESC LIMIT 1"
+    )))
+    .bind(user_id)
+    .bind(purpose)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?))
+}
+
+/// Counts a wrong guess in one statement; the fifth kills the code. Returns the new count.
+pub async fn record_wrong_guess(store: &Store, id: &str, max: i64, now: i64) -> StoreResult<i64> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, i64>(
+        "UPDATE verification_codes SET attempts = attempts + 1, \
+         consumed_at = CASE WHEN attempts + 1 >= $1 THEN $2 ELSE consumed_at END \
+         WHERE id = $3 RETURNING attempts",
+    )
+    .bind(max)
+    .bind(now)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .unwrap_or(max)))
+}
+
+/// Consumes the code in one statement; false if it was used, replaced or expired meanwhile.
+pub async fn consume(store: &Store, id: &str, max: i64, now: i64) -> StoreResult<bool> {
+    let rows = on_pool!(store, pool => sqlx::query(
+        "UPDATE verification_codes SET consumed_at = $1 \
+         WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $3",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(max)
+    .execute(pool)
+    .await?
+    .rows_affected());
+    Ok(rows == 1)
+}
+
+/// How many codes of this purpose the user got since `since`, and when the last one came.
+pub async fn recent(
+    store: &Store,
+    user_id: &str,
+    purpose: &str,
+    since: i64,
+) -> StoreResult<(i64, Option<i64>)> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, (i64, Option<i64>)>(
+        "SELECT COUNT(*), MAX(created_at) FROM verification_codes \
+         WHERE user_id = $1 AND purpose = $2 AND created_at > $3",
+    )
+    .bind(user_id)
+    .bind(purpose)
+    .bind(since)
+    .fetch_one(pool)
+    .await?))
+}
+
+/// Consumes the sign-up code and confirms the user (status and verified email), together.
+/// False if either moved on meanwhile; nothing is written then.
+pub async fn confirm_user(
+    store: &Store,
+    code_id: &str,
+    max: i64,
+    user: &crate::store::users::UserRow,
+    version: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    in_tx!(store, tx => {
+        let consumed = sqlx::query(
+            "UPDATE verification_codes SET consumed_at = $1 \
+             WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $3",
+        )
+        .bind(now)
+        .bind(code_id)
+        .bind(max)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if consumed != 1 {
+            return Ok(false);
+        }
+        let updated = sqlx::query(
+            "UPDATE users SET status = $1, attributes = $2, updated_at = $3, version = version + 1 \
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(&user.status)
+        .bind(&user.attributes)
+        .bind(now)
+        .bind(&user.id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Ok(false);
+        }
+    });
+    Ok(true)
+}
+
+/// Consumes the reset code and sets the new password, status and sign-out time, together.
+pub async fn reset_password(
+    store: &Store,
+    code_id: &str,
+    max: i64,
+    user: &crate::store::users::UserRow,
+    version: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    in_tx!(store, tx => {
+        let consumed = sqlx::query(
+            "UPDATE verification_codes SET consumed_at = $1 \
+             WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $3",
+        )
+        .bind(now)
+        .bind(code_id)
+        .bind(max)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if consumed != 1 {
+            return Ok(false);
+        }
+        let updated = sqlx::query(
+            "UPDATE users SET status = $1, password_hash = $2, temporary_password_expires_at = NULL, \
+             signed_out_at = $3, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
+        )
+        .bind(&user.status)
+        .bind(&user.password_hash)
+        .bind(now)
+        .bind(&user.id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Ok(false);
+        }
+    });
+    Ok(true)
+}

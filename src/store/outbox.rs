@@ -1,0 +1,175 @@
+//! Rows of `outbox`: mail waiting to be sent. Workers claim rows with a lease, so each mail
+//! goes out once even with several processes; a mail is sent twice only if a worker dies
+//! between sending and recording it.
+
+use super::{Store, StoreResult, on_pool};
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: String,
+    pub pool_id: Option<String>,
+    pub kind: String,
+    pub sender: String,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+impl std::fmt::Debug for OutboxRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Bodies carry codes and temporary passwords: never printed.
+        f.debug_struct("OutboxRow")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+pub const COLUMNS: &str = "id, pool_id, kind, sender, recipient, subject, text_body, html_body, status, attempts, \
+     next_attempt_at, claimed_by, claimed_until, last_error, created_at, sent_at";
+
+macro_rules! insert_outbox_query {
+    ($row:expr) => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO outbox ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            $crate::store::outbox::COLUMNS
+        )))
+        .bind(&$row.id)
+        .bind(&$row.pool_id)
+        .bind(&$row.kind)
+        .bind(&$row.sender)
+        .bind(&$row.recipient)
+        .bind(&$row.subject)
+        .bind(&$row.text_body)
+        .bind(&$row.html_body)
+        .bind(&$row.status)
+        .bind($row.attempts)
+        .bind($row.next_attempt_at)
+        .bind(&$row.claimed_by)
+        .bind($row.claimed_until)
+        .bind(&$row.last_error)
+        .bind($row.created_at)
+        .bind($row.sent_at)
+    };
+}
+pub(crate) use insert_outbox_query;
+
+pub async fn enqueue(store: &Store, row: &OutboxRow) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        insert_outbox_query!(row).execute(pool).await?;
+    });
+    Ok(())
+}
+
+/// Claims up to `limit` due mails for `worker` until `lease_until`. PostgreSQL skips rows
+/// another worker holds (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time, so the
+/// immediate transaction alone makes the claim exclusive.
+pub async fn claim(
+    store: &Store,
+    worker: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> StoreResult<Vec<OutboxRow>> {
+    match store {
+        Store::Postgres(pool) => Ok(sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
+               SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $3 \
+               AND (claimed_until IS NULL OR claimed_until < $3) \
+               ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING {COLUMNS}"
+        )))
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?),
+        Store::Sqlite(pool) => {
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let rows = sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(format!(
+                "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
+                   SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $3 \
+                   AND (claimed_until IS NULL OR claimed_until < $3) \
+                   ORDER BY next_attempt_at LIMIT $4) \
+                 RETURNING {COLUMNS}"
+            )))
+            .bind(worker)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(rows)
+        }
+    }
+}
+
+/// Records a delivery, if the claim is still this worker's.
+pub async fn mark_sent(store: &Store, id: &str, worker: &str, now: i64) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
+             claimed_by = NULL, claimed_until = NULL, last_error = NULL \
+             WHERE id = $2 AND claimed_by = $3",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(worker)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `next_attempt_at`, or given up (`failed`).
+pub async fn mark_attempt_failed(
+    store: &Store,
+    id: &str,
+    worker: &str,
+    next_attempt_at: i64,
+    give_up: bool,
+    error: &str,
+) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query(
+            "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, \
+             claimed_by = NULL, claimed_until = NULL, last_error = $3 \
+             WHERE id = $4 AND claimed_by = $5",
+        )
+        .bind(if give_up { "failed" } else { "queued" })
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(id)
+        .bind(worker)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// (queued, sent, failed, created_at of the oldest unsent mail).
+pub async fn stats(store: &Store) -> StoreResult<(i64, i64, i64, Option<i64>)> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, (i64, i64, i64, Option<i64>)>(
+        "SELECT \
+           COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0), \
+           MIN(CASE WHEN status = 'queued' THEN created_at END) \
+         FROM outbox",
+    )
+    .fetch_one(pool)
+    .await?))
+}
