@@ -164,10 +164,12 @@ impl Browser {
         login
     }
 
-    /// Fills and posts a form page: its hidden fields plus `fields`.
+    /// Fills and posts the page's first form: its hidden fields plus `fields`.
     pub async fn submit(&self, page: &Page, fields: &[(&str, &str)]) -> Page {
         let action = attr_after(&page.body, "<form", "action").expect("form action");
-        let mut all: Vec<(String, String)> = hidden_fields(&page.body);
+        let start = page.body.find("<form").unwrap_or(0);
+        let end = page.body[start..].find("</form>").map_or(page.body.len(), |e| start + e);
+        let mut all: Vec<(String, String)> = input_values(&page.body[start..end]);
         for (k, v) in fields {
             all.retain(|(name, _)| name != k);
             all.push((k.to_string(), v.to_string()));
@@ -207,6 +209,16 @@ fn attr_of(tag: &str, attr: &str) -> Option<String> {
     let i = tag.find(&needle)? + needle.len();
     let j = tag[i..].find('"')? + i;
     Some(tag[i..j].to_string())
+}
+
+/// Every `<input name=.. value=..>` of a form, as a browser would submit it.
+fn input_values(form: &str) -> Vec<(String, String)> {
+    form.match_indices("<input")
+        .filter_map(|(i, _)| {
+            let tag = &form[i..i + form[i..].find('>')?];
+            Some((attr_of(tag, "name")?, html_unescape(&attr_of(tag, "value")?)))
+        })
+        .collect()
 }
 
 /// Every `<input type="hidden" name=.. value=..>` of the page.
@@ -407,4 +419,35 @@ pub async fn tokens_for(app: &TestApp, web: &WebApp, browser: &Browser) -> Value
     assert_eq!(done.status, 303, "{}", done.body);
     let code = query_of(done.location.as_deref().unwrap())["code"].clone();
     redeem(app, web, &code, &verifier).await.expect(200)
+}
+
+impl Browser {
+    /// Fills and posts the form of `page` whose action ends with `action_end`, with that
+    /// form's own hidden fields plus `fields` (for pages with several forms).
+    pub async fn submit_to(&self, page: &Page, action_end: &str, fields: &[(&str, &str)]) -> Page {
+        let (action, form) = page
+            .body
+            .match_indices("<form")
+            .find_map(|(i, _)| {
+                let rest = &page.body[i..];
+                let form = &rest[..rest.find("</form>").unwrap_or(rest.len())];
+                let action = html_unescape(&attr_after(form, "<form", "action")?);
+                action.ends_with(action_end).then(|| (action, form))
+            })
+            .unwrap_or_else(|| panic!("no form posting to …{action_end}: {}", page.body));
+        let mut all: Vec<(String, String)> = hidden_fields(form);
+        for (k, v) in fields {
+            all.retain(|(name, _)| name != k);
+            all.push((k.to_string(), v.to_string()));
+        }
+        let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.post_form(&action, &pairs).await
+    }
+}
+
+/// The target of the first `<a href="…">text</a>` of the page, unescaped.
+pub fn link_to(body: &str, text: &str) -> Option<String> {
+    let end = body.find(&format!(">{text}</a>"))?;
+    let start = body[..end].rfind("<a ")?;
+    attr_of(&body[start..end], "href").map(|href| html_unescape(&href))
 }

@@ -167,6 +167,23 @@ pub async fn spawn_app_with_clock(backend: Backend) -> (TestApp, Arc<ManualClock
     (spawn_on(db, &[], Some(clock.clone())).await, clock)
 }
 
+/// Runs an application built by the test itself, as a `TestApp`.
+pub fn adopt(app: Application, db: Arc<TestDatabase>) -> TestApp {
+    let port = app.port();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client"),
+        db,
+        handle,
+    }
+}
+
 /// Starts another app on an existing database (a restart, or a second process).
 pub async fn spawn_on(
     db: Arc<TestDatabase>,

@@ -7,9 +7,13 @@ mod helpers;
 
 mod bad_input;
 mod clients;
+mod demo;
 mod groups;
 mod oauth;
+mod oauth_bad_input;
 mod ops;
 mod pools;
 mod resource_servers;
+mod signup;
+mod smtp;
 mod users;

@@ -1,0 +1,77 @@
+//! `--demo`: the whole journey on the embedded defaults — sign up on the hosted page, find
+//! the code in the file outbox, confirm, and land on the demo callback page with tokens.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::browser::Browser;
+use crate::helpers::{Backend, TestApp, TestDatabase, test_settings};
+
+async fn spawn_demo(db: Arc<TestDatabase>) -> TestApp {
+    let mut settings = test_settings(&db, &[]);
+    settings.demo = true;
+    let app = cognate::startup::Application::build(settings).await.expect("the demo starts");
+    crate::helpers::adopt(app, db)
+}
+
+/// The newest code in the file outbox, waiting for the worker to write it.
+async fn code_from_outbox(dir: &std::path::Path) -> String {
+    for _ in 0..100 {
+        if let Ok(entries) = std::fs::read_dir(dir.join("outbox")) {
+            let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+            files.sort();
+            if let Some(last) = files.last() {
+                let text = std::fs::read_to_string(last).unwrap();
+                let decoded = text.replace("=\r\n", "").replace("=3D", "=");
+                if let Some(code) = decoded
+                    .split(|c: char| !c.is_ascii_digit())
+                    .find(|w| w.len() == 6)
+                {
+                    return code.to_string();
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no code arrived in the outbox");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_journey_on_embedded_defaults() {
+    let db = Arc::new(TestDatabase::new(Backend::Sqlite).await);
+    let app = spawn_demo(db.clone()).await;
+    let browser = Browser::new(&app);
+    let start = browser.get("/demo").await;
+    assert_eq!(start.status, 303);
+    let login = browser.open_login(start.location.as_deref().unwrap()).await;
+    let signup_link = login
+        .body
+        .split("href=\"")
+        .map(|s| s.split('"').next().unwrap_or(""))
+        .find(|href| href.contains("/signup"))
+        .expect("the sign-in page links to sign-up")
+        .replace("&amp;", "&");
+    let signup = browser.get(&signup_link).await;
+    assert_eq!(signup.status, 200);
+    let sent = browser
+        .submit(&signup, &[("email", "demo.user@example.com"), ("password", crate::helpers::PASSWORD)])
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let confirm = browser.get(sent.location.as_deref().unwrap()).await;
+    assert!(confirm.body.contains("We sent a verification code"));
+    let code = code_from_outbox(db.dir.path()).await;
+    let done = browser.submit(&confirm, &[("code", &code)]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let callback = done.location.unwrap();
+    assert!(callback.contains("/demo/callback?code="), "{callback}");
+    let page = browser.get(&callback).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("You are signed in"));
+    assert!(page.body.contains("demo.user@example.com"));
+    assert!(page.body.contains("email_verified"));
+    // Starting again with the demo already set up reuses its pool and client.
+    drop(app);
+    let again = spawn_demo(db.clone()).await;
+    let pools = again.admin("GET", "/pools", None).await.expect(200);
+    assert_eq!(pools["items"].as_array().unwrap().len(), 1);
+}
