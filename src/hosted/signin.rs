@@ -201,6 +201,22 @@ pub(crate) fn form(body: &Bytes, pool: &Pool) -> Result<Params, HttpResponse> {
     })
 }
 
+/// The start of every hosted form post: the pool, the parsed form, and a CSRF token that
+/// matches the browser's cookie.
+pub(crate) async fn posted_form(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool_id: &str,
+    body: &Bytes,
+) -> Result<(Pool, Params), HttpResponse> {
+    let pool = load_pool(ctx, pool_id).await?;
+    let params = form(body, &pool)?;
+    if !csrf::verify(req, params.get("csrf_token")) {
+        return Err(csrf_failure(&pool));
+    }
+    Ok((pool, params))
+}
+
 pub(crate) fn expired(pool: &Pool) -> HttpResponse {
     message(
         StatusCode::BAD_REQUEST,
@@ -281,17 +297,10 @@ pub async fn login_submit(
     path: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
+    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
-    let params = match form(&body, &pool) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    if !csrf::verify(&req, params.get("csrf_token")) {
-        return csrf_failure(&pool);
-    }
     let pending = match load_pending(&ctx, &pool, params.get("request")).await {
         Ok(p) => p,
         Err(page) => return page,
@@ -370,17 +379,10 @@ pub async fn new_password_submit(
     path: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
+    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
-    let params = match form(&body, &pool) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    if !csrf::verify(&req, params.get("csrf_token")) {
-        return csrf_failure(&pool);
-    }
     let pending = match load_pending(&ctx, &pool, params.get("request")).await {
         Ok(p) => p,
         Err(page) => return page,

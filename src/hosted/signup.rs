@@ -22,8 +22,8 @@ use crate::hosted::pages::{
     Brand, ConfirmPage, ExtraField, ForgotPage, ResetPage, SignUpPage, message, render,
 };
 use crate::hosted::signin::{
-    csrf_failure, finish_sign_in, form, internal, is_https, load_pool, policy_text,
-    request_in_query, username_label,
+    finish_sign_in, internal, is_https, load_pool, policy_text, posted_form, request_in_query,
+    username_label,
 };
 use crate::hosted::{html, see_other};
 use crate::pools::Pool;
@@ -161,19 +161,12 @@ pub async fn signup_submit(
     path: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
+    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
     if pool.config.allow_admin_create_user_only {
         return disabled(&pool);
-    }
-    let params = match form(&body, &pool) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    if !csrf::verify(&req, params.get("csrf_token")) {
-        return csrf_failure(&pool);
     }
     let pending = pending(&ctx, &pool, params.get("request")).await;
     let request = pending.as_ref().map(|p| p.id.clone()).unwrap_or_default();
@@ -283,17 +276,10 @@ pub async fn confirm_submit(
     path: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
+    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
-    let params = match form(&body, &pool) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    if !csrf::verify(&req, params.get("csrf_token")) {
-        return csrf_failure(&pool);
-    }
     let pending = pending(&ctx, &pool, params.get("request")).await;
     let request = pending.as_ref().map(|p| p.id.clone()).unwrap_or_default();
     let username = params
@@ -342,17 +328,10 @@ pub async fn resend_code(
     path: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
+    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
-    let params = match form(&body, &pool) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    if !csrf::verify(&req, params.get("csrf_token")) {
-        return csrf_failure(&pool);
-    }
     let request = pending(&ctx, &pool, params.get("request"))
         .await
         .map(|p| p.id)
@@ -418,17 +397,10 @@ pub async fn forgot_submit(
     path: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
+    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
-    let params = match form(&body, &pool) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    if !csrf::verify(&req, params.get("csrf_token")) {
-        return csrf_failure(&pool);
-    }
     let request = pending(&ctx, &pool, params.get("request"))
         .await
         .map(|p| p.id)
@@ -504,17 +476,10 @@ pub async fn reset_submit(
     path: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
+    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
+        Ok(found) => found,
         Err(page) => return page,
     };
-    let params = match form(&body, &pool) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    if !csrf::verify(&req, params.get("csrf_token")) {
-        return csrf_failure(&pool);
-    }
     let pending = pending(&ctx, &pool, params.get("request")).await;
     let request = pending.as_ref().map(|p| p.id.clone()).unwrap_or_default();
     let username = params
