@@ -432,7 +432,7 @@ impl Browser {
                 let rest = &page.body[i..];
                 let form = &rest[..rest.find("</form>").unwrap_or(rest.len())];
                 let action = html_unescape(&attr_after(form, "<form", "action")?);
-                action.ends_with(action_end).then(|| (action, form))
+                action.ends_with(action_end).then_some((action, form))
             })
             .unwrap_or_else(|| panic!("no form posting to …{action_end}: {}", page.body));
         let mut all: Vec<(String, String)> = hidden_fields(form);
