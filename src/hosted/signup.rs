@@ -341,28 +341,19 @@ pub async fn resend_code(
         .unwrap_or_default()
         .trim()
         .to_string();
+    // Sent, throttled, unknown or already confirmed: the page reads the same, so it tells
+    // nobody which accounts are waiting for confirmation.
     match resend_sign_up_code(&ctx, &pool, &username).await {
-        Ok(Resend::Sent) => confirm_page(
+        Ok(Resend::Sent | Resend::TooSoon) => confirm_page(
             &req,
             &ctx,
             &pool,
             &request,
             &username,
             Some(
-                "If this account is waiting for confirmation, a new code is on its way. Earlier codes no longer work.",
+                "If this account is waiting for confirmation, a new code is on its way (at most one a minute and 5 an hour). Earlier codes no longer work.",
             ),
             None,
-        ),
-        Ok(Resend::TooSoon) => confirm_page(
-            &req,
-            &ctx,
-            &pool,
-            &request,
-            &username,
-            None,
-            Some(
-                "A code was sent very recently. Wait a minute before asking for another (at most 5 an hour).",
-            ),
         ),
         Err(err) => internal(err),
     }

@@ -102,13 +102,16 @@ pub async fn deliver_due(
     worker: &str,
 ) -> usize {
     let now = clock.now_millis();
-    let rows = match store::claim(store, worker, now, now + LEASE_MS, BATCH).await {
+    let mut rows = match store::claim(store, worker, now, now + LEASE_MS, BATCH).await {
         Ok(rows) => rows,
         Err(err) => {
             tracing::error!(error = %err, "cannot claim outbox mail");
             return 0;
         }
     };
+    // `UPDATE ... RETURNING` gives no order: send oldest first, so a newer code is never
+    // overtaken by the one it replaced.
+    rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     for row in &rows {
         let result = transport.send(row).await;
         let now = clock.now_millis();

@@ -69,7 +69,9 @@ pub fn is_email(value: &str) -> bool {
     let Some((local, domain)) = value.rsplit_once('@') else {
         return false;
     };
-    !local.is_empty()
+    // What the mailer cannot address is not an email address here either.
+    value.parse::<lettre::Address>().is_ok()
+        && !local.is_empty()
         && local.len() <= 64
         && !local.contains('@')
         && !domain.is_empty()
@@ -103,5 +105,8 @@ mod tests {
         assert!(!is_email("a b@example.com"));
         assert!(!is_email("a@example.com\r\nBcc: x@y.z"));
         assert!(!is_email("@example.com"));
+        assert!(!is_email("a:b@example.com"));
+        assert!(!is_email("user.@example.com"));
+        assert!(!is_email("user@-example.com"));
     }
 }

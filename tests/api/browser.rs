@@ -168,7 +168,9 @@ impl Browser {
     pub async fn submit(&self, page: &Page, fields: &[(&str, &str)]) -> Page {
         let action = attr_after(&page.body, "<form", "action").expect("form action");
         let start = page.body.find("<form").unwrap_or(0);
-        let end = page.body[start..].find("</form>").map_or(page.body.len(), |e| start + e);
+        let end = page.body[start..]
+            .find("</form>")
+            .map_or(page.body.len(), |e| start + e);
         let mut all: Vec<(String, String)> = input_values(&page.body[start..end]);
         for (k, v) in fields {
             all.retain(|(name, _)| name != k);
@@ -216,7 +218,10 @@ fn input_values(form: &str) -> Vec<(String, String)> {
     form.match_indices("<input")
         .filter_map(|(i, _)| {
             let tag = &form[i..i + form[i..].find('>')?];
-            Some((attr_of(tag, "name")?, html_unescape(&attr_of(tag, "value")?)))
+            Some((
+                attr_of(tag, "name")?,
+                html_unescape(&attr_of(tag, "value")?),
+            ))
         })
         .collect()
 }

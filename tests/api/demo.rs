@@ -10,7 +10,9 @@ use crate::helpers::{Backend, TestApp, TestDatabase, test_settings};
 async fn spawn_demo(db: Arc<TestDatabase>) -> TestApp {
     let mut settings = test_settings(&db, &[]);
     settings.demo = true;
-    let app = cognate::startup::Application::build(settings).await.expect("the demo starts");
+    let app = cognate::startup::Application::build(settings)
+        .await
+        .expect("the demo starts");
     crate::helpers::adopt(app, db)
 }
 
@@ -23,7 +25,9 @@ async fn code_from_outbox(dir: &std::path::Path) -> String {
             if let Some(last) = files.last() {
                 let text = std::fs::read_to_string(last).unwrap();
                 let decoded = text.replace("=\r\n", "").replace("=3D", "=");
-                if let Some(code) = decoded
+                // The code follows "is:" in the text part; headers and boundaries hold digits too.
+                let body = decoded.split_once("is:").map_or("", |(_, rest)| rest);
+                if let Some(code) = body
                     .split(|c: char| !c.is_ascii_digit())
                     .find(|w| w.len() == 6)
                 {
@@ -54,7 +58,13 @@ async fn demo_journey_on_embedded_defaults() {
     let signup = browser.get(&signup_link).await;
     assert_eq!(signup.status, 200);
     let sent = browser
-        .submit(&signup, &[("email", "demo.user@example.com"), ("password", crate::helpers::PASSWORD)])
+        .submit(
+            &signup,
+            &[
+                ("email", "demo.user@example.com"),
+                ("password", crate::helpers::PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     let confirm = browser.get(sent.location.as_deref().unwrap()).await;
