@@ -118,7 +118,7 @@ pub async fn start(ctx: Data<Context>, demo: Data<Demo>) -> HttpResponse {
             ("code_challenge_method", "S256"),
         ],
     );
-    let cookie = Cookie::build(COOKIE, format!("{state}.{verifier}"))
+    let cookie = Cookie::build(COOKIE, format!("{state}.{verifier}.{nonce}"))
         .path("/demo")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -184,10 +184,9 @@ pub async fn demo_callback(req: HttpRequest, ctx: Data<Context>, demo: Data<Demo
         let description = params.get("error_description").unwrap_or_default();
         return fail(&format!("The provider answered {error}: {description}"));
     }
-    let Some((state, verifier)) = req.cookie(COOKIE).and_then(|c| {
-        let v = c.value().to_string();
-        v.split_once('.')
-            .map(|(s, v)| (s.to_string(), v.to_string()))
+    let Some((state, verifier, nonce)) = req.cookie(COOKIE).and_then(|c| {
+        let mut parts = c.value().split('.').map(str::to_string);
+        Some((parts.next()?, parts.next()?, parts.next()?))
     }) else {
         return fail("This browser did not start the sign-in: open /demo to begin.");
     };
@@ -214,6 +213,10 @@ pub async fn demo_callback(req: HttpRequest, ctx: Data<Context>, demo: Data<Demo
         Ok(tokens) => tokens,
         Err(err) => return fail(&format!("The code exchange failed: {err}")),
     };
+    let id_claims = tokens.id_token.as_deref().map(claims_of);
+    if id_claims.as_ref().and_then(|c| c["nonce"].as_str()) != Some(nonce.as_str()) {
+        return fail("The ID token does not carry this sign-in's nonce.");
+    }
     let userinfo =
         match crate::tokens::revocation::user_info(&ctx, &demo.pool_id, &tokens.access_token).await
         {

@@ -38,3 +38,4 @@ CREATE TABLE outbox (
     sent_at         BIGINT
 );
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_recipient ON outbox (recipient, kind, created_at);

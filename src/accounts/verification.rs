@@ -152,7 +152,14 @@ pub async fn sign_up(
         Err(e) => return Err(e),
     };
     if let Some(user) = existing {
-        return existing_account(ctx, pool, &user, &username, protect).await;
+        return existing_account(ctx, pool, &user, &username, protect, Some((hash, attrs))).await;
+    }
+    // In a username pool, an address that already belongs to a confirmed account gets the
+    // notice, not a second account.
+    if !pool.config.email_is_username()
+        && let Some(owner) = users_store::confirmed_with_email(&ctx.store, &pool.id, &email).await?
+    {
+        return existing_account(ctx, pool, &owner, &username, protect, None).await;
     }
     let id = uuid::Uuid::new_v4().to_string();
     let stored_username = if pool.config.email_is_username() {
@@ -183,7 +190,7 @@ pub async fn sign_up(
         }
         // Someone took the name between our lookup and our insert.
         Err(StoreError::Conflict(_)) => match find_user(ctx, pool, &username).await {
-            Ok(user) => existing_account(ctx, pool, &user, &username, protect).await,
+            Ok(user) => existing_account(ctx, pool, &user, &username, protect, None).await,
             Err(_) => Err(Error::Conflict(
                 "an account with this username already exists".into(),
             )),
@@ -192,12 +199,17 @@ pub async fn sign_up(
     }
 }
 
+/// Notices to one address about sign-up attempts: at most one an hour, so the page cannot
+/// be used to flood someone's inbox.
+const ATTEMPT_NOTICE_GAP_MS: Millis = 3_600_000;
+
 async fn existing_account(
     ctx: &Context,
     pool: &Pool,
     user: &UserRow,
     username: &str,
     protect: bool,
+    fresh: Option<(String, Attributes)>,
 ) -> Result<String> {
     if !protect {
         return Err(Error::Conflict(
@@ -205,15 +217,46 @@ async fn existing_account(
         ));
     }
     if user.status == UNCONFIRMED {
-        // Not confirmed yet: a new code to the address on file, as a resend would.
-        send_code(ctx, pool, user, SIGNUP).await?;
+        let mut user = user.clone();
+        // The newest sign-up wins: whoever confirms the address gets the password they chose
+        // themselves, never one an earlier, unconfirmed sign-up planted.
+        if let Some((hash, attrs)) = fresh {
+            let version = user.version;
+            let mut updated = new_user_row(
+                pool,
+                user.id.clone(),
+                user.username.clone(),
+                &attrs,
+                UNCONFIRMED,
+                hash,
+                None,
+                user.created_at,
+            )?;
+            updated.version = version;
+            updated.updated_at = ctx.now();
+            if users_store::save(&ctx.store, &updated, version).await? {
+                updated.version += 1;
+                user = updated;
+            }
+        }
+        // A new code to the address on file, as a resend would.
+        send_code(ctx, pool, &user, SIGNUP).await?;
     } else if let Some(email) = email_of(user) {
         let now = ctx.now();
-        let mail = ctx
-            .outbox
-            .row(pool, crate::mail::signup_attempt(pool, email), now);
-        crate::store::outbox::enqueue(&ctx.store, &mail).await?;
-        ctx.outbox.wake();
+        let recent = crate::store::outbox::recent_to(
+            &ctx.store,
+            email,
+            "signup_attempt",
+            now - ATTEMPT_NOTICE_GAP_MS,
+        )
+        .await?;
+        if recent == 0 {
+            let mail = ctx
+                .outbox
+                .row(pool, crate::mail::signup_attempt(pool, email), now);
+            crate::store::outbox::enqueue(&ctx.store, &mail).await?;
+            ctx.outbox.wake();
+        }
     }
     Ok(username.to_string())
 }

@@ -4,7 +4,7 @@
 use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::AUTHORIZATION;
+use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
 
@@ -13,8 +13,8 @@ use crate::context::Context;
 use crate::crypto::secret;
 use crate::store::admin_keys;
 
-fn bearer(req: &ServiceRequest) -> Option<&str> {
-    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -22,16 +22,26 @@ fn bearer(req: &ServiceRequest) -> Option<&str> {
         .filter(|t| !t.is_empty() && t.len() <= 512)
 }
 
+/// Whether the request carries a valid admin key (compared in constant time).
+pub async fn is_admin(ctx: &Context, headers: &HeaderMap) -> Result<bool, ApiError> {
+    let Some(presented) = bearer(headers) else {
+        return Ok(false);
+    };
+    let digests = admin_keys::digests(&ctx.store)
+        .await
+        .map_err(|e| ApiError::Core(e.into()))?;
+    Ok(secret::matches_any(
+        presented,
+        digests.iter().map(String::as_str),
+    ))
+}
+
 async fn check(req: &ServiceRequest) -> Result<(), ApiError> {
     let ctx = req
         .app_data::<Data<Context>>()
         .cloned()
         .ok_or(ApiError::Unauthorized)?;
-    let presented = bearer(req).ok_or(ApiError::Unauthorized)?;
-    let digests = admin_keys::digests(&ctx.store)
-        .await
-        .map_err(|e| ApiError::Core(e.into()))?;
-    if secret::matches_any(presented, digests.iter().map(String::as_str)) {
+    if is_admin(&ctx, req.headers()).await? {
         Ok(())
     } else {
         Err(ApiError::Unauthorized)

@@ -31,8 +31,10 @@ use crate::pools::clients::find_oauth_client;
 use crate::store::oauth::AuthRequestRow;
 use crate::tokens::authorize::{self, Params, with_query};
 
-const WRONG_CODE: &str = "The code is incorrect or has expired.";
-const DEAD_CODE: &str = "Too many wrong codes. Send yourself a new code and try again.";
+/// One message for a wrong, expired, replaced or dead code: the fifth wrong try must not
+/// tell a stranger that the account exists.
+const WRONG_CODE: &str = "The code is incorrect or has expired. After 5 wrong tries a code stops working: send yourself a new one.";
+const DEAD_CODE: &str = WRONG_CODE;
 
 /// The pending authorization request, if the person came from an application and it is
 /// still live. These pages work without one too.

@@ -51,22 +51,44 @@ impl Transport {
         Ok(Transport::Files(folder))
     }
 
-    async fn send(&self, row: &OutboxRow) -> Result<(), String> {
-        let message = build(row)?;
+    /// Sends one mail. The error says whether trying again could help.
+    async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
+        // A mail that cannot even be built never will be: no point retrying.
+        let message = build(row).map_err(|e| SendError {
+            permanent: true,
+            message: e,
+        })?;
         match self {
-            Transport::Smtp(smtp) => smtp
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            }),
             Transport::Files(folder) => {
                 let path = folder.join(format!("{}-{}.eml", row.created_at, row.id));
-                tokio::fs::write(&path, message.formatted())
+                write_private(&path, &message.formatted())
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| SendError {
+                        permanent: false,
+                        message: e.to_string(),
+                    })
             }
         }
     }
+}
+
+struct SendError {
+    permanent: bool,
+    message: String,
+}
+
+/// Mail files hold codes and temporary passwords: readable by the service's user only.
+async fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    tokio::io::AsyncWriteExt::write_all(&mut file, contents).await
 }
 
 fn build(row: &OutboxRow) -> Result<Message, String> {
@@ -113,6 +135,17 @@ pub async fn deliver_due(
     // overtaken by the one it replaced.
     rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     for row in &rows {
+        // Renewed per mail, so a slow server cannot outlast the lease while the rest of the
+        // batch waits, and another worker never sends what this one is about to.
+        let now = clock.now_millis();
+        match store::renew_claim(store, &row.id, worker, now + LEASE_MS).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(err) => {
+                tracing::error!(mail_id = %row.id, error = %err, "cannot renew the claim on a mail");
+                continue;
+            }
+        }
         let result = transport.send(row).await;
         let now = clock.now_millis();
         let recorded = match &result {
@@ -121,10 +154,11 @@ pub async fn deliver_due(
                 store::mark_sent(store, &row.id, worker, now).await
             }
             Err(error) => {
-                let give_up = now - row.created_at >= GIVE_UP_AFTER_MS;
+                let give_up = error.permanent || now - row.created_at >= GIVE_UP_AFTER_MS;
                 let next = now + backoff(row.attempts);
-                tracing::warn!(mail_id = %row.id, kind = %row.kind, attempts = row.attempts + 1, give_up, error = %error, "mail not sent");
-                store::mark_attempt_failed(store, &row.id, worker, next, give_up, error).await
+                tracing::warn!(mail_id = %row.id, kind = %row.kind, attempts = row.attempts + 1, give_up, error = %error.message, "mail not sent");
+                store::mark_attempt_failed(store, &row.id, worker, next, give_up, &error.message)
+                    .await
             }
         };
         if let Err(err) = recorded {

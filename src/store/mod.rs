@@ -134,12 +134,26 @@ impl Store {
                 {
                     std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
                 }
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(max_connections)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(options)
-                    .await?;
-                Ok(Store::Sqlite(pool))
+                // Switching a new database file to WAL takes an exclusive lock that the busy
+                // timeout does not cover; a second process opening the same file at that
+                // moment is told "locked". It only has to wait its turn.
+                let mut attempt = 0;
+                loop {
+                    let opened = SqlitePoolOptions::new()
+                        .max_connections(max_connections)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_with(options.clone())
+                        .await;
+                    match opened {
+                        Err(sqlx::Error::Database(e))
+                            if e.message().contains("locked") && attempt < 50 =>
+                        {
+                            attempt += 1;
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        other => break Ok(Store::Sqlite(other?)),
+                    }
+                }
             }
             DatabaseUrl::Postgres(text) => {
                 let options = PgConnectOptions::from_str(text)?.application_name("cognate");

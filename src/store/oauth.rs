@@ -441,6 +441,9 @@ pub async fn sweep_expired(store: &Store, now: i64) -> StoreResult<u64> {
         // Kept a day past expiry, so a late replay is still recognised and revokes.
         "DELETE FROM authorization_codes WHERE expires_at < $1 - 86400000",
         "DELETE FROM sessions WHERE expires_at < $1",
+        "DELETE FROM verification_codes WHERE expires_at < $1 - 86400000",
+        // Delivered or abandoned mail (bodies already blanked) is kept a week for the record.
+        "DELETE FROM outbox WHERE status <> 'queued' AND created_at < $1 - 604800000",
     ] {
         total += on_pool!(store, pool => sqlx::query(sql).bind(now).execute(pool).await?.rows_affected());
     }

@@ -117,12 +117,28 @@ pub async fn claim(
     }
 }
 
-/// Records a delivery, if the claim is still this worker's.
+/// Renews this worker's claim on one mail just before sending it; false when the lease
+/// was lost (another worker holds it, or it was sent), in which case it must not be sent.
+pub async fn renew_claim(store: &Store, id: &str, worker: &str, until: i64) -> StoreResult<bool> {
+    let rows = on_pool!(store, pool => sqlx::query(
+        "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 AND status = 'queued'",
+    )
+    .bind(until)
+    .bind(id)
+    .bind(worker)
+    .execute(pool)
+    .await?
+    .rows_affected());
+    Ok(rows == 1)
+}
+
+/// Records a delivery, if the claim is still this worker's. The bodies, which hold codes
+/// and temporary passwords, are not kept once the mail is out.
 pub async fn mark_sent(store: &Store, id: &str, worker: &str, now: i64) -> StoreResult<()> {
     on_pool!(store, pool => {
         sqlx::query(
             "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
-             claimed_by = NULL, claimed_until = NULL, last_error = NULL \
+             claimed_by = NULL, claimed_until = NULL, last_error = NULL, text_body = '', html_body = '' \
              WHERE id = $2 AND claimed_by = $3",
         )
         .bind(now)
@@ -146,7 +162,9 @@ pub async fn mark_attempt_failed(
     on_pool!(store, pool => {
         sqlx::query(
             "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, \
-             claimed_by = NULL, claimed_until = NULL, last_error = $3 \
+             claimed_by = NULL, claimed_until = NULL, last_error = $3, \
+             text_body = CASE WHEN $1 = 'failed' THEN '' ELSE text_body END, \
+             html_body = CASE WHEN $1 = 'failed' THEN '' ELSE html_body END \
              WHERE id = $4 AND claimed_by = $5",
         )
         .bind(if give_up { "failed" } else { "queued" })
@@ -170,6 +188,18 @@ pub async fn stats(store: &Store) -> StoreResult<(i64, i64, i64, Option<i64>)> {
            MIN(CASE WHEN status = 'queued' THEN created_at END) \
          FROM outbox",
     )
+    .fetch_one(pool)
+    .await?))
+}
+
+/// How many mails of `kind` went to `recipient` since `since`.
+pub async fn recent_to(store: &Store, recipient: &str, kind: &str, since: i64) -> StoreResult<i64> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM outbox WHERE recipient = $1 AND kind = $2 AND created_at > $3",
+    )
+    .bind(recipient)
+    .bind(kind)
+    .bind(since)
     .fetch_one(pool)
     .await?))
 }

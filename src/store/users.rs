@@ -217,3 +217,19 @@ pub async fn insert_with(
     });
     Ok(())
 }
+
+/// A confirmed user of the pool with exactly this email, if any.
+pub async fn confirmed_with_email(
+    store: &Store,
+    pool_id: &str,
+    email: &str,
+) -> StoreResult<Option<UserRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, UserRow>(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE pool_id = $1 AND email = $2 AND status <> 'UNCONFIRMED' \
+         ORDER BY username_key LIMIT 1"
+    )))
+    .bind(pool_id)
+    .bind(email)
+    .fetch_optional(pool)
+    .await?))
+}

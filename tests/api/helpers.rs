@@ -311,6 +311,12 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// `/metrics`, with the admin key it needs.
+    pub async fn metrics(&self) -> Answer {
+        self.send(self.http.get(self.url("/metrics")).bearer_auth(ADMIN_KEY))
+            .await
+    }
+
     pub async fn get(&self, path: &str) -> Answer {
         self.send(self.http.get(self.url(path))).await
     }

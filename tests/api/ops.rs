@@ -63,7 +63,12 @@ async fn metrics_count_requests_by_route_and_status(backend: Backend) {
     app.admin("GET", "/pools/local_000000000", None)
         .await
         .expect_error(404, "not_found");
-    let text = app.get("/metrics").await.text;
+    assert_eq!(
+        app.get("/metrics").await.status,
+        401,
+        "metrics need the admin key"
+    );
+    let text = app.metrics().await.text;
     assert!(
         text.contains(r#"cognate_http_requests_total{method="GET",route="/admin/v1/pools/{pool_id}",status="200"} 1"#),
         "{text}"
