@@ -7,9 +7,13 @@ use serde_json::Value;
 use subtle::ConstantTimeEq;
 
 use crate::accounts::attributes::{self, Attributes};
+use std::net::IpAddr;
+
 use crate::accounts::password_policy;
+use crate::accounts::throttle;
 use crate::accounts::users::{
-    CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_user, new_user_row,
+    CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_user, login_key,
+    new_user_row,
 };
 use crate::clock::Millis;
 use crate::context::Context;
@@ -292,6 +296,47 @@ pub async fn confirm_sign_up(
     pool: &Pool,
     login: &str,
     code: &str,
+    address: Option<IpAddr>,
+) -> Result<(CodeCheck, Option<UserRow>)> {
+    let Some(key) = guess_key(pool, login) else {
+        return Ok((CodeCheck::Rejected, None));
+    };
+    if throttle::is_locked(ctx, &pool.id, &key, address).await? {
+        return Ok((CodeCheck::Rejected, None));
+    }
+    let outcome = confirm_unthrottled(ctx, pool, login, code).await?;
+    count_guess(ctx, pool, &key, address, &outcome.0).await?;
+    Ok(outcome)
+}
+
+/// Code guesses are throttled like sign-ins: per typed name (known or not) and per
+/// address, so guessing cannot be spread over many accounts from one place.
+fn guess_key(pool: &Pool, login: &str) -> Option<String> {
+    let login = login.trim();
+    if login.is_empty() || login.len() > 512 || login.chars().any(char::is_control) {
+        return None;
+    }
+    Some(format!("code:{}", login_key(pool, login)))
+}
+
+async fn count_guess(
+    ctx: &Context,
+    pool: &Pool,
+    key: &str,
+    address: Option<IpAddr>,
+    outcome: &CodeCheck,
+) -> Result<()> {
+    match outcome {
+        CodeCheck::Accepted => throttle::record_success(ctx, &pool.id, key).await,
+        _ => throttle::record_failure(ctx, &pool.id, key, address).await,
+    }
+}
+
+async fn confirm_unthrottled(
+    ctx: &Context,
+    pool: &Pool,
+    login: &str,
+    code: &str,
 ) -> Result<(CodeCheck, Option<UserRow>)> {
     for _ in 0..5 {
         let user = match find_user(ctx, pool, login.trim()).await {
@@ -356,6 +401,26 @@ pub async fn forgot_password(ctx: &Context, pool: &Pool, login: &str) -> Result<
 /// `RESET_REQUIRED` or `FORCE_CHANGE_PASSWORD` too), and every session and refresh token
 /// of the user is revoked.
 pub async fn reset_password(
+    ctx: &Context,
+    pool: &Pool,
+    login: &str,
+    code: &str,
+    new_password: &str,
+    confirm_password: &str,
+    address: Option<IpAddr>,
+) -> Result<CodeCheck> {
+    let Some(key) = guess_key(pool, login) else {
+        return Ok(CodeCheck::Rejected);
+    };
+    if throttle::is_locked(ctx, &pool.id, &key, address).await? {
+        return Ok(CodeCheck::Rejected);
+    }
+    let outcome = reset_unthrottled(ctx, pool, login, code, new_password, confirm_password).await?;
+    count_guess(ctx, pool, &key, address, &outcome).await?;
+    Ok(outcome)
+}
+
+async fn reset_unthrottled(
     ctx: &Context,
     pool: &Pool,
     login: &str,

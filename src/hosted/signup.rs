@@ -290,7 +290,8 @@ pub async fn confirm_submit(
         .trim()
         .to_string();
     let code = params.get("code").unwrap_or_default();
-    match confirm_sign_up(&ctx, &pool, &username, code).await {
+    let address = req.peer_addr().map(|a| a.ip());
+    match confirm_sign_up(&ctx, &pool, &username, code, address).await {
         Ok((CodeCheck::Accepted, Some(user))) => match &pending {
             // As Cognito does: confirming signs the person in and returns to the app.
             Some(pending) => finish_sign_in(&req, &ctx, &pool, pending, &user.id).await,
@@ -487,6 +488,7 @@ pub async fn reset_submit(
         params.get("code").unwrap_or_default(),
         params.get("new_password").unwrap_or_default(),
         params.get("confirm_password").unwrap_or_default(),
+        req.peer_addr().map(|a| a.ip()),
     )
     .await;
     let retry = |error: &str| reset_page(&req, &ctx, &pool, &request, &username, None, Some(error));
