@@ -48,6 +48,34 @@ async fn pending(ctx: &Context, pool: &Pool, id: Option<&str>) -> Option<AuthReq
     }
 }
 
+/// What the confirm and reset pages read from their query string.
+struct PageQuery {
+    /// The live pending request, or empty.
+    request: String,
+    username: String,
+    /// Arrived right after a code was (maybe) sent.
+    sent: bool,
+}
+
+async fn page_query(req: &HttpRequest, ctx: &Context, pool: &Pool) -> PageQuery {
+    let query = Params::parse(req.query_string().as_bytes()).ok();
+    let get = |name: &str| {
+        query
+            .as_ref()
+            .and_then(|q| q.get(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    PageQuery {
+        request: pending(ctx, pool, request_in_query(req).as_deref())
+            .await
+            .map(|p| p.id)
+            .unwrap_or_default(),
+        username: get("username"),
+        sent: get("sent") == "1",
+    }
+}
+
 /// Whether answers must not reveal which accounts exist: the client's setting (default on).
 async fn protect(ctx: &Context, pool: &Pool, pending: Option<&AuthRequestRow>) -> bool {
     match pending {
@@ -255,20 +283,9 @@ pub async fn confirm_form(
         Ok(pool) => pool,
         Err(page) => return page,
     };
-    let query = Params::parse(req.query_string().as_bytes()).ok();
-    let get = |name: &str| {
-        query
-            .as_ref()
-            .and_then(|q| q.get(name))
-            .unwrap_or_default()
-            .to_string()
-    };
-    let request = pending(&ctx, &pool, request_in_query(&req).as_deref())
-        .await
-        .map(|p| p.id)
-        .unwrap_or_default();
-    let notice = (get("sent") == "1").then_some(CODE_SENT);
-    confirm_page(&req, &ctx, &pool, &request, &get("username"), notice, None)
+    let q = page_query(&req, &ctx, &pool).await;
+    let notice = q.sent.then_some(CODE_SENT);
+    confirm_page(&req, &ctx, &pool, &q.request, &q.username, notice, None)
 }
 
 #[post("/{pool_id}/confirm")]
@@ -447,20 +464,9 @@ pub async fn reset_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>
         Ok(pool) => pool,
         Err(page) => return page,
     };
-    let query = Params::parse(req.query_string().as_bytes()).ok();
-    let get = |name: &str| {
-        query
-            .as_ref()
-            .and_then(|q| q.get(name))
-            .unwrap_or_default()
-            .to_string()
-    };
-    let request = pending(&ctx, &pool, request_in_query(&req).as_deref())
-        .await
-        .map(|p| p.id)
-        .unwrap_or_default();
-    let notice = (get("sent") == "1").then_some(RESET_SENT);
-    reset_page(&req, &ctx, &pool, &request, &get("username"), notice, None)
+    let q = page_query(&req, &ctx, &pool).await;
+    let notice = q.sent.then_some(RESET_SENT);
+    reset_page(&req, &ctx, &pool, &q.request, &q.username, notice, None)
 }
 
 #[post("/{pool_id}/reset-password")]

@@ -16,6 +16,10 @@ pub struct CodeRow {
     pub consumed_at: Option<i64>,
 }
 
+/// Spends a code: only once, only before it expires, only while tries remain.
+const CONSUME: &str = "UPDATE verification_codes SET consumed_at = $1 \
+     WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $3";
+
 pub const COLUMNS: &str =
     "id, pool_id, user_id, purpose, code_hash, attempts, created_at, expires_at, consumed_at";
 
@@ -90,21 +94,6 @@ pub async fn record_wrong_guess(store: &Store, id: &str, max: i64, now: i64) -> 
     .unwrap_or(max)))
 }
 
-/// Consumes the code in one statement; false if it was used, replaced or expired meanwhile.
-pub async fn consume(store: &Store, id: &str, max: i64, now: i64) -> StoreResult<bool> {
-    let rows = on_pool!(store, pool => sqlx::query(
-        "UPDATE verification_codes SET consumed_at = $1 \
-         WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $3",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(max)
-    .execute(pool)
-    .await?
-    .rows_affected());
-    Ok(rows == 1)
-}
-
 /// How many codes of this purpose the user got since `since`, and when the last one came.
 pub async fn recent(
     store: &Store,
@@ -134,10 +123,7 @@ pub async fn confirm_user(
     now: i64,
 ) -> StoreResult<bool> {
     in_tx!(store, tx => {
-        let consumed = sqlx::query(
-            "UPDATE verification_codes SET consumed_at = $1 \
-             WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $3",
-        )
+        let consumed = sqlx::query(CONSUME)
         .bind(now)
         .bind(code_id)
         .bind(max)
@@ -176,10 +162,7 @@ pub async fn reset_password(
     now: i64,
 ) -> StoreResult<bool> {
     in_tx!(store, tx => {
-        let consumed = sqlx::query(
-            "UPDATE verification_codes SET consumed_at = $1 \
-             WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $3",
-        )
+        let consumed = sqlx::query(CONSUME)
         .bind(now)
         .bind(code_id)
         .bind(max)
