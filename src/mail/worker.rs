@@ -64,13 +64,20 @@ impl Transport {
                 message: e.to_string(),
             }),
             Transport::Files(folder) => {
-                let path = folder.join(format!("{}-{}.eml", row.created_at, row.id));
-                write_private(&path, &message.formatted())
+                // Written under a temporary name, then renamed: whoever watches the folder
+                // never reads half a message.
+                let name = format!("{}-{}.eml", row.created_at, row.id);
+                let partial = folder.join(format!(".{name}.partial"));
+                let io = |e: std::io::Error| SendError {
+                    permanent: false,
+                    message: e.to_string(),
+                };
+                write_private(&partial, &message.formatted())
                     .await
-                    .map_err(|e| SendError {
-                        permanent: false,
-                        message: e.to_string(),
-                    })
+                    .map_err(io)?;
+                tokio::fs::rename(&partial, folder.join(name))
+                    .await
+                    .map_err(io)
             }
         }
     }
