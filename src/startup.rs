@@ -364,9 +364,12 @@ impl Application {
     /// and closes the database pool.
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
         let handle = self.server.handle();
+        // Listen for the signals before saying we are ready, so a stop sent right after
+        // the ready line is never missed.
+        let stop = shutdown_signal();
         tracing::info!(url = %self.public_url, port = self.port, database = self.store.engine(), "cognate is ready");
         tokio::spawn(async move {
-            wait_for_signal().await;
+            stop.await;
             tracing::info!("shutting down: finishing in-flight requests");
             handle.stop(true).await;
         });
@@ -380,25 +383,33 @@ impl Application {
     }
 }
 
-async fn wait_for_signal() {
+/// Resolves at the first SIGTERM or Ctrl-C. The handlers are installed when this is
+/// called, not when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        async fn next(signal: Option<Signal>) {
+            match signal {
+                Some(mut s) => {
+                    s.recv().await;
                 }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+        }
+        let term = signal(SignalKind::terminate()).ok();
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        async move {
+            tokio::select! {
+                _ = next(term) => {}
+                _ = next(interrupt) => {}
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
-    let _ = Duration::ZERO;
 }

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -342,17 +342,22 @@ fn sigterm_stops_the_service_gracefully() {
         .spawn()
         .unwrap();
     // Wait for the ready line, then ask it to stop.
-    let mut stderr = child.stderr.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut all = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut all);
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            if line.contains("cognate is ready") {
+                let _ = ready_tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
         all
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !dir.path().join("cognate.db").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(500));
+    ready_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the service says it is ready");
     let status = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
