@@ -1,0 +1,63 @@
+-- Shared by every scenario. Each wrk thread runs its own copy of this script; `setup` and
+-- `done` run in the main one. A scenario sets `expected` (the status a good answer has) or
+-- defines its own `response`, and counts what went wrong in `bad`.
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+bad = 0
+units = 0
+sample = ""
+
+-- A header by name, whatever case the server used.
+function header(headers, name)
+  for k, v in pairs(headers) do
+    if string.lower(k) == name then return v end
+  end
+  return nil
+end
+
+-- Counts an unexpected answer, keeping the first one for the report.
+function fail(status, body)
+  bad = bad + 1
+  if sample == "" then
+    sample = tostring(status) .. " " .. string.sub(body or "", 1, 160):gsub('[^%w %.:/_=-]', ' ')
+  end
+end
+
+function form_headers(cookie)
+  local h = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+  if cookie then h["Cookie"] = cookie end
+  return h
+end
+
+-- The default check: one expected status, and `units` counts the good answers.
+function response(status, headers, body)
+  if status == expected then
+    units = units + 1
+  else
+    fail(status, body)
+  end
+end
+
+function done(summary, latency, requests)
+  local total_bad, total_units, first = 0, 0, ""
+  for _, t in ipairs(threads) do
+    total_bad = total_bad + t:get("bad")
+    total_units = total_units + t:get("units")
+    if first == "" then first = t:get("sample") end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'COGNATE_BENCH {"requests":%d,"duration_us":%d,"bad":%d,"units":%d,' ..
+    '"connect":%d,"read":%d,"write":%d,"timeout":%d,' ..
+    '"p50_us":%d,"p99_us":%d,"sample":"%s"}\n',
+    summary.requests, summary.duration, total_bad, total_units,
+    e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99), first))
+end

@@ -1,0 +1,2 @@
+-- One fixed request, answered with `expected`: JWKS, discovery, userInfo, client credentials.
+-- The preamble sets wrk.method, wrk.path, wrk.headers and wrk.body.
