@@ -2,5 +2,6 @@
 //! request an id, a log span and a place in the metrics.
 
 pub mod health;
+pub mod memory;
 pub mod metrics;
 pub mod observe;
