@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::cache::Caches;
 use crate::clock::Clock;
 use crate::crypto::password::PasswordHasher;
 use crate::mail::Outbox;
@@ -22,6 +23,8 @@ pub struct Context {
     pub code_key: Arc<ring::hmac::Key>,
     pub region: String,
     pub public_url: Url,
+    /// Pools, clients and key documents, kept for a few seconds (see `cache`).
+    pub caches: Arc<Caches>,
 }
 
 impl Context {

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::hosted::pages::{Brand, message, render};
 use crate::hosted::{html, see_other};
 use crate::pools::clients::{ClientInput, create_client, find_oauth_client};
-use crate::pools::pool::{NewPool, create_pool, get_pool};
+use crate::pools::pool::{NewPool, cached_pool, create_pool};
 use crate::tokens::authorize::{Params, with_query};
 
 const COOKIE: &str = "cognate_demo";
@@ -157,7 +157,7 @@ fn pretty(value: &Value) -> String {
 /// through the same grant the token endpoint runs) and shows what came back.
 #[get("/demo/callback")]
 pub async fn demo_callback(req: HttpRequest, ctx: Data<Context>, demo: Data<Demo>) -> HttpResponse {
-    let pool = match get_pool(&ctx, &demo.pool_id).await {
+    let pool = match cached_pool(&ctx, &demo.pool_id).await {
         Ok(pool) => pool,
         Err(_) => {
             return message(

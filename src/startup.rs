@@ -56,6 +56,8 @@ pub enum StartupError {
     Metrics(#[from] prometheus::Error),
     #[error("server error: {0}")]
     Server(std::io::Error),
+    #[error("cannot render the OpenAPI document: {0}")]
+    OpenApi(#[from] serde_json::Error),
 }
 
 async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
@@ -165,6 +167,8 @@ fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
     }
 }
 
+const OPENAPI_PATH: &str = "/admin/v1/openapi.json";
+
 /// Deletes expired sign-in requests, codes and sessions every ten minutes.
 fn spawn_sweeper(store: Store, clock: Arc<dyn Clock>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -236,6 +240,7 @@ impl Application {
             code_key,
             region: settings.region.clone(),
             public_url: public_url.clone(),
+            caches: Default::default(),
         };
         let transport = match &settings.smtp_url {
             Some(url) => {
@@ -270,7 +275,8 @@ impl Application {
         };
         let metrics = Data::new(Metrics::new()?);
         let ctx = Data::new(ctx);
-        let openapi = crate::admin::openapi();
+        // Rendered once and shared: a copy of the document per worker cost megabytes.
+        let openapi = web::Bytes::from(serde_json::to_vec(&crate::admin::openapi())?);
         let server = HttpServer::new(move || {
             let demo_routes = |cfg: &mut web::ServiceConfig| {
                 if let Some(demo) = &demo {
@@ -298,7 +304,21 @@ impl Application {
                 )
                 .service(
                     SwaggerUi::new("/admin/docs/{_:.*}")
-                        .url("/admin/v1/openapi.json", openapi.clone()),
+                        .config(utoipa_swagger_ui::Config::new([OPENAPI_PATH])),
+                )
+                .route(
+                    OPENAPI_PATH,
+                    web::get().to({
+                        let openapi = openapi.clone();
+                        move || {
+                            let body = openapi.clone();
+                            async move {
+                                HttpResponse::Ok()
+                                    .content_type(actix_web::http::header::ContentType::json())
+                                    .body(body)
+                            }
+                        }
+                    }),
                 )
                 .service(crate::admin::scope())
                 .service(crate::hosted::pages::stylesheet)
@@ -367,6 +387,12 @@ impl Application {
         // Listen for the signals before saying we are ready, so a stop sent right after
         // the ready line is never missed.
         let stop = shutdown_signal();
+        // Migrations, key checks, the dummy password hash and the workers' route tables are
+        // built by now or shortly: give back the memory they freed.
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            crate::ops::memory::release_free_memory();
+        });
         tracing::info!(url = %self.public_url, port = self.port, database = self.store.engine(), "cognate is ready");
         tokio::spawn(async move {
             stop.await;

@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::context::Context;
 use crate::pools::Pool;
-use crate::pools::pool::get_pool;
+use crate::pools::pool::cached_pool;
 
 /// What every page shows of the pool.
 pub struct Brand {
@@ -103,7 +103,7 @@ pub async fn stylesheet() -> HttpResponse {
 /// `{issuer}/branding.css`: the pool's colour as a stylesheet, so pages need no inline style.
 #[get("/{pool_id}/branding.css")]
 pub async fn branding_css(ctx: web::Data<Context>, path: web::Path<String>) -> HttpResponse {
-    let color = match get_pool(&ctx, &path).await {
+    let color = match cached_pool(&ctx, &path).await {
         Ok(pool) => pool.config.branding.primary_color.unwrap_or_default(),
         Err(_) => String::new(),
     };

@@ -18,7 +18,7 @@ use crate::hosted::csrf;
 use crate::hosted::pages::{Brand, LoginPage, NewPasswordPage, message, render};
 use crate::hosted::{html, see_other};
 use crate::pools::Pool;
-use crate::pools::pool::get_pool;
+use crate::pools::pool::cached_pool;
 use crate::store::oauth::{self as store, AuthRequestRow};
 use crate::tokens::authorize::{self, CodeRedirect, Params, with_query};
 
@@ -62,7 +62,7 @@ pub fn code_redirect(
 }
 
 pub(crate) async fn load_pool(ctx: &Context, pool_id: &str) -> Result<Pool, HttpResponse> {
-    match get_pool(ctx, pool_id).await {
+    match cached_pool(ctx, pool_id).await {
         Ok(pool) => Ok(pool),
         Err(Error::NotFound(_)) => Err(message(
             StatusCode::NOT_FOUND,

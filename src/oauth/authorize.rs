@@ -13,7 +13,7 @@ use crate::hosted::signin::{SESSION_COOKIE, code_redirect, session_cookie};
 use crate::hosted::{secure, see_other};
 use crate::oauth::error::sanitize_description;
 use crate::pools::clients::find_oauth_client;
-use crate::pools::pool::get_pool;
+use crate::pools::pool::cached_pool;
 use crate::tokens::authorize::{self, AuthorizeError, Params, Prompt, with_query};
 
 #[get("/{pool_id}/oauth2/authorize")]
@@ -46,7 +46,7 @@ fn error_page(brand: Brand, why: &str) -> HttpResponse {
 }
 
 async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) -> HttpResponse {
-    let pool = match get_pool(ctx, pool_id).await {
+    let pool = match cached_pool(ctx, pool_id).await {
         Ok(pool) => pool,
         Err(Error::NotFound(_)) => {
             return error_page(Brand::plain(), "there is no user pool at this address");
@@ -167,7 +167,7 @@ fn error_redirect(
 /// `logout_uri` of the named client, otherwise shows a signed-out page.
 #[get("/{pool_id}/logout")]
 pub async fn logout(req: HttpRequest, ctx: Data<Context>, path: Path<String>) -> HttpResponse {
-    let pool = match get_pool(&ctx, &path).await {
+    let pool = match cached_pool(&ctx, &path).await {
         Ok(pool) => pool,
         Err(_) => {
             return message(

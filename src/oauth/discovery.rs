@@ -1,6 +1,7 @@
 //! `{issuer}/.well-known/openid-configuration` and `{issuer}/.well-known/jwks.json`.
 
-use actix_web::web::{Data, Path};
+use actix_web::http::header::ContentType;
+use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpResponse, get};
 use serde_json::json;
 
@@ -8,12 +9,12 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::oauth::error::OAuthResponse;
 use crate::pools::clients::STANDARD_SCOPES;
-use crate::pools::pool::get_pool;
+use crate::pools::pool::cached_pool;
 use crate::pools::resource_servers::all_scopes;
 use crate::tokens::OAuthError;
 
 async fn pool_or_404(ctx: &Context, pool_id: &str) -> Result<crate::pools::Pool, OAuthResponse> {
-    get_pool(ctx, pool_id).await.map_err(|e| match e {
+    cached_pool(ctx, pool_id).await.map_err(|e| match e {
         Error::NotFound(_) => OAuthResponse(OAuthError::InvalidRequest("unknown user pool".into())),
         other => OAuthResponse(OAuthError::Internal(other.to_string())),
     })
@@ -24,13 +25,33 @@ pub async fn openid_configuration(
     ctx: Data<Context>,
     path: Path<String>,
 ) -> Result<HttpResponse, OAuthResponse> {
-    let pool = match pool_or_404(&ctx, &path).await {
-        Ok(pool) => pool,
-        Err(_) => return Ok(not_found()),
+    let now = ctx.now();
+    let key = format!("{}/openid-configuration", path.as_str());
+    let body = match ctx.caches.documents.get(&key, now) {
+        Some(body) => body,
+        None => {
+            let since = ctx.caches.generation();
+            let pool = match pool_or_404(&ctx, &path).await {
+                Ok(pool) => pool,
+                Err(_) => return Ok(not_found()),
+            };
+            let body = configuration(&ctx, &pool).await?;
+            ctx.caches
+                .keep(&ctx.caches.documents, since, key, body.clone(), now, None);
+            body
+        }
     };
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "public, max-age=3600"))
+        .content_type(ContentType::json())
+        .body(body))
+}
+
+/// The discovery document of `pool`, rendered.
+async fn configuration(ctx: &Context, pool: &crate::pools::Pool) -> Result<Bytes, OAuthResponse> {
     let issuer = ctx.issuer(&pool.id);
     let mut scopes: Vec<String> = STANDARD_SCOPES.iter().map(|s| s.to_string()).collect();
-    for (rs, name) in all_scopes(&ctx, &pool.id)
+    for (rs, name) in all_scopes(ctx, &pool.id)
         .await
         .map_err(|e| OAuthResponse(e.into()))?
     {
@@ -63,25 +84,34 @@ pub async fn openid_configuration(
         "request_parameter_supported": false,
         "prompt_values_supported": ["none", "login"],
     });
-    Ok(HttpResponse::Ok()
-        .insert_header(("cache-control", "public, max-age=3600"))
-        .json(body))
+    Ok(Bytes::from(body.to_string()))
 }
 
 #[get("/{pool_id}/.well-known/jwks.json")]
 pub async fn jwks(ctx: Data<Context>, path: Path<String>) -> Result<HttpResponse, OAuthResponse> {
-    let pool = match pool_or_404(&ctx, &path).await {
-        Ok(pool) => pool,
-        Err(_) => return Ok(not_found()),
+    let now = ctx.now();
+    let key = format!("{}/jwks", path.as_str());
+    let body = match ctx.caches.documents.get(&key, now) {
+        Some(body) => body,
+        None => {
+            let since = ctx.caches.generation();
+            let pool = match pool_or_404(&ctx, &path).await {
+                Ok(pool) => pool,
+                Err(_) => return Ok(not_found()),
+            };
+            // A pool created before signing keys existed gets its key on first use.
+            ctx.keys.signing_key(&ctx.store, &pool.id, now).await?;
+            let (keys, until) = ctx.keys.published_until(&ctx.store, &pool.id, now).await?;
+            let body = Bytes::from(json!({ "keys": keys }).to_string());
+            ctx.caches
+                .keep(&ctx.caches.documents, since, key, body.clone(), now, until);
+            body
+        }
     };
-    // A pool created before signing keys existed gets its key on first use.
-    ctx.keys
-        .signing_key(&ctx.store, &pool.id, ctx.now())
-        .await?;
-    let keys = ctx.keys.published(&ctx.store, &pool.id, ctx.now()).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "public, max-age=300"))
-        .json(json!({ "keys": keys })))
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 fn not_found() -> HttpResponse {

@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::oauth::error::OAuthResponse;
 use crate::pools::Pool;
-use crate::pools::pool::get_pool;
+use crate::pools::pool::cached_pool;
 use crate::tokens::OAuthError;
 use crate::tokens::authorize::Params;
 use crate::tokens::grants::{self, ClientCredentials, authenticate_client};
@@ -100,7 +100,7 @@ fn form_params(req: &HttpRequest, body: &Bytes) -> Result<Params, OAuthError> {
 }
 
 async fn pool(ctx: &Context, pool_id: &str) -> Result<Pool, OAuthError> {
-    get_pool(ctx, pool_id).await.map_err(|e| match e {
+    cached_pool(ctx, pool_id).await.map_err(|e| match e {
         Error::NotFound(_) => OAuthError::InvalidRequest("unknown user pool".into()),
         other => OAuthError::Internal(other.to_string()),
     })

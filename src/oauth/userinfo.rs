@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 
 use crate::context::Context;
 use crate::oauth::error::OAuthResponse;
-use crate::pools::pool::get_pool;
+use crate::pools::pool::cached_pool;
 use crate::tokens::OAuthError;
 use crate::tokens::authorize::Params;
 use crate::tokens::revocation::user_info;
@@ -45,7 +45,7 @@ async fn answer(
 ) -> Result<HttpResponse, OAuthResponse> {
     let token =
         token.ok_or_else(|| OAuthError::InvalidToken("an access token is required".into()))?;
-    if get_pool(ctx, pool_id).await.is_err() {
+    if cached_pool(ctx, pool_id).await.is_err() {
         return Err(OAuthError::InvalidToken("the access token is invalid".into()).into());
     }
     let claims = user_info(ctx, pool_id, &token).await?;

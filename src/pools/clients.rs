@@ -600,7 +600,8 @@ impl OAuthClient {
     }
 }
 
-/// The client with this id in this pool, if any.
+/// The client with this id in this pool, if any: at most `cache::TTL_MS` old, and current
+/// for changes made through this process.
 pub async fn find_oauth_client(
     ctx: &Context,
     pool_id: &str,
@@ -609,13 +610,24 @@ pub async fn find_oauth_client(
     if !is_client_id(client_id) {
         return Ok(None);
     }
+    let now = ctx.now();
+    let key = format!("{pool_id}/{client_id}");
+    if let Some(client) = ctx.caches.clients.get(&key, now) {
+        return Ok(Some(client));
+    }
+    let since = ctx.caches.generation();
     match store::get(&ctx.store, pool_id, client_id).await {
-        Ok(row) => Ok(Some(OAuthClient {
-            config: serde_json::from_str(&row.config).map_err(StoreError::from)?,
-            client_id: row.client_id,
-            pool_id: row.pool_id,
-            secret_hash: row.secret_hash,
-        })),
+        Ok(row) => {
+            let client = OAuthClient {
+                config: serde_json::from_str(&row.config).map_err(StoreError::from)?,
+                client_id: row.client_id,
+                pool_id: row.pool_id,
+                secret_hash: row.secret_hash,
+            };
+            ctx.caches
+                .keep(&ctx.caches.clients, since, key, client.clone(), now, None);
+            Ok(Some(client))
+        }
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }

@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::cache::Caches;
 use crate::clock::Millis;
 use crate::crypto::jwt::{self, Jwk, SigningKey};
 use crate::crypto::random;
@@ -133,14 +134,28 @@ impl KeyRing {
         pool_id: &str,
         now: Millis,
     ) -> Result<Vec<Jwk>, OAuthError> {
-        let rows = store::published(store, pool_id, now).await?;
-        Ok(rows.iter().map(jwk_of).collect())
+        Ok(self.published_until(store, pool_id, now).await?.0)
     }
 
-    /// The public key `kid` of this pool, if it is still published.
+    /// The JWKS of a pool, and when it next changes by itself (a retired key's publication
+    /// ends).
+    pub async fn published_until(
+        &self,
+        store: &Store,
+        pool_id: &str,
+        now: Millis,
+    ) -> Result<(Vec<Jwk>, Option<Millis>), OAuthError> {
+        let rows = store::published(store, pool_id, now).await?;
+        let until = rows.iter().filter_map(|r| r.publish_until).min();
+        Ok((rows.iter().map(jwk_of).collect(), until))
+    }
+
+    /// The public key `kid` of this pool, if it is still published. Found keys are cached
+    /// (see `cache`); unknown ids always ask the store.
     pub async fn verifying_key(
         &self,
         store: &Store,
+        caches: &Caches,
         pool_id: &str,
         kid: &str,
         now: Millis,
@@ -148,9 +163,27 @@ impl KeyRing {
         if kid.len() > 64 || kid.chars().any(|c| !c.is_ascii_graphic()) {
             return Ok(None);
         }
+        let key = format!("{pool_id}/{kid}");
+        let usable = |until: Option<Millis>| until.is_none_or(|t| t > now);
+        if let Some((jwk, until)) = caches.verifying_keys.get(&key, now) {
+            return Ok(usable(until).then_some(jwk));
+        }
+        let since = caches.generation();
         match store::get(store, pool_id, kid).await {
             Ok(row) if row.active || row.publish_until.is_some_and(|t| t > now) => {
-                Ok(Some(jwk_of(&row)))
+                let jwk = jwk_of(&row);
+                // An active key may be retired by a rotation elsewhere; it stays published
+                // for a day after, so the TTL is the only bound needed.
+                let until = if row.active { None } else { row.publish_until };
+                caches.keep(
+                    &caches.verifying_keys,
+                    since,
+                    key,
+                    (jwk.clone(), until),
+                    now,
+                    until,
+                );
+                Ok(Some(jwk))
             }
             Ok(_) | Err(StoreError::NotFound) => Ok(None),
             Err(e) => Err(e.into()),

@@ -39,7 +39,7 @@ pub async fn validate_access_token(
     let kid = jwt::key_id(token).map_err(|_| invalid("the access token is invalid"))?;
     let key = ctx
         .keys
-        .verifying_key(&ctx.store, pool_id, &kid, now)
+        .verifying_key(&ctx.store, &ctx.caches, pool_id, &kid, now)
         .await?
         .ok_or_else(|| invalid("the access token is invalid"))?;
     let claims = jwt::verify(token, &key).map_err(|_| invalid("the access token is invalid"))?;

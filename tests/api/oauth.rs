@@ -42,6 +42,7 @@ on_both!(
     new_password_step_belongs_to_the_browser_that_signed_in,
     codes_die_with_their_session,
     userinfo_keeps_to_the_granted_scopes,
+    admin_changes_reach_the_oauth_endpoints_at_once,
 );
 
 fn http() -> openidconnect::reqwest::Client {
@@ -1308,4 +1309,104 @@ async fn userinfo_keeps_to_the_granted_scopes(backend: Backend) {
         )
         .await;
     huge.expect_oauth(413, "invalid_request");
+}
+
+/// The OAuth endpoints keep pools, clients and key documents for a few seconds; an admin
+/// change made through this server must still take effect at once.
+async fn admin_changes_reach_the_oauth_endpoints_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let web = web_app(&app, false).await;
+    let m2m = app
+        .admin(
+            "POST",
+            &format!("/pools/{}/clients", web.pool),
+            Some(json!({"name": "m2m", "generate_secret": true, "allowed_oauth_flows": ["client_credentials"],
+                        "allowed_oauth_scopes": ["https://api.example.com/read"]})),
+        )
+        .await
+        .expect(201);
+    let id = m2m["client_id"].as_str().unwrap().to_string();
+    let old_secret = m2m["client_secret"].as_str().unwrap().to_string();
+    let grant = |secret: String| {
+        let (app, pool, id) = (&app, web.pool.clone(), id.clone());
+        async move {
+            token_request(
+                app,
+                &pool,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &id),
+                    ("client_secret", &secret),
+                ],
+            )
+            .await
+        }
+    };
+    let discovery = format!("/{}/.well-known/openid-configuration", web.pool);
+    let jwks = format!("/{}/.well-known/jwks.json", web.pool);
+    // Fill the caches.
+    grant(old_secret.clone()).await.expect(200);
+    let scopes = app.get(&discovery).await.body["scopes_supported"].clone();
+    assert!(
+        !scopes
+            .to_string()
+            .contains("https://billing.example.com/pay")
+    );
+    assert_eq!(
+        app.get(&jwks).await.body["keys"].as_array().unwrap().len(),
+        1
+    );
+
+    // A new resource server's scope is advertised at once.
+    app.admin(
+        "POST",
+        &format!("/pools/{}/resource-servers", web.pool),
+        Some(
+            json!({"identifier": "https://billing.example.com", "name": "Billing",
+                    "scopes": [{"name": "pay", "description": "Pay"}]}),
+        ),
+    )
+    .await
+    .expect(201);
+    let scopes = app.get(&discovery).await.body["scopes_supported"].clone();
+    assert!(
+        scopes
+            .to_string()
+            .contains("https://billing.example.com/pay")
+    );
+
+    // A rotated secret replaces the old one at once.
+    let rotated = app
+        .admin(
+            "POST",
+            &format!("/pools/{}/clients/{id}/secret", web.pool),
+            None,
+        )
+        .await
+        .expect(200);
+    let new_secret = rotated["client_secret"].as_str().unwrap().to_string();
+    grant(old_secret).await.expect_oauth(401, "invalid_client");
+    grant(new_secret.clone()).await.expect(200);
+
+    // A rotated key is published at once.
+    app.admin("POST", &format!("/pools/{}/keys/rotate", web.pool), None)
+        .await
+        .expect(200);
+    assert_eq!(
+        app.get(&jwks).await.body["keys"].as_array().unwrap().len(),
+        2
+    );
+
+    // A deleted client stops at once.
+    app.admin("DELETE", &format!("/pools/{}/clients/{id}", web.pool), None)
+        .await
+        .expect(204);
+    grant(new_secret).await.expect_oauth(401, "invalid_client");
+
+    // And a deleted pool is gone from discovery at once.
+    app.admin("DELETE", &format!("/pools/{}", web.pool), None)
+        .await
+        .expect(204);
+    assert_eq!(app.get(&discovery).await.status, 404);
+    assert_eq!(app.get(&jwks).await.status, 404);
 }
