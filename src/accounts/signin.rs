@@ -51,13 +51,16 @@ pub async fn authenticate(
     }
     let key = login_key(pool, username);
     // A locked name or address is refused before any hashing, known or not.
-    if throttle::is_locked(ctx, &pool.id, &key, address).await? {
+    let standing = throttle::standing(ctx, &pool.id, &key, address).await?;
+    if standing.locked {
         return Ok(SignIn::Throttled);
     }
     let outcome = check_password(ctx, pool, username, password).await?;
     match outcome {
         SignIn::Invalid => throttle::record_failure(ctx, &pool.id, &key, address).await?,
-        _ => throttle::record_success(ctx, &pool.id, &key).await?,
+        // Nothing to forget is the common case: no write for it.
+        _ if standing.user_failures => throttle::record_success(ctx, &pool.id, &key).await?,
+        _ => {}
     }
     Ok(outcome)
 }

@@ -41,16 +41,33 @@ pub async fn is_locked(
     username_key: &str,
     address: Option<IpAddr>,
 ) -> Result<bool> {
+    Ok(standing(ctx, pool_id, username_key, address).await?.locked)
+}
+
+/// Where a username and an address stand, read in one query before a sign-in.
+#[derive(Debug, Clone, Copy)]
+pub struct Standing {
+    /// The username or the address is locked.
+    pub locked: bool,
+    /// The username has failures on record, for a success to clear.
+    pub user_failures: bool,
+}
+
+pub async fn standing(
+    ctx: &Context,
+    pool_id: &str,
+    username_key: &str,
+    address: Option<IpAddr>,
+) -> Result<Standing> {
     let now = ctx.now();
-    for (subject, _) in subjects(username_key, address) {
-        if store::locked_until(&ctx.store, pool_id, &subject, now)
-            .await?
-            .is_some()
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    let subjects = subjects(username_key, address);
+    let user = &subjects[0].0;
+    let second = subjects.get(1).map_or(user, |(s, _)| s);
+    let rows = store::rows(&ctx.store, pool_id, user, second).await?;
+    Ok(Standing {
+        locked: rows.iter().any(|(_, until)| until.is_some_and(|t| t > now)),
+        user_failures: rows.iter().any(|(subject, _)| subject == user),
+    })
 }
 
 pub async fn record_failure(

@@ -2,21 +2,21 @@
 
 use super::{Store, StoreResult, on_pool};
 
-/// The time until which `subject` is locked, if it is.
-pub async fn locked_until(
+/// The rows of up to two subjects, in one query: `(subject, locked_until)`.
+pub async fn rows(
     store: &Store,
     pool_id: &str,
-    subject: &str,
-    now: i64,
-) -> StoreResult<Option<i64>> {
-    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, i64>(
-        "SELECT locked_until FROM sign_in_failures \
-         WHERE pool_id = $1 AND subject = $2 AND locked_until IS NOT NULL AND locked_until > $3",
+    first: &str,
+    second: &str,
+) -> StoreResult<Vec<(String, Option<i64>)>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, (String, Option<i64>)>(
+        "SELECT subject, locked_until FROM sign_in_failures \
+         WHERE pool_id = $1 AND subject IN ($2, $3)",
     )
     .bind(pool_id)
-    .bind(subject)
-    .bind(now)
-    .fetch_optional(pool)
+    .bind(first)
+    .bind(second)
+    .fetch_all(pool)
     .await?))
 }
 
