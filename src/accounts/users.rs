@@ -529,6 +529,23 @@ pub fn user_from_row(row: UserRow) -> Result<User> {
 }
 
 /// The user with this `sub` in this pool, if any.
+/// The user `sub`, and whether the token family `origin_jti` has been revoked.
+pub async fn find_by_sub_with_revocation(
+    ctx: &Context,
+    pool_id: &str,
+    sub: &str,
+    origin_jti: &str,
+) -> Result<Option<(UserRow, bool)>> {
+    if uuid::Uuid::parse_str(sub).is_err() {
+        return Ok(None);
+    }
+    match store::get_by_id_with_revocation(&ctx.store, pool_id, sub, origin_jti).await {
+        Ok(found) => Ok(Some(found)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn find_by_sub(ctx: &Context, pool_id: &str, sub: &str) -> Result<Option<UserRow>> {
     if uuid::Uuid::parse_str(sub).is_err() {
         return Ok(None);

@@ -188,6 +188,47 @@ pub async fn delete(store: &Store, pool_id: &str, id: &str) -> StoreResult<bool>
     Ok(rows == 1)
 }
 
+/// A committed write that changes nothing: it makes a path that must not be told apart by
+/// its timing pay for a commit like the path it hides.
+pub async fn touch(store: &Store, id: &str) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct UserAndRevocation {
+    #[sqlx(flatten)]
+    user: UserRow,
+    revoked: bool,
+}
+
+/// The user, and whether the token family `origin_jti` is revoked, in one query: the two
+/// reads behind every access token check.
+pub async fn get_by_id_with_revocation(
+    store: &Store,
+    pool_id: &str,
+    id: &str,
+    origin_jti: &str,
+) -> StoreResult<(UserRow, bool)> {
+    on_pool!(store, pool => {
+        let row = sqlx::query_as::<_, UserAndRevocation>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM revoked_origins WHERE origin_jti = $3) AS revoked \
+             FROM users WHERE pool_id = $1 AND id = $2"
+        )))
+        .bind(pool_id)
+        .bind(id)
+        .bind(origin_jti)
+        .fetch_one(pool)
+        .await?;
+        Ok((row.user, row.revoked))
+    })
+}
+
 pub async fn get_by_id(store: &Store, pool_id: &str, id: &str) -> StoreResult<UserRow> {
     on_pool!(store, pool => Ok(sqlx::query_as::<_, UserRow>(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM users WHERE pool_id = $1 AND id = $2"

@@ -57,13 +57,14 @@ pub async fn validate_access_token(
     let origin = claims["origin_jti"]
         .as_str()
         .ok_or_else(|| invalid("not a user access token"))?;
-    if store::is_revoked(&ctx.store, origin).await? {
+    let sub = claims["sub"].as_str().unwrap_or_default();
+    let (user, revoked) =
+        crate::accounts::users::find_by_sub_with_revocation(ctx, pool_id, sub, origin)
+            .await?
+            .ok_or_else(|| invalid("the access token is invalid"))?;
+    if revoked {
         return Err(invalid("the access token has been revoked"));
     }
-    let sub = claims["sub"].as_str().unwrap_or_default();
-    let user = crate::accounts::users::find_by_sub(ctx, pool_id, sub)
-        .await?
-        .ok_or_else(|| invalid("the access token is invalid"))?;
     let iat = claims["iat"].as_i64().unwrap_or(0);
     if !user.enabled || user.signed_out_at.is_some_and(|t| iat * 1000 < t) {
         return Err(invalid("the access token has been revoked"));
