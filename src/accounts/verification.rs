@@ -260,6 +260,11 @@ async fn existing_account(
                 .row(pool, crate::mail::signup_attempt(pool, email), now);
             crate::store::outbox::enqueue(&ctx.store, &mail).await?;
             ctx.outbox.wake();
+        } else {
+            // A new account costs a committed write; without one here, a sign-up for a
+            // taken address would answer measurably sooner (a commit is milliseconds on
+            // PostgreSQL) and tell the asker the account exists.
+            users_store::touch(&ctx.store, &user.id).await?;
         }
     }
     Ok(username.to_string())

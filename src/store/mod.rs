@@ -118,6 +118,9 @@ macro_rules! in_tx {
 
 pub(crate) use {in_tx, on_pool};
 
+/// A PostgreSQL connection idle this long is pinged before it is used again.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 impl Store {
     /// Connects without migrating.
     pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Self, sqlx::Error> {
@@ -139,7 +142,10 @@ impl Store {
                 // moment is told "locked". It only has to wait its turn.
                 let mut attempt = 0;
                 loop {
+                    // An in-process database cannot drop the connection: no liveness ping,
+                    // which would cost a hop to the connection's thread per query.
                     let opened = SqlitePoolOptions::new()
+                        .test_before_acquire(false)
                         .max_connections(max_connections)
                         .acquire_timeout(Duration::from_secs(10))
                         .connect_with(options.clone())
@@ -158,6 +164,18 @@ impl Store {
             DatabaseUrl::Postgres(text) => {
                 let options = PgConnectOptions::from_str(text)?.application_name("cognate");
                 let pool = PgPoolOptions::new()
+                    // sqlx pings every connection before handing it out, doubling the round
+                    // trips of a one-query request. Like HikariCP, trust a connection used
+                    // in the last second and ping only those idle for longer.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= PING_IDLE_AFTER {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .max_connections(max_connections)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
