@@ -35,8 +35,28 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteStore),
     Postgres(PgPool),
+}
+
+/// The SQLite pool, and the lock its write transactions take in turn.
+///
+/// SQLite has one writer at a time. A transaction that finds the write lock taken waits in
+/// SQLite's busy handler, which sleeps 1, 2, 5, 10 ... up to 100 ms between tries: under
+/// load that put hundreds of milliseconds on the slowest requests while the lock sat free.
+/// Queueing this process's write transactions on an async lock first hands it over the
+/// moment it is released; the busy timeout still covers other processes and single writes.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pub pool: SqlitePool,
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+impl SqliteStore {
+    /// Waits for this process's turn to write; hold the guard until the commit.
+    pub async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writer.lock().await
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,20 +108,25 @@ pub type StoreResult<T> = Result<T, StoreError>;
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Sqlite(sqlite) => {
+                let $pool = &sqlite.pool;
+                $body
+            }
             $crate::store::Store::Postgres($pool) => $body,
         }
     };
 }
 
 /// Runs `$body` inside one transaction with `$tx` bound to it; commits when the body
-/// finishes, rolls back when it returns early with `?`. SQLite write transactions begin
-/// `IMMEDIATE` so two writers queue on the busy timeout instead of failing to upgrade.
+/// finishes, rolls back when it returns early with `?`. SQLite write transactions take this
+/// process's write turn, then begin `IMMEDIATE` so a writer in another process is waited for
+/// on the busy timeout instead of failing to upgrade.
 macro_rules! in_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite(pool) => {
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            $crate::store::Store::Sqlite(sqlite) => {
+                let _turn = sqlite.write_turn().await;
+                let mut $tx = sqlite.pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
                 out
@@ -157,7 +182,12 @@ impl Store {
                             attempt += 1;
                             tokio::time::sleep(Duration::from_millis(100)).await;
                         }
-                        other => break Ok(Store::Sqlite(other?)),
+                        other => {
+                            break Ok(Store::Sqlite(SqliteStore {
+                                pool: other?,
+                                writer: Default::default(),
+                            }));
+                        }
                     }
                 }
             }
@@ -190,7 +220,7 @@ impl Store {
     /// SQLite, so there an exclusive lock on a file beside the database does the same.
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(SqliteStore { pool, .. }) => {
                 let db_file = pool.connect_options().get_filename().to_path_buf();
                 let lock = if db_file.as_os_str().is_empty()
                     || db_file == std::path::Path::new(":memory:")

@@ -96,8 +96,9 @@ pub async fn claim(
         .bind(limit)
         .fetch_all(pool)
         .await?),
-        Store::Sqlite(pool) => {
-            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        Store::Sqlite(sqlite) => {
+            let _turn = sqlite.write_turn().await;
+            let mut tx = sqlite.pool.begin_with("BEGIN IMMEDIATE").await?;
             let rows = sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(format!(
                 "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
                    SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $3 \
