@@ -36,6 +36,16 @@ function form_headers(cookie)
   return h
 end
 
+-- A redirect (303) whose Location contains `needle` is the good answer.
+function expect_redirect(status, headers, body, needle)
+  local loc = header(headers, "location")
+  if status == 303 and loc and string.find(loc, needle, 1, true) then
+    units = units + 1
+  else
+    fail(status, body)
+  end
+end
+
 -- The default check: one expected status, and `units` counts the good answers.
 function response(status, headers, body)
   if status == expected then

@@ -12,10 +12,5 @@ function request()
 end
 
 function response(status, headers, body)
-  local loc = header(headers, "location")
-  if status == 303 and loc and string.find(loc, "/confirm", 1, true) then
-    units = units + 1
-  else
-    fail(status, body)
-  end
+  expect_redirect(status, headers, body, "/confirm")
 end

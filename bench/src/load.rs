@@ -18,7 +18,6 @@ pub enum Script {
     Flow,
     SignUp,
     UserList,
-    ScaleSignIn,
 }
 
 impl Script {
@@ -30,7 +29,6 @@ impl Script {
             Script::Flow => include_str!("../lua/flow.lua"),
             Script::SignUp => include_str!("../lua/signup.lua"),
             Script::UserList => include_str!("../lua/userlist.lua"),
-            Script::ScaleSignIn => include_str!("../lua/scalesignin.lua"),
         }
     }
 }

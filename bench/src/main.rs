@@ -607,17 +607,12 @@ fn scale_point(
     let sign_in: Outcome = load::run(
         work,
         &server.base,
-        Script::ScaleSignIn,
+        Script::SignIn,
         common(seeded, csrf)
             .list("pending", &pending_ids)
             .number("user_count", users as usize),
         &one,
     )?;
-    let one = Load {
-        threads: 1,
-        connections: 1,
-        duration,
-    };
     let list: Outcome = load::run(
         work,
         &server.base,

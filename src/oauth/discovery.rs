@@ -5,19 +5,52 @@ use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpResponse, get};
 use serde_json::json;
 
+use crate::clock::Millis;
 use crate::context::Context;
 use crate::error::Error;
 use crate::oauth::error::OAuthResponse;
+use crate::pools::Pool;
 use crate::pools::clients::STANDARD_SCOPES;
 use crate::pools::pool::cached_pool;
 use crate::pools::resource_servers::all_scopes;
 use crate::tokens::OAuthError;
 
-async fn pool_or_404(ctx: &Context, pool_id: &str) -> Result<crate::pools::Pool, OAuthResponse> {
+async fn pool_or_404(ctx: &Context, pool_id: &str) -> Result<Pool, OAuthResponse> {
     cached_pool(ctx, pool_id).await.map_err(|e| match e {
         Error::NotFound(_) => OAuthResponse(OAuthError::InvalidRequest("unknown user pool".into())),
         other => OAuthResponse(OAuthError::Internal(other.to_string())),
     })
+}
+
+/// A pool's document, from the cache or rendered by `render` (with when it stops being
+/// true by itself, if it does) and cached.
+async fn document(
+    ctx: &Context,
+    pool_id: &str,
+    name: &str,
+    cache_control: &'static str,
+    render: impl AsyncFnOnce(&Pool) -> Result<(Bytes, Option<Millis>), OAuthResponse>,
+) -> Result<HttpResponse, OAuthResponse> {
+    let now = ctx.now();
+    let key = format!("{pool_id}/{name}");
+    let body = match ctx.caches.documents.get(&key, now) {
+        Some(body) => body,
+        None => {
+            let since = ctx.caches.generation();
+            let pool = match pool_or_404(ctx, pool_id).await {
+                Ok(pool) => pool,
+                Err(_) => return Ok(not_found()),
+            };
+            let (body, until) = render(&pool).await?;
+            ctx.caches
+                .keep(&ctx.caches.documents, since, key, body.clone(), now, until);
+            body
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", cache_control))
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 #[get("/{pool_id}/.well-known/openid-configuration")]
@@ -25,30 +58,18 @@ pub async fn openid_configuration(
     ctx: Data<Context>,
     path: Path<String>,
 ) -> Result<HttpResponse, OAuthResponse> {
-    let now = ctx.now();
-    let key = format!("{}/openid-configuration", path.as_str());
-    let body = match ctx.caches.documents.get(&key, now) {
-        Some(body) => body,
-        None => {
-            let since = ctx.caches.generation();
-            let pool = match pool_or_404(&ctx, &path).await {
-                Ok(pool) => pool,
-                Err(_) => return Ok(not_found()),
-            };
-            let body = configuration(&ctx, &pool).await?;
-            ctx.caches
-                .keep(&ctx.caches.documents, since, key, body.clone(), now, None);
-            body
-        }
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header(("cache-control", "public, max-age=3600"))
-        .content_type(ContentType::json())
-        .body(body))
+    document(
+        &ctx,
+        &path,
+        "openid-configuration",
+        "public, max-age=3600",
+        async |pool| Ok((configuration(&ctx, pool).await?, None)),
+    )
+    .await
 }
 
 /// The discovery document of `pool`, rendered.
-async fn configuration(ctx: &Context, pool: &crate::pools::Pool) -> Result<Bytes, OAuthResponse> {
+async fn configuration(ctx: &Context, pool: &Pool) -> Result<Bytes, OAuthResponse> {
     let issuer = ctx.issuer(&pool.id);
     let mut scopes: Vec<String> = STANDARD_SCOPES.iter().map(|s| s.to_string()).collect();
     for (rs, name) in all_scopes(ctx, &pool.id)
@@ -90,28 +111,13 @@ async fn configuration(ctx: &Context, pool: &crate::pools::Pool) -> Result<Bytes
 #[get("/{pool_id}/.well-known/jwks.json")]
 pub async fn jwks(ctx: Data<Context>, path: Path<String>) -> Result<HttpResponse, OAuthResponse> {
     let now = ctx.now();
-    let key = format!("{}/jwks", path.as_str());
-    let body = match ctx.caches.documents.get(&key, now) {
-        Some(body) => body,
-        None => {
-            let since = ctx.caches.generation();
-            let pool = match pool_or_404(&ctx, &path).await {
-                Ok(pool) => pool,
-                Err(_) => return Ok(not_found()),
-            };
-            // A pool created before signing keys existed gets its key on first use.
-            ctx.keys.signing_key(&ctx.store, &pool.id, now).await?;
-            let (keys, until) = ctx.keys.published_until(&ctx.store, &pool.id, now).await?;
-            let body = Bytes::from(json!({ "keys": keys }).to_string());
-            ctx.caches
-                .keep(&ctx.caches.documents, since, key, body.clone(), now, until);
-            body
-        }
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header(("cache-control", "public, max-age=300"))
-        .content_type(ContentType::json())
-        .body(body))
+    document(&ctx, &path, "jwks", "public, max-age=300", async |pool| {
+        // A pool created before signing keys existed gets its key on first use.
+        ctx.keys.signing_key(&ctx.store, &pool.id, now).await?;
+        let (keys, until) = ctx.keys.published_until(&ctx.store, &pool.id, now).await?;
+        Ok((Bytes::from(json!({ "keys": keys }).to_string()), until))
+    })
+    .await
 }
 
 fn not_found() -> HttpResponse {
