@@ -70,6 +70,10 @@ impl Launch {
         if let Some(url) = &self.database_url {
             command.env("COGNATE_DATABASE_URL", url);
         }
+        // The server logs at its default level unless the caller chose one.
+        if let Some(filter) = std::env::var_os("RUST_LOG") {
+            command.env("RUST_LOG", filter);
+        }
         let started = Instant::now();
         let child = command
             .spawn()
