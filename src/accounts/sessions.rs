@@ -27,29 +27,25 @@ pub fn mint() -> (String, String) {
     (token, hash)
 }
 
-/// Records the session whose token digest is `hash`.
-pub async fn record(
+/// The row of a new session whose token digest is `hash`; it is stored with the code the
+/// sign-in issues (`tokens::authorize::code_for_pending`), in one transaction.
+pub fn new_row(
     ctx: &Context,
     pool_id: &str,
     user_id: &str,
     hash: &str,
     auth_time: Millis,
-) -> Result<()> {
+) -> SessionRow {
     let now = ctx.now();
-    store::insert_session(
-        &ctx.store,
-        &SessionRow {
-            token_hash: hash.to_string(),
-            pool_id: pool_id.to_string(),
-            user_id: user_id.to_string(),
-            auth_time,
-            created_at: now,
-            expires_at: now + SESSION_LIFETIME_MS,
-            revoked_at: None,
-        },
-    )
-    .await?;
-    Ok(())
+    SessionRow {
+        token_hash: hash.to_string(),
+        pool_id: pool_id.to_string(),
+        user_id: user_id.to_string(),
+        auth_time,
+        created_at: now,
+        expires_at: now + SESSION_LIFETIME_MS,
+        revoked_at: None,
+    }
 }
 
 /// The live session behind a cookie value, if its user may still be signed in.

@@ -258,14 +258,13 @@ pub(crate) async fn finish_sign_in(
 ) -> HttpResponse {
     let auth_time = ctx.now();
     let (token, hash) = sessions::mint();
-    let code = match authorize::code_for_pending(ctx, pending, user_id, &hash, auth_time).await {
+    // The code and the session it names are written in one transaction.
+    let session = sessions::new_row(ctx, &pool.id, user_id, &hash, auth_time);
+    let code = match authorize::code_for_pending(ctx, pending, &session).await {
         Ok(Some(code)) => code,
         Ok(None) => return expired(pool),
         Err(err) => return internal(err),
     };
-    if let Err(err) = sessions::record(ctx, &pool.id, user_id, &hash, auth_time).await {
-        return internal(err);
-    }
     if let Some(previous) = req.cookie(SESSION_COOKIE)
         && let Err(err) = sessions::end(ctx, previous.value()).await
     {

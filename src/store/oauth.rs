@@ -140,23 +140,20 @@ pub async fn set_pending_user(
     Ok(rows == 1)
 }
 
-pub async fn insert_session(store: &Store, row: &SessionRow) -> StoreResult<()> {
-    on_pool!(store, pool => {
+macro_rules! insert_session_query {
+    ($row:expr) => {
         sqlx::query(
             "INSERT INTO sessions (token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(&row.token_hash)
-        .bind(&row.pool_id)
-        .bind(&row.user_id)
-        .bind(row.auth_time)
-        .bind(row.created_at)
-        .bind(row.expires_at)
-        .bind(row.revoked_at)
-        .execute(pool)
-        .await?;
-    });
-    Ok(())
+        .bind(&$row.token_hash)
+        .bind(&$row.pool_id)
+        .bind(&$row.user_id)
+        .bind($row.auth_time)
+        .bind($row.created_at)
+        .bind($row.expires_at)
+        .bind($row.revoked_at)
+    };
 }
 
 pub async fn live_session(
@@ -189,7 +186,12 @@ pub async fn revoke_session(store: &Store, token_hash: &str, now: i64) -> StoreR
 
 /// Consumes the pending request and stores the code it turns into, together: a request
 /// yields at most one code.
-pub async fn issue_code(store: &Store, request_id: &str, code: &CodeRow) -> StoreResult<bool> {
+pub async fn issue_code(
+    store: &Store,
+    request_id: &str,
+    code: &CodeRow,
+    session: &SessionRow,
+) -> StoreResult<bool> {
     in_tx!(store, tx => {
         let consumed = sqlx::query(
             "UPDATE auth_requests SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1",
@@ -203,6 +205,7 @@ pub async fn issue_code(store: &Store, request_id: &str, code: &CodeRow) -> Stor
             return Ok(false);
         }
         insert_code_query!(code).execute(&mut *tx).await?;
+        insert_session_query!(session).execute(&mut *tx).await?;
     });
     Ok(true)
 }

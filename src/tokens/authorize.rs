@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::crypto::{random, secret};
 use crate::pools::clients::{OAuthClient, find_oauth_client};
 use crate::store::StoreError;
-use crate::store::oauth::{self as store, AuthRequestRow, CodeRow};
+use crate::store::oauth::{self as store, AuthRequestRow, CodeRow, SessionRow};
 use crate::tokens::OAuthError;
 use crate::tokens::grants::parse_scopes;
 
@@ -438,23 +438,21 @@ fn new_code(
 pub async fn code_for_pending(
     ctx: &Context,
     pending: &AuthRequestRow,
-    user_id: &str,
-    session_hash: &str,
-    auth_time: Millis,
+    session: &SessionRow,
 ) -> Result<Option<CodeRedirect>, StoreError> {
     let (code, mut row) = new_code(
         ctx,
         &pending.pool_id,
         &pending.client_id,
-        user_id,
+        &session.user_id,
         &pending.redirect_uri,
         &pending.scope,
     );
     row.nonce = pending.nonce.clone();
     row.code_challenge = pending.code_challenge.clone();
-    row.session_hash = Some(session_hash.to_string());
-    row.auth_time = auth_time;
-    if !store::issue_code(&ctx.store, &pending.id, &row).await? {
+    row.session_hash = Some(session.token_hash.clone());
+    row.auth_time = session.auth_time;
+    if !store::issue_code(&ctx.store, &pending.id, &row, session).await? {
         return Ok(None);
     }
     Ok(Some(CodeRedirect {
