@@ -2,8 +2,10 @@
 //! but an admin rarely changes: pools, app clients, published keys, and the discovery and
 //! JWKS documents.
 //!
-//! - A write through this process's admin API empties every cache when it completes
-//!   (`admin::auth`), so a change is seen here at once.
+//! - The core's writes to what is cached (pool update and delete, client update, delete and
+//!   secret rotation, resource servers, key rotation) empty every cache once they succeed,
+//!   whichever front door called them, so a change is seen in this process at once. A new
+//!   pool or client needs nothing: unknown ids are never cached.
 //! - Another node's change is seen within [`TTL_MS`]: the same bound a relying party lives
 //!   with when it caches JWKS, and what a deleted client or rotated secret may still be
 //!   honoured for on the other nodes.

@@ -4,7 +4,6 @@
 use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
@@ -54,17 +53,7 @@ pub async fn require_admin_key(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     match check(&req).await {
-        Ok(()) => {
-            let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
-            let ctx = req.app_data::<Data<Context>>().cloned();
-            let response = next.call(req).await;
-            // Whatever the write changed (pool, client, resource server, keys), the OAuth
-            // endpoints' cached copies go with it, success or not.
-            if writes && let Some(ctx) = ctx {
-                ctx.caches.clear();
-            }
-            Ok(response?.map_into_boxed_body())
-        }
+        Ok(()) => Ok(next.call(req).await?.map_into_boxed_body()),
         // Answered here as a response, so outer middleware sees and counts it.
         Err(err) => Ok(req.into_response(err.error_response())),
     }

@@ -499,7 +499,10 @@ pub async fn update_client(
             ..row.clone()
         };
         match store::update(&ctx.store, &updated, row.version, &custom).await {
-            Ok(true) => return get_client(ctx, pool_id, client_id).await,
+            Ok(true) => {
+                ctx.caches.clear();
+                return get_client(ctx, pool_id, client_id).await;
+            }
             Ok(false) => continue,
             Err(e) => {
                 get_pool(ctx, pool_id).await?;
@@ -515,6 +518,7 @@ pub async fn delete_client(ctx: &Context, pool_id: &str, client_id: &str) -> Res
     if !is_client_id(client_id) || !store::delete(&ctx.store, pool_id, client_id).await? {
         return Err(Error::NotFound("client"));
     }
+    ctx.caches.clear();
     Ok(())
 }
 
@@ -540,6 +544,7 @@ pub async fn rotate_secret(ctx: &Context, pool_id: &str, client_id: &str) -> Res
     {
         return Err(Error::NotFound("client"));
     }
+    ctx.caches.clear();
     to_client(load(ctx, pool_id, client_id).await?, Some(secret))
 }
 

@@ -512,7 +512,10 @@ pub async fn update_pool(ctx: &Context, pool_id: &str, patch: PoolPatch) -> Resu
         let (name, config) = apply_patch(&current, &patch)?;
         let config_json = serde_json::to_string(&config).map_err(StoreError::from)?;
         match store::update(&ctx.store, pool_id, version, &name, &config_json, ctx.now()).await {
-            Ok(true) => return get_pool(ctx, pool_id).await,
+            Ok(true) => {
+                ctx.caches.clear();
+                return get_pool(ctx, pool_id).await;
+            }
             Ok(false) => continue,
             Err(StoreError::Conflict(_)) => {
                 return Err(Error::Conflict(format!(
@@ -623,6 +626,7 @@ pub async fn delete_pool(ctx: &Context, pool_id: &str) -> Result<()> {
         // Deleting at the version that was checked means a concurrent PATCH turning
         // protection on cannot slip in between.
         if store::delete_at_version(&ctx.store, pool_id, version).await? {
+            ctx.caches.clear();
             return Ok(());
         }
     }

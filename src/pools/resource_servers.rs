@@ -151,7 +151,11 @@ pub async fn create_resource_server(
     };
     let scopes = to_rows(&input.identifier, &input.scopes);
     match store::create(&ctx.store, &row, &scopes, MAX_PER_POOL).await {
-        Ok(Outcome::Done) => Ok(to_resource_server(row, &scopes)),
+        Ok(Outcome::Done) => {
+            // The pool's discovery document lists the new scopes.
+            ctx.caches.clear();
+            Ok(to_resource_server(row, &scopes))
+        }
         Ok(Outcome::LimitReached) => Err(Error::Conflict(format!(
             "a pool has at most {MAX_PER_POOL} resource servers"
         ))),
@@ -221,7 +225,10 @@ pub async fn replace_resource_server(
         updated_at: ctx.now(),
     };
     match store::replace(&ctx.store, &row, &to_rows(identifier, &input.scopes)).await {
-        Ok(Outcome::Done) => get_resource_server(ctx, pool_id, identifier).await,
+        Ok(Outcome::Done) => {
+            ctx.caches.clear();
+            get_resource_server(ctx, pool_id, identifier).await
+        }
         Ok(Outcome::InUse(used)) => Err(in_use(used, identifier)),
         Ok(Outcome::LimitReached) => Err(Error::Conflict("limit reached".into())),
         Err(StoreError::NotFound) => Err(Error::NotFound("resource server")),
@@ -238,7 +245,10 @@ pub async fn delete_resource_server(ctx: &Context, pool_id: &str, identifier: &s
         return Err(Error::NotFound("resource server"));
     }
     match store::delete(&ctx.store, pool_id, identifier).await {
-        Ok(Outcome::Done) => Ok(()),
+        Ok(Outcome::Done) => {
+            ctx.caches.clear();
+            Ok(())
+        }
         Ok(Outcome::InUse(used)) => Err(in_use(used, identifier)),
         Ok(Outcome::LimitReached) => Err(Error::Conflict("limit reached".into())),
         Err(StoreError::NotFound) => Err(Error::NotFound("resource server")),

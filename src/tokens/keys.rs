@@ -241,6 +241,7 @@ pub async fn rotate_pool_key(
         .rotate(&ctx.store, pool_id, now)
         .await
         .map_err(internal)?;
+    ctx.caches.clear();
     let keys = ctx
         .keys
         .published(&ctx.store, pool_id, now)

@@ -1388,6 +1388,35 @@ async fn admin_changes_reach_the_oauth_endpoints_at_once(backend: Backend) {
     grant(old_secret).await.expect_oauth(401, "invalid_client");
     grant(new_secret.clone()).await.expect(200);
 
+    // A client's new scope can be asked for at once.
+    let pay = |secret: String| {
+        let (app, pool, id) = (&app, web.pool.clone(), id.clone());
+        async move {
+            token_request(
+                app,
+                &pool,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &id),
+                    ("client_secret", &secret),
+                    ("scope", "https://billing.example.com/pay"),
+                ],
+            )
+            .await
+        }
+    };
+    pay(new_secret.clone())
+        .await
+        .expect_oauth(400, "invalid_scope");
+    app.admin(
+        "PATCH",
+        &format!("/pools/{}/clients/{id}", web.pool),
+        Some(json!({"allowed_oauth_scopes": ["https://api.example.com/read", "https://billing.example.com/pay"]})),
+    )
+    .await
+    .expect(200);
+    pay(new_secret.clone()).await.expect(200);
+
     // A rotated key is published at once.
     app.admin("POST", &format!("/pools/{}/keys/rotate", web.pool), None)
         .await
