@@ -186,7 +186,7 @@ fn run(args: &Args) -> Result<Report, Fail> {
     if let Some(pg) = &pg {
         pg.drop_now(&runtime);
     }
-    let (mut report, scale_rows) = match result {
+    let measured = match result {
         Ok(found) => found,
         Err(e) => {
             // Keep the server log of a failed run.
@@ -198,14 +198,26 @@ fn run(args: &Args) -> Result<Report, Fail> {
             return Err(e);
         }
     };
-    report.engine = engine.into();
-    report.quick = quick;
-    report.machine = report::machine();
-    report.load_generator = wrk;
-    report.limits = limits;
-    report.scale = scale_rows;
-    report.total_errors = report.scenarios.iter().map(|r| r.errors).sum::<u64>()
-        + report.scale.iter().map(|s| s.errors).sum::<u64>();
+    let report = Report {
+        date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        engine: engine.into(),
+        quick,
+        machine: report::machine(),
+        load_generator: wrk,
+        limits,
+        startup_to_ready_ms: measured.startup_ms,
+        idle_rss_mb: measured.idle_rss_mb,
+        peak_rss_mb: measured
+            .scenarios
+            .iter()
+            .map(|r| r.peak_rss_mb)
+            .fold(0.0, f64::max),
+        total_errors: measured.scenarios.iter().map(|r| r.errors).sum::<u64>()
+            + measured.scale.iter().map(|s| s.errors).sum::<u64>(),
+        scenarios: measured.scenarios,
+        scale: measured.scale,
+        scale_seeding: measured.scale_seeding,
+    };
     let json_path = match &args.json {
         Some(p) => p.clone(),
         None => PathBuf::from("target/bench").join(format!(
@@ -360,7 +372,14 @@ fn text_of(v: &Value, key: &str) -> Result<String, Fail> {
         .ok_or_else(|| Fail(format!("the token answer has no {key}")))
 }
 
-type Measured = (Report, Vec<ScaleRow>);
+/// What one server's run measured; `run` adds the machine, the limits and the totals.
+struct Measured {
+    startup_ms: f64,
+    idle_rss_mb: f64,
+    scenarios: Vec<Row>,
+    scale: Vec<ScaleRow>,
+    scale_seeding: Option<String>,
+}
 
 fn measure(
     args: &Args,
@@ -515,7 +534,6 @@ fn measure(
         },
     ];
     let mut rows = Vec::new();
-    let mut peak = 0.0f64;
     for scenario in scenarios {
         if let Some(only) = &args.only
             && !scenario.name.to_lowercase().contains(&only.to_lowercase())
@@ -523,7 +541,6 @@ fn measure(
             continue;
         }
         let row = run_scenario(&server, &work, limits_seen, scenario)?;
-        peak = peak.max(row.peak_rss_mb);
         rows.push(row);
     }
 
@@ -570,27 +587,13 @@ fn measure(
         }
     }
 
-    let report = Report {
-        date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
-        engine: String::new(),
-        quick: false,
-        machine: String::new(),
-        load_generator: String::new(),
-        limits: Limits {
-            cores: 0,
-            rs256_signatures_per_s: 0.0,
-            argon2_hashes_per_s: 0.0,
-            argon2_parameters: String::new(),
-        },
-        startup_to_ready_ms: startup_ms,
+    Ok(Measured {
+        startup_ms,
         idle_rss_mb: idle_rss,
         scenarios: rows,
-        peak_rss_mb: peak,
-        scale: Vec::new(),
+        scale: scale_rows,
         scale_seeding,
-        total_errors: 0,
-    };
-    Ok((report, scale_rows))
+    })
 }
 
 /// Sign-in and filtered-list latency with one connection, so queueing does not hide the
