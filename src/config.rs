@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::crypto::sealed::MasterKey;
+pub use crate::ops::client_address::TrustedProxies;
 
 /// Every key the service understands; the environment variable is `COGNATE_` + the key in
 /// upper case. Anything else in the TOML file is refused, so a typo never goes unnoticed.
@@ -29,6 +30,10 @@ pub const KEYS: &[&str] = &[
     "password_hash_iterations",
     "password_hash_parallelism",
     "shutdown_timeout_secs",
+    "trusted_proxies",
+    "password_hash_queue_depth",
+    "request_body_timeout_secs",
+    "max_connections_per_address",
 ];
 
 /// A value that must never reach a log line or a `Debug` dump.
@@ -122,6 +127,11 @@ struct RawSettings {
     password_hash_iterations: u32,
     password_hash_parallelism: u32,
     shutdown_timeout_secs: u64,
+    #[serde(default, deserialize_with = "optional_string_like")]
+    trusted_proxies: Option<String>,
+    password_hash_queue_depth: u32,
+    request_body_timeout_secs: u64,
+    max_connections_per_address: u32,
 }
 
 impl Default for RawSettings {
@@ -142,6 +152,10 @@ impl Default for RawSettings {
             password_hash_iterations: PasswordHashParams::OWASP.iterations,
             password_hash_parallelism: PasswordHashParams::OWASP.parallelism,
             shutdown_timeout_secs: 30,
+            trusted_proxies: None,
+            password_hash_queue_depth: 64,
+            request_body_timeout_secs: 10,
+            max_connections_per_address: 128,
         }
     }
 }
@@ -234,6 +248,15 @@ pub struct Settings {
     pub log_format: Option<LogFormat>,
     pub password_hash: PasswordHashParams,
     pub shutdown_timeout_secs: u64,
+    /// Peers whose `Forwarded` / `X-Forwarded-For` headers name the client address.
+    pub trusted_proxies: TrustedProxies,
+    /// Password hashes that may wait for a hashing thread; beyond it requests are refused
+    /// at once as busy.
+    pub password_hash_queue_depth: usize,
+    /// How long a request body may take to arrive.
+    pub request_body_timeout_secs: u64,
+    /// Open connections one client address may hold (trusted proxies are not limited).
+    pub max_connections_per_address: usize,
     /// Set by `--demo`: create the demo pool and client and serve the demo pages.
     pub demo: bool,
 }
@@ -396,6 +419,29 @@ impl Settings {
                 message: "argon2 parameters out of range (memory >= 8 x parallelism KiB, iterations >= 1, parallelism >= 1)".into(),
             });
         }
+        let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|message| ConfigError::Invalid {
+            key: "trusted_proxies",
+            message,
+        })?;
+        for (key, value) in [
+            (
+                "password_hash_queue_depth",
+                u64::from(raw.password_hash_queue_depth),
+            ),
+            ("request_body_timeout_secs", raw.request_body_timeout_secs),
+            (
+                "max_connections_per_address",
+                u64::from(raw.max_connections_per_address),
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: "must be at least 1".into(),
+                });
+            }
+        }
         Ok(Self {
             listen,
             public_url,
@@ -410,6 +456,10 @@ impl Settings {
             log_format: raw.log_format,
             password_hash,
             shutdown_timeout_secs: raw.shutdown_timeout_secs,
+            trusted_proxies,
+            password_hash_queue_depth: raw.password_hash_queue_depth as usize,
+            request_body_timeout_secs: raw.request_body_timeout_secs,
+            max_connections_per_address: raw.max_connections_per_address as usize,
             demo: false,
         })
     }

@@ -21,6 +21,12 @@ pub struct Context {
     pub outbox: Outbox,
     /// Keys the HMAC under which verification and reset codes are stored.
     pub code_key: Arc<ring::hmac::Key>,
+    /// Signs the hosted forms' CSRF tokens.
+    pub csrf_key: Arc<ring::hmac::Key>,
+    /// Signs the device cookies of browsers that signed in before.
+    pub device_key: Arc<ring::hmac::Key>,
+    /// Sign-in and code attempts in flight in this process (see `accounts::throttle`).
+    pub in_flight: Arc<crate::accounts::throttle::InFlight>,
     pub region: String,
     pub public_url: Url,
     /// Pools, clients and key documents, kept for a few seconds (see `cache`).
@@ -32,11 +38,18 @@ impl Context {
         self.clock.now_millis()
     }
 
-    /// The stored form of a code: HMAC over the user, the purpose and the code.
-    pub fn code_digest(&self, user_id: &str, purpose: &str, code: &str) -> String {
+    /// The stored form of a code: HMAC over the user, the purpose, the address the code was
+    /// sent to and the code. The same code typed for another address never matches.
+    pub fn code_digest(
+        &self,
+        user_id: &str,
+        purpose: &str,
+        destination: &str,
+        code: &str,
+    ) -> String {
         let tag = ring::hmac::sign(
             &self.code_key,
-            format!("{user_id}\n{purpose}\n{code}").as_bytes(),
+            format!("{user_id}\n{purpose}\n{destination}\n{code}").as_bytes(),
         );
         tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
     }

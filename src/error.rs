@@ -13,6 +13,9 @@ pub enum Error {
     /// Well-formed but unacceptable input; `field` names what to fix.
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
+    /// A rate limit on the caller (its address) was reached; it says nothing about accounts.
+    #[error("too many requests; try again later")]
+    TooManyRequests,
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]

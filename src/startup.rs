@@ -21,6 +21,10 @@ use crate::crypto::sealed::MasterKey;
 use crate::crypto::{random, secret};
 use crate::mail::Outbox;
 use crate::mail::worker::Transport;
+use crate::ops::connections::{
+    BodyDeadline, ConnectionLimits, descriptor_limit, limit_connections, read_body_in_time,
+    total_connections,
+};
 use crate::ops::metrics::Metrics;
 use crate::ops::{health, metrics, observe};
 use crate::store::{Store, admin_keys};
@@ -169,13 +173,22 @@ fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
 
 const OPENAPI_PATH: &str = "/admin/v1/openapi.json";
 
-/// Deletes expired sign-in requests, codes and sessions every ten minutes.
+/// Deletes expired sign-in requests, codes, sessions and idle throttle counters every
+/// minute: unauthenticated requests create some of them, so they must not pile up.
 fn spawn_sweeper(store: Store, clock: Arc<dyn Clock>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(600));
+        let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
-            match crate::store::oauth::sweep_expired(&store, clock.now_millis()).await {
+            let now = clock.now_millis();
+            let swept = match crate::store::oauth::sweep_expired(&store, now).await {
+                // Every counter's window is an hour at most.
+                Ok(n) => crate::store::throttle::sweep(&store, now - 2 * 3_600_000)
+                    .await
+                    .map(|m| n + m),
+                Err(err) => Err(err),
+            };
+            match swept {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "expired sign-in state removed"),
                 Err(err) => tracing::warn!(error = %err, "sweeping expired rows failed"),
@@ -210,6 +223,8 @@ impl Application {
         bootstrap_admin_key(&settings, &store, clock.now_millis()).await?;
         let master = load_master_key(&settings)?;
         let code_key = Arc::new(master.derive_hmac_key("cognate verification codes v1"));
+        let csrf_key = Arc::new(master.derive_hmac_key("cognate csrf tokens v1"));
+        let device_key = Arc::new(master.derive_hmac_key("cognate device cookies v1"));
         let keys = Arc::new(KeyRing::new(master));
         keys.check_master_key(&store).await.map_err(|_| {
             StartupError::MasterKey(
@@ -234,10 +249,16 @@ impl Application {
         let ctx = Context {
             store: store.clone(),
             clock,
-            hasher: PasswordHasher::new(settings.password_hash)?,
+            hasher: PasswordHasher::new(
+                settings.password_hash,
+                settings.password_hash_queue_depth,
+            )?,
             keys,
             outbox: Outbox::new(settings.email_from.clone()),
             code_key,
+            csrf_key,
+            device_key,
+            in_flight: Default::default(),
             region: settings.region.clone(),
             public_url: public_url.clone(),
             caches: Default::default(),
@@ -275,6 +296,24 @@ impl Application {
         };
         let metrics = Data::new(Metrics::new()?);
         let ctx = Data::new(ctx);
+        let trusted_proxies = Data::new(settings.trusted_proxies.clone());
+        let body_deadline = Data::new(BodyDeadline {
+            timeout: Duration::from_secs(settings.request_body_timeout_secs),
+            max_bytes: crate::admin::MAX_BODY_BYTES.max(crate::oauth::MAX_FORM_BYTES),
+        });
+        let connections = ConnectionLimits::new(
+            settings.max_connections_per_address,
+            settings.trusted_proxies.clone(),
+        );
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let descriptors = descriptor_limit();
+        let total = total_connections(descriptors, settings.database_max_connections as usize);
+        tracing::info!(
+            descriptors,
+            max_connections = total,
+            per_address = settings.max_connections_per_address,
+            "connection limits"
+        );
         // Rendered once and shared: a copy of the document per worker cost megabytes.
         let openapi = web::Bytes::from(serde_json::to_vec(&crate::admin::openapi())?);
         let server = HttpServer::new(move || {
@@ -288,7 +327,11 @@ impl Application {
             App::new()
                 .app_data(ctx.clone())
                 .app_data(metrics.clone())
+                .app_data(trusted_proxies.clone())
+                .app_data(body_deadline.clone())
                 .app_data(web::PayloadConfig::new(crate::admin::MAX_BODY_BYTES))
+                .wrap(from_fn(read_body_in_time))
+                .wrap(from_fn(limit_connections))
                 .wrap(from_fn(observe::observe))
                 // Routes are tried in order, each pattern with a path parameter by a regular
                 // expression: the busiest endpoints come first.
@@ -300,6 +343,7 @@ impl Application {
                 .service(crate::oauth::userinfo::userinfo_post)
                 .service(crate::oauth::authorize::authorize_post)
                 .service(crate::oauth::authorize::logout)
+                .service(crate::oauth::authorize::logout_post)
                 .service(crate::oauth::token::revoke)
                 .service(health::live)
                 .service(health::ready)
@@ -333,6 +377,7 @@ impl Application {
                 )
                 .service(crate::admin::scope())
                 .service(crate::hosted::pages::stylesheet)
+                .service(crate::hosted::pages::form_post_script)
                 .service(crate::hosted::pages::branding_css)
                 .service(crate::hosted::signin::login_form)
                 .service(crate::hosted::signin::login_submit)
@@ -352,6 +397,13 @@ impl Application {
                         "error": {"code": "not_found", "message": "no such route"}
                     }))
                 }))
+        })
+        .workers(workers)
+        .max_connections(total.div_ceil(workers))
+        .client_request_timeout(Duration::from_secs(5))
+        .on_connect({
+            let connections = connections.clone();
+            move |conn, data| connections.on_connect(conn, data)
         })
         .listen(listener)
         .map_err(|source| StartupError::Bind {

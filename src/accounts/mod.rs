@@ -2,6 +2,8 @@
 //! group membership. Every door (admin REST, hosted pages) reaches users through here.
 
 pub mod attributes;
+pub mod codes;
+pub mod devices;
 pub mod filter;
 pub mod groups;
 pub mod password_policy;

@@ -4,8 +4,9 @@
 
 use std::net::IpAddr;
 
+use crate::accounts::devices::{self, Device};
 use crate::accounts::password_policy;
-use crate::accounts::throttle;
+use crate::accounts::throttle::{self, Lock, Subject};
 use crate::accounts::users::{
     CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_by_sub, find_user,
     login_key,
@@ -14,6 +15,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
 use crate::store::StoreError;
+use crate::store::refused_sign_ups;
 use crate::store::users::{self as store, UserRow};
 
 #[derive(Debug)]
@@ -28,12 +30,49 @@ pub enum SignIn {
     ResetRequired,
     /// Right password, but the account is disabled.
     NotAllowed,
-    /// Right password, but the email was never confirmed: on to the confirm page.
-    Unconfirmed(UserRow),
+    /// Right password, but the email was never confirmed: on to the confirm page. Also the
+    /// answer for the password of a refused sign-up, which a new account would have given.
+    Unconfirmed,
     /// Wrong username or password.
     Invalid,
-    /// Too many recent failures for this username or address; nothing was checked.
+    /// Too many recent failures for this username, account, address or device; nothing was
+    /// checked.
     Throttled,
+}
+
+/// Where a sign-in comes from: the client address and the browser's device token, if any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin<'a> {
+    pub address: Option<IpAddr>,
+    pub device: Option<&'a str>,
+}
+
+/// The counters a sign-in for `key` is held against. A browser that signed in as this
+/// account before answers to its own counter instead of the name's and account's, which
+/// strangers can fill. Unknown names get an account counter of their own, so known and
+/// unknown names cost the same and lock alike.
+fn sign_in_subjects(
+    key: &str,
+    user: Option<&UserRow>,
+    device: Option<&Device>,
+    origin: &Origin,
+) -> Vec<Subject> {
+    let mut subjects = match device {
+        Some(device) => vec![Subject::new(Lock::Device, device.id.clone())],
+        None => {
+            let account = user.map_or_else(|| format!("?{key}"), |u| u.id.clone());
+            vec![
+                Subject::at(Lock::NameAtAddress, origin.address, key),
+                Subject::at(Lock::AccountAtAddress, origin.address, &account),
+                Subject::new(Lock::Name, key),
+                Subject::new(Lock::Account, account),
+            ]
+        }
+    };
+    if let Some(address) = origin.address {
+        subjects.push(Subject::new(Lock::Address, address.to_string()));
+    }
+    subjects
 }
 
 pub async fn authenticate(
@@ -41,7 +80,7 @@ pub async fn authenticate(
     pool: &Pool,
     username: &str,
     password: &str,
-    address: Option<IpAddr>,
+    origin: &Origin<'_>,
 ) -> Result<SignIn> {
     // Nothing a real username could be reaches the store or the throttle table, but the
     // answer costs the same hash as any other failure.
@@ -50,38 +89,53 @@ pub async fn authenticate(
         return Ok(SignIn::Invalid);
     }
     let key = login_key(pool, username);
-    // A locked name or address is refused before any hashing, known or not.
-    let standing = throttle::standing(ctx, &pool.id, &key, address).await?;
-    if standing.locked {
+    let user = match find_user(ctx, pool, username).await {
+        Ok(user) => Some(user),
+        Err(Error::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let device = origin
+        .device
+        .and_then(|token| devices::verify(ctx, &pool.id, token))
+        .filter(|d| user.as_ref().is_some_and(|u| u.id == d.user_id));
+    let subjects = sign_in_subjects(&key, user.as_ref(), device.as_ref(), origin);
+    // The attempt is counted before the hash, so parallel guesses cannot race past a lock.
+    let Some(attempt) = throttle::begin(ctx, &pool.id, subjects).await? else {
         return Ok(SignIn::Throttled);
-    }
-    let outcome = check_password(ctx, pool, username, password).await?;
+    };
+    let outcome = match check_password(ctx, user, password).await {
+        Ok(SignIn::Invalid) => refused_sign_up(ctx, pool, &key, password).await,
+        other => other,
+    };
     match outcome {
-        SignIn::Invalid => throttle::record_failure(ctx, &pool.id, &key, address).await?,
-        // Nothing to forget is the common case: no write for it.
-        _ if standing.user_failures => throttle::record_success(ctx, &pool.id, &key).await?,
-        _ => {}
+        Ok(SignIn::Invalid) => attempt.failed().await?,
+        Ok(_) => attempt.succeeded().await?,
+        // Busy or broken: nothing was decided, so nothing counts.
+        Err(_) => attempt.abandoned().await?,
     }
-    Ok(outcome)
+    outcome
 }
 
-async fn check_password(
-    ctx: &Context,
-    pool: &Pool,
-    username: &str,
-    password: &str,
-) -> Result<SignIn> {
-    if username.is_empty() || password.is_empty() || password.len() > 1024 {
-        ctx.hasher.verify_dummy(password).await?;
+/// The password of a sign-up that was refused for this name signs in "to the confirm page",
+/// as the new account it pretended to create would. It confirms nothing there.
+async fn refused_sign_up(ctx: &Context, pool: &Pool, key: &str, password: &str) -> Result<SignIn> {
+    let Some(hash) = refused_sign_ups::live(&ctx.store, &pool.id, key, ctx.now()).await? else {
         return Ok(SignIn::Invalid);
-    }
-    let user = match find_user(ctx, pool, username).await {
-        Ok(user) => user,
-        Err(Error::NotFound(_)) => {
+    };
+    Ok(if ctx.hasher.verify(password, &hash).await? {
+        SignIn::Unconfirmed
+    } else {
+        SignIn::Invalid
+    })
+}
+
+async fn check_password(ctx: &Context, user: Option<UserRow>, password: &str) -> Result<SignIn> {
+    let user = match user {
+        Some(user) if !password.is_empty() && password.len() <= 1024 => user,
+        _ => {
             ctx.hasher.verify_dummy(password).await?;
             return Ok(SignIn::Invalid);
         }
-        Err(e) => return Err(e),
     };
     let verified = match &user.password_hash {
         Some(hash) => ctx.hasher.verify(password, hash).await?,
@@ -95,7 +149,7 @@ async fn check_password(
     }
     if user.status == UNCONFIRMED {
         // The right password proves who is asking: telling them to confirm reveals nothing.
-        return Ok(SignIn::Unconfirmed(user));
+        return Ok(SignIn::Unconfirmed);
     }
     Ok(match user.status.as_str() {
         CONFIRMED => SignIn::Success(user),
@@ -145,7 +199,14 @@ pub async fn choose_new_password(
         user.status = CONFIRMED.to_string();
         user.temporary_password_expires_at = None;
         user.updated_at = ctx.now();
-        if store::save(&ctx.store, &user, version).await? {
+        if store::save_killing_codes(
+            &ctx.store,
+            &user,
+            version,
+            crate::accounts::codes::MAX_TRIES,
+        )
+        .await?
+        {
             user.version += 1;
             return Ok(user);
         }

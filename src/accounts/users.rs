@@ -386,7 +386,8 @@ pub async fn list_users(
 }
 
 /// Loads the user, applies `change`, and saves it at the version read; retries when another
-/// writer got in between, so no update is lost.
+/// writer got in between, so no update is lost. A change of the email or the password kills
+/// the user's live codes in the same transaction: they vouch for what was there before.
 async fn modify(
     ctx: &Context,
     pool_id: &str,
@@ -397,12 +398,16 @@ async fn modify(
     for _ in 0..5 {
         let mut row = find_user(ctx, &pool, login).await?;
         let version = row.version;
+        let before = (row.email.clone(), row.password_hash.clone());
         change(&pool, &mut row)?;
         row.updated_at = ctx.now();
-        if store::save(&ctx.store, &row, version)
-            .await
-            .map_err(|e| conflict_on_write(e, &pool))?
-        {
+        let saved = if (row.email.clone(), row.password_hash.clone()) == before {
+            store::save(&ctx.store, &row, version).await
+        } else {
+            store::save_killing_codes(&ctx.store, &row, version, crate::accounts::codes::MAX_TRIES)
+                .await
+        };
+        if saved.map_err(|e| conflict_on_write(e, &pool))? {
             row.version += 1;
             return to_user(row, None);
         }

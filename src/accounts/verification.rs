@@ -3,14 +3,13 @@
 //! wrong tries, and are consumed in the same transaction as the change they authorise.
 //! With enumeration protection, unknown and known accounts get the same answers.
 
-use serde_json::Value;
-use subtle::ConstantTimeEq;
-
-use crate::accounts::attributes::{self, Attributes};
 use std::net::IpAddr;
 
+use serde_json::Value;
+
+use crate::accounts::attributes::{self, Attributes};
 use crate::accounts::password_policy;
-use crate::accounts::throttle;
+use crate::accounts::throttle::{self, Rate};
 use crate::accounts::users::{
     CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_user, login_key,
     new_user_row,
@@ -21,16 +20,14 @@ use crate::error::{Error, Result};
 use crate::pools::Pool;
 use crate::pools::text;
 use crate::store::StoreError;
-use crate::store::codes::{self as store, CodeRow};
+use crate::store::codes as store;
+use crate::store::refused_sign_ups;
 use crate::store::users::{self as users_store, UserRow};
 
-pub const SIGNUP: &str = "signup";
-pub const RESET: &str = "reset";
-pub const SIGNUP_CODE_MS: Millis = 24 * 3_600_000;
-pub const RESET_CODE_MS: Millis = 3_600_000;
-pub const MAX_TRIES: i64 = 5;
-pub const CODES_PER_HOUR: i64 = 5;
-pub const RESEND_GAP_MS: Millis = 60_000;
+pub use crate::accounts::codes::{CodeCheck, MAX_TRIES, RESET, Resend, SIGNUP, SIGNUP_CODE_MS};
+use crate::accounts::codes::{
+    Provenance, begin_guess, check_code, mailbox_key, new_code_row, padded, send_code, typed_login,
+};
 
 /// What a person typed on the sign-up page.
 pub struct SignUpForm {
@@ -38,27 +35,8 @@ pub struct SignUpForm {
     pub email: String,
     pub password: String,
     pub attributes: Attributes,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum CodeCheck {
-    /// The code was right and has been used.
-    Accepted,
-    /// Wrong, expired, replaced or no code at all (never says which).
-    Rejected,
-    /// This was the fifth wrong try: the code is dead, a new one is needed.
-    TooManyTries,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Resend {
-    Sent,
-    /// Wait before asking again.
-    TooSoon,
-}
-
-fn email_of(user: &UserRow) -> Option<&str> {
-    user.email.as_deref()
+    /// The browser that submitted it (an opaque digest), when there is one.
+    pub submitted_by: Option<String>,
 }
 
 fn email_verified(user: &UserRow) -> bool {
@@ -68,52 +46,24 @@ fn email_verified(user: &UserRow) -> bool {
         .unwrap_or(false)
 }
 
-fn new_code_row(
-    ctx: &Context,
-    user: &UserRow,
-    purpose: &str,
-    code: &str,
-    lifetime: Millis,
-) -> CodeRow {
-    let now = ctx.now();
-    CodeRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        pool_id: user.pool_id.clone(),
-        user_id: user.id.clone(),
-        purpose: purpose.to_string(),
-        code_hash: ctx.code_digest(&user.id, purpose, code),
-        attempts: 0,
-        created_at: now,
-        expires_at: now + lifetime,
-        consumed_at: None,
+/// Counts one request from `address` against `rate`; past it the caller is told to wait
+/// (a limit on the caller, which says nothing about any account).
+async fn limit_address(ctx: &Context, rate: Rate, address: Option<IpAddr>) -> Result<()> {
+    match address {
+        Some(ip) if !throttle::take(ctx, rate, &ip.to_string()).await? => {
+            Err(Error::TooManyRequests)
+        }
+        _ => Ok(()),
     }
 }
 
-/// Sends a new code of `purpose` unless the user had 5 this hour or one in the last minute.
-async fn send_code(ctx: &Context, pool: &Pool, user: &UserRow, purpose: &str) -> Result<Resend> {
-    let Some(email) = email_of(user) else {
-        return Ok(Resend::Sent);
-    };
-    let now = ctx.now();
-    let (count, last) = store::recent(&ctx.store, &user.id, purpose, now - 3_600_000).await?;
-    if count >= CODES_PER_HOUR || last.is_some_and(|t| now - t < RESEND_GAP_MS) {
-        return Ok(Resend::TooSoon);
-    }
-    let code = crate::mail::new_code();
-    let (row, mail) = if purpose == RESET {
-        (
-            new_code_row(ctx, user, RESET, &code, RESET_CODE_MS),
-            crate::mail::reset(pool, email, &code),
-        )
-    } else {
-        (
-            new_code_row(ctx, user, SIGNUP, &code, SIGNUP_CODE_MS),
-            crate::mail::verification(pool, email, &code),
-        )
-    };
-    store::replace_code(&ctx.store, &row, &ctx.outbox.row(pool, mail, now)).await?;
-    ctx.outbox.wake();
-    Ok(Resend::Sent)
+/// A sign-up as submitted, checked and hashed.
+struct Fresh {
+    username: String,
+    email: String,
+    hash: String,
+    attrs: Attributes,
+    submitted_by: Option<String>,
 }
 
 /// Creates an `UNCONFIRMED` user with a code and its mail, in one transaction. An account
@@ -124,6 +74,7 @@ pub async fn sign_up(
     pool: &Pool,
     form: SignUpForm,
     protect: bool,
+    address: Option<IpAddr>,
 ) -> Result<String> {
     if pool.config.allow_admin_create_user_only {
         return Err(Error::Conflict("sign-up is disabled for this pool".into()));
@@ -147,106 +98,178 @@ pub async fn sign_up(
     attrs.insert("email".into(), Value::String(email.clone()));
     attrs.insert("email_verified".into(), Value::Bool(false));
     let attrs = attributes::for_new_user(&pool.config, &attrs)?;
+    // Each sign-up costs a hash and a mail: one address gets so many an hour.
+    limit_address(ctx, Rate::SignUpsFrom, address).await?;
 
     // Both branches pay for one argon2 hash, so timing does not tell them apart.
     let hash = ctx.hasher.hash(&form.password).await?;
-    let existing = match find_user(ctx, pool, &username).await {
-        Ok(user) => Some(user),
-        Err(Error::NotFound(_)) => None,
-        Err(e) => return Err(e),
+    let fresh = Fresh {
+        username,
+        email,
+        hash,
+        attrs,
+        submitted_by: form.submitted_by,
     };
-    if let Some(user) = existing {
-        return existing_account(ctx, pool, &user, &username, protect, Some((hash, attrs))).await;
+    for _ in 0..5 {
+        let existing = match find_user(ctx, pool, &fresh.username).await {
+            Ok(user) => Some(user),
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(user) = existing {
+            return existing_account(ctx, pool, &user, &fresh, protect).await;
+        }
+        // In a username pool, an address that already belongs to a confirmed account gets the
+        // notice, not a second account.
+        if !pool.config.email_is_username()
+            && let Some(owner) =
+                users_store::confirmed_with_email(&ctx.store, &pool.id, &fresh.email).await?
+        {
+            return taken(ctx, pool, &owner, &fresh, protect).await;
+        }
+        // Someone may take the name between our lookup and our insert: then it is answered
+        // as a name that was taken all along.
+        if create_unconfirmed(ctx, pool, &fresh).await? {
+            return Ok(fresh.username);
+        }
     }
-    // In a username pool, an address that already belongs to a confirmed account gets the
-    // notice, not a second account.
-    if !pool.config.email_is_username()
-        && let Some(owner) = users_store::confirmed_with_email(&ctx.store, &pool.id, &email).await?
-    {
-        return existing_account(ctx, pool, &owner, &username, protect, None).await;
-    }
+    Err(Error::Store(StoreError::Contention))
+}
+
+/// A new `UNCONFIRMED` account, with its code and mail when the address may have more mail
+/// this hour (otherwise the person asks for a code later). False if the name was taken.
+async fn create_unconfirmed(ctx: &Context, pool: &Pool, fresh: &Fresh) -> Result<bool> {
     let id = uuid::Uuid::new_v4().to_string();
     let stored_username = if pool.config.email_is_username() {
         id.clone()
     } else {
-        username.clone()
+        fresh.username.clone()
     };
     let now = ctx.now();
     let row = new_user_row(
         pool,
         id,
         stored_username,
-        &attrs,
+        &fresh.attrs,
         UNCONFIRMED,
-        hash,
+        fresh.hash.clone(),
         None,
         now,
     )?;
+    let mail_allowed = throttle::take(ctx, Rate::MailTo, &mailbox_key(&fresh.email)).await?;
     let code = crate::mail::new_code();
-    let code_row = new_code_row(ctx, &row, SIGNUP, &code, SIGNUP_CODE_MS);
-    let mail = ctx
-        .outbox
-        .row(pool, crate::mail::verification(pool, &email, &code), now);
-    match users_store::insert_with(&ctx.store, &row, Some(&code_row), &[mail]).await {
-        Ok(()) => {
-            ctx.outbox.wake();
-            Ok(username)
-        }
-        // Someone took the name between our lookup and our insert.
-        Err(StoreError::Conflict(_)) => match find_user(ctx, pool, &username).await {
-            Ok(user) => existing_account(ctx, pool, &user, &username, protect, None).await,
-            Err(_) => Err(Error::Conflict(
-                "an account with this username already exists".into(),
-            )),
-        },
-        Err(e) => Err(e.into()),
+    let mut code_row = new_code_row(ctx, &row, SIGNUP, &fresh.email, &code, SIGNUP_CODE_MS);
+    code_row.submitted_by = fresh.submitted_by.clone();
+    let mails = if mail_allowed {
+        vec![ctx.outbox.row(
+            pool,
+            crate::mail::verification(pool, &fresh.email, &code),
+            now,
+        )]
+    } else {
+        Vec::new()
+    };
+    let code_row = mail_allowed.then_some(&code_row);
+    match users_store::insert_with(&ctx.store, &row, code_row, &mails).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Ok(false),
+        Err(e) => return Err(e.into()),
     }
+    if mail_allowed {
+        ctx.outbox.wake();
+    }
+    Ok(true)
 }
 
 /// Notices to one address about sign-up attempts: at most one an hour, so the page cannot
 /// be used to flood someone's inbox.
 const ATTEMPT_NOTICE_GAP_MS: Millis = 3_600_000;
 
+/// A sign-up for a name that exists. An unconfirmed one is taken over by the newest
+/// sign-up (whoever confirms gets the password they chose themselves, never one an earlier
+/// sign-up planted), and any code it had dies with the old address and password.
 async fn existing_account(
     ctx: &Context,
     pool: &Pool,
     user: &UserRow,
-    username: &str,
+    fresh: &Fresh,
     protect: bool,
-    fresh: Option<(String, Attributes)>,
 ) -> Result<String> {
     if !protect {
         return Err(Error::Conflict(
             "an account with this username already exists".into(),
         ));
     }
-    if user.status == UNCONFIRMED {
-        let mut user = user.clone();
-        // The newest sign-up wins: whoever confirms the address gets the password they chose
-        // themselves, never one an earlier, unconfirmed sign-up planted.
-        if let Some((hash, attrs)) = fresh {
-            let version = user.version;
-            let mut updated = new_user_row(
-                pool,
-                user.id.clone(),
-                user.username.clone(),
-                &attrs,
-                UNCONFIRMED,
-                hash,
-                None,
-                user.created_at,
-            )?;
-            updated.version = version;
-            updated.updated_at = ctx.now();
-            if users_store::save(&ctx.store, &updated, version).await? {
-                updated.version += 1;
-                user = updated;
-            }
-        }
-        // A new code to the address on file, as a resend would.
-        send_code(ctx, pool, &user, SIGNUP).await?;
-    } else if let Some(email) = email_of(user) {
-        let now = ctx.now();
+    if user.status != UNCONFIRMED {
+        return taken(ctx, pool, user, fresh, protect).await;
+    }
+    let address_changes = user.email.as_deref() != Some(fresh.email.as_str());
+    if address_changes
+        && !pool.config.email_is_username()
+        && let Some(owner) =
+            users_store::confirmed_with_email(&ctx.store, &pool.id, &fresh.email).await?
+    {
+        // Moving the pending name onto someone else's confirmed address is refused like a
+        // new name would be: the owner gets the notice, the pending sign-up stays as it was.
+        return taken(ctx, pool, &owner, fresh, protect).await;
+    }
+    // Unless the same browser sends it again, the password now belongs to someone who may
+    // not hold the address: a code then confirms the address, not the password.
+    let previous = store::latest(&ctx.store, &user.id, SIGNUP).await?;
+    let contested = previous.is_none_or(|p| {
+        p.contested || p.submitted_by.is_none() || p.submitted_by != fresh.submitted_by
+    });
+    let mut updated = new_user_row(
+        pool,
+        user.id.clone(),
+        user.username.clone(),
+        &fresh.attrs,
+        UNCONFIRMED,
+        fresh.hash.clone(),
+        None,
+        user.created_at,
+    )?;
+    updated.version = user.version;
+    updated.updated_at = ctx.now();
+    if !users_store::save_killing_codes(&ctx.store, &updated, user.version, MAX_TRIES).await? {
+        return Err(Error::Store(StoreError::Contention));
+    }
+    updated.version += 1;
+    // A new code to the new address; the dead one is no reason to wait.
+    let provenance = Provenance::Submitted {
+        by: fresh.submitted_by.clone(),
+        contested,
+    };
+    send_code(ctx, pool, &updated, SIGNUP, provenance).await?;
+    Ok(fresh.username.clone())
+}
+
+/// A sign-up refused because the name or address belongs to `owner`: the owner may get a
+/// notice, and the refused password is remembered so that signing in with it looks like
+/// signing in to a new, unconfirmed account.
+async fn taken(
+    ctx: &Context,
+    pool: &Pool,
+    owner: &UserRow,
+    fresh: &Fresh,
+    protect: bool,
+) -> Result<String> {
+    if !protect {
+        return Err(Error::Conflict(
+            "an account with this username already exists".into(),
+        ));
+    }
+    let now = ctx.now();
+    refused_sign_ups::remember(
+        &ctx.store,
+        &pool.id,
+        &login_key(pool, &fresh.username),
+        &fresh.hash,
+        now,
+        now + SIGNUP_CODE_MS,
+    )
+    .await?;
+    if let Some(email) = owner.email.as_deref() {
         let recent = crate::store::outbox::recent_to(
             &ctx.store,
             email,
@@ -254,7 +277,7 @@ async fn existing_account(
             now - ATTEMPT_NOTICE_GAP_MS,
         )
         .await?;
-        if recent == 0 {
+        if recent == 0 && throttle::take(ctx, Rate::MailTo, &mailbox_key(email)).await? {
             let mail = ctx
                 .outbox
                 .row(pool, crate::mail::signup_attempt(pool, email), now);
@@ -264,142 +287,145 @@ async fn existing_account(
             // A new account costs a committed write; without one here, a sign-up for a
             // taken address would answer measurably sooner (a commit is milliseconds on
             // PostgreSQL) and tell the asker the account exists.
-            users_store::touch(&ctx.store, &user.id).await?;
+            users_store::touch(&ctx.store, &owner.id).await?;
         }
     }
-    Ok(username.to_string())
+    Ok(fresh.username.clone())
 }
 
-/// Checks a code against the user's live code of `purpose`, counting wrong tries.
-async fn check_code(
-    ctx: &Context,
-    user: &UserRow,
-    purpose: &str,
-    code: &str,
-) -> Result<std::result::Result<CodeRow, CodeCheck>> {
-    let code = code.trim();
-    let Some(live) = store::live_code(&ctx.store, &user.id, purpose, ctx.now()).await? else {
-        return Ok(Err(CodeCheck::Rejected));
-    };
-    let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
-    let digest = ctx.code_digest(&user.id, purpose, code);
-    if well_formed && bool::from(digest.as_bytes().ct_eq(live.code_hash.as_bytes())) {
-        return Ok(Ok(live));
-    }
-    let tries = store::record_wrong_guess(&ctx.store, &live.id, MAX_TRIES, ctx.now()).await?;
-    Ok(Err(if tries >= MAX_TRIES {
-        CodeCheck::TooManyTries
-    } else {
-        CodeCheck::Rejected
-    }))
-}
-
-/// Confirms a sign-up: the right code marks the user `CONFIRMED` with a verified email.
-/// Returns the confirmed user with the check.
+/// Confirms a sign-up: the right code marks the user `CONFIRMED` with the address it was
+/// sent to verified. Returns the confirmed user with the check. When a later sign-up had
+/// replaced the password and `confirmer` (the confirming browser) did not submit it, the
+/// address is verified but the password must be reset first (`RESET_REQUIRED`): the code
+/// proves who holds the address, not who chose the password.
 pub async fn confirm_sign_up(
     ctx: &Context,
     pool: &Pool,
     login: &str,
     code: &str,
     address: Option<IpAddr>,
+    confirmer: Option<&str>,
 ) -> Result<(CodeCheck, Option<UserRow>)> {
-    let Some(key) = guess_key(pool, login) else {
-        return Ok((CodeCheck::Rejected, None));
-    };
-    if throttle::is_locked(ctx, &pool.id, &key, address).await? {
-        return Ok((CodeCheck::Rejected, None));
-    }
-    let outcome = confirm_unthrottled(ctx, pool, login, code).await?;
-    count_guess(ctx, pool, &key, address, &outcome.0).await?;
-    Ok(outcome)
+    padded(confirm_guarded(ctx, pool, login, code, address, confirmer)).await
 }
 
-/// Code guesses are throttled like sign-ins: per typed name (known or not) and per
-/// address, so guessing cannot be spread over many accounts from one place.
-fn guess_key(pool: &Pool, login: &str) -> Option<String> {
-    let login = login.trim();
-    if login.is_empty() || login.len() > 512 || login.chars().any(char::is_control) {
-        return None;
-    }
-    Some(format!("code:{}", login_key(pool, login)))
-}
-
-async fn count_guess(
-    ctx: &Context,
-    pool: &Pool,
-    key: &str,
-    address: Option<IpAddr>,
-    outcome: &CodeCheck,
-) -> Result<()> {
-    match outcome {
-        CodeCheck::Accepted => throttle::record_success(ctx, &pool.id, key).await,
-        _ => throttle::record_failure(ctx, &pool.id, key, address).await,
-    }
-}
-
-async fn confirm_unthrottled(
+async fn confirm_guarded(
     ctx: &Context,
     pool: &Pool,
     login: &str,
     code: &str,
+    address: Option<IpAddr>,
+    confirmer: Option<&str>,
 ) -> Result<(CodeCheck, Option<UserRow>)> {
-    for _ in 0..5 {
-        let user = match find_user(ctx, pool, login.trim()).await {
-            Ok(user) if user.status == UNCONFIRMED => user,
-            Ok(_) | Err(Error::NotFound(_)) => return Ok((CodeCheck::Rejected, None)),
-            Err(e) => return Err(e),
-        };
-        let live = match check_code(ctx, &user, SIGNUP, code).await? {
-            Ok(live) => live,
-            Err(outcome) => return Ok((outcome, None)),
-        };
-        let mut confirmed = user.clone();
-        let mut attrs: Attributes =
-            serde_json::from_str(&user.attributes).map_err(StoreError::from)?;
-        attrs.insert("email_verified".into(), Value::Bool(true));
-        confirmed.attributes = serde_json::to_string(&attrs).map_err(StoreError::from)?;
-        confirmed.status = CONFIRMED.to_string();
-        if store::confirm_user(
-            &ctx.store,
-            &live.id,
-            MAX_TRIES,
-            &confirmed,
-            user.version,
-            ctx.now(),
-        )
-        .await?
-        {
-            confirmed.version += 1;
-            return Ok((CodeCheck::Accepted, Some(confirmed)));
-        }
+    let Some(login) = typed_login(login) else {
+        return Ok((CodeCheck::Rejected, None));
+    };
+    let user = match find_user(ctx, pool, login).await {
+        Ok(user) => Some(user),
+        Err(Error::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let Some(attempt) = begin_guess(ctx, pool, login, user.as_ref(), address).await? else {
+        return Ok((CodeCheck::Rejected, None));
+    };
+    let outcome = match user {
+        Some(user) if user.status == UNCONFIRMED => confirm_user(ctx, user, code, confirmer).await,
+        _ => Ok((CodeCheck::Rejected, None)),
+    };
+    match &outcome {
+        Ok((CodeCheck::Accepted, _)) => attempt.succeeded().await?,
+        Ok(_) => attempt.failed().await?,
+        Err(_) => attempt.abandoned().await?,
     }
-    Err(Error::Store(StoreError::Contention))
+    outcome
+}
+
+async fn confirm_user(
+    ctx: &Context,
+    user: UserRow,
+    code: &str,
+    confirmer: Option<&str>,
+) -> Result<(CodeCheck, Option<UserRow>)> {
+    let live = match check_code(ctx, &user, SIGNUP, code).await? {
+        Ok(live) => live,
+        Err(outcome) => return Ok((outcome, None)),
+    };
+    let mut confirmed = user.clone();
+    let mut attrs: Attributes = serde_json::from_str(&user.attributes).map_err(StoreError::from)?;
+    attrs.insert("email_verified".into(), Value::Bool(true));
+    confirmed.attributes = serde_json::to_string(&attrs).map_err(StoreError::from)?;
+    let password_is_theirs = !live.contested
+        || (live.submitted_by.is_some() && live.submitted_by.as_deref() == confirmer);
+    confirmed.status = if password_is_theirs {
+        CONFIRMED
+    } else {
+        RESET_REQUIRED
+    }
+    .to_string();
+    // Any change to the user since it was read (a new sign-up, an admin edit) means the
+    // code no longer vouches for what the row holds: no confirmation, and the try is spent.
+    if store::confirm_user(
+        &ctx.store,
+        &live.id,
+        MAX_TRIES,
+        &confirmed,
+        user.version,
+        ctx.now(),
+    )
+    .await?
+    {
+        confirmed.version += 1;
+        return Ok((CodeCheck::Accepted, Some(confirmed)));
+    }
+    Ok((CodeCheck::Rejected, None))
 }
 
 /// A new sign-up code for an unconfirmed user; anyone else gets the same answer and no mail.
-pub async fn resend_sign_up_code(ctx: &Context, pool: &Pool, login: &str) -> Result<Resend> {
-    match find_user(ctx, pool, login.trim()).await {
-        Ok(user) if user.status == UNCONFIRMED => send_code(ctx, pool, &user, SIGNUP).await,
-        Ok(_) | Err(Error::NotFound(_)) => Ok(Resend::Sent),
-        Err(e) => Err(e),
-    }
+pub async fn resend_sign_up_code(
+    ctx: &Context,
+    pool: &Pool,
+    login: &str,
+    address: Option<IpAddr>,
+) -> Result<Resend> {
+    padded(async {
+        limit_address(ctx, Rate::CodeRequestsFrom, address).await?;
+        let Some(login) = typed_login(login) else {
+            return Ok(Resend::Sent);
+        };
+        match find_user(ctx, pool, login).await {
+            Ok(user) if user.status == UNCONFIRMED => {
+                send_code(ctx, pool, &user, SIGNUP, Provenance::Inherit).await
+            }
+            Ok(_) | Err(Error::NotFound(_)) => Ok(Resend::Sent),
+            Err(e) => Err(e),
+        }
+    })
+    .await
 }
 
 /// Sends a reset code when the account exists, is enabled and has a verified email.
 /// Answers the same in every case.
-pub async fn forgot_password(ctx: &Context, pool: &Pool, login: &str) -> Result<()> {
-    let login = login.trim();
-    if login.is_empty() || login.len() > 512 || login.chars().any(char::is_control) {
-        return Ok(());
-    }
-    match find_user(ctx, pool, login).await {
-        Ok(user) if user.enabled && email_verified(&user) => {
-            send_code(ctx, pool, &user, RESET).await?;
-            Ok(())
+pub async fn forgot_password(
+    ctx: &Context,
+    pool: &Pool,
+    login: &str,
+    address: Option<IpAddr>,
+) -> Result<()> {
+    padded(async {
+        limit_address(ctx, Rate::CodeRequestsFrom, address).await?;
+        let Some(login) = typed_login(login) else {
+            return Ok(());
+        };
+        match find_user(ctx, pool, login).await {
+            Ok(user) if user.enabled && email_verified(&user) => {
+                send_code(ctx, pool, &user, RESET, Provenance::Inherit).await?;
+                Ok(())
+            }
+            Ok(_) | Err(Error::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
         }
-        Ok(_) | Err(Error::NotFound(_)) => Ok(()),
-        Err(e) => Err(e),
-    }
+    })
+    .await
 }
 
 /// Sets a new password with a reset code. The user is `CONFIRMED` afterwards (from
@@ -414,25 +440,6 @@ pub async fn reset_password(
     confirm_password: &str,
     address: Option<IpAddr>,
 ) -> Result<CodeCheck> {
-    let Some(key) = guess_key(pool, login) else {
-        return Ok(CodeCheck::Rejected);
-    };
-    if throttle::is_locked(ctx, &pool.id, &key, address).await? {
-        return Ok(CodeCheck::Rejected);
-    }
-    let outcome = reset_unthrottled(ctx, pool, login, code, new_password, confirm_password).await?;
-    count_guess(ctx, pool, &key, address, &outcome).await?;
-    Ok(outcome)
-}
-
-async fn reset_unthrottled(
-    ctx: &Context,
-    pool: &Pool,
-    login: &str,
-    code: &str,
-    new_password: &str,
-    confirm_password: &str,
-) -> Result<CodeCheck> {
     if new_password != confirm_password {
         return Err(Error::validation(
             "confirm_password",
@@ -440,42 +447,73 @@ async fn reset_unthrottled(
         ));
     }
     password_policy::check("new_password", &pool.config.password_policy, new_password)?;
-    let login = login.trim();
-    if login.is_empty() || login.len() > 512 || login.chars().any(char::is_control) {
+    padded(reset_guarded(ctx, pool, login, code, new_password, address)).await
+}
+
+async fn reset_guarded(
+    ctx: &Context,
+    pool: &Pool,
+    login: &str,
+    code: &str,
+    new_password: &str,
+    address: Option<IpAddr>,
+) -> Result<CodeCheck> {
+    let Some(login) = typed_login(login) else {
+        return Ok(CodeCheck::Rejected);
+    };
+    let user = match find_user(ctx, pool, login).await {
+        Ok(user) => Some(user),
+        Err(Error::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let Some(attempt) = begin_guess(ctx, pool, login, user.as_ref(), address).await? else {
+        return Ok(CodeCheck::Rejected);
+    };
+    // Known or not, the new password is hashed: the answer costs the same.
+    let outcome = match ctx.hasher.hash(new_password).await {
+        Ok(hash) => match user {
+            Some(user) => reset_user(ctx, pool, user, code, hash).await,
+            None => Ok(CodeCheck::Rejected),
+        },
+        Err(e) => Err(e.into()),
+    };
+    match &outcome {
+        Ok(CodeCheck::Accepted) => attempt.succeeded().await?,
+        Ok(_) => attempt.failed().await?,
+        Err(_) => attempt.abandoned().await?,
+    }
+    outcome
+}
+
+async fn reset_user(
+    ctx: &Context,
+    pool: &Pool,
+    user: UserRow,
+    code: &str,
+    hash: String,
+) -> Result<CodeCheck> {
+    let live = match check_code(ctx, &user, RESET, code).await? {
+        Ok(live) => live,
+        Err(outcome) => return Ok(outcome),
+    };
+    let mut updated = user.clone();
+    updated.password_hash = Some(hash);
+    if matches!(user.status.as_str(), RESET_REQUIRED | FORCE_CHANGE_PASSWORD) {
+        updated.status = CONFIRMED.to_string();
+    }
+    let now = ctx.now();
+    if !store::reset_password(&ctx.store, &live.id, MAX_TRIES, &updated, user.version, now).await? {
         return Ok(CodeCheck::Rejected);
     }
-    let hash = ctx.hasher.hash(new_password).await?;
-    for _ in 0..5 {
-        let user = match find_user(ctx, pool, login).await {
-            Ok(user) => user,
-            Err(Error::NotFound(_)) => return Ok(CodeCheck::Rejected),
-            Err(e) => return Err(e),
-        };
-        let live = match check_code(ctx, &user, RESET, code).await? {
-            Ok(live) => live,
-            Err(outcome) => return Ok(outcome),
-        };
-        let mut updated = user.clone();
-        updated.password_hash = Some(hash.clone());
-        if matches!(user.status.as_str(), RESET_REQUIRED | FORCE_CHANGE_PASSWORD) {
-            updated.status = CONFIRMED.to_string();
-        }
-        let now = ctx.now();
-        if store::reset_password(&ctx.store, &live.id, MAX_TRIES, &updated, user.version, now)
-            .await?
-        {
-            crate::store::oauth::revoke_user(&ctx.store, &pool.id, &user.id, now).await?;
-            return Ok(CodeCheck::Accepted);
-        }
-    }
-    Err(Error::Store(StoreError::Contention))
+    crate::store::oauth::revoke_user(&ctx.store, &pool.id, &user.id, now).await?;
+    Ok(CodeCheck::Accepted)
 }
 
 /// For the admin `reset-password` action: a reset code by mail when the user has a
 /// verified email (throttled like any other).
 pub async fn send_reset_code(ctx: &Context, pool: &Pool, user: &UserRow) -> Result<()> {
     if user.enabled && email_verified(user) {
-        send_code(ctx, pool, user, RESET).await?;
+        send_code(ctx, pool, user, RESET, Provenance::Inherit).await?;
     }
     Ok(())
 }

@@ -30,7 +30,7 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// `invalid_request`, `unauthorized`, `not_found`, `conflict`, `validation_failed`,
-    /// `payload_too_large` or `internal_error`.
+    /// `payload_too_large`, `busy` (503, with `Retry-After`) or `internal_error`.
     pub code: &'static str,
     pub message: String,
 }
@@ -50,6 +50,12 @@ impl ApiError {
             ApiError::Core(Error::Store(crate::store::StoreError::Contention)) => {
                 (StatusCode::CONFLICT, "conflict")
             }
+            ApiError::Core(Error::TooManyRequests) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+            }
+            ApiError::Core(Error::Hash(crate::crypto::password::HashError::Busy)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "busy")
+            }
             ApiError::Core(Error::Store(_) | Error::Hash(_)) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
             }
@@ -64,7 +70,9 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.parts();
-        let message = if status.is_server_error() {
+        let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+            self.to_string()
+        } else if status.is_server_error() {
             // The cause goes to the log with the request id; the client gets no internals.
             tracing::error!(error = %self, "admin request failed");
             "internal error; the server log has details under this request's x-request-id"
@@ -73,6 +81,9 @@ impl ResponseError for ApiError {
             self.to_string()
         };
         let mut response = HttpResponse::build(status);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("retry-after", "1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header(("www-authenticate", "Bearer realm=\"cognate-admin\""));
         }

@@ -22,6 +22,11 @@ pub enum HashError {
     Hash(String),
     #[error("password hashing pool closed")]
     Closed,
+    /// More hashes are waiting than the configured depth: answer "busy" at once rather than
+    /// queue without end (each waiting request holds a connection, and every later sign-in
+    /// would wait behind them).
+    #[error("too many password hashes are waiting; try again shortly")]
+    Busy,
 }
 
 /// A hashing thread's argon2 memory is returned after this long without work.
@@ -104,13 +109,17 @@ fn blocks<'a>(memory: &'a mut Vec<Block>, params: &Params) -> &'a mut [Block] {
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
+    /// Hashes of this hasher waiting or running, and how many may.
+    outstanding: Arc<std::sync::atomic::AtomicUsize>,
+    max_outstanding: usize,
     /// A hash of a random password, verified against when a user does not exist so that the
     /// answer takes as long as for a real user.
     dummy_hash: Arc<String>,
 }
 
 impl PasswordHasher {
-    pub fn new(params: PasswordHashParams) -> Result<Self, HashError> {
+    /// `queue_depth` hashes may wait for a thread beyond those the threads are working on.
+    pub fn new(params: PasswordHashParams, queue_depth: usize) -> Result<Self, HashError> {
         let params = Params::new(
             params.memory_kib,
             params.iterations,
@@ -120,17 +129,41 @@ impl PasswordHasher {
         .map_err(|e| HashError::Hash(e.to_string()))?;
         let mut memory = Vec::new();
         let dummy = hash_with(&params, &crate::crypto::random::token(16), &mut memory)?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             params,
+            outstanding: Default::default(),
+            max_outstanding: queue_depth + threads,
             dummy_hash: Arc::new(dummy),
         })
+    }
+
+    /// Runs `f` on a hashing thread unless too many hashes are outstanding already.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        use std::sync::atomic::Ordering;
+        struct Slot<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Slot<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        if self.outstanding.fetch_add(1, Ordering::AcqRel) >= self.max_outstanding {
+            self.outstanding.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashError::Busy);
+        }
+        let _slot = Slot(&self.outstanding);
+        on_worker(f).await
     }
 
     /// A new PHC string (`$argon2id$v=19$m=...`) for `password`, with a random salt.
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let params = self.params.clone();
         let password = password.to_owned();
-        on_worker(move |memory| hash_with(&params, &password, memory)).await?
+        self.run(move |memory| hash_with(&params, &password, memory))
+            .await?
     }
 
     /// True when `password` matches the PHC string `hash`. A malformed stored hash counts
@@ -138,7 +171,8 @@ impl PasswordHasher {
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, HashError> {
         let password = password.to_owned();
         let hash = hash.to_owned();
-        on_worker(move |memory| verify_with(&password, &hash, memory)).await
+        self.run(move |memory| verify_with(&password, &hash, memory))
+            .await
     }
 
     /// Spends the time of one verification and always answers false.
@@ -216,11 +250,14 @@ mod tests {
 
     #[tokio::test]
     async fn hash_and_verify() {
-        let hasher = PasswordHasher::new(PasswordHashParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        })
+        let hasher = PasswordHasher::new(
+            PasswordHashParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            64,
+        )
         .unwrap();
         let hash = hasher.hash("Correct-horse-1").await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
@@ -233,11 +270,14 @@ mod tests {
     #[tokio::test]
     async fn hashes_interoperate_with_the_argon2_crate() {
         use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-        let hasher = PasswordHasher::new(PasswordHashParams {
-            memory_kib: 256,
-            iterations: 2,
-            parallelism: 1,
-        })
+        let hasher = PasswordHasher::new(
+            PasswordHashParams {
+                memory_kib: 256,
+                iterations: 2,
+                parallelism: 1,
+            },
+            64,
+        )
         .unwrap();
         // Hashes stored before this module kept its own memory still verify...
         let theirs = Argon2::default()
@@ -264,6 +304,39 @@ mod tests {
         .to_string();
         assert!(hasher.verify("pw", &big).await.unwrap());
         assert!(hasher.verify("Correct-horse-1", &ours).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_answers_busy_at_once() {
+        let hasher = PasswordHasher::new(
+            PasswordHashParams {
+                memory_kib: 8 * 1024,
+                iterations: 3,
+                parallelism: 1,
+            },
+            2,
+        )
+        .unwrap();
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let jobs: Vec<_> = (0..threads + 12)
+            .map(|_| {
+                let h = hasher.clone();
+                tokio::spawn(async move { h.hash("Correct-horse-1").await })
+            })
+            .collect();
+        let mut busy = 0;
+        let mut done = 0;
+        for job in jobs {
+            match job.await.unwrap() {
+                Ok(_) => done += 1,
+                Err(HashError::Busy) => busy += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(busy >= 10, "busy {busy}, done {done}");
+        assert!(done >= 2, "busy {busy}, done {done}");
+        // Once the queue drains, hashing works again.
+        assert!(hasher.hash("Correct-horse-1").await.is_ok());
     }
 
     #[test]

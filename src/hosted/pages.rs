@@ -65,12 +65,24 @@ pub struct NewPasswordPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "hosted/logout.html")]
+pub struct LogoutPage<'a> {
+    pub brand: Brand,
+    pub action: String,
+    pub csrf_token: &'a str,
+    pub fields: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
 #[template(path = "hosted/message.html")]
 pub struct MessagePage<'a> {
     pub brand: Brand,
     pub heading: &'a str,
     pub message: &'a str,
     pub is_error: bool,
+    /// A link to go on with, if any.
+    pub link_href: Option<String>,
+    pub link_text: &'a str,
 }
 
 /// Renders a template, or a plain error if the template itself fails.
@@ -87,6 +99,8 @@ pub fn message(status: StatusCode, brand: Brand, heading: &str, text: &str) -> H
         heading,
         message: text,
         is_error: status.is_client_error() || status.is_server_error(),
+        link_href: None,
+        link_text: "",
     };
     super::html(status, render(&page))
 }
@@ -98,6 +112,17 @@ pub async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header(("cache-control", "public, max-age=3600"))
         .body(include_str!("../../static/cognate.css"))
+}
+
+/// `/static/form-post.js`: submits the form post response page (a file, so the page's CSP
+/// allows no inline script).
+#[get("/static/form-post.js")]
+pub async fn form_post_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("cache-control", "public, max-age=3600"))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .body(include_str!("../../static/form-post.js"))
 }
 
 /// `{issuer}/branding.css`: the pool's colour as a stylesheet, so pages need no inline style.

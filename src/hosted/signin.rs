@@ -9,14 +9,16 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
+use crate::accounts::devices::{self, DEVICE_LIFETIME_MS};
 use crate::accounts::sessions::{self, SESSION_LIFETIME_MS};
-use crate::accounts::signin::{SignIn, authenticate, choose_new_password};
+use crate::accounts::signin::{Origin, SignIn, authenticate, choose_new_password};
 use crate::context::Context;
-use crate::crypto::secret;
+use crate::crypto::password::HashError;
 use crate::error::Error;
 use crate::hosted::csrf;
 use crate::hosted::pages::{Brand, LoginPage, NewPasswordPage, message, render};
 use crate::hosted::{html, see_other};
+use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
 use crate::pools::pool::cached_pool;
 use crate::store::oauth::{self as store, AuthRequestRow};
@@ -42,6 +44,25 @@ pub fn session_cookie(ctx: &Context, pool_id: &str, value: &str) -> Cookie<'stat
         .finish()
 }
 
+/// The device cookie of `pool_id`: one per pool, `__Host-` prefixed on https.
+pub fn device_cookie_name(ctx: &Context, pool_id: &str) -> String {
+    if is_https(ctx) {
+        format!("__Host-cognate_device_{pool_id}")
+    } else {
+        format!("cognate_device_{pool_id}")
+    }
+}
+
+fn device_cookie(ctx: &Context, pool_id: &str, value: String) -> Cookie<'static> {
+    Cookie::build(device_cookie_name(ctx, pool_id), value)
+        .path("/")
+        .http_only(true)
+        .secure(is_https(ctx))
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::milliseconds(DEVICE_LIFETIME_MS))
+        .finish()
+}
+
 /// The redirect that hands the application its code (RFC 9207 adds `iss`).
 pub fn code_redirect(
     ctx: &Context,
@@ -55,10 +76,7 @@ pub fn code_redirect(
         params.push(("state", state));
     }
     params.push(("iss", &issuer));
-    let location = with_query(&code.redirect_uri, &params);
-    crate::hosted::secure(HttpResponse::build(status))
-        .insert_header(("location", location))
-        .finish()
+    crate::oauth::respond::to_client(&code.redirect_uri, code.response_mode, &params, status)
 }
 
 pub(crate) async fn load_pool(ctx: &Context, pool_id: &str) -> Result<Pool, HttpResponse> {
@@ -74,22 +92,54 @@ pub(crate) async fn load_pool(ctx: &Context, pool_id: &str) -> Result<Pool, Http
     }
 }
 
-pub(crate) fn internal(err: impl std::fmt::Display) -> HttpResponse {
-    tracing::error!(error = %err, "hosted page failed");
-    message(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        Brand::plain(),
-        "Something went wrong",
-        "Please try again in a moment.",
-    )
+/// The page for a core error no form can fix: busy (503), too many requests (429), or a
+/// failure (500, logged with the request id).
+pub(crate) fn internal(err: Error) -> HttpResponse {
+    let (status, heading, text) = match &err {
+        Error::Hash(HashError::Busy) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Busy",
+            "The service is busy right now. Please try again in a moment.",
+        ),
+        Error::TooManyRequests => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            "Too many requests came from your network. Please wait a while and try again.",
+        ),
+        _ => {
+            tracing::error!(error = %err, "hosted page failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Please try again in a moment.",
+            )
+        }
+    };
+    let mut page = message(status, Brand::plain(), heading, text);
+    if status != StatusCode::INTERNAL_SERVER_ERROR {
+        page.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static(
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    "60"
+                } else {
+                    "1"
+                },
+            ),
+        );
+    }
+    page
 }
 
+/// The pending request `id`, if it is live and this browser started it.
 pub(crate) async fn load_pending(
+    req: &HttpRequest,
     ctx: &Context,
     pool: &Pool,
     id: Option<&str>,
 ) -> Result<AuthRequestRow, HttpResponse> {
-    match authorize::pending(ctx, &pool.id, id.unwrap_or_default()).await {
+    let browser = csrf::browser_id(req, ctx);
+    match authorize::pending(ctx, &pool.id, id.unwrap_or_default(), browser.as_deref()).await {
         Ok(Some(row)) => Ok(row),
         Ok(None) => Err(message(
             StatusCode::BAD_REQUEST,
@@ -97,7 +147,7 @@ pub(crate) async fn load_pending(
             "Sign-in expired",
             EXPIRED_REQUEST,
         )),
-        Err(err) => Err(internal(err)),
+        Err(err) => Err(internal(err.into())),
     }
 }
 
@@ -117,7 +167,7 @@ fn login_page(
     username: &str,
     error: Option<&str>,
 ) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, is_https(ctx));
+    let (token, cookie) = csrf::token(req, ctx);
     let page = LoginPage {
         brand: Brand::of(pool),
         action: format!("/{}/login", pool.id),
@@ -165,7 +215,7 @@ fn new_password_page(
     request: &str,
     error: Option<&str>,
 ) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, is_https(ctx));
+    let (token, cookie) = csrf::token(req, ctx);
     let page = NewPasswordPage {
         brand: Brand::of(pool),
         action: format!("/{}/new-password", pool.id),
@@ -211,7 +261,7 @@ pub(crate) async fn posted_form(
 ) -> Result<(Pool, Params), HttpResponse> {
     let pool = load_pool(ctx, pool_id).await?;
     let params = form(body, &pool)?;
-    if !csrf::verify(req, params.get("csrf_token")) {
+    if !csrf::verify(req, ctx, params.get("csrf_token")) {
         return Err(csrf_failure(&pool));
     }
     Ok((pool, params))
@@ -233,22 +283,8 @@ pub(crate) fn request_in_query(req: &HttpRequest) -> Option<String> {
         .and_then(|p| p.get("request").map(str::to_string))
 }
 
-/// Identifies the browser by the digest of its CSRF cookie.
-fn browser_id(req: &HttpRequest) -> Option<String> {
-    req.cookie(csrf::COOKIE).map(|c| secret::digest(c.value()))
-}
-
-/// The new-password step belongs to the browser that signed in with the temporary password;
-/// anyone else holding the request reference gets nothing.
-fn same_browser(req: &HttpRequest, pending: &AuthRequestRow) -> bool {
-    match (&pending.pending_browser, req.cookie(csrf::COOKIE)) {
-        (Some(expected), Some(cookie)) => secret::matches(cookie.value(), expected),
-        _ => false,
-    }
-}
-
-/// Signs the user in: the code for the pending request, then the session it names, and the
-/// session cookie. A browser's earlier session ends.
+/// Signs the user in: the code for the pending request, then the session it names, the
+/// session cookie and the device cookie. A browser's earlier session ends.
 pub(crate) async fn finish_sign_in(
     req: &HttpRequest,
     ctx: &Context,
@@ -263,7 +299,7 @@ pub(crate) async fn finish_sign_in(
     let code = match authorize::code_for_pending(ctx, pending, &session).await {
         Ok(Some(code)) => code,
         Ok(None) => return expired(pool),
-        Err(err) => return internal(err),
+        Err(err) => return internal(err.into()),
     };
     if let Some(previous) = req.cookie(SESSION_COOKIE)
         && let Err(err) = sessions::end(ctx, previous.value()).await
@@ -272,6 +308,8 @@ pub(crate) async fn finish_sign_in(
     }
     let mut response = code_redirect(ctx, &pool.id, &code, StatusCode::SEE_OTHER);
     let _ = response.add_cookie(&session_cookie(ctx, &pool.id, &token));
+    let device = devices::issue(ctx, &pool.id, user_id);
+    let _ = response.add_cookie(&device_cookie(ctx, &pool.id, device));
     response
 }
 
@@ -281,7 +319,7 @@ pub async fn login_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>
         Ok(pool) => pool,
         Err(page) => return page,
     };
-    let pending = match load_pending(&ctx, &pool, request_in_query(&req).as_deref()).await {
+    let pending = match load_pending(&req, &ctx, &pool, request_in_query(&req).as_deref()).await {
         Ok(p) => p,
         Err(page) => return page,
     };
@@ -294,20 +332,25 @@ pub async fn login_submit(
     req: HttpRequest,
     ctx: Data<Context>,
     path: Path<String>,
+    address: ClientAddress,
     body: Bytes,
 ) -> HttpResponse {
     let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
         Ok(found) => found,
         Err(page) => return page,
     };
-    let pending = match load_pending(&ctx, &pool, params.get("request")).await {
+    let pending = match load_pending(&req, &ctx, &pool, params.get("request")).await {
         Ok(p) => p,
         Err(page) => return page,
     };
     let username = params.get("username").unwrap_or_default().trim();
     let password = params.get("password").unwrap_or_default();
-    let address = req.peer_addr().map(|a| a.ip());
-    let outcome = match authenticate(&ctx, &pool, username, password, address).await {
+    let device = req.cookie(&device_cookie_name(&ctx, &pool.id));
+    let origin = Origin {
+        address: address.0,
+        device: device.as_ref().map(|c| c.value()),
+    };
+    let outcome = match authenticate(&ctx, &pool, username, password, &origin).await {
         Ok(outcome) => outcome,
         Err(err) => return internal(err),
     };
@@ -316,7 +359,7 @@ pub async fn login_submit(
         SignIn::Success(user) => finish_sign_in(&req, &ctx, &pool, &pending, &user.id).await,
         SignIn::NewPasswordRequired(user) => {
             // The CSRF check above guarantees the cookie is there.
-            let browser = browser_id(&req).unwrap_or_default();
+            let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
             match store::set_pending_user(&ctx.store, &pending.id, &user.id, &browser).await {
                 Ok(true) => see_other(&with_query(
                     &format!("/{}/new-password", pool.id),
@@ -328,7 +371,7 @@ pub async fn login_submit(
                     "Sign-in expired",
                     EXPIRED_REQUEST,
                 ),
-                Err(err) => internal(err),
+                Err(err) => internal(err.into()),
             }
         }
         SignIn::TemporaryPasswordExpired => {
@@ -336,7 +379,7 @@ pub async fn login_submit(
         }
         SignIn::ResetRequired => retry("You must reset your password before you can sign in."),
         SignIn::NotAllowed => retry("This account cannot sign in. Contact your administrator."),
-        SignIn::Unconfirmed(_) => see_other(&with_query(
+        SignIn::Unconfirmed => see_other(&with_query(
             &format!("/{}/confirm", pool.id),
             &[("request", &pending.id), ("username", username)],
         )),
@@ -357,10 +400,9 @@ pub async fn new_password_form(
         Ok(pool) => pool,
         Err(page) => return page,
     };
-    match load_pending(&ctx, &pool, request_in_query(&req).as_deref()).await {
-        Ok(p) if p.pending_user_id.is_some() && same_browser(&req, &p) => {
-            new_password_page(&req, &ctx, &pool, &p.id, None)
-        }
+    // `load_pending` already holds the request to the browser that started it.
+    match load_pending(&req, &ctx, &pool, request_in_query(&req).as_deref()).await {
+        Ok(p) if p.pending_user_id.is_some() => new_password_page(&req, &ctx, &pool, &p.id, None),
         Ok(_) => message(
             StatusCode::BAD_REQUEST,
             Brand::of(&pool),
@@ -382,15 +424,11 @@ pub async fn new_password_submit(
         Ok(found) => found,
         Err(page) => return page,
     };
-    let pending = match load_pending(&ctx, &pool, params.get("request")).await {
+    let pending = match load_pending(&req, &ctx, &pool, params.get("request")).await {
         Ok(p) => p,
         Err(page) => return page,
     };
-    let Some(user_id) = pending
-        .pending_user_id
-        .clone()
-        .filter(|_| same_browser(&req, &pending))
-    else {
+    let Some(user_id) = pending.pending_user_id.clone() else {
         return expired(&pool);
     };
     let new = params.get("new_password").unwrap_or_default();

@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use serde_json::Value;
 
 use crate::accounts::attributes::Attributes;
+use crate::accounts::users::RESET_REQUIRED;
 use crate::accounts::verification::{
     self, CodeCheck, Resend, SignUpForm, confirm_sign_up, forgot_password, resend_sign_up_code,
     reset_password,
@@ -19,13 +20,13 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::hosted::csrf;
 use crate::hosted::pages::{
-    Brand, ConfirmPage, ExtraField, ForgotPage, ResetPage, SignUpPage, message, render,
+    Brand, ConfirmPage, ExtraField, ForgotPage, MessagePage, ResetPage, SignUpPage, message, render,
 };
 use crate::hosted::signin::{
-    finish_sign_in, internal, is_https, load_pool, policy_text, posted_form, request_in_query,
-    username_label,
+    finish_sign_in, internal, load_pool, policy_text, posted_form, request_in_query, username_label,
 };
 use crate::hosted::{html, see_other};
+use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
 use crate::pools::clients::find_oauth_client;
 use crate::store::oauth::AuthRequestRow;
@@ -38,8 +39,14 @@ const DEAD_CODE: &str = WRONG_CODE;
 
 /// The pending authorization request, if the person came from an application and it is
 /// still live. These pages work without one too.
-async fn pending(ctx: &Context, pool: &Pool, id: Option<&str>) -> Option<AuthRequestRow> {
-    match authorize::pending(ctx, &pool.id, id.unwrap_or_default()).await {
+async fn pending(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool: &Pool,
+    id: Option<&str>,
+) -> Option<AuthRequestRow> {
+    let browser = csrf::browser_id(req, ctx);
+    match authorize::pending(ctx, &pool.id, id.unwrap_or_default(), browser.as_deref()).await {
         Ok(found) => found,
         Err(err) => {
             tracing::warn!(error = %err, "pending request lookup failed");
@@ -67,7 +74,7 @@ async fn page_query(req: &HttpRequest, ctx: &Context, pool: &Pool) -> PageQuery 
             .to_string()
     };
     PageQuery {
-        request: pending(ctx, pool, request_in_query(req).as_deref())
+        request: pending(req, ctx, pool, request_in_query(req).as_deref())
             .await
             .map(|p| p.id)
             .unwrap_or_default(),
@@ -100,7 +107,7 @@ fn with_csrf(
     ctx: &Context,
     render_page: impl FnOnce(&str) -> String,
 ) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, is_https(ctx));
+    let (token, cookie) = csrf::token(req, ctx);
     let mut response = html(StatusCode::OK, render_page(&token));
     if let Some(cookie) = cookie {
         let _ = response.add_cookie(&cookie);
@@ -177,7 +184,7 @@ pub async fn signup_form(req: HttpRequest, ctx: Data<Context>, path: Path<String
     if pool.config.allow_admin_create_user_only {
         return disabled(&pool);
     }
-    let request = pending(&ctx, &pool, request_in_query(&req).as_deref())
+    let request = pending(&req, &ctx, &pool, request_in_query(&req).as_deref())
         .await
         .map(|p| p.id)
         .unwrap_or_default();
@@ -189,6 +196,7 @@ pub async fn signup_submit(
     req: HttpRequest,
     ctx: Data<Context>,
     path: Path<String>,
+    address: ClientAddress,
     body: Bytes,
 ) -> HttpResponse {
     let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
@@ -198,7 +206,7 @@ pub async fn signup_submit(
     if pool.config.allow_admin_create_user_only {
         return disabled(&pool);
     }
-    let pending = pending(&ctx, &pool, params.get("request")).await;
+    let pending = pending(&req, &ctx, &pool, params.get("request")).await;
     let request = pending.as_ref().map(|p| p.id.clone()).unwrap_or_default();
     let mut attributes = Attributes::new();
     for field in extra_fields(&pool, Some(&params)) {
@@ -211,9 +219,11 @@ pub async fn signup_submit(
         email: params.get("email").unwrap_or_default().to_string(),
         password: params.get("password").unwrap_or_default().to_string(),
         attributes,
+        // The CSRF check passed, so the browser has its id.
+        submitted_by: csrf::browser_id(&req, &ctx),
     };
     let protect = protect(&ctx, &pool, pending.as_ref()).await;
-    match verification::sign_up(&ctx, &pool, submitted, protect).await {
+    match verification::sign_up(&ctx, &pool, submitted, protect, address.0).await {
         Ok(login) => see_other(&with_query(
             &link(&pool, "confirm", &request),
             &[("username", &login), ("sent", "1")],
@@ -293,13 +303,14 @@ pub async fn confirm_submit(
     req: HttpRequest,
     ctx: Data<Context>,
     path: Path<String>,
+    address: ClientAddress,
     body: Bytes,
 ) -> HttpResponse {
     let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
         Ok(found) => found,
         Err(page) => return page,
     };
-    let pending = pending(&ctx, &pool, params.get("request")).await;
+    let pending = pending(&req, &ctx, &pool, params.get("request")).await;
     let request = pending.as_ref().map(|p| p.id.clone()).unwrap_or_default();
     let username = params
         .get("username")
@@ -307,8 +318,22 @@ pub async fn confirm_submit(
         .trim()
         .to_string();
     let code = params.get("code").unwrap_or_default();
-    let address = req.peer_addr().map(|a| a.ip());
-    match confirm_sign_up(&ctx, &pool, &username, code, address).await {
+    let browser = csrf::browser_id(&req, &ctx);
+    match confirm_sign_up(&ctx, &pool, &username, code, address.0, browser.as_deref()).await {
+        Ok((CodeCheck::Accepted, Some(user))) if user.status == RESET_REQUIRED => {
+            // The address is this person's; the password may be someone else's.
+            html(
+                StatusCode::OK,
+                render(&MessagePage {
+                    brand: Brand::of(&pool),
+                    heading: "Address confirmed",
+                    message: "Your email address is confirmed. Someone else also signed up with this name, so choose a new password before you sign in.",
+                    is_error: false,
+                    link_href: Some(link(&pool, "forgot-password", &request)),
+                    link_text: "Choose a new password",
+                }),
+            )
+        }
         Ok((CodeCheck::Accepted, Some(user))) => match &pending {
             // As Cognito does: confirming signs the person in and returns to the app.
             Some(pending) => finish_sign_in(&req, &ctx, &pool, pending, &user.id).await,
@@ -346,13 +371,14 @@ pub async fn resend_code(
     req: HttpRequest,
     ctx: Data<Context>,
     path: Path<String>,
+    address: ClientAddress,
     body: Bytes,
 ) -> HttpResponse {
     let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
         Ok(found) => found,
         Err(page) => return page,
     };
-    let request = pending(&ctx, &pool, params.get("request"))
+    let request = pending(&req, &ctx, &pool, params.get("request"))
         .await
         .map(|p| p.id)
         .unwrap_or_default();
@@ -363,7 +389,7 @@ pub async fn resend_code(
         .to_string();
     // Sent, throttled, unknown or already confirmed: the page reads the same, so it tells
     // nobody which accounts are waiting for confirmation.
-    match resend_sign_up_code(&ctx, &pool, &username).await {
+    match resend_sign_up_code(&ctx, &pool, &username, address.0).await {
         Ok(Resend::Sent | Resend::TooSoon) => confirm_page(
             &req,
             &ctx,
@@ -385,7 +411,7 @@ pub async fn forgot_form(req: HttpRequest, ctx: Data<Context>, path: Path<String
         Ok(pool) => pool,
         Err(page) => return page,
     };
-    let request = pending(&ctx, &pool, request_in_query(&req).as_deref())
+    let request = pending(&req, &ctx, &pool, request_in_query(&req).as_deref())
         .await
         .map(|p| p.id)
         .unwrap_or_default();
@@ -406,13 +432,14 @@ pub async fn forgot_submit(
     req: HttpRequest,
     ctx: Data<Context>,
     path: Path<String>,
+    address: ClientAddress,
     body: Bytes,
 ) -> HttpResponse {
     let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
         Ok(found) => found,
         Err(page) => return page,
     };
-    let request = pending(&ctx, &pool, params.get("request"))
+    let request = pending(&req, &ctx, &pool, params.get("request"))
         .await
         .map(|p| p.id)
         .unwrap_or_default();
@@ -421,7 +448,7 @@ pub async fn forgot_submit(
         .unwrap_or_default()
         .trim()
         .to_string();
-    if let Err(err) = forgot_password(&ctx, &pool, &username).await {
+    if let Err(err) = forgot_password(&ctx, &pool, &username, address.0).await {
         return internal(err);
     }
     // The same answer whether or not the account exists.
@@ -474,13 +501,14 @@ pub async fn reset_submit(
     req: HttpRequest,
     ctx: Data<Context>,
     path: Path<String>,
+    address: ClientAddress,
     body: Bytes,
 ) -> HttpResponse {
     let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
         Ok(found) => found,
         Err(page) => return page,
     };
-    let pending = pending(&ctx, &pool, params.get("request")).await;
+    let pending = pending(&req, &ctx, &pool, params.get("request")).await;
     let request = pending.as_ref().map(|p| p.id.clone()).unwrap_or_default();
     let username = params
         .get("username")
@@ -494,7 +522,7 @@ pub async fn reset_submit(
         params.get("code").unwrap_or_default(),
         params.get("new_password").unwrap_or_default(),
         params.get("confirm_password").unwrap_or_default(),
-        req.peer_addr().map(|a| a.ip()),
+        address.0,
     )
     .await;
     let retry = |error: &str| reset_page(&req, &ctx, &pool, &request, &username, None, Some(error));

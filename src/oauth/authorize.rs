@@ -8,13 +8,17 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use crate::accounts::sessions;
 use crate::context::Context;
 use crate::error::Error;
-use crate::hosted::pages::{Brand, message};
+use crate::hosted::csrf;
+use crate::hosted::pages::{Brand, LogoutPage, message, render};
 use crate::hosted::signin::{SESSION_COOKIE, code_redirect, session_cookie};
-use crate::hosted::{secure, see_other};
+use crate::hosted::{html, secure, see_other};
 use crate::oauth::error::sanitize_description;
-use crate::pools::clients::find_oauth_client;
+use crate::oauth::respond::to_client;
+use crate::ops::client_address::ClientAddress;
+use crate::pools::Pool;
 use crate::pools::pool::cached_pool;
-use crate::tokens::authorize::{self, AuthorizeError, Params, Prompt, with_query};
+use crate::tokens::authorize::{self, AuthorizeError, Params, Prompt, ResponseMode, with_query};
+use crate::tokens::logout::{LogoutError, LogoutRequest, plan as plan_logout};
 
 #[get("/{pool_id}/oauth2/authorize")]
 pub async fn authorize_get(
@@ -64,26 +68,7 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
     };
     let request = match authorize::validate(ctx, &pool.id, &params).await {
         Ok(r) => r,
-        Err(AuthorizeError::Fatal(why)) => return error_page(Brand::of(&pool), &why),
-        Err(AuthorizeError::Redirect {
-            redirect_uri,
-            error,
-            description,
-            state,
-        }) => {
-            return error_redirect(
-                ctx,
-                &pool.id,
-                &redirect_uri,
-                error,
-                &description,
-                state.as_deref(),
-            );
-        }
-        Err(AuthorizeError::Internal(err)) => {
-            tracing::error!(error = %err, "authorize failed");
-            return error_page(Brand::of(&pool), "the server failed; try again");
-        }
+        Err(err) => return refused(ctx, &pool, err),
     };
     // Single sign-on: a live session skips the form unless the client asks otherwise.
     let session = match req.cookie(SESSION_COOKIE) {
@@ -126,16 +111,55 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
             "login_required",
             "the user is not signed in",
             request.state.as_deref(),
+            request.response_mode,
         );
     }
-    match authorize::save_pending(ctx, &request).await {
+    // The sign-in that follows belongs to this browser: it gets its id now if it has none.
+    let (browser, cookie) = csrf::browser(req, ctx);
+    let address = ClientAddress::of(req);
+    let mut response = match authorize::save_pending(
+        ctx,
+        &request,
+        &csrf::browser_digest(&browser),
+        address,
+    )
+    .await
+    {
         Ok(id) => see_other(&with_query(
             &format!("/{}/login", pool.id),
             &[("request", &id)],
         )),
-        Err(err) => {
-            tracing::error!(error = ?err, "saving the authorization request failed");
-            error_page(Brand::of(&pool), "the server failed; try again")
+        Err(err) => return refused(ctx, &pool, err),
+    };
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// The answer to a request that failed a check: a page when the client or its redirect
+/// cannot be trusted, otherwise the error sent back to the client.
+fn refused(ctx: &Context, pool: &Pool, err: AuthorizeError) -> HttpResponse {
+    match err {
+        AuthorizeError::Fatal(why) => error_page(Brand::of(pool), &why),
+        AuthorizeError::Redirect {
+            redirect_uri,
+            error,
+            description,
+            state,
+            response_mode,
+        } => error_redirect(
+            ctx,
+            &pool.id,
+            &redirect_uri,
+            error,
+            &description,
+            state.as_deref(),
+            response_mode,
+        ),
+        AuthorizeError::Internal(err) => {
+            tracing::error!(error = %err, "authorize failed");
+            error_page(Brand::of(pool), "the server failed; try again")
         }
     }
 }
@@ -147,6 +171,7 @@ fn error_redirect(
     error: &str,
     description: &str,
     state: Option<&str>,
+    mode: ResponseMode,
 ) -> HttpResponse {
     let issuer = ctx.issuer(pool_id);
     let description = sanitize_description(description);
@@ -158,16 +183,50 @@ fn error_redirect(
         params.push(("state", state));
     }
     params.push(("iss", &issuer));
-    secure(HttpResponse::Found())
-        .insert_header(("location", with_query(redirect_uri, &params)))
-        .finish()
+    to_client(redirect_uri, mode, &params, StatusCode::FOUND)
 }
 
-/// Ends the session (cookie and server record); redirects only to a registered
-/// `logout_uri` of the named client, otherwise shows a signed-out page.
+/// The logout parameters, from the query (GET) or the form (POST).
+fn logout_request(params: &Params) -> LogoutRequest<'_> {
+    LogoutRequest {
+        client_id: params.get("client_id"),
+        id_token_hint: params.get("id_token_hint"),
+        post_logout_redirect_uri: params.get("post_logout_redirect_uri"),
+        logout_uri: params.get("logout_uri"),
+        state: params.get("state"),
+    }
+}
+
+/// `GET {issuer}/logout`: Cognito's `client_id` + `logout_uri`, or OIDC RP-Initiated Logout
+/// (`id_token_hint`, `post_logout_redirect_uri`, `state`). Redirects only to a registered
+/// logout URL of the client; ends a session at once only with a valid hint for its user,
+/// and otherwise asks first.
 #[get("/{pool_id}/logout")]
 pub async fn logout(req: HttpRequest, ctx: Data<Context>, path: Path<String>) -> HttpResponse {
-    let pool = match cached_pool(&ctx, &path).await {
+    let raw = req.query_string().as_bytes().to_vec();
+    end_session(&req, &ctx, &path, &raw, false).await
+}
+
+/// `POST {issuer}/logout`: the confirmation form (with its CSRF token), or a relying party
+/// posting the same parameters as the GET.
+#[post("/{pool_id}/logout")]
+pub async fn logout_post(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    path: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    end_session(&req, &ctx, &path, &body, true).await
+}
+
+async fn end_session(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool_id: &str,
+    raw: &[u8],
+    posted: bool,
+) -> HttpResponse {
+    let pool = match cached_pool(ctx, pool_id).await {
         Ok(pool) => pool,
         Err(_) => {
             return message(
@@ -178,27 +237,40 @@ pub async fn logout(req: HttpRequest, ctx: Data<Context>, path: Path<String>) ->
             );
         }
     };
-    if let Some(cookie) = req.cookie(SESSION_COOKIE)
-        && let Err(err) = sessions::end(&ctx, cookie.value()).await
+    let params = match Params::parse(raw) {
+        Ok(p) => p,
+        Err(why) => return logout_refused(&pool, &why),
+    };
+    let plan = match plan_logout(ctx, &pool.id, &logout_request(&params)).await {
+        Ok(plan) => plan,
+        Err(LogoutError::Invalid(why)) => return logout_refused(&pool, &why),
+        Err(err) => {
+            tracing::error!(error = %err, "logout failed");
+            return error_page(Brand::of(&pool), "the server failed; try again");
+        }
+    };
+    let cookie = req.cookie(SESSION_COOKIE);
+    let session = match &cookie {
+        Some(cookie) => sessions::current(ctx, &pool.id, cookie.value())
+            .await
+            .unwrap_or_else(|err| {
+                tracing::error!(error = %err, "session lookup failed");
+                None
+            }),
+        None => None,
+    };
+    let confirmed = posted && csrf::verify(req, ctx, params.get("csrf_token"));
+    let proven = plan.hinted_user.is_some()
+        && plan.hinted_user.as_deref() == session.as_ref().map(|s| s.user.id.as_str());
+    if session.is_some() && !confirmed && !proven {
+        return confirm_logout(req, ctx, &pool, &params);
+    }
+    if let Some(cookie) = &cookie
+        && let Err(err) = sessions::end(ctx, cookie.value()).await
     {
         tracing::error!(error = %err, "ending a session failed");
     }
-    let params = Params::parse(req.query_string().as_bytes()).ok();
-    let target = match params
-        .as_ref()
-        .map(|p| (p.get("client_id"), p.get("logout_uri")))
-    {
-        Some((Some(client_id), Some(uri))) => {
-            match find_oauth_client(&ctx, &pool.id, client_id).await {
-                Ok(Some(client)) if client.config.logout_urls.iter().any(|u| u == uri) => {
-                    Some(uri.to_string())
-                }
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    let mut response = match target {
+    let mut response = match plan.target {
         Some(uri) => secure(HttpResponse::Found())
             .insert_header(("location", uri))
             .finish(),
@@ -209,8 +281,43 @@ pub async fn logout(req: HttpRequest, ctx: Data<Context>, path: Path<String>) ->
             "You have been signed out.",
         ),
     };
-    let mut gone: Cookie<'static> = session_cookie(&ctx, &pool.id, "");
+    let mut gone: Cookie<'static> = session_cookie(ctx, &pool.id, "");
     gone.make_removal();
     let _ = response.add_cookie(&gone);
+    response
+}
+
+fn logout_refused(pool: &Pool, why: &str) -> HttpResponse {
+    message(
+        StatusCode::BAD_REQUEST,
+        Brand::of(pool),
+        "Sign-out request refused",
+        &format!("The application sent an invalid sign-out request: {why}."),
+    )
+}
+
+/// "Sign out?" with a form that posts the same parameters back with a CSRF token.
+fn confirm_logout(req: &HttpRequest, ctx: &Context, pool: &Pool, params: &Params) -> HttpResponse {
+    let (token, cookie) = csrf::token(req, ctx);
+    let fields: Vec<(&str, &str)> = [
+        "client_id",
+        "post_logout_redirect_uri",
+        "logout_uri",
+        "state",
+        "id_token_hint",
+    ]
+    .into_iter()
+    .filter_map(|name| params.get(name).map(|value| (name, value)))
+    .collect();
+    let page = LogoutPage {
+        brand: Brand::of(pool),
+        action: format!("/{}/logout", pool.id),
+        csrf_token: &token,
+        fields,
+    };
+    let mut response = html(StatusCode::OK, render(&page));
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
+    }
     response
 }

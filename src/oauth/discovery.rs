@@ -87,7 +87,7 @@ async fn configuration(ctx: &Context, pool: &Pool) -> Result<Bytes, OAuthRespons
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         "end_session_endpoint": format!("{issuer}/logout"),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": crate::tokens::authorize::ResponseMode::ALL,
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -103,6 +103,7 @@ async fn configuration(ctx: &Context, pool: &Pool) -> Result<Bytes, OAuthRespons
         ],
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
         "prompt_values_supported": ["none", "login"],
     });
     Ok(Bytes::from(body.to_string()))

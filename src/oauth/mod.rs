@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod discovery;
 pub mod error;
+pub mod respond;
 pub mod token;
 pub mod userinfo;
 

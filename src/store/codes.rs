@@ -14,19 +14,26 @@ pub struct CodeRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
+    /// The address the code was sent to.
+    pub destination: Option<String>,
+    /// The browser that submitted the sign-up this code confirms.
+    pub submitted_by: Option<String>,
+    /// A later sign-up replaced the pending account's password.
+    pub contested: bool,
 }
 
-/// Spends a code: only once, only before it expires, only while tries remain.
+/// Spends a code: only once, only before it expires, and only if its tries (the right guess
+/// itself is one of them, reserved before the comparison) did not run out.
 const CONSUME: &str = "UPDATE verification_codes SET consumed_at = $1 \
-     WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts < $3";
+     WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts <= $3";
 
-pub const COLUMNS: &str =
-    "id, pool_id, user_id, purpose, code_hash, attempts, created_at, expires_at, consumed_at";
+pub const COLUMNS: &str = "id, pool_id, user_id, purpose, code_hash, attempts, created_at, expires_at, \
+     consumed_at, destination, submitted_by, contested";
 
 macro_rules! insert_code_query {
     ($row:expr) => {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO verification_codes ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO verification_codes ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             $crate::store::codes::COLUMNS
         )))
         .bind(&$row.id)
@@ -38,9 +45,27 @@ macro_rules! insert_code_query {
         .bind($row.created_at)
         .bind($row.expires_at)
         .bind($row.consumed_at)
+        .bind(&$row.destination)
+        .bind(&$row.submitted_by)
+        .bind($row.contested)
     };
 }
 pub(crate) use insert_code_query;
+
+/// Kills every live code of a user; `dead_attempts` marks them as spent tries, so a new one
+/// may be sent at once (a dead code is no reason to wait).
+macro_rules! kill_all_query {
+    ($user_id:expr, $now:expr, $dead_attempts:expr) => {
+        sqlx::query(
+            "UPDATE verification_codes SET consumed_at = $1, attempts = $2 \
+             WHERE user_id = $3 AND consumed_at IS NULL",
+        )
+        .bind($now)
+        .bind($dead_attempts)
+        .bind($user_id)
+    };
+}
+pub(crate) use kill_all_query;
 
 /// Replaces the user's live code of this purpose with `code` and queues its mail, together.
 pub async fn replace_code(store: &Store, code: &CodeRow, mail: &OutboxRow) -> StoreResult<()> {
@@ -79,37 +104,66 @@ pub async fn live_code(
     .await?))
 }
 
-/// Counts a wrong guess in one statement; the fifth kills the code. Returns the new count.
-pub async fn record_wrong_guess(store: &Store, id: &str, max: i64, now: i64) -> StoreResult<i64> {
-    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, i64>(
-        "UPDATE verification_codes SET attempts = attempts + 1, \
-         consumed_at = CASE WHEN attempts + 1 >= $1 THEN $2 ELSE consumed_at END \
-         WHERE id = $3 RETURNING attempts",
-    )
-    .bind(max)
-    .bind(now)
-    .bind(id)
+/// The user's newest code of this purpose, live or not.
+pub async fn latest(store: &Store, user_id: &str, purpose: &str) -> StoreResult<Option<CodeRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, CodeRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM verification_codes WHERE user_id = $1 AND purpose = $2 \
+         ORDER BY created_at DESC LIMIT 1"
+    )))
+    .bind(user_id)
+    .bind(purpose)
     .fetch_optional(pool)
-    .await?
-    .unwrap_or(max)))
+    .await?))
 }
 
-/// How many codes of this purpose the user got since `since`, and when the last one came.
+/// Reserves one try of a live code before it is compared, in one statement: concurrent
+/// guesses cannot share a try. Returns the tries used, or `None` if the code is spent, dead
+/// or expired.
+pub async fn reserve_try(store: &Store, id: &str, max: i64, now: i64) -> StoreResult<Option<i64>> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, i64>(
+        "UPDATE verification_codes SET attempts = attempts + 1 \
+         WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 AND attempts < $3 \
+         RETURNING attempts",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(max)
+    .fetch_optional(pool)
+    .await?))
+}
+
+/// Kills a code whose last try was wrong.
+pub async fn kill(store: &Store, id: &str, now: i64) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query("UPDATE verification_codes SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Codes of this purpose the user got since `since`: how many, when the last came, and
+/// how many tries the last one has used (a dead one has them all).
 pub async fn recent(
     store: &Store,
     user_id: &str,
     purpose: &str,
     since: i64,
-) -> StoreResult<(i64, Option<i64>)> {
-    on_pool!(store, pool => Ok(sqlx::query_as::<_, (i64, Option<i64>)>(
-        "SELECT COUNT(*), MAX(created_at) FROM verification_codes \
-         WHERE user_id = $1 AND purpose = $2 AND created_at > $3",
+) -> StoreResult<(i64, Option<i64>, i64)> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, (i64, Option<i64>, Option<i64>)>(
+        "SELECT COUNT(*), MAX(created_at), \
+           (SELECT attempts FROM verification_codes \
+            WHERE user_id = $1 AND purpose = $2 ORDER BY created_at DESC LIMIT 1) \
+         FROM verification_codes WHERE user_id = $1 AND purpose = $2 AND created_at > $3",
     )
     .bind(user_id)
     .bind(purpose)
     .bind(since)
     .fetch_one(pool)
-    .await?))
+    .await
+    .map(|(count, last, tries)| (count, last, tries.unwrap_or(0)))?))
 }
 
 /// Consumes the sign-up code and confirms the user (status and verified email), together.

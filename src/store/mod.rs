@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod outbox;
 pub mod paging;
 pub mod pools;
+pub mod refused_sign_ups;
 pub mod resource_servers;
 pub mod signing_keys;
 pub mod throttle;

@@ -21,6 +21,8 @@ pub struct AuthRequestRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
+    pub client_address: Option<String>,
+    pub response_mode: Option<String>,
 }
 
 #[derive(Clone, sqlx::FromRow)]
@@ -68,17 +70,26 @@ pub struct RefreshRow {
 }
 
 const AUTH_REQUEST_COLUMNS: &str = "id, pool_id, client_id, redirect_uri, scope, state, nonce, code_challenge, \
-     max_age, login_hint, pending_user_id, pending_browser, created_at, expires_at, consumed_at";
+     max_age, login_hint, pending_user_id, pending_browser, created_at, expires_at, consumed_at, \
+     client_address, response_mode";
 const CODE_COLUMNS: &str = "code_hash, pool_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
      session_hash, auth_time, origin_jti, created_at, expires_at, consumed_at";
 const REFRESH_COLUMNS: &str = "token_hash, origin_jti, pool_id, client_id, user_id, scope, auth_time, created_at, \
      expires_at, rotated_at, revoked_at";
 
-pub async fn insert_auth_request(store: &Store, row: &AuthRequestRow) -> StoreResult<()> {
-    on_pool!(store, pool => {
+/// Stores a pending request unless its client address already has `max_per_address` live
+/// ones (count and insert are one statement); false when refused.
+pub async fn insert_auth_request(
+    store: &Store,
+    row: &AuthRequestRow,
+    max_per_address: i64,
+) -> StoreResult<bool> {
+    let inserted = on_pool!(store, pool => {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO auth_requests ({AUTH_REQUEST_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 \
+             WHERE $16 IS NULL OR (SELECT COUNT(*) FROM auth_requests \
+               WHERE client_address = $16 AND expires_at > $13 AND consumed_at IS NULL) < $18"
         )))
         .bind(&row.id)
         .bind(&row.pool_id)
@@ -95,10 +106,14 @@ pub async fn insert_auth_request(store: &Store, row: &AuthRequestRow) -> StoreRe
         .bind(row.created_at)
         .bind(row.expires_at)
         .bind(row.consumed_at)
+        .bind(&row.client_address)
+        .bind(&row.response_mode)
+        .bind(max_per_address)
         .execute(pool)
-        .await?;
+        .await?
+        .rows_affected()
     });
-    Ok(())
+    Ok(inserted == 1)
 }
 
 /// A pending request that has neither expired nor been used.
@@ -440,7 +455,8 @@ pub async fn group_names(store: &Store, user_id: &str) -> StoreResult<Vec<String
 pub async fn sweep_expired(store: &Store, now: i64) -> StoreResult<u64> {
     let mut total = 0;
     for sql in [
-        "DELETE FROM auth_requests WHERE expires_at < $1",
+        // Used requests go at once; their codes are elsewhere.
+        "DELETE FROM auth_requests WHERE expires_at < $1 OR consumed_at IS NOT NULL",
         // Kept a day past expiry, so a late replay is still recognised and revokes.
         "DELETE FROM authorization_codes WHERE expires_at < $1 - 86400000",
         "DELETE FROM sessions WHERE expires_at < $1",

@@ -147,35 +147,62 @@ pub async fn list(
     })
 }
 
+macro_rules! save_user_query {
+    ($row:expr, $version:expr) => {
+        sqlx::query(
+            "UPDATE users SET status = $1, enabled = $2, attributes = $3, email_key = $4, email = $5, \
+             phone_number = $6, name = $7, given_name = $8, family_name = $9, preferred_username = $10, \
+             password_hash = $11, temporary_password_expires_at = $12, signed_out_at = $13, \
+             updated_at = $14, version = version + 1 \
+             WHERE id = $15 AND version = $16",
+        )
+        .bind(&$row.status)
+        .bind($row.enabled)
+        .bind(&$row.attributes)
+        .bind(&$row.email_key)
+        .bind(&$row.email)
+        .bind(&$row.phone_number)
+        .bind(&$row.name)
+        .bind(&$row.given_name)
+        .bind(&$row.family_name)
+        .bind(&$row.preferred_username)
+        .bind(&$row.password_hash)
+        .bind($row.temporary_password_expires_at)
+        .bind($row.signed_out_at)
+        .bind($row.updated_at)
+        .bind(&$row.id)
+        .bind($version)
+    };
+}
+
 /// Writes every mutable column if the row is still at `version`; false when it moved on.
 pub async fn save(store: &Store, row: &UserRow, version: i64) -> StoreResult<bool> {
-    let rows = on_pool!(store, pool => sqlx::query(
-        "UPDATE users SET status = $1, enabled = $2, attributes = $3, email_key = $4, email = $5, \
-         phone_number = $6, name = $7, given_name = $8, family_name = $9, preferred_username = $10, \
-         password_hash = $11, temporary_password_expires_at = $12, signed_out_at = $13, \
-         updated_at = $14, version = version + 1 \
-         WHERE id = $15 AND version = $16",
-    )
-    .bind(&row.status)
-    .bind(row.enabled)
-    .bind(&row.attributes)
-    .bind(&row.email_key)
-    .bind(&row.email)
-    .bind(&row.phone_number)
-    .bind(&row.name)
-    .bind(&row.given_name)
-    .bind(&row.family_name)
-    .bind(&row.preferred_username)
-    .bind(&row.password_hash)
-    .bind(row.temporary_password_expires_at)
-    .bind(row.signed_out_at)
-    .bind(row.updated_at)
-    .bind(&row.id)
-    .bind(version)
-    .execute(pool)
-    .await?
-    .rows_affected());
+    let rows = on_pool!(store, pool => save_user_query!(row, version)
+        .execute(pool)
+        .await?
+        .rows_affected());
     Ok(rows == 1)
+}
+
+/// Saves the row and, in the same transaction, kills every live code of the user: a code
+/// vouches for the address and password it was sent for, not for what replaced them.
+/// False (and nothing written) when the row moved on.
+pub async fn save_killing_codes(
+    store: &Store,
+    row: &UserRow,
+    version: i64,
+    dead_attempts: i64,
+) -> StoreResult<bool> {
+    crate::store::in_tx!(store, tx => {
+        let saved = save_user_query!(row, version).execute(&mut *tx).await?.rows_affected();
+        if saved != 1 {
+            return Ok(false);
+        }
+        crate::store::codes::kill_all_query!(&row.id, row.updated_at, dead_attempts)
+            .execute(&mut *tx)
+            .await?;
+    });
+    Ok(true)
 }
 
 pub async fn delete(store: &Store, pool_id: &str, id: &str) -> StoreResult<bool> {

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use subtle::ConstantTimeEq;
+
 use crate::clock::Millis;
 use crate::context::Context;
 use crate::crypto::{random, secret};
@@ -16,6 +18,44 @@ use crate::tokens::grants::parse_scopes;
 pub const PENDING_LIFETIME_MS: Millis = 15 * 60 * 1000;
 pub const CODE_LIFETIME_MS: Millis = 5 * 60 * 1000;
 const MAX_PARAM_LEN: usize = 2048;
+/// `state` and `nonce` are echoed and stored: enough for any real client, small enough that
+/// unauthenticated requests cannot fill the disk.
+pub const MAX_STATE_LEN: usize = 1024;
+pub const MAX_LOGIN_HINT_LEN: usize = 256;
+/// Live pending requests one client address may hold: each is a stored row, and starting
+/// one needs no account.
+pub const MAX_PENDING_PER_ADDRESS: i64 = 100;
+
+/// How the answer goes back to the client (OAuth 2.0 Multiple Response Types §2.1, and
+/// Form Post Response Mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseMode {
+    #[default]
+    Query,
+    Fragment,
+    FormPost,
+}
+
+impl ResponseMode {
+    pub const ALL: [&'static str; 3] = ["query", "fragment", "form_post"];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "query" => Some(Self::Query),
+            "fragment" => Some(Self::Fragment),
+            "form_post" => Some(Self::FormPost),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Query => "query",
+            Self::Fragment => "fragment",
+            Self::FormPost => "form_post",
+        }
+    }
+}
 
 /// Why an authorization request fails, and whether the client may be told by redirect.
 #[derive(Debug)]
@@ -27,6 +67,7 @@ pub enum AuthorizeError {
         error: &'static str,
         description: String,
         state: Option<String>,
+        response_mode: ResponseMode,
     },
     Internal(String),
 }
@@ -68,6 +109,7 @@ pub struct ValidRequest {
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    pub response_mode: ResponseMode,
 }
 
 /// Query or form parameters with each name at most once (RFC 6749 §3.1).
@@ -121,7 +163,16 @@ fn redirect_error(
         redirect_uri: redirect_uri.to_string(),
         error,
         description: description.to_string(),
-        state: req.get("state").map(str::to_string),
+        // An unusable state is not echoed (it failed `check_lengths`).
+        state: req
+            .get("state")
+            .filter(|s| s.len() <= MAX_STATE_LEN && !s.chars().any(char::is_control))
+            .map(str::to_string),
+        // An unknown mode answers in the default one.
+        response_mode: req
+            .get("response_mode")
+            .and_then(ResponseMode::parse)
+            .unwrap_or_default(),
     }
 }
 
@@ -172,28 +223,64 @@ fn check_response_type(req: &Params, redirect: &str) -> Result<(), AuthorizeErro
 }
 
 fn check_lengths(req: &Params, redirect: &str) -> Result<(), AuthorizeError> {
-    for name in [
-        "state",
-        "nonce",
-        "scope",
-        "login_hint",
-        "code_challenge",
-        "prompt",
-        "max_age",
+    for (name, max) in [
+        ("state", MAX_STATE_LEN),
+        ("nonce", MAX_STATE_LEN),
+        ("login_hint", MAX_LOGIN_HINT_LEN),
+        ("scope", MAX_PARAM_LEN),
+        ("code_challenge", MAX_PARAM_LEN),
+        ("prompt", MAX_PARAM_LEN),
+        ("max_age", MAX_PARAM_LEN),
+        ("response_mode", MAX_PARAM_LEN),
     ] {
         if req
             .get(name)
-            .is_some_and(|v| v.len() > MAX_PARAM_LEN || v.chars().any(|c| c.is_control()))
+            .is_some_and(|v| v.len() > max || v.chars().any(|c| c.is_control()))
         {
             return Err(redirect_error(
                 req,
                 redirect,
                 "invalid_request",
-                &format!("{name} is too long or malformed"),
+                &format!("{name} is too long (at most {max} bytes) or malformed"),
             ));
         }
     }
     Ok(())
+}
+
+/// OIDC Core §6: request objects are not supported, and discovery says so.
+fn check_request_objects(req: &Params, redirect: &str) -> Result<(), AuthorizeError> {
+    if req.get("request").is_some() {
+        return Err(redirect_error(
+            req,
+            redirect,
+            "request_not_supported",
+            "request objects (the request parameter) are not supported",
+        ));
+    }
+    if req.get("request_uri").is_some() {
+        return Err(redirect_error(
+            req,
+            redirect,
+            "request_uri_not_supported",
+            "the request_uri parameter is not supported",
+        ));
+    }
+    Ok(())
+}
+
+fn check_response_mode(req: &Params, redirect: &str) -> Result<ResponseMode, AuthorizeError> {
+    match req.get("response_mode") {
+        None => Ok(ResponseMode::Query),
+        Some(mode) => ResponseMode::parse(mode).ok_or_else(|| {
+            redirect_error(
+                req,
+                redirect,
+                "invalid_request",
+                "response_mode must be query, fragment or form_post",
+            )
+        }),
+    }
 }
 
 fn check_scopes(
@@ -321,7 +408,9 @@ pub async fn validate(
     req: &Params,
 ) -> Result<ValidRequest, AuthorizeError> {
     let (client, redirect_uri) = check_client_and_redirect(ctx, pool_id, req).await?;
+    let response_mode = check_response_mode(req, &redirect_uri)?;
     check_lengths(req, &redirect_uri)?;
+    check_request_objects(req, &redirect_uri)?;
     check_response_type(req, &redirect_uri)?;
     if !client.allows_flow("code") {
         return Err(redirect_error(
@@ -344,14 +433,22 @@ pub async fn validate(
         prompt,
         max_age,
         login_hint: req.get("login_hint").map(str::to_string),
+        response_mode,
     })
 }
 
-/// Keeps the request server-side while the user signs in; returns its reference.
-pub async fn save_pending(ctx: &Context, req: &ValidRequest) -> Result<String, AuthorizeError> {
+/// Keeps the request server-side while the user signs in, bound to the browser (`browser`,
+/// the digest of its CSRF cookie) that started it; returns its reference. A client address
+/// with `MAX_PENDING_PER_ADDRESS` live requests is told to come back later.
+pub async fn save_pending(
+    ctx: &Context,
+    req: &ValidRequest,
+    browser: &str,
+    address: Option<std::net::IpAddr>,
+) -> Result<String, AuthorizeError> {
     let id = random::token(24);
     let now = ctx.now();
-    store::insert_auth_request(
+    let saved = store::insert_auth_request(
         &ctx.store,
         &AuthRequestRow {
             id: id.clone(),
@@ -365,21 +462,36 @@ pub async fn save_pending(ctx: &Context, req: &ValidRequest) -> Result<String, A
             max_age: req.max_age,
             login_hint: req.login_hint.clone(),
             pending_user_id: None,
-            pending_browser: None,
+            pending_browser: Some(browser.to_string()),
             created_at: now,
             expires_at: now + PENDING_LIFETIME_MS,
             consumed_at: None,
+            client_address: address.map(|a| a.to_string()),
+            response_mode: Some(req.response_mode.as_str().to_string()),
         },
+        MAX_PENDING_PER_ADDRESS,
     )
     .await?;
+    if !saved {
+        return Err(AuthorizeError::Redirect {
+            redirect_uri: req.redirect_uri.clone(),
+            error: "temporarily_unavailable",
+            description: "too many sign-ins are in progress from this address; try again later"
+                .into(),
+            state: req.state.clone(),
+            response_mode: req.response_mode,
+        });
+    }
     Ok(id)
 }
 
-/// A pending request that is still usable.
+/// A pending request that is still usable, by the browser that started it (`browser`, the
+/// digest of its CSRF cookie): a reference copied to another browser is worth nothing.
 pub async fn pending(
     ctx: &Context,
     pool_id: &str,
     id: &str,
+    browser: Option<&str>,
 ) -> Result<Option<AuthRequestRow>, StoreError> {
     // References are `random::token(24)`: 32 base64url characters. Anything else cannot
     // exist and never reaches the database.
@@ -390,18 +502,30 @@ pub async fn pending(
     {
         return Ok(None);
     }
+    let Some(browser) = browser else {
+        return Ok(None);
+    };
     match store::live_auth_request(&ctx.store, pool_id, id, ctx.now()).await {
-        Ok(row) => Ok(Some(row)),
+        Ok(row)
+            if row
+                .pending_browser
+                .as_deref()
+                .is_some_and(|b| bool::from(b.as_bytes().ct_eq(browser.as_bytes()))) =>
+        {
+            Ok(Some(row))
+        }
+        Ok(_) => Ok(None),
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// Where the browser goes with the code.
+/// Where the browser goes with the code, and how.
 pub struct CodeRedirect {
     pub redirect_uri: String,
     pub code: String,
     pub state: Option<String>,
+    pub response_mode: ResponseMode,
 }
 
 fn new_code(
@@ -459,6 +583,11 @@ pub async fn code_for_pending(
         redirect_uri: pending.redirect_uri.clone(),
         code,
         state: pending.state.clone(),
+        response_mode: pending
+            .response_mode
+            .as_deref()
+            .and_then(ResponseMode::parse)
+            .unwrap_or_default(),
     }))
 }
 
@@ -487,6 +616,7 @@ pub async fn code_for_session(
         redirect_uri: req.redirect_uri.clone(),
         code,
         state: req.state.clone(),
+        response_mode: req.response_mode,
     })
 }
 

@@ -43,6 +43,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     pub token_type: &'static str,
     pub expires_in: u32,
+    /// What the access token carries; sent always, so a client never has to guess whether
+    /// it got less than it asked for (RFC 6749 §5.1).
+    pub scope: String,
 }
 
 /// Who and what a set of user tokens is for.
@@ -128,9 +131,14 @@ pub fn at_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
-/// A new refresh token of the grant's family and the row that stores its digest. A family
-/// keeps the expiry of its first token: rotation never extends it.
-pub fn mint_refresh(ctx: &Context, grant: &Grant<'_>, expires_at: i64) -> (String, RefreshRow) {
+/// A new refresh token of the grant's family, for `scopes`, and the row that stores its
+/// digest. A family keeps the expiry of its first token: rotation never extends it.
+pub fn mint_refresh(
+    ctx: &Context,
+    grant: &Grant<'_>,
+    scopes: &[String],
+    expires_at: i64,
+) -> (String, RefreshRow) {
     let token = random::token(32);
     let row = RefreshRow {
         token_hash: secret::digest(&token),
@@ -138,7 +146,7 @@ pub fn mint_refresh(ctx: &Context, grant: &Grant<'_>, expires_at: i64) -> (Strin
         pool_id: grant.client.pool_id.clone(),
         client_id: grant.client.client_id.clone(),
         user_id: grant.user.id.clone(),
-        scope: grant.scopes.join(" "),
+        scope: scopes.join(" "),
         auth_time: grant.auth_time,
         created_at: ctx.now(),
         expires_at,
@@ -216,7 +224,7 @@ pub async fn issue_user_tokens(
 
     let refresh_token = if refresh {
         let expires_at = now + i64::from(config.refresh_token_validity) * 1000;
-        let (token, row) = mint_refresh(ctx, grant, expires_at);
+        let (token, row) = mint_refresh(ctx, grant, grant.scopes, expires_at);
         store::insert_refresh(&ctx.store, &row).await?;
         Some(token)
     } else {
@@ -228,6 +236,7 @@ pub async fn issue_user_tokens(
         refresh_token,
         token_type: "Bearer",
         expires_in: config.access_token_validity,
+        scope: grant.scopes.join(" "),
     })
 }
 
@@ -261,5 +270,6 @@ pub async fn issue_client_token(
         refresh_token: None,
         token_type: "Bearer",
         expires_in: client.config.access_token_validity,
+        scope: scopes.join(" "),
     })
 }

@@ -182,6 +182,12 @@ pub async fn refresh_token(
     token: &str,
     scope: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
+    // A refresh token is a standing code grant: a client that lost the code flow loses it.
+    if !client.allows_flow("code") {
+        return Err(OAuthError::UnauthorizedClient(
+            "this client may no longer use the authorization code grant".into(),
+        ));
+    }
     let now = ctx.now();
     let hash = secret::digest(token);
     let invalid =
@@ -206,7 +212,18 @@ pub async fn refresh_token(
     if user.signed_out_at.is_some_and(|t| t >= row.created_at) {
         return Err(invalid());
     }
-    let granted = parse_scopes(&row.scope)?;
+    // What the grant still covers: what was granted, less what the client may no longer
+    // ask for. The refresh token keeps that for good (RFC 6749 §6).
+    let granted: Vec<String> = parse_scopes(&row.scope)?
+        .into_iter()
+        .filter(|s| client.allows_scope(s))
+        .collect();
+    if granted.is_empty() {
+        return Err(OAuthError::InvalidGrant(
+            "the client may no longer use any scope of this grant".into(),
+        ));
+    }
+    // A smaller `scope` narrows this access token only.
     let scopes = match scope.map(parse_scopes).transpose()? {
         Some(asked) if !asked.is_empty() => {
             if let Some(extra) = asked.iter().find(|s| !granted.contains(s)) {
@@ -216,7 +233,7 @@ pub async fn refresh_token(
             }
             asked
         }
-        _ => granted,
+        _ => granted.clone(),
     };
     let grant = Grant {
         client,
@@ -229,7 +246,7 @@ pub async fn refresh_token(
     // Sign first, then rotate: if signing failed after the old token was spent, the
     // client's retry would look like reuse and kill its own family.
     let mut answer = issue_user_tokens(ctx, &grant, false).await?;
-    let (new_token, new_row) = mint_refresh(ctx, &grant, row.expires_at);
+    let (new_token, new_row) = mint_refresh(ctx, &grant, &granted, row.expires_at);
     if !store::rotate_and_insert(
         &ctx.store,
         &client.pool_id,

@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod claims;
 pub mod grants;
 pub mod keys;
+pub mod logout;
 pub mod revocation;
 
 use crate::crypto::jwt::JwtError;

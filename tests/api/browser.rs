@@ -101,6 +101,14 @@ impl Browser {
             .map(|(_, v)| v.clone())
     }
 
+    /// Plants a cookie, as a cross-site attacker or a hostile subdomain could.
+    pub fn set_cookie(&self, name: &str, path: &str, value: &str) {
+        self.jar
+            .lock()
+            .unwrap()
+            .insert((name.to_string(), path.to_string()), value.to_string());
+    }
+
     pub fn forget(&self, name: &str) {
         self.jar.lock().unwrap().retain(|(n, _), _| n != name);
     }
@@ -185,6 +193,16 @@ impl Browser {
         let login = self.open_login(authorize_url).await;
         self.submit(&login, &[("username", username), ("password", password)])
             .await
+    }
+
+    /// Opens a logout URL and, when the page asks whether to sign out, says yes.
+    pub async fn sign_out(&self, url: &str) -> Page {
+        let page = self.get(url).await;
+        if page.status == 200 && page.body.contains("<h2>Sign out?</h2>") {
+            self.submit(&page, &[]).await
+        } else {
+            page
+        }
     }
 }
 

@@ -1076,9 +1076,10 @@ async fn revocation_and_logout(backend: Backend) {
     .await
     .expect_oauth(400, "invalid_grant");
 
-    // Logout ends the session; it redirects only to a registered logout URL.
+    // Logout ends the session (once confirmed: no id_token_hint here); it redirects only
+    // to a registered logout URL.
     let bye = browser
-        .get(&format!(
+        .sign_out(&format!(
             "/{}/logout?client_id={}&logout_uri=http%3A%2F%2Flocalhost%3A3000%2Fbye",
             web.pool, web.client_id
         ))
@@ -1098,9 +1099,13 @@ async fn revocation_and_logout(backend: Backend) {
             web.pool, web.client_id
         ))
         .await;
-    assert_eq!(evil.status, 200);
+    assert_eq!(evil.status, 400);
     assert!(evil.location.is_none());
-    assert!(evil.body.contains("signed out"));
+    assert!(
+        evil.body.contains("not a registered logout URL"),
+        "{}",
+        evil.body
+    );
 }
 
 async fn hosted_pages_send_security_headers(backend: Backend) {
@@ -1183,15 +1188,20 @@ async fn new_password_step_belongs_to_the_browser_that_signed_in(backend: Backen
     )
     .await
     .expect(201);
-    // The attacker starts the request and hands the victim the sign-in link.
+    // The attacker starts a request and hands the victim the sign-in link: it is bound to
+    // the attacker's browser, so the victim's sees an expired page.
     let attacker = Browser::new(&app);
     let (url, _) = authorize_url(&web, &[]);
     let login = attacker.open_login(&url).await;
-    let request = crate::browser::hidden(&login.body, "request").unwrap();
+    let planted = crate::browser::hidden(&login.body, "request").unwrap();
     let victim = Browser::new(&app);
-    let victim_login = victim
-        .get(&format!("/{}/login?request={request}", web.pool))
+    let refused = victim
+        .get(&format!("/{}/login?request={planted}", web.pool))
         .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    // The victim signs in from their own request; the attacker learns its reference.
+    let victim_login = victim.open_login(&url).await;
+    let request = crate::browser::hidden(&victim_login.body, "request").unwrap();
     let step = victim
         .submit(
             &victim_login,
@@ -1203,7 +1213,7 @@ async fn new_password_step_belongs_to_the_browser_that_signed_in(backend: Backen
     // The attacker, holding the same reference, gets no form and cannot post one.
     let stolen = attacker.get(&next).await;
     assert_eq!(stolen.status, 400, "{}", stolen.body);
-    let csrf = attacker.cookie("cognate_csrf").unwrap();
+    let csrf = crate::browser::hidden(&login.body, "csrf_token").unwrap();
     let post = attacker
         .post_form(
             &format!("/{}/new-password", web.pool),
@@ -1243,7 +1253,7 @@ async fn codes_die_with_their_session(backend: Backend) {
     let (url, verifier) = authorize_url(&web, &[]);
     let done = browser.sign_in(&url, "alice", PASSWORD).await;
     let code = query_of(done.location.as_deref().unwrap())["code"].clone();
-    browser.get(&format!("/{}/logout", web.pool)).await;
+    browser.sign_out(&format!("/{}/logout", web.pool)).await;
     redeem(&app, &web, &code, &verifier)
         .await
         .expect_oauth(400, "invalid_grant");

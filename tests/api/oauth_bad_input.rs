@@ -747,8 +747,9 @@ impl<'a> Run<'a> {
             .await;
     }
 
-    /// A fresh sign-in form: its CSRF token (cookie and field) and pending-request reference.
-    async fn fresh_login(&mut self) -> Option<Form> {
+    /// A fresh sign-in form: its CSRF token and pending-request reference, with the CSRF
+    /// cookie of the browser it belongs to.
+    async fn fresh_login(&mut self) -> Option<(Form, String)> {
         match open_form(self.app, self.web, None).await {
             Ok(form) => Some(form),
             Err(why) => {
@@ -759,7 +760,7 @@ impl<'a> Run<'a> {
     }
 
     /// A fresh new-password form for `tina`, who holds a temporary password.
-    async fn fresh_new_password(&mut self) -> Option<Form> {
+    async fn fresh_new_password(&mut self) -> Option<(Form, String)> {
         match open_form(self.app, self.web, Some("tina")).await {
             Ok(form) => Some(form),
             Err(why) => {
@@ -788,9 +789,8 @@ impl<'a> Run<'a> {
         } else {
             self.fresh_new_password().await
         };
-        let Some(fresh) = fresh else { return };
-        let csrf = fresh.raw("csrf_token");
-        let request = self.hosted_post(page, &csrf, &change(&fresh));
+        let Some((fresh, cookie)) = fresh else { return };
+        let request = self.hosted_post(page, &cookie, &change(&fresh));
         self.check(format!("POST {page}, {what}"), request, expect)
             .await;
     }
@@ -1034,7 +1034,11 @@ async fn sign_in(app: &TestApp, web: &WebApp) -> Result<(), String> {
 
 /// Opens the sign-in form (and, for `temp_user`, signs in with the temporary password to
 /// reach the new-password form); returns the form's hidden fields.
-async fn open_form(app: &TestApp, web: &WebApp, temp_user: Option<&str>) -> Result<Form, String> {
+async fn open_form(
+    app: &TestApp,
+    web: &WebApp,
+    temp_user: Option<&str>,
+) -> Result<(Form, String), String> {
     let browser = Browser::new(app);
     let (url, _) = authorize_url(web, &[]);
     let first = browser.get(&url).await;
@@ -1063,10 +1067,13 @@ async fn open_form(app: &TestApp, web: &WebApp, temp_user: Option<&str>) -> Resu
     }
     let csrf = hidden(&page.body, "csrf_token").ok_or("no csrf_token field")?;
     let request = hidden(&page.body, "request").ok_or("no request field")?;
-    if browser.cookie("cognate_csrf").as_deref() != Some(csrf.as_str()) {
-        return Err("the CSRF cookie does not match the field".into());
-    }
-    Ok(match temp_user {
+    let Some(cookie) = browser
+        .cookie("cognate_csrf")
+        .filter(|cookie| *cookie != csrf)
+    else {
+        return Err("no CSRF cookie, or a token that is the cookie itself".into());
+    };
+    let form = match temp_user {
         None => Form::of(&[
             ("csrf_token", &csrf),
             ("request", &request),
@@ -1079,7 +1086,8 @@ async fn open_form(app: &TestApp, web: &WebApp, temp_user: Option<&str>) -> Resu
             ("new_password", NEW_PASSWORD),
             ("confirm_password", NEW_PASSWORD),
         ]),
-    })
+    };
+    Ok((form, cookie))
 }
 
 /// Every authorize parameter, each valid: the request leads to the sign-in form.
@@ -1335,7 +1343,7 @@ async fn duplicated_parameters_are_refused(backend: Backend) {
     }
 
     // Hosted pages.
-    if let Some(login) = run.fresh_login().await {
+    if let Some((login, _)) = run.fresh_login().await {
         let request = login.raw("request");
         run.check(
             "GET login, request repeated",
@@ -1364,7 +1372,7 @@ async fn duplicated_parameters_are_refused(backend: Backend) {
             .await;
         }
     }
-    if let Some(form) = run.fresh_new_password().await {
+    if let Some((form, _)) = run.fresh_new_password().await {
         let request = form.raw("request");
         run.check(
             "GET new-password, request repeated",
@@ -1486,19 +1494,19 @@ async fn duplicated_parameters_are_refused(backend: Backend) {
     )
     .await;
 
-    // Logout: with a repeat nothing is trusted, so no redirect.
+    // Logout: with a repeat nothing is trusted, so a page that refuses, and no redirect.
     let form = logout_form(&web);
     for name in form.names() {
         run.logout(
             format!("{name} repeated (same value)"),
             &form.repeat(&name, enc(&form.raw(&name))),
-            Expect::Page(200),
+            Expect::Page(400),
         )
         .await;
         run.logout(
             format!("{name} repeated (attacker value)"),
             &form.repeat(&name, enc("https://attacker.example/")),
-            Expect::Page(200),
+            Expect::Page(400),
         )
         .await;
     }
@@ -1730,7 +1738,7 @@ async fn values_of_100_kb_are_refused(backend: Backend) {
                 )
             },
             &[],
-            Expect::Page(200),
+            Expect::Page(400),
         )
         .await;
     }
@@ -1913,7 +1921,7 @@ async fn non_utf8_percent_encoding_is_refused(backend: Backend) {
             run.logout(
                 format!("{name} with {label}"),
                 &form.spliced(&name, bytes),
-                Expect::Page(200),
+                Expect::Page(400),
             )
             .await;
         }
@@ -1975,7 +1983,7 @@ async fn nul_and_control_characters_are_refused(backend: Backend) {
         )
         .await;
     }
-    if let Some(login) = run.fresh_login().await {
+    if let Some((login, _)) = run.fresh_login().await {
         // A live reference with a NUL after it.
         let request = enc(&login.raw("request"));
         run.check(
@@ -2137,7 +2145,7 @@ async fn nul_and_control_characters_are_refused(backend: Backend) {
     let form = logout_form(&web);
     for name in form.names() {
         for (what, hostile) in control_variants(&form, &name) {
-            run.logout(what, &hostile, Expect::Page(200)).await;
+            run.logout(what, &hostile, Expect::Page(400)).await;
         }
     }
     run.check(
@@ -2369,14 +2377,14 @@ async fn redirect_uri_tricks_show_a_page(backend: Backend) {
         run.logout(
             format!("logout_uri {trick:?}"),
             &logout_form(&web).set_raw("logout_uri", trick),
-            Expect::Page(200),
+            Expect::Page(400),
         )
         .await;
     }
     run.logout(
         "a logout_uri of another client's logout URL with this client_id",
         &logout_form(&web).set_raw("client_id", "abcdefghijklmnopqrstuvwxyz"),
-        Expect::Page(200),
+        Expect::Page(400),
     )
     .await;
     run.finish();

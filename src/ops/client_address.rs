@@ -1,0 +1,214 @@
+//! The client's address, for throttles and limits. Behind a reverse proxy every request comes
+//! from the proxy, so one address would stand for every user; `Forwarded` (RFC 7239) and
+//! `X-Forwarded-For` name the real client, but anyone can send them, so they are read only
+//! when the TCP peer is a proxy the operator trusts (`COGNATE_TRUSTED_PROXIES`).
+
+use std::future::{Ready, ready};
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::HeaderMap;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest};
+use ipnet::IpNet;
+
+/// CIDR ranges of the reverse proxies in front of Cognate; empty by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// A comma-separated list of CIDR ranges or single addresses.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let net = IpNet::from_str(part)
+                .or_else(|_| IpAddr::from_str(part).map(IpNet::from))
+                .map_err(|_| format!("`{part}` is not an address or CIDR range"))?;
+            nets.push(net.trunc());
+        }
+        Ok(Self(nets))
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The client behind `peer`: the peer itself unless it is trusted; then the rightmost
+    /// address in the forwarding chain that is not a trusted proxy. Entries to the left of
+    /// that one were written by the client and prove nothing.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = canonical(peer);
+        if !self.contains(peer) {
+            return peer;
+        }
+        let chain = forwarded_chain(headers);
+        let mut client = peer;
+        for hop in chain.iter().rev() {
+            match hop {
+                Some(ip) if self.contains(*ip) => client = *ip,
+                Some(ip) => return *ip,
+                // An obfuscated or malformed hop: the last proxy that we trust is as far as
+                // anything is known.
+                None => return client,
+            }
+        }
+        client
+    }
+}
+
+/// IPv4-mapped IPv6 peers (`::ffff:1.2.3.4` on a dual-stack socket) count as IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+/// The hops of `Forwarded` (if sent) or else `X-Forwarded-For`, oldest first; `None` for a
+/// hop that is not an address.
+fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let joined = |name: &str| {
+        headers
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let forwarded = joined("forwarded");
+    if !forwarded.trim().is_empty() {
+        return forwarded
+            .split(',')
+            .map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (key, value) = pair.split_once('=')?;
+                    key.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| parse_hop(value))
+                })?
+            })
+            .collect();
+    }
+    joined("x-forwarded-for")
+        .split(',')
+        .filter(|hop| !hop.trim().is_empty())
+        .map(parse_hop)
+        .collect()
+}
+
+/// `1.2.3.4`, `1.2.3.4:80`, `2001:db8::1`, `[2001:db8::1]:443`, optionally quoted.
+fn parse_hop(text: &str) -> Option<IpAddr> {
+    let text = text.trim().trim_matches('"');
+    if let Ok(ip) = IpAddr::from_str(text) {
+        return Some(canonical(ip));
+    }
+    if let Some(rest) = text.strip_prefix('[') {
+        let (inside, _) = rest.split_once(']')?;
+        return IpAddr::from_str(inside).ok().map(canonical);
+    }
+    let (host, port) = text.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    std::net::Ipv4Addr::from_str(host).ok().map(IpAddr::V4)
+}
+
+/// The client address of a request, as an extractor; `None` only when the peer is unknown.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl ClientAddress {
+    pub fn of(req: &HttpRequest) -> Option<IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        Some(match req.app_data::<Data<TrustedProxies>>() {
+            Some(trusted) => trusted.client(peer, req.headers()),
+            None => canonical(peer),
+        })
+    }
+}
+
+impl FromRequest for ClientAddress {
+    type Error = std::convert::Infallible;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(ClientAddress(Self::of(req))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn untrusted_peers_are_the_client_whatever_they_claim() {
+        let none = TrustedProxies::default();
+        let h = headers(&[("x-forwarded-for", "203.0.113.9")]);
+        assert_eq!(none.client(ip("198.51.100.1"), &h), ip("198.51.100.1"));
+        let some = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        assert_eq!(some.client(ip("198.51.100.1"), &h), ip("198.51.100.1"));
+    }
+
+    #[test]
+    fn the_rightmost_untrusted_hop_is_the_client() {
+        let t = TrustedProxies::parse("10.0.0.0/8, 192.168.1.1").unwrap();
+        // The client wrote a fake first hop; the proxies appended the real ones.
+        let h = headers(&[("x-forwarded-for", "1.1.1.1, 203.0.113.9, 192.168.1.1")]);
+        assert_eq!(t.client(ip("10.1.2.3"), &h), ip("203.0.113.9"));
+        let h = headers(&[
+            ("x-forwarded-for", "1.1.1.1"),
+            ("x-forwarded-for", "203.0.113.7:5555"),
+        ]);
+        assert_eq!(t.client(ip("10.1.2.3"), &h), ip("203.0.113.7"));
+        // Only proxies in the chain: the leftmost one is as far as anything is known.
+        let h = headers(&[("x-forwarded-for", "10.9.9.9")]);
+        assert_eq!(t.client(ip("10.1.2.3"), &h), ip("10.9.9.9"));
+        // No header at all: the proxy itself.
+        assert_eq!(t.client(ip("10.1.2.3"), &HeaderMap::new()), ip("10.1.2.3"));
+    }
+
+    #[test]
+    fn forwarded_wins_and_is_parsed_per_rfc_7239() {
+        let t = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let h = headers(&[
+            (
+                "forwarded",
+                "for=1.1.1.1, for=\"[2001:db8:cafe::17]:4711\";proto=https",
+            ),
+            ("x-forwarded-for", "9.9.9.9"),
+        ]);
+        assert_eq!(t.client(ip("10.0.0.1"), &h), ip("2001:db8:cafe::17"));
+        let h = headers(&[("forwarded", "for=_hidden, for=10.0.0.2")]);
+        assert_eq!(t.client(ip("10.0.0.1"), &h), ip("10.0.0.2"));
+        let h = headers(&[("x-forwarded-for", "garbage, 10.0.0.5")]);
+        assert_eq!(t.client(ip("10.0.0.1"), &h), ip("10.0.0.5"));
+    }
+
+    #[test]
+    fn mapped_ipv6_counts_as_ipv4_and_bad_lists_are_refused() {
+        let t = TrustedProxies::parse("127.0.0.1").unwrap();
+        assert!(t.contains(ip("::ffff:127.0.0.1")));
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("proxy.internal").is_err());
+        assert!(TrustedProxies::parse("").unwrap().is_empty());
+    }
+}
