@@ -14,6 +14,8 @@ pub struct Browser {
     base: String,
     /// (name, path) -> value
     jar: Mutex<HashMap<(String, String), String>>,
+    /// Sent with every request: `X-Forwarded-For`, for a browser behind a trusted proxy.
+    forwarded_for: Option<String>,
 }
 
 #[derive(Debug)]
@@ -39,7 +41,28 @@ impl Browser {
             http: app.http.clone(),
             base: app.address.clone(),
             jar: Mutex::new(HashMap::new()),
+            forwarded_for: None,
         }
+    }
+
+    /// A browser whose requests reach the server through a proxy that says they come from
+    /// `address` (the app must trust 127.0.0.1 as a proxy for it to count).
+    pub fn from_address(app: &TestApp, address: &str) -> Self {
+        Self {
+            forwarded_for: Some(address.to_string()),
+            ..Self::new(app)
+        }
+    }
+
+    fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .request(method, url)
+            .header("cookie", self.cookie_header(url));
+        if let Some(address) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", address);
+        }
+        request
     }
 
     fn absolute(&self, url: &str) -> String {
@@ -133,9 +156,7 @@ impl Browser {
     pub async fn get(&self, url: &str) -> Page {
         let url = self.absolute(url);
         let response = self
-            .http
-            .get(&url)
-            .header("cookie", self.cookie_header(&url))
+            .request(reqwest::Method::GET, &url)
             .send()
             .await
             .expect("GET");
@@ -148,9 +169,7 @@ impl Browser {
             .extend_pairs(fields)
             .finish();
         let response = self
-            .http
-            .post(&url)
-            .header("cookie", self.cookie_header(&url))
+            .request(reqwest::Method::POST, &url)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body)
             .send()

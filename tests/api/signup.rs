@@ -46,38 +46,50 @@ on_both!(
 );
 
 const WAIT: Duration = Duration::from_secs(10);
-const NEW_PASSWORD: &str = "Brand-new-pass-2";
+pub(crate) const NEW_PASSWORD: &str = "Brand-new-pass-2";
 const TEMP_PASSWORD: &str = "Temporary-Pass-1";
-const CHECK_EMAIL: &str = "We sent a verification code";
-const WRONG_CODE: &str = "The code is incorrect or has expired.";
+pub(crate) const CHECK_EMAIL: &str = "We sent a verification code";
+pub(crate) const WRONG_CODE: &str = "The code is incorrect or has expired.";
 /// The fifth wrong code reads like any other, so it reveals nothing about the account.
 const DEAD_CODE: &str = WRONG_CODE;
-const CONFIRMED: &str = "Account confirmed";
-const BAD_CREDENTIALS: &str = "Incorrect username or password.";
+pub(crate) const CONFIRMED: &str = "Account confirmed";
+pub(crate) const BAD_CREDENTIALS: &str = "Incorrect username or password.";
 
 // ---------------------------------------------------------------------------------------------
 // Set-up
 // ---------------------------------------------------------------------------------------------
 
-struct Env {
-    app: TestApp,
-    clock: Arc<ManualClock>,
-    sink: SmtpSink,
-    web: WebApp,
+pub(crate) struct Env {
+    pub app: TestApp,
+    pub clock: Arc<ManualClock>,
+    pub sink: SmtpSink,
+    pub web: WebApp,
 }
 
 /// The app on a manual clock, mailing through a fresh SMTP sink, with `web_app`'s pool,
 /// public client and confirmed user alice.
-async fn env(backend: Backend) -> Env {
+pub(crate) async fn env(backend: Backend) -> Env {
     env_with(backend, None).await
 }
 
 /// As `env`, with a pool of this configuration (and no users) when given.
-async fn env_with(backend: Backend, pool: Option<Value>) -> Env {
+pub(crate) async fn env_with(backend: Backend, pool: Option<Value>) -> Env {
+    env_configured(backend, pool, &[]).await
+}
+
+/// As `env_with`, with more settings for the app.
+pub(crate) async fn env_configured(
+    backend: Backend,
+    pool: Option<Value>,
+    settings: &[(&str, &str)],
+) -> Env {
     let sink = SmtpSink::start().await;
     let db = Arc::new(TestDatabase::new(backend).await);
     let clock = ManualClock::new(SystemClock.now_millis());
-    let app = spawn_on(db, &[("smtp_url", &sink.url())], Some(clock.clone())).await;
+    let smtp = sink.url();
+    let mut all = vec![("smtp_url", smtp.as_str())];
+    all.extend_from_slice(settings);
+    let app = spawn_on(db, &all, Some(clock.clone())).await;
     let web = match pool {
         None => web_app(&app, false).await,
         Some(config) => custom_web_app(&app, config).await,
@@ -91,7 +103,7 @@ async fn env_with(backend: Backend, pool: Option<Value>) -> Env {
 }
 
 /// A pool of the given configuration with a public code-flow client.
-async fn custom_web_app(app: &TestApp, config: Value) -> WebApp {
+pub(crate) async fn custom_web_app(app: &TestApp, config: Value) -> WebApp {
     let pool = app.create_pool("custom", config).await;
     let client = app
         .admin(
@@ -118,7 +130,7 @@ async fn custom_web_app(app: &TestApp, config: Value) -> WebApp {
 // ---------------------------------------------------------------------------------------------
 
 /// Opens the sign-up page of `pool` (no application behind it) and posts it.
-async fn sign_up(
+pub(crate) async fn sign_up(
     browser: &Browser,
     pool: &str,
     username: Option<&str>,
@@ -135,7 +147,12 @@ async fn sign_up(
 }
 
 /// Signs up and follows the redirect to the "check your email" page.
-async fn signed_up(browser: &Browser, pool: &str, username: Option<&str>, email: &str) -> Page {
+pub(crate) async fn signed_up(
+    browser: &Browser,
+    pool: &str,
+    username: Option<&str>,
+    email: &str,
+) -> Page {
     let done = sign_up(browser, pool, username, email, PASSWORD).await;
     assert_eq!(done.status, 303, "sign-up of {email}: {}", done.body);
     let location = done.location.expect("a redirect");
@@ -146,12 +163,12 @@ async fn signed_up(browser: &Browser, pool: &str, username: Option<&str>, email:
     page
 }
 
-fn confirm_url(pool: &str, login: &str) -> String {
+pub(crate) fn confirm_url(pool: &str, login: &str) -> String {
     format!("/{pool}/confirm?username={}", urlencode(login))
 }
 
 /// Posts the confirm form for `login` with `code`.
-async fn confirm(browser: &Browser, pool: &str, login: &str, code: &str) -> Page {
+pub(crate) async fn confirm(browser: &Browser, pool: &str, login: &str, code: &str) -> Page {
     let page = browser.get(&confirm_url(pool, login)).await;
     browser
         .submit_to(&page, "/confirm", &[("username", login), ("code", code)])
@@ -159,7 +176,7 @@ async fn confirm(browser: &Browser, pool: &str, login: &str, code: &str) -> Page
 }
 
 /// Presses "Send a new code" for `login`.
-async fn resend(browser: &Browser, pool: &str, login: &str) -> Page {
+pub(crate) async fn resend(browser: &Browser, pool: &str, login: &str) -> Page {
     let page = browser.get(&confirm_url(pool, login)).await;
     browser
         .submit_to(&page, "/resend-code", &[("username", login)])
@@ -167,14 +184,20 @@ async fn resend(browser: &Browser, pool: &str, login: &str) -> Page {
 }
 
 /// Posts the forgot-password form for `login`.
-async fn forgot(browser: &Browser, pool: &str, login: &str) -> Page {
+pub(crate) async fn forgot(browser: &Browser, pool: &str, login: &str) -> Page {
     let page = browser.get(&format!("/{pool}/forgot-password")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     browser.submit(&page, &[("username", login)]).await
 }
 
 /// Posts the reset-password form.
-async fn reset(browser: &Browser, pool: &str, login: &str, code: &str, password: &str) -> Page {
+pub(crate) async fn reset(
+    browser: &Browser,
+    pool: &str,
+    login: &str,
+    code: &str,
+    password: &str,
+) -> Page {
     let page = browser
         .get(&format!(
             "/{pool}/reset-password?username={}",
@@ -195,7 +218,12 @@ async fn reset(browser: &Browser, pool: &str, login: &str, code: &str, password:
 }
 
 /// Authorize, sign-in form, password: the answer to the sign-in post.
-async fn sign_in(app: &TestApp, web: &WebApp, username: &str, password: &str) -> (Page, String) {
+pub(crate) async fn sign_in(
+    app: &TestApp,
+    web: &WebApp,
+    username: &str,
+    password: &str,
+) -> (Page, String) {
     let browser = Browser::new(app);
     let (url, verifier) = authorize_url(web, &[]);
     (browser.sign_in(&url, username, password).await, verifier)
@@ -209,12 +237,12 @@ fn anonymise(text: &str, name: &str) -> String {
 }
 
 /// Another valid-looking code than `code`.
-fn other_code(code: &str) -> String {
+pub(crate) fn other_code(code: &str) -> String {
     let n: u32 = code.parse().unwrap();
     format!("{:06}", (n + 1) % 1_000_000)
 }
 
-async fn user(app: &TestApp, pool: &str, login: &str) -> Value {
+pub(crate) async fn user(app: &TestApp, pool: &str, login: &str) -> Value {
     app.admin(
         "GET",
         &format!("/pools/{pool}/users/{}", path_segment(login)),
@@ -224,7 +252,7 @@ async fn user(app: &TestApp, pool: &str, login: &str) -> Value {
     .expect(200)
 }
 
-async fn user_status(app: &TestApp, pool: &str, login: &str) -> Option<String> {
+pub(crate) async fn user_status(app: &TestApp, pool: &str, login: &str) -> Option<String> {
     let answer = app
         .admin(
             "GET",
@@ -239,7 +267,7 @@ async fn user_status(app: &TestApp, pool: &str, login: &str) -> Option<String> {
 // Mail and the outbox
 // ---------------------------------------------------------------------------------------------
 
-fn mails_to(sink: &SmtpSink, email: &str) -> Vec<Message> {
+pub(crate) fn mails_to(sink: &SmtpSink, email: &str) -> Vec<Message> {
     sink.messages()
         .into_iter()
         .filter(|m| m.is_to(email))
@@ -247,7 +275,7 @@ fn mails_to(sink: &SmtpSink, email: &str) -> Vec<Message> {
 }
 
 /// The `n`th mail (1-based) to `email`, waiting for it.
-async fn nth_mail_to(sink: &SmtpSink, email: &str, n: usize) -> Message {
+pub(crate) async fn nth_mail_to(sink: &SmtpSink, email: &str, n: usize) -> Message {
     let deadline = Instant::now() + WAIT;
     loop {
         let mails = mails_to(sink, email);
@@ -273,7 +301,7 @@ fn temporary_password_in(message: &Message) -> String {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Figures {
+pub(crate) struct Figures {
     queued: i64,
     sent: i64,
     failed: i64,
@@ -281,7 +309,7 @@ struct Figures {
 }
 
 impl Figures {
-    fn total(&self) -> i64 {
+    pub(crate) fn total(&self) -> i64 {
         self.queued + self.sent + self.failed
     }
 }
@@ -294,7 +322,7 @@ fn metric(text: &str, name: &str) -> Option<i64> {
 }
 
 /// The outbox as `/metrics` shows it.
-async fn outbox(app: &TestApp) -> Figures {
+pub(crate) async fn outbox(app: &TestApp) -> Figures {
     let answer = app.metrics().await;
     assert_eq!(answer.status, 200);
     let text = answer.text;
@@ -310,7 +338,7 @@ async fn outbox(app: &TestApp) -> Figures {
 }
 
 /// The outbox once nothing is queued any more (or after `WAIT`).
-async fn settled(app: &TestApp) -> Figures {
+pub(crate) async fn settled(app: &TestApp) -> Figures {
     let deadline = Instant::now() + WAIT;
     loop {
         let figures = outbox(app).await;
