@@ -94,6 +94,30 @@ pub fn login_key(pool: &Pool, raw: &str) -> String {
     })
 }
 
+/// Who looks a name up. For anyone (sign-in, confirm, reset) a name that cannot be prepared
+/// is unknown; an admin still reaches a user stored under such a name before preparation, to
+/// fix or delete it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Anyone,
+    Admin,
+}
+
+/// The keys to look a typed name up by, best first. Users stored before preparation were
+/// keyed by plain lowercase (`legacy_key`). Where that differs from the prepared key the text
+/// was not in prepared form (fullwidth, NFD), so no user created since has that key: it comes
+/// second, for the users stored before. Callers query every key, found or not, so the cost
+/// does not tell whether the first one matched.
+pub fn lookup_keys(pool: &Pool, raw: &str, who: Lookup) -> Vec<String> {
+    let legacy = legacy_key(pool, raw);
+    match (lookup_key(pool, raw), who) {
+        (Some(key), _) if key == legacy => vec![key],
+        (Some(key), _) => vec![key, legacy],
+        (None, Lookup::Anyone) => vec![login_key(pool, raw)],
+        (None, Lookup::Admin) => vec![legacy],
+    }
+}
+
 /// The key of a stored name or of a filter value: prepared where it can be, else the key
 /// such a name had before preparation, so a filter still finds users stored back then.
 pub fn key_or_legacy(pool: &Pool, value: &str) -> String {

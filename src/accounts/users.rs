@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::accounts::attributes::{self, Attributes};
 use crate::accounts::filter::{self, Attribute, Match};
 use crate::accounts::password_policy;
-use crate::accounts::username;
+use crate::accounts::username::{self, Lookup};
 use crate::clock::to_datetime;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -306,19 +306,29 @@ pub(crate) fn new_user_row(
 
 /// Finds a user by username, or by email where the email is the username.
 pub async fn find_user(ctx: &Context, pool: &Pool, login: &str) -> Result<UserRow> {
+    find_as(ctx, pool, login, Lookup::Anyone).await
+}
+
+async fn find_as(ctx: &Context, pool: &Pool, login: &str, who: Lookup) -> Result<UserRow> {
     if login.is_empty() || login.len() > 512 || login.contains('\0') {
         return Err(Error::NotFound("user"));
     }
-    match store::find(&ctx.store, &pool.id, &login_key(pool, login)).await {
-        Ok(row) => Ok(row),
-        Err(StoreError::NotFound) => Err(Error::NotFound("user")),
-        Err(e) => Err(e.into()),
+    let mut found = None;
+    for key in username::lookup_keys(pool, login, who) {
+        match store::find(&ctx.store, &pool.id, &key).await {
+            Ok(row) => {
+                found.get_or_insert(row);
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
+    found.ok_or(Error::NotFound("user"))
 }
 
 pub async fn get_user(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
     let pool = get_pool(ctx, pool_id).await?;
-    to_user(find_user(ctx, &pool, login).await?, None)
+    to_user(find_as(ctx, &pool, login, Lookup::Admin).await?, None)
 }
 
 pub async fn list_users(
@@ -388,7 +398,7 @@ async fn modify(
 ) -> Result<User> {
     let pool = get_pool(ctx, pool_id).await?;
     for _ in 0..5 {
-        let mut row = find_user(ctx, &pool, login).await?;
+        let mut row = find_as(ctx, &pool, login, Lookup::Admin).await?;
         let version = row.version;
         change(&pool, &mut row)?;
         row.updated_at = ctx.now();
@@ -430,7 +440,7 @@ pub async fn update_user(
 
 pub async fn delete_user(ctx: &Context, pool_id: &str, login: &str) -> Result<()> {
     let pool = get_pool(ctx, pool_id).await?;
-    let row = find_user(ctx, &pool, login).await?;
+    let row = find_as(ctx, &pool, login, Lookup::Admin).await?;
     if store::delete(&ctx.store, pool_id, &row.id).await? {
         Ok(())
     } else {

@@ -14,6 +14,7 @@ on_both!(
     case_sensitive_pools_map_width_but_keep_case,
     email_pools_prepare_the_address_like_a_username,
     sign_in_finds_the_account_under_any_width,
+    users_stored_before_preparation_stay_reachable,
 );
 
 async fn create(app: &TestApp, pool: &str, username: &str) -> Answer {
@@ -264,6 +265,61 @@ async fn sign_in_finds_the_account_under_any_width(backend: Backend) {
         assert_eq!(status, unknown.0, "{hidden:?}: {body}");
         assert_eq!(body, unknown.1, "{hidden:?} answers as an unknown name");
     }
+}
+
+/// Stores a user's name and key as releases before RFC 8265 preparation did (the text as
+/// given, keyed by plain lowercase), which the API no longer does.
+async fn store_as_before(app: &TestApp, backend: Backend, sub: &Value, name: &str) {
+    use sqlx::Connection;
+    let sql = "UPDATE users SET username = $1, username_key = $2 WHERE id = $3";
+    let (key, sub) = (name.to_lowercase(), sub.as_str().unwrap());
+    let updated = match backend {
+        Backend::Sqlite => {
+            let mut db = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+            let query = sqlx::query(sql).bind(name).bind(&key).bind(sub);
+            query.execute(&mut db).await.unwrap().rows_affected()
+        }
+        Backend::Postgres => {
+            let mut db = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+            let query = sqlx::query(sql).bind(name).bind(&key).bind(sub);
+            query.execute(&mut db).await.unwrap().rows_affected()
+        }
+    };
+    assert_eq!(updated, 1);
+}
+
+async fn users_stored_before_preparation_stay_reachable(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let web = web_app(&app, false).await;
+    let pool = &web.pool;
+    let nfd = create(&app, pool, "placeholder-1").await.expect(201);
+    store_as_before(&app, backend, &nfd["sub"], "Jose\u{301}").await;
+    let hidden = create(&app, pool, "placeholder-2").await.expect(201);
+    store_as_before(&app, backend, &hidden["sub"], "bo\u{AD}b").await;
+    let sign_in = |name: &'static str| {
+        let browser = Browser::new(&app);
+        let (url, _) = authorize_url(&web, &[]);
+        async move { browser.sign_in(&url, name, PASSWORD).await.status }
+    };
+
+    // Typed as it was stored, the NFD name still finds its user, for admins and sign-in.
+    assert_eq!(
+        get(&app, pool, "JOSE\u{301}").await.expect(200)["sub"],
+        nfd["sub"]
+    );
+    assert_eq!(sign_in("Jose\u{301}").await, 303);
+    // A name that can no longer be prepared is unknown to sign-in, but an admin can still
+    // see and delete its user.
+    assert_eq!(sign_in("bo\u{AD}b").await, 200);
+    assert_eq!(
+        get(&app, pool, "bo\u{AD}b").await.expect(200)["sub"],
+        hidden["sub"]
+    );
+    let path = format!("/pools/{pool}/users/{}", path_segment("bo\u{AD}b"));
+    app.admin("DELETE", &path, None).await.expect(204);
+    get(&app, pool, "bo\u{AD}b")
+        .await
+        .expect_error(404, "not_found");
 }
 
 /// A page without the name typed and its per-request values (CSRF token, request id).
