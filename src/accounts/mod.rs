@@ -10,5 +10,6 @@ pub mod password_policy;
 pub mod sessions;
 pub mod signin;
 pub mod throttle;
+pub mod username;
 pub mod users;
 pub mod verification;

@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 use crate::accounts::attributes::{self, Attributes};
 use crate::accounts::filter::{self, Attribute, Match};
 use crate::accounts::password_policy;
+use crate::accounts::username::{self, Lookup};
 use crate::clock::to_datetime;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::pool::{Pool, get_pool, temporary_password_lifetime};
-use crate::pools::text;
 use crate::store::StoreError;
 use crate::store::paging::{Page, PageRequest};
 use crate::store::users::{self as store, ColumnMatch, UserRow};
@@ -107,23 +107,11 @@ impl std::fmt::Debug for SetPassword {
 
 /// The key a typed username (or email, where it is the username) is matched on.
 pub fn login_key(pool: &Pool, value: &str) -> String {
-    normalise_key(pool, value)
+    username::login_key(pool, value)
 }
 
 fn normalise_key(pool: &Pool, value: &str) -> String {
-    if pool.config.case_sensitive_usernames {
-        value.to_string()
-    } else {
-        value.to_lowercase()
-    }
-}
-
-fn validate_username(value: &str) -> Result<()> {
-    text::name("username", value, 128)?;
-    if value.chars().any(char::is_whitespace) {
-        return Err(Error::validation("username", "must not contain whitespace"));
-    }
-    Ok(())
+    username::key_or_legacy(pool, value)
 }
 
 fn to_user(row: UserRow, temporary_password: Option<String>) -> Result<User> {
@@ -142,18 +130,29 @@ fn to_user(row: UserRow, temporary_password: Option<String>) -> Result<User> {
 
 /// Mirrors the filterable attributes into their indexed columns.
 fn set_attributes(pool: &Pool, row: &mut UserRow, attrs: &Attributes) -> Result<()> {
-    row.attributes = serde_json::to_string(attrs).map_err(StoreError::from)?;
-    row.email = attributes::string(attrs, "email");
-    row.phone_number = attributes::string(attrs, "phone_number");
-    row.name = attributes::string(attrs, "name");
-    row.given_name = attributes::string(attrs, "given_name");
-    row.family_name = attributes::string(attrs, "family_name");
-    row.preferred_username = attributes::string(attrs, "preferred_username");
-    row.email_key = if pool.config.email_is_username() {
-        row.email.as_deref().map(|e| normalise_key(pool, e))
+    let mut attrs = attrs.clone();
+    let mut email = attributes::string(&attrs, "email");
+    if pool.config.email_is_username() {
+        // A new address is a new username, prepared and checked as one; an unchanged one
+        // keeps its key, so a user stored before RFC 8265 preparation keeps theirs.
+        let unchanged = email.is_some() && email == row.email && row.email_key.is_some();
+        if !unchanged {
+            if let Some(e) = &mut email {
+                *e = username::email_for(pool, "attributes.email", e)?;
+                attrs.insert("email".into(), Value::String(e.clone()));
+            }
+            row.email_key = email.as_deref().map(|e| normalise_key(pool, e));
+        }
     } else {
-        None
-    };
+        row.email_key = None;
+    }
+    row.attributes = serde_json::to_string(&attrs).map_err(StoreError::from)?;
+    row.email = email;
+    row.phone_number = attributes::string(&attrs, "phone_number");
+    row.name = attributes::string(&attrs, "name");
+    row.given_name = attributes::string(&attrs, "given_name");
+    row.family_name = attributes::string(&attrs, "family_name");
+    row.preferred_username = attributes::string(&attrs, "preferred_username");
     Ok(())
 }
 
@@ -191,12 +190,7 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
                 ));
             }
         };
-        if !text::is_email(&email) {
-            return Err(Error::validation(
-                "username",
-                "must be a valid email address",
-            ));
-        }
+        let email = username::email_for(&pool, "username", &email)?;
         attrs.insert("email".into(), Value::String(email));
         // Cognito keeps the sub as the username when the email is the sign-in name.
         id.clone()
@@ -205,8 +199,7 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
             .username
             .clone()
             .ok_or_else(|| Error::validation("username", "is required"))?;
-        validate_username(&username)?;
-        username
+        username::for_new_user(&username)?
     };
     if let Some(verified) = input.email_verified {
         attrs.insert("email_verified".into(), Value::Bool(verified));
@@ -313,19 +306,29 @@ pub(crate) fn new_user_row(
 
 /// Finds a user by username, or by email where the email is the username.
 pub async fn find_user(ctx: &Context, pool: &Pool, login: &str) -> Result<UserRow> {
+    find_as(ctx, pool, login, Lookup::Anyone).await
+}
+
+async fn find_as(ctx: &Context, pool: &Pool, login: &str, who: Lookup) -> Result<UserRow> {
     if login.is_empty() || login.len() > 512 || login.contains('\0') {
         return Err(Error::NotFound("user"));
     }
-    match store::find(&ctx.store, &pool.id, &normalise_key(pool, login)).await {
-        Ok(row) => Ok(row),
-        Err(StoreError::NotFound) => Err(Error::NotFound("user")),
-        Err(e) => Err(e.into()),
+    let mut found = None;
+    for key in username::lookup_keys(pool, login, who) {
+        match store::find(&ctx.store, &pool.id, &key).await {
+            Ok(row) => {
+                found.get_or_insert(row);
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
+    found.ok_or(Error::NotFound("user"))
 }
 
 pub async fn get_user(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
     let pool = get_pool(ctx, pool_id).await?;
-    to_user(find_user(ctx, &pool, login).await?, None)
+    to_user(find_as(ctx, &pool, login, Lookup::Admin).await?, None)
 }
 
 pub async fn list_users(
@@ -396,7 +399,7 @@ async fn modify(
 ) -> Result<User> {
     let pool = get_pool(ctx, pool_id).await?;
     for _ in 0..5 {
-        let mut row = find_user(ctx, &pool, login).await?;
+        let mut row = find_as(ctx, &pool, login, Lookup::Admin).await?;
         let version = row.version;
         let before = (row.email.clone(), row.password_hash.clone());
         change(&pool, &mut row)?;
@@ -442,7 +445,7 @@ pub async fn update_user(
 
 pub async fn delete_user(ctx: &Context, pool_id: &str, login: &str) -> Result<()> {
     let pool = get_pool(ctx, pool_id).await?;
-    let row = find_user(ctx, &pool, login).await?;
+    let row = find_as(ctx, &pool, login, Lookup::Admin).await?;
     if store::delete(&ctx.store, pool_id, &row.id).await? {
         Ok(())
     } else {

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::accounts::attributes::{self, Attributes};
 use crate::accounts::password_policy;
 use crate::accounts::throttle::{self, Rate};
+use crate::accounts::username;
 use crate::accounts::users::{
     CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_user, login_key,
     new_user_row,
@@ -79,19 +80,14 @@ pub async fn sign_up(
     if pool.config.allow_admin_create_user_only {
         return Err(Error::Conflict("sign-up is disabled for this pool".into()));
     }
-    let email = form.email.trim().to_string();
+    let email = username::email_for(pool, "email", form.email.trim())?;
     if !text::is_email(&email) {
         return Err(Error::validation("email", "must be a valid email address"));
     }
     let username = if pool.config.email_is_username() {
         email.clone()
     } else {
-        let username = form.username.clone().unwrap_or_default().trim().to_string();
-        text::name("username", &username, 128)?;
-        if username.chars().any(char::is_whitespace) {
-            return Err(Error::validation("username", "must not contain whitespace"));
-        }
-        username
+        username::for_new_user(form.username.as_deref().unwrap_or_default().trim())?
     };
     password_policy::check("password", &pool.config.password_policy, &form.password)?;
     let mut attrs = form.attributes.clone();

@@ -17,4 +17,5 @@ mod pools;
 mod resource_servers;
 mod signup;
 mod smtp;
+mod usernames;
 mod users;

@@ -1,0 +1,460 @@
+//! Usernames as RFC 8265 prepares them, so that width, normalisation and case variants of one
+//! name meet on one key, and new names that mix scripts confusably (UTS #39) are refused.
+//! Names being created, stored keys and names typed at sign-in all go through here.
+
+use std::borrow::Cow;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use precis_profiles::precis_core::Error as PrecisError;
+use precis_profiles::precis_core::profile::{PrecisFastInvocation, Rules};
+use precis_profiles::{UsernameCaseMapped, UsernameCasePreserved};
+use sha2::{Digest, Sha256};
+use unicode_security::mixed_script::AugmentedScriptSet;
+
+use crate::error::{Error, Result};
+use crate::pools::Pool;
+use crate::pools::text;
+
+/// Longest username, in characters of its prepared form.
+pub const MAX_CHARS: usize = 128;
+
+/// Longer input matches no stored name (128 characters, or an email of at most 254 bytes), so
+/// it is not worth preparing.
+const MAX_LOOKUP_BYTES: usize = 512;
+
+/// Whether keys fold case: UsernameCaseMapped (RFC 8265 §3.3), or UsernameCasePreserved
+/// (§3.4) for pools with `case_sensitive_usernames`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    Mapped,
+    Preserved,
+}
+
+/// Where the email is the username, its local part and each domain label are prepared (and
+/// script-checked) on their own: `иван@example.com` and `שלום@example.com` are fine addresses,
+/// though neither is one script or one direction as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Name,
+    Email,
+}
+
+fn rules(pool: &Pool) -> (Case, Shape) {
+    let case = if pool.config.case_sensitive_usernames {
+        Case::Preserved
+    } else {
+        Case::Mapped
+    };
+    let shape = if pool.config.email_is_username() {
+        Shape::Email
+    } else {
+        Shape::Name
+    };
+    (case, shape)
+}
+
+/// A username as it is stored and shown: width-mapped, NFC, case preserved, and refused when
+/// RFC 8265 disallows a code point or when it mixes scripts confusably.
+pub fn for_new_user(raw: &str) -> Result<String> {
+    checked("username", raw, Shape::Name)
+}
+
+/// An email address as the pool stores it. Where it is the username it is prepared and
+/// checked like one, under `field`; elsewhere it is only an attribute and stays as given.
+pub fn email_for(pool: &Pool, field: &str, raw: &str) -> Result<String> {
+    if !pool.config.email_is_username() {
+        return Ok(raw.to_string());
+    }
+    let email = checked(field, raw, Shape::Email)?;
+    if !text::is_email(&email) {
+        return Err(Error::validation(field, "must be a valid email address"));
+    }
+    Ok(email)
+}
+
+/// The key a typed username (or email, or sub, where the email is the username) is looked up
+/// by; `None` when it cannot be prepared, since no stored name has such a key. Script mixing
+/// is not checked here: it is a rule for new names, and a lookup only has to find or miss.
+pub fn lookup_key(pool: &Pool, raw: &str) -> Option<String> {
+    let (case, shape) = rules(pool);
+    prepared_key(raw, case, shape)
+}
+
+/// `lookup_key`, or for input that cannot be prepared a key no stored name has, still one per
+/// typed name: such a name is throttled and costs a lookup like any unknown one. The digest
+/// keeps hostile text out of the throttle table; U+FFFD is outside RFC 8265's repertoire, so
+/// no prepared key starts with it.
+pub fn login_key(pool: &Pool, raw: &str) -> String {
+    lookup_key(pool, raw).unwrap_or_else(|| {
+        format!(
+            "\u{FFFD}{}",
+            URL_SAFE_NO_PAD.encode(Sha256::digest(raw.as_bytes()))
+        )
+    })
+}
+
+/// Who looks a name up. For anyone (sign-in, confirm, reset) a name that cannot be prepared
+/// is unknown; an admin still reaches a user stored under such a name before preparation, to
+/// fix or delete it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Anyone,
+    Admin,
+}
+
+/// The keys to look a typed name up by, best first. Users stored before preparation were
+/// keyed by plain lowercase (`legacy_key`). Where that differs from the prepared key the text
+/// was not in prepared form (fullwidth, NFD), so no user created since has that key: it comes
+/// second, for the users stored before. Callers query every key, found or not, so the cost
+/// does not tell whether the first one matched.
+pub fn lookup_keys(pool: &Pool, raw: &str, who: Lookup) -> Vec<String> {
+    let legacy = legacy_key(pool, raw);
+    match (lookup_key(pool, raw), who) {
+        (Some(key), _) if key == legacy => vec![key],
+        (Some(key), _) => vec![key, legacy],
+        (None, Lookup::Anyone) => vec![login_key(pool, raw)],
+        (None, Lookup::Admin) => vec![legacy],
+    }
+}
+
+/// The key of a stored name or of a filter value: prepared where it can be, else the key
+/// such a name had before preparation, so a filter still finds users stored back then.
+pub fn key_or_legacy(pool: &Pool, value: &str) -> String {
+    lookup_key(pool, value).unwrap_or_else(|| legacy_key(pool, value))
+}
+
+/// The key as it was before RFC 8265 preparation: lowercase unless the pool is case sensitive.
+/// For ASCII names it is the prepared key.
+pub fn legacy_key(pool: &Pool, value: &str) -> String {
+    if pool.config.case_sensitive_usernames {
+        value.to_string()
+    } else {
+        value.to_lowercase()
+    }
+}
+
+fn checked(field: &str, raw: &str, shape: Shape) -> Result<String> {
+    if raw.is_empty() {
+        return Err(Error::validation(field, "must not be empty"));
+    }
+    let display = display(raw, shape).map_err(|e| Error::validation(field, refusal(e)))?;
+    // The house rules for names too: no zero-width joiners (which RFC 8265 allows after a
+    // virama), nothing over the length limit.
+    text::name(field, &display, max_len(shape))?;
+    if let Some(scripts) = parts(&display, shape).find_map(mixed_scripts) {
+        return Err(Error::validation(
+            field,
+            format!(
+                "mixes the {scripts} scripts, so it can look like another name; use one \
+                 script (Latin may go with Han, Hiragana and Katakana, with Han and Bopomofo, \
+                 or with Han and Hangul: UTS #39 Highly Restrictive)"
+            ),
+        ));
+    }
+    Ok(display)
+}
+
+fn max_len(shape: Shape) -> usize {
+    match shape {
+        Shape::Name => MAX_CHARS,
+        Shape::Email => 254,
+    }
+}
+
+fn prepared_key(raw: &str, case: Case, shape: Shape) -> Option<String> {
+    if raw.is_empty() || raw.len() > MAX_LOOKUP_BYTES {
+        return None;
+    }
+    let display = display(raw, shape).ok()?;
+    key(&display, case, shape).ok()
+}
+
+/// UsernameCasePreserved enforcement: width mapping, the IdentifierClass repertoire, NFC and
+/// the bidi rule, per part.
+fn display(raw: &str, shape: Shape) -> std::result::Result<String, PrecisError> {
+    // Width first, so that a fullwidth ＠ or ． separates parts as the ASCII one does.
+    let raw = UsernameCasePreserved::new().width_mapping_rule(raw)?;
+    map_parts(&raw, shape, |part| {
+        <UsernameCasePreserved as PrecisFastInvocation>::enforce(part).map(Cow::into_owned)
+    })
+}
+
+/// UsernameCaseMapped enforcement of a prepared name. std's `to_lowercase` goes first: it is
+/// the full Unicode toLowerCase the RFC asks for (with Final_Sigma), where the crate maps
+/// each character alone and would key `ΟΔΟΣ` apart from `οδος`.
+fn key(display: &str, case: Case, shape: Shape) -> std::result::Result<String, PrecisError> {
+    match case {
+        Case::Preserved => Ok(display.to_string()),
+        Case::Mapped => map_parts(display, shape, |part| {
+            <UsernameCaseMapped as PrecisFastInvocation>::enforce(part.to_lowercase())
+                .map(Cow::into_owned)
+        }),
+    }
+}
+
+/// A name whole, or an address as its local part and domain labels.
+fn parts(value: &str, shape: Shape) -> impl Iterator<Item = &str> {
+    let (local, domain) = match (shape, value.rsplit_once('@')) {
+        (Shape::Email, Some((local, domain))) => (local, Some(domain)),
+        _ => (value, None),
+    };
+    std::iter::once(local).chain(domain.into_iter().flat_map(|d| d.split('.')))
+}
+
+fn map_parts<E>(
+    value: &str,
+    shape: Shape,
+    mut prepare: impl FnMut(&str) -> std::result::Result<String, E>,
+) -> std::result::Result<String, E> {
+    match (shape, value.rsplit_once('@')) {
+        (Shape::Email, Some((local, domain))) => {
+            let mut out = prepare(local)?;
+            out.push('@');
+            for (i, label) in domain.split('.').enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(&prepare(label)?);
+            }
+            Ok(out)
+        }
+        _ => prepare(value),
+    }
+}
+
+/// UTS #39 §5.2's Highly Restrictive level, for scripts: one script (Common and Inherited
+/// characters such as digits and `.` go with any), or Latin with the Japanese, Korean or
+/// Han-with-Bopomofo augmented sets. Its repertoire half is RFC 8265's IdentifierClass here,
+/// so a name in any single script passes. Returns the scripts of a refused name.
+fn mixed_scripts(part: &str) -> Option<String> {
+    let latin = AugmentedScriptSet::for_char('a');
+    let mut all = AugmentedScriptSet::default();
+    let mut beside_latin = AugmentedScriptSet::default();
+    for c in part.chars() {
+        let set = AugmentedScriptSet::for_char(c);
+        all.intersect_with(set);
+        let mut with_latin = set;
+        with_latin.intersect_with(latin);
+        if with_latin.is_empty() {
+            beside_latin.intersect_with(set);
+        }
+    }
+    if !all.is_empty() || beside_latin.jpan || beside_latin.kore || beside_latin.hanb {
+        return None;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for c in part.chars() {
+        let set = AugmentedScriptSet::for_char(c);
+        if let Some(script) = set.base.iter().next().filter(|_| !set.is_all())
+            && !names.contains(&script.full_name())
+        {
+            names.push(script.full_name());
+        }
+    }
+    names.sort_unstable();
+    Some(match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    })
+}
+
+fn refusal(err: PrecisError) -> String {
+    match err {
+        PrecisError::BadCodepoint(info) => match char::from_u32(info.cp) {
+            Some(c) if c.is_whitespace() => "must not contain whitespace".into(),
+            _ => format!(
+                "must not contain U+{:04X}: a username is letters, digits and visible ASCII \
+                 punctuation (RFC 8265), without spaces, invisible, control, symbol or \
+                 compatibility characters",
+                info.cp
+            ),
+        },
+        // The only other refusal of a non-empty name is the bidi rule (RFC 5893).
+        PrecisError::Invalid => "must not mix right-to-left and left-to-right text, which \
+                                 can display as another name (RFC 5893)"
+            .into(),
+        PrecisError::Unexpected(_) => "cannot be prepared as an RFC 8265 username".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_name(raw: &str) -> std::result::Result<String, String> {
+        checked("username", raw, Shape::Name).map_err(|e| e.to_string())
+    }
+
+    fn name_key(raw: &str) -> Option<String> {
+        prepared_key(raw, Case::Mapped, Shape::Name)
+    }
+
+    fn email_key(raw: &str) -> Option<String> {
+        prepared_key(raw, Case::Mapped, Shape::Email)
+    }
+
+    #[track_caller]
+    fn refused(raw: &str, wanted: &str) {
+        let message = new_name(raw).expect_err(raw);
+        assert!(message.starts_with("username: "), "{message}");
+        assert!(message.contains(wanted), "{raw:?}: {message}");
+    }
+
+    #[test]
+    fn width_variants_share_the_key() {
+        assert_eq!(name_key("ａｄｍｉｎ").as_deref(), Some("admin"));
+        assert_eq!(name_key("ＡＤＭＩＮ").as_deref(), Some("admin"));
+        assert_eq!(new_name("ＡＤＭＩＮ").as_deref(), Ok("ADMIN"));
+        assert_eq!(new_name("ｶﾀｶﾅ").as_deref(), Ok("カタカナ"));
+    }
+
+    #[test]
+    fn normalisation_forms_share_the_key() {
+        let nfd = "cafe\u{301}";
+        assert_eq!(new_name(nfd).as_deref(), Ok("café"));
+        assert_eq!(name_key(nfd), name_key("café"));
+        assert_eq!(name_key("CAFÉ").as_deref(), Some("café"));
+        assert_eq!(name_key("Cafe\u{301}"), name_key("café"));
+    }
+
+    #[test]
+    fn invisible_and_control_characters_are_refused() {
+        refused("ad\u{AD}min", "U+00AD");
+        refused("admin\u{2060}", "U+2060");
+        refused("ad\u{200B}min", "U+200B");
+        refused("\u{FEFF}admin", "U+FEFF");
+        refused("ad\u{0}min", "U+0000");
+        refused("ad\u{1B}min", "U+001B");
+        refused("ab\u{202E}cd", "U+202E");
+        refused("a\u{200D}b", "U+200D");
+        refused("ad min", "whitespace");
+        refused("admin\u{3000}", "whitespace");
+        refused("", "must not be empty");
+        for hostile in ["ad\u{AD}min", "admin\u{2060}", "ad\u{200B}min", "x\u{0}"] {
+            assert_eq!(name_key(hostile), None, "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn compatibility_and_symbol_characters_are_refused() {
+        refused("ﬁle", "U+FB01");
+        refused("ℌello", "U+210C");
+        refused("Ⅻ", "U+216B");
+        refused("love❤", "U+2764");
+        refused("a\u{FFFD}", "U+FFFD");
+    }
+
+    #[test]
+    fn confusable_script_mixes_are_refused() {
+        refused("\u{430}dmin", "Cyrillic and Latin");
+        refused("p\u{430}yp\u{430}l", "Cyrillic");
+        refused("\u{3BF}mega", "Greek and Latin");
+        refused("и\u{3B1}", "Cyrillic and Greek");
+        // The lookup still prepares it: it finds nothing, as any unknown name.
+        assert_eq!(name_key("\u{430}dmin").as_deref(), Some("\u{430}dmin"));
+    }
+
+    #[test]
+    fn mixed_directions_are_refused() {
+        refused("abc\u{5E9}", "right-to-left");
+    }
+
+    #[test]
+    fn legitimate_names_pass() {
+        for name in [
+            "admin",
+            "Jean-Luc_O'Neil.2",
+            "user@example.com",
+            "café",
+            "Zoë",
+            "иван",
+            "Иван_Петров",
+            "Ωμέγα",
+            "山田太郎",
+            "やまだタロウ山田",
+            "Tanaka太郎",
+            "ジョンSmith",
+            "김철수abc",
+            "שלום",
+            "محمد",
+            "Straße",
+            "ΟΔΟΣ",
+        ] {
+            assert_eq!(new_name(name).as_deref(), Ok(name), "{name}");
+        }
+        assert_eq!(new_name(&"u".repeat(128)).map(|n| n.len()), Ok(128));
+        refused(&"u".repeat(129), "at most 128 characters");
+    }
+
+    #[test]
+    fn case_folds_with_the_full_lowercase_mapping() {
+        assert_eq!(name_key("ΟΔΟΣ"), name_key("οδος"));
+        assert_eq!(name_key("ИВАН").as_deref(), Some("иван"));
+        assert_eq!(name_key("ẞ"), name_key("ß"));
+        assert_eq!(
+            prepared_key("Alice", Case::Preserved, Shape::Name).as_deref(),
+            Some("Alice")
+        );
+        assert_eq!(
+            prepared_key("Ａlice", Case::Preserved, Shape::Name).as_deref(),
+            Some("Alice")
+        );
+    }
+
+    #[test]
+    fn ascii_keys_are_the_legacy_keys() {
+        for name in ["admin", "Alice", "John.Doe+x@Example.com", "a_b-c.d"] {
+            assert_eq!(name_key(name), Some(name.to_lowercase()));
+        }
+    }
+
+    #[test]
+    fn emails_are_prepared_part_by_part() {
+        let email = |raw: &str| checked("email", raw, Shape::Email).map_err(|e| e.to_string());
+        assert_eq!(
+            email_key("Erin@Example.COM").as_deref(),
+            Some("erin@example.com")
+        );
+        assert_eq!(
+            email_key("ａｄｍｉｎ＠ｅｘａｍｐｌｅ．ｃｏｍ").as_deref(),
+            Some("admin@example.com")
+        );
+        assert_eq!(
+            email_key("cafe\u{301}@example.com"),
+            email_key("café@example.com")
+        );
+        assert_eq!(email_key("ad\u{AD}min@example.com"), None);
+        // A sub is looked up in the same pools.
+        let sub = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        assert_eq!(email_key(sub).as_deref(), Some(sub));
+        assert_eq!(
+            email("ＡＤＭＩＮ@example.com").as_deref(),
+            Ok("ADMIN@example.com")
+        );
+        for fine in [
+            "иван@example.com",
+            "שלום@example.com",
+            "zoë@例え.jp",
+            "a.b+c@x.io",
+        ] {
+            assert_eq!(email(fine).as_deref(), Ok(fine));
+        }
+        let mixed = email("\u{430}dmin@example.com").unwrap_err();
+        assert!(mixed.contains("Cyrillic and Latin"), "{mixed}");
+        let mixed = email("admin@ex\u{430}mple.com").unwrap_err();
+        assert!(mixed.contains("Cyrillic and Latin"), "{mixed}");
+        let hidden = email("admin\u{2060}@example.com").unwrap_err();
+        assert!(
+            hidden.starts_with("email: must not contain U+2060"),
+            "{hidden}"
+        );
+    }
+
+    #[test]
+    fn unpreparable_input_has_no_key() {
+        assert_eq!(name_key(""), None);
+        assert_eq!(name_key(&"a".repeat(MAX_LOOKUP_BYTES + 1)), None);
+        assert_eq!(name_key("\u{FFFD}"), None, "the unmatchable prefix");
+    }
+}
