@@ -30,8 +30,17 @@ function fail(status, body)
   end
 end
 
+-- Each request comes through the harness (a proxy the server trusts) from a client address
+-- of its own, as real users do: per-address limits then count clients, not the harness.
+clients = 0
+function client_address()
+  clients = clients + 1
+  return string.format("10.%d.%d.%d", 100 + tid, math.floor(clients / 256) % 256, clients % 256)
+end
+
 function form_headers(cookie)
-  local h = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+  local h = { ["Content-Type"] = "application/x-www-form-urlencoded",
+              ["X-Forwarded-For"] = client_address() }
   if cookie then h["Cookie"] = cookie end
   return h
 end

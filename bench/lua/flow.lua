@@ -7,7 +7,9 @@ end
 
 function request()
   if step == "authorize" then
-    return wrk.format("GET", authorize_path)
+    -- The sign-in that follows belongs to the browser that asked: send its cookie.
+    return wrk.format("GET", authorize_path,
+      { ["Cookie"] = csrf_cookie, ["X-Forwarded-For"] = client_address() })
   elseif step == "login" then
     turn = turn + 1
     local user = users[(turn % #users) + 1]

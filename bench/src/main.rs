@@ -19,7 +19,7 @@ use sqlx::Connection;
 
 use load::{Load, Outcome, Preamble, Script};
 use report::{Limits, Report, Row, ScaleRow};
-use seed::{Http, Seeded};
+use seed::{BrowserId, Http, Seeded};
 use server::{Launch, Server};
 
 /// A failure that stops the run, with what to do about it.
@@ -175,7 +175,7 @@ fn run(args: &Args) -> Result<Report, Fail> {
         None => None,
     };
     let engine = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
-    let admin_key = seed::csrf_token();
+    let admin_key = seed::admin_key();
     let launch = Launch::new(
         binary,
         work.path().join("data"),
@@ -345,12 +345,12 @@ fn stateful_load() -> Load {
     }
 }
 
-fn common(seeded: &Seeded, csrf: &str) -> Preamble {
+fn common(seeded: &Seeded, browser: &BrowserId) -> Preamble {
     Preamble::default()
         .text("pool", &seeded.pool)
         .text("client_id", &seeded.web_id)
-        .text("csrf", csrf)
-        .text("csrf_cookie", &format!("cognate_csrf={csrf}"))
+        .text("csrf", &browser.token)
+        .text("csrf_cookie", &browser.cookie_header())
         .text("password", &seed::encode(seed::PASSWORD))
         .list("users", &seeded.users)
         .text("token_path", &format!("/{}/oauth2/token", seeded.pool))
@@ -361,8 +361,15 @@ fn common(seeded: &Seeded, csrf: &str) -> Preamble {
         .text("verifier", &seeded.verifier)
 }
 
-fn pending(http: &Http, seeded: &Seeded, count: usize) -> Result<Vec<String>, Fail> {
-    (0..count).map(|_| http.pending_request(seeded)).collect()
+fn pending(
+    http: &Http,
+    seeded: &Seeded,
+    browser: &BrowserId,
+    count: usize,
+) -> Result<Vec<String>, Fail> {
+    (0..count)
+        .map(|n| http.pending_request(seeded, browser, n))
+        .collect()
 }
 
 fn text_of(v: &Value, key: &str) -> Result<String, Fail> {
@@ -421,16 +428,16 @@ fn measure(
 
     // What the stateful scenarios start from.
     let http = Http::new(&server.base, &launch.admin_key);
+    let browser = http.browser(&seeded)?;
     let mut refresh_tokens = Vec::new();
     let mut access_token = String::new();
     for i in 0..STATEFUL_CONNECTIONS {
-        let tokens = http.tokens(&seeded, &seeded.users[i % seeded.users.len()])?;
+        let tokens = http.tokens(&seeded, &browser, &seeded.users[i % seeded.users.len()])?;
         refresh_tokens.push(text_of(&tokens, "refresh_token")?);
         access_token = text_of(&tokens, "access_token")?;
     }
     let sign_ins = (limits.argon2_hashes_per_s * duration.as_secs_f64() * 1.5) as usize + 64;
-    let pending_ids = pending(&http, &seeded, sign_ins)?;
-    let csrf = seed::csrf_token();
+    let pending_ids = pending(&http, &seeded, &browser, sign_ins)?;
     let run_tag = format!("s{}", std::process::id());
     let limits_seen = (limits.rs256_signatures_per_s, limits.argon2_hashes_per_s);
     let with = |load: Load| Load { duration, ..load };
@@ -505,7 +512,7 @@ fn measure(
             // An access token and an ID token: two signatures per grant.
             limit: Some(("RS256", 2.0)),
             script: Script::Refresh,
-            preamble: common(&seeded, &csrf).list("refresh_tokens", &refresh_tokens),
+            preamble: common(&seeded, &browser).list("refresh_tokens", &refresh_tokens),
             load: with(stateful_load()),
         },
         Scenario {
@@ -513,7 +520,7 @@ fn measure(
             unit: "req/s",
             limit: Some(("argon2", 1.0)),
             script: Script::SignIn,
-            preamble: common(&seeded, &csrf).list("pending", &pending_ids),
+            preamble: common(&seeded, &browser).list("pending", &pending_ids),
             load: with(stateful_load()),
         },
         Scenario {
@@ -521,7 +528,7 @@ fn measure(
             unit: "flows/s",
             limit: Some(("argon2", 1.0)),
             script: Script::Flow,
-            preamble: common(&seeded, &csrf),
+            preamble: common(&seeded, &browser),
             load: with(stateful_load()),
         },
         Scenario {
@@ -529,7 +536,7 @@ fn measure(
             unit: "req/s",
             limit: Some(("argon2", 1.0)),
             script: Script::SignUp,
-            preamble: common(&seeded, &csrf).text("run_tag", &run_tag),
+            preamble: common(&seeded, &browser).text("run_tag", &run_tag),
             load: with(stateful_load()),
         },
     ];
@@ -579,7 +586,7 @@ fn measure(
                 &work,
                 &http,
                 &seeded,
-                &csrf,
+                &browser,
                 target,
                 duration,
                 &launch.admin_key,
@@ -604,7 +611,7 @@ fn scale_point(
     work: &std::path::Path,
     http: &Http,
     seeded: &Seeded,
-    csrf: &str,
+    browser: &BrowserId,
     users: u64,
     duration: Duration,
     admin_key: &str,
@@ -616,12 +623,12 @@ fn scale_point(
     };
     // One connection signs in at most once per hash time; be generous.
     let count = (duration.as_secs_f64() * 100.0) as usize + 32;
-    let pending_ids = pending(http, seeded, count)?;
+    let pending_ids = pending(http, seeded, browser, count)?;
     let sign_in: Outcome = load::run(
         work,
         &server.base,
         Script::SignIn,
-        common(seeded, csrf)
+        common(seeded, browser)
             .list("pending", &pending_ids)
             .number("user_count", users as usize),
         &one,

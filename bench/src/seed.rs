@@ -35,12 +35,38 @@ pub struct Http {
     admin_key: String,
 }
 
+/// A browser as the hosted pages know it: the CSRF cookie the server set, and the signed
+/// token its forms carry. Pending requests belong to the browser that started them.
+#[derive(Debug, Clone)]
+pub struct BrowserId {
+    pub cookie: String,
+    pub token: String,
+}
+
+impl BrowserId {
+    pub fn cookie_header(&self) -> String {
+        format!("cognate_csrf={}", self.cookie)
+    }
+}
+
+/// A distinct client address for the `n`th request made through the trusted proxy (the
+/// harness is the proxy: the server trusts 127.0.0.1), so per-address limits see many
+/// clients, as a real deployment would.
+pub fn client_address(n: usize) -> String {
+    format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
+}
+
 fn random(n: usize) -> String {
     rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(n)
         .map(char::from)
         .collect()
+}
+
+/// A random admin key for one run.
+pub fn admin_key() -> String {
+    random(32)
 }
 
 pub fn encode(value: &str) -> String {
@@ -108,11 +134,46 @@ impl Http {
             .map_err(|e| Fail(format!("{method} {path}: {e}")))
     }
 
-    /// Starts an authorization request and returns the pending request id it leads to.
-    pub fn pending_request(&self, seeded: &Seeded) -> Result<String, Fail> {
+    /// A browser identity from a hosted page.
+    pub fn browser(&self, seeded: &Seeded) -> Result<BrowserId, Fail> {
+        let response = Self::answer(
+            self.agent
+                .get(&format!("{}/{}/forgot-password", self.base, seeded.pool))
+                .call(),
+            "forgot-password page",
+        )?;
+        let cookie = response
+            .all("set-cookie")
+            .into_iter()
+            .find_map(|c| c.strip_prefix("cognate_csrf="))
+            .and_then(|c| c.split(';').next())
+            .map(str::to_string)
+            .ok_or_else(|| Fail("the hosted page set no CSRF cookie".into()))?;
+        let body = response
+            .into_string()
+            .map_err(|e| Fail(format!("forgot-password page: {e}")))?;
+        let token = body
+            .split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_string)
+            .ok_or_else(|| Fail("the hosted page has no CSRF token".into()))?;
+        Ok(BrowserId { cookie, token })
+    }
+
+    /// Starts an authorization request in `browser`, as client `n`, and returns the pending
+    /// request id it leads to.
+    pub fn pending_request(
+        &self,
+        seeded: &Seeded,
+        browser: &BrowserId,
+        n: usize,
+    ) -> Result<String, Fail> {
         let response = Self::answer(
             self.agent
                 .get(&format!("{}{}", self.base, authorize_path(seeded)))
+                .set("cookie", &browser.cookie_header())
+                .set("x-forwarded-for", &client_address(n))
                 .call(),
             "authorize",
         )?;
@@ -128,14 +189,19 @@ impl Http {
     }
 
     /// Signs `user` in on the hosted page for a pending request; returns the code.
-    pub fn sign_in(&self, seeded: &Seeded, request: &str, user: &str) -> Result<String, Fail> {
-        let csrf = random(32);
+    pub fn sign_in(
+        &self,
+        seeded: &Seeded,
+        browser: &BrowserId,
+        request: &str,
+        user: &str,
+    ) -> Result<String, Fail> {
         let response = Self::answer(
             self.agent
                 .post(&format!("{}/{}/login", self.base, seeded.pool))
-                .set("cookie", &format!("cognate_csrf={csrf}"))
+                .set("cookie", &browser.cookie_header())
                 .send_form(&[
-                    ("csrf_token", &csrf),
+                    ("csrf_token", &browser.token),
                     ("request", request),
                     ("username", user),
                     ("password", PASSWORD),
@@ -154,9 +220,9 @@ impl Http {
     }
 
     /// A complete flow for `user`: the token endpoint's JSON answer.
-    pub fn tokens(&self, seeded: &Seeded, user: &str) -> Result<Value, Fail> {
-        let request = self.pending_request(seeded)?;
-        let code = self.sign_in(seeded, &request, user)?;
+    pub fn tokens(&self, seeded: &Seeded, browser: &BrowserId, user: &str) -> Result<Value, Fail> {
+        let request = self.pending_request(seeded, browser, 0)?;
+        let code = self.sign_in(seeded, browser, &request, user)?;
         let response = Self::answer(
             self.agent
                 .post(&format!("{}/{}/oauth2/token", self.base, seeded.pool))
@@ -248,6 +314,3 @@ pub fn seed(http: &Http, users: usize) -> Result<Seeded, Fail> {
     })
 }
 
-pub fn csrf_token() -> String {
-    random(32)
-}

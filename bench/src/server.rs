@@ -64,6 +64,8 @@ impl Launch {
             .env("COGNATE_PUBLIC_URL", &base)
             .env("COGNATE_DATA_DIR", &self.data_dir)
             .env("COGNATE_ADMIN_KEY", &self.admin_key)
+            // The harness stands in for a proxy in front of many clients (X-Forwarded-For).
+            .env("COGNATE_TRUSTED_PROXIES", "127.0.0.1")
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2);

@@ -10,6 +10,7 @@ mod clients;
 mod demo;
 mod groups;
 mod hardening;
+mod hardening_oauth;
 mod oauth;
 mod oauth_bad_input;
 mod ops;
