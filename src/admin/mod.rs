@@ -2,6 +2,7 @@
 //! core function each, and render JSON. Authentication and the error shape live here too.
 
 pub mod auth;
+pub mod body;
 pub mod clients;
 pub mod error;
 pub mod groups;
@@ -9,14 +10,15 @@ pub mod pools;
 pub mod resource_servers;
 pub mod users;
 
+use actix_web::HttpResponse;
 use actix_web::web::{self, PathConfig, QueryConfig};
-use actix_web::{FromRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify};
 use utoipa_actix_web::AppExt;
 
+pub use crate::admin::body::Body;
 use crate::admin::error::ApiError;
 use crate::store::paging::PageRequest;
 
@@ -105,59 +107,4 @@ pub fn openapi() -> OpenApi {
         Vec::<String>::new(),
     )]);
     api
-}
-
-/// A JSON request body that must be an object. It is parsed straight into `T`, so duplicate
-/// keys are refused; and the array form that serde's derived structs would also take
-/// (`["name", ...]`) is refused up front.
-pub struct Body<T>(pub T);
-
-fn is_json(req: &actix_web::HttpRequest) -> bool {
-    req.headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|essence| {
-            let essence = essence.trim().to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
-        })
-        .unwrap_or(false)
-}
-
-impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
-    type Error = actix_web::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(
-        req: &actix_web::HttpRequest,
-        payload: &mut actix_web::dev::Payload,
-    ) -> Self::Future {
-        let json = is_json(req);
-        let bytes = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !json {
-                return Err(ApiError::InvalidRequest(
-                    "Content-Type must be application/json".into(),
-                )
-                .into());
-            }
-            let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code()
-                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-                {
-                    ApiError::PayloadTooLarge(MAX_BODY_BYTES)
-                } else {
-                    ApiError::InvalidRequest(format!("unreadable body: {e}"))
-                }
-            })?;
-            if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-                return Err(
-                    ApiError::InvalidRequest("the body must be a JSON object".into()).into(),
-                );
-            }
-            serde_json::from_slice(&bytes)
-                .map(Body)
-                .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")).into())
-        })
-    }
 }

@@ -16,4 +16,5 @@ mod pools;
 mod resource_servers;
 mod signup;
 mod smtp;
+mod strict_bodies;
 mod users;
