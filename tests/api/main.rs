@@ -13,6 +13,7 @@ mod oauth;
 mod oauth_bad_input;
 mod ops;
 mod pools;
+mod races;
 mod resource_servers;
 mod signup;
 mod smtp;
