@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod body;
 pub mod clients;
+pub mod docs;
 pub mod error;
 pub mod groups;
 pub mod pools;

@@ -8,6 +8,7 @@ mod helpers;
 mod bad_input;
 mod clients;
 mod demo;
+mod docs_viewer;
 mod groups;
 mod oauth;
 mod oauth_bad_input;
