@@ -22,6 +22,8 @@ pub const UNCONFIRMED: &str = "UNCONFIRMED";
 pub const CONFIRMED: &str = "CONFIRMED";
 pub const FORCE_CHANGE_PASSWORD: &str = "FORCE_CHANGE_PASSWORD";
 pub const RESET_REQUIRED: &str = "RESET_REQUIRED";
+/// Checked here and written into the OpenAPI document from here.
+pub const USERNAME_MAX: usize = 128;
 
 /// A user as the API shows it. The password hash never leaves the store.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -119,7 +121,7 @@ fn normalise_key(pool: &Pool, value: &str) -> String {
 }
 
 fn validate_username(value: &str) -> Result<()> {
-    text::name("username", value, 128)?;
+    text::name("username", value, USERNAME_MAX)?;
     if value.chars().any(char::is_whitespace) {
         return Err(Error::validation("username", "must not contain whitespace"));
     }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod body;
 pub mod clients;
 pub mod docs;
+pub mod document;
 pub mod error;
 pub mod groups;
 pub mod pools;
@@ -14,12 +15,10 @@ pub mod users;
 use actix_web::HttpResponse;
 use actix_web::web::{self, PathConfig, QueryConfig};
 use serde::Deserialize;
-use utoipa::openapi::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{IntoParams, Modify};
-use utoipa_actix_web::AppExt;
+use utoipa::IntoParams;
 
 pub use crate::admin::body::Body;
+pub use crate::admin::document::openapi;
 use crate::admin::error::ApiError;
 use crate::store::paging::PageRequest;
 
@@ -66,46 +65,4 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
             Err::<HttpResponse, _>(ApiError::NotFound("no such admin route".into()))
         }))
         .wrap(actix_web::middleware::from_fn(auth::require_admin_key))
-}
-
-struct Security;
-
-impl Modify for Security {
-    fn modify(&self, openapi: &mut OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "admin_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "The admin key (COGNATE_ADMIN_KEY, or <data dir>/admin-key)",
-                    ))
-                    .build(),
-            ),
-        );
-    }
-}
-
-/// The OpenAPI document of the admin API, collected from the handlers' annotations.
-pub fn openapi() -> OpenApi {
-    let (_, mut api) = actix_web::App::new()
-        .into_utoipa_app()
-        .service(scope())
-        .split_for_parts();
-    api.info.title = "Cognate admin API".into();
-    api.info.version = env!("CARGO_PKG_VERSION").into();
-    api.info.contact = None;
-    api.info.license = Some(utoipa::openapi::License::new("Apache-2.0"));
-    api.info.description = Some(
-        "Configure user pools, app clients, resource servers, users and groups. Every route needs \
-         `Authorization: Bearer <admin key>`. Errors are `{\"error\": {\"code\", \"message\"}}`."
-            .into(),
-    );
-    Security.modify(&mut api);
-    api.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
-        "admin_key",
-        Vec::<String>::new(),
-    )]);
-    api
 }

@@ -12,6 +12,7 @@ mod docs_viewer;
 mod groups;
 mod oauth;
 mod oauth_bad_input;
+mod openapi;
 mod ops;
 mod pools;
 mod races;
