@@ -60,6 +60,39 @@ pub fn openapi() -> OpenApi {
     serde_json::from_value(doc).expect("the completed document is an OpenAPI document")
 }
 
+/// The methods the document gives for the route that `path` names, as an `Allow` value;
+/// `None` when no route has this shape.
+pub fn methods_of(path: &str) -> Option<String> {
+    static ROUTES: std::sync::OnceLock<Vec<(Vec<String>, String)>> = std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        let doc = serde_json::to_value(openapi()).expect("the document serializes");
+        let mut routes = Vec::new();
+        for (template, item) in doc["paths"].as_object().into_iter().flatten() {
+            let segments = template.split('/').map(str::to_string).collect();
+            let methods: Vec<String> = item
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(method, _)| method.to_uppercase())
+                .collect();
+            routes.push((segments, methods.join(", ")));
+        }
+        routes
+    });
+    let asked: Vec<&str> = path.split('/').collect();
+    routes.iter().find_map(|(segments, methods)| {
+        let fits = segments.len() == asked.len()
+            && segments.iter().zip(&asked).all(|(template, given)| {
+                if template.starts_with('{') {
+                    !given.is_empty()
+                } else {
+                    template == given
+                }
+            });
+        fits.then(|| methods.clone())
+    })
+}
+
 fn complete(doc: &mut Value) {
     split_client_input(doc);
     add_limits(doc);

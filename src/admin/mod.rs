@@ -61,8 +61,11 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .configure(resource_servers::routes)
         .configure(users::routes)
         .configure(groups::routes)
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(ApiError::NotFound("no such admin route".into()))
+        .default_service(web::to(|req: actix_web::HttpRequest| async move {
+            Err::<HttpResponse, _>(match document::methods_of(req.path()) {
+                Some(allow) => ApiError::MethodNotAllowed(allow),
+                None => ApiError::NotFound("no such admin route".into()),
+            })
         }))
         .wrap(actix_web::middleware::from_fn(auth::require_admin_key))
 }

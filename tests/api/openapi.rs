@@ -95,6 +95,21 @@ async fn every_operation_is_named_and_every_answer_described(backend: Backend) {
         }
     }
 
+    // A route asked with a method it does not take: 405 with the methods it does take.
+    for (method, path, allow) in [
+        ("TRACE", "/pools", "GET, POST"),
+        ("DELETE", "/pools", "GET, POST"),
+        ("PUT", "/pools/local_aaaaaaaaa/keys/rotate", "POST"),
+    ] {
+        let answer = app.admin(method, path, None).await;
+        answer.expect_error(405, "method_not_allowed");
+        let header = answer.headers.get("allow").and_then(|v| v.to_str().ok());
+        assert_eq!(header, Some(allow), "{method} {path}");
+    }
+    app.admin("GET", "/no-such-route", None)
+        .await
+        .expect_error(404, "not_found");
+
     let mut found = Vec::new();
     formats(&doc, &mut found);
     assert!(
