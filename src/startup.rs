@@ -11,7 +11,6 @@ use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse, HttpServer};
 use url::Url;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{DatabaseUrl, Settings};
@@ -349,18 +348,7 @@ impl Application {
                 .service(health::ready)
                 .service(metrics::metrics)
                 .configure(demo_routes)
-                .route(
-                    "/admin/docs",
-                    web::get().to(|| async {
-                        HttpResponse::PermanentRedirect()
-                            .insert_header(("location", "/admin/docs/"))
-                            .finish()
-                    }),
-                )
-                .service(
-                    SwaggerUi::new("/admin/docs/{_:.*}")
-                        .config(utoipa_swagger_ui::Config::new([OPENAPI_PATH])),
-                )
+                .service(crate::admin::docs::viewer(OPENAPI_PATH))
                 .route(
                     OPENAPI_PATH,
                     web::get().to({

@@ -313,4 +313,3 @@ pub fn seed(http: &Http, users: usize) -> Result<Seeded, Fail> {
         challenge,
     })
 }
-

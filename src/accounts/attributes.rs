@@ -12,6 +12,8 @@ pub type Attributes = Map<String, Value>;
 
 const BOOLEAN_STANDARD: &[&str] = &["email_verified", "phone_number_verified"];
 const MAX_VALUE_CHARS: usize = 2048;
+/// Checked here and written into the OpenAPI document from here.
+pub const MAX_ATTRIBUTES: usize = 100;
 
 /// Whether a write may set this attribute: never `sub` or `updated_at`, which Cognate keeps.
 fn is_writable_standard(name: &str) -> bool {
@@ -104,8 +106,11 @@ fn normalise(pool: &PoolConfig, name: &str, value: &Value) -> Result<Value> {
 
 /// Attributes for a new user: each checked, and every required custom attribute present.
 pub fn for_new_user(pool: &PoolConfig, given: &Attributes) -> Result<Attributes> {
-    if given.len() > 100 {
-        return Err(Error::validation("attributes", "at most 100 attributes"));
+    if given.len() > MAX_ATTRIBUTES {
+        return Err(Error::validation(
+            "attributes",
+            format!("at most {MAX_ATTRIBUTES} attributes"),
+        ));
     }
     let mut out = Attributes::new();
     for (name, value) in given {
@@ -130,8 +135,11 @@ pub fn apply_change(
     current: &Attributes,
     change: &Attributes,
 ) -> Result<Attributes> {
-    if change.len() > 100 {
-        return Err(Error::validation("attributes", "at most 100 attributes"));
+    if change.len() > MAX_ATTRIBUTES {
+        return Err(Error::validation(
+            "attributes",
+            format!("at most {MAX_ATTRIBUTES} attributes"),
+        ));
     }
     let mut out = current.clone();
     for (name, value) in change {

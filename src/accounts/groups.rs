@@ -40,6 +40,11 @@ pub struct GroupPatch {
     pub precedence: Option<i64>,
 }
 
+// Checked here and written into the OpenAPI document from here.
+pub const NAME_MAX: usize = 128;
+pub const DESCRIPTION_MAX: usize = 2048;
+pub const PRECEDENCE: std::ops::RangeInclusive<i64> = 0..=2_147_483_647;
+
 fn to_group(row: GroupRow) -> Group {
     Group {
         name: row.name,
@@ -51,7 +56,7 @@ fn to_group(row: GroupRow) -> Group {
 }
 
 fn validate_name(name: &str) -> Result<()> {
-    text::name("name", name, 128)?;
+    text::name("name", name, NAME_MAX)?;
     if name.chars().any(char::is_whitespace) {
         return Err(Error::validation("name", "must not contain whitespace"));
     }
@@ -60,12 +65,16 @@ fn validate_name(name: &str) -> Result<()> {
 
 fn validate_fields(description: Option<&str>, precedence: Option<i64>) -> Result<()> {
     if let Some(d) = description {
-        text::free_text("description", d, 2048)?;
+        text::free_text("description", d, DESCRIPTION_MAX)?;
     }
-    if precedence.is_some_and(|p| !(0..=2_147_483_647).contains(&p)) {
+    if precedence.is_some_and(|p| !PRECEDENCE.contains(&p)) {
         return Err(Error::validation(
             "precedence",
-            "must be between 0 and 2147483647",
+            format!(
+                "must be between {} and {}",
+                PRECEDENCE.start(),
+                PRECEDENCE.end()
+            ),
         ));
     }
     Ok(())

@@ -22,6 +22,8 @@ pub const UNCONFIRMED: &str = "UNCONFIRMED";
 pub const CONFIRMED: &str = "CONFIRMED";
 pub const FORCE_CHANGE_PASSWORD: &str = "FORCE_CHANGE_PASSWORD";
 pub const RESET_REQUIRED: &str = "RESET_REQUIRED";
+/// Checked here and written into the OpenAPI document from here.
+pub const USERNAME_MAX: usize = crate::accounts::username::MAX_CHARS;
 
 /// A user as the API shows it. The password hash never leaves the store.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 #[utoipa::path(
     tag = "clients",
+    operation_id = "createClient",
     params(("pool_id" = String, Path)),
     request_body = ClientInput,
     responses(
@@ -41,6 +42,7 @@ async fn create(
 
 #[utoipa::path(
     tag = "clients",
+    operation_id = "listClients",
     params(("pool_id" = String, Path), ListQuery),
     responses((status = 200, body = Page<AppClient>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -57,6 +59,7 @@ async fn list(
 
 #[utoipa::path(
     tag = "clients",
+    operation_id = "getClient",
     params(("pool_id" = String, Path), ("client_id" = String, Path)),
     responses((status = 200, body = AppClient), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -68,6 +71,7 @@ async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
 
 #[utoipa::path(
     tag = "clients",
+    operation_id = "updateClient",
     params(("pool_id" = String, Path), ("client_id" = String, Path)),
     request_body = ClientInput,
     responses(
@@ -89,6 +93,7 @@ async fn update(
 
 #[utoipa::path(
     tag = "clients",
+    operation_id = "deleteClient",
     params(("pool_id" = String, Path), ("client_id" = String, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -101,6 +106,7 @@ async fn remove(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<H
 
 #[utoipa::path(
     tag = "clients",
+    operation_id = "rotateClientSecret",
     params(("pool_id" = String, Path), ("client_id" = String, Path)),
     responses(
         (status = 200, description = "The client with its new `client_secret`, shown once", body = AppClient),

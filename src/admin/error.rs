@@ -16,6 +16,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0}")]
     NotFound(String),
+    /// A route that exists, asked with a method it does not take; carries the `Allow` list.
+    #[error("this route takes {0}")]
+    MethodNotAllowed(String),
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error(transparent)]
@@ -29,8 +32,9 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `invalid_request`, `unauthorized`, `not_found`, `conflict`, `validation_failed`,
-    /// `payload_too_large`, `busy` (503, with `Retry-After`) or `internal_error`.
+    /// `invalid_request`, `unauthorized`, `not_found`, `method_not_allowed`, `conflict`,
+    /// `validation_failed`, `payload_too_large`, `too_many_requests` (429), `busy` (503,
+    /// with `Retry-After`) or `internal_error`.
     pub code: &'static str,
     pub message: String,
 }
@@ -41,6 +45,7 @@ impl ApiError {
             ApiError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Core(Error::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Core(Error::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
@@ -86,6 +91,9 @@ impl ResponseError for ApiError {
         }
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header(("www-authenticate", "Bearer realm=\"cognate-admin\""));
+        }
+        if let ApiError::MethodNotAllowed(allow) = self {
+            response.insert_header(("allow", allow.as_str()));
         }
         response.json(ErrorBody {
             error: ErrorDetail { code, message },

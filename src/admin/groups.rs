@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 #[utoipa::path(
     tag = "groups",
+    operation_id = "createGroup",
     params(("pool_id" = String, Path)),
     request_body = NewGroup,
     responses(
@@ -43,6 +44,7 @@ async fn create(
 
 #[utoipa::path(
     tag = "groups",
+    operation_id = "listGroups",
     params(("pool_id" = String, Path), ListQuery),
     responses((status = 200, body = Page<Group>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -57,6 +59,7 @@ async fn list(
 
 #[utoipa::path(
     tag = "groups",
+    operation_id = "getGroup",
     params(("pool_id" = String, Path), ("name" = String, Path)),
     responses((status = 200, body = Group), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -68,6 +71,7 @@ async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
 
 #[utoipa::path(
     tag = "groups",
+    operation_id = "updateGroup",
     params(("pool_id" = String, Path), ("name" = String, Path)),
     request_body = GroupPatch,
     responses(
@@ -89,6 +93,7 @@ async fn update(
 
 #[utoipa::path(
     tag = "groups",
+    operation_id = "deleteGroup",
     params(("pool_id" = String, Path), ("name" = String, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -101,6 +106,7 @@ async fn remove(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<H
 
 #[utoipa::path(
     tag = "groups",
+    operation_id = "addGroupMember",
     params(("pool_id" = String, Path), ("name" = String, Path), ("username" = String, Path)),
     responses((status = 204, description = "The user is a member (idempotent)"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -116,6 +122,7 @@ async fn add_member(
 
 #[utoipa::path(
     tag = "groups",
+    operation_id = "removeGroupMember",
     params(("pool_id" = String, Path), ("name" = String, Path), ("username" = String, Path)),
     responses((status = 204, description = "The user is not a member (idempotent)"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -131,6 +138,7 @@ async fn remove_member(
 
 #[utoipa::path(
     tag = "groups",
+    operation_id = "listGroupMembers",
     params(("pool_id" = String, Path), ("name" = String, Path), ListQuery),
     responses((status = 200, body = Page<User>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]

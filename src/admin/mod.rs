@@ -2,21 +2,23 @@
 //! core function each, and render JSON. Authentication and the error shape live here too.
 
 pub mod auth;
+pub mod body;
 pub mod clients;
+pub mod docs;
+pub mod document;
 pub mod error;
 pub mod groups;
 pub mod pools;
 pub mod resource_servers;
 pub mod users;
 
+use actix_web::HttpResponse;
 use actix_web::web::{self, PathConfig, QueryConfig};
-use actix_web::{FromRequest, HttpResponse};
 use serde::Deserialize;
-use utoipa::openapi::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{IntoParams, Modify};
-use utoipa_actix_web::AppExt;
+use utoipa::IntoParams;
 
+pub use crate::admin::body::Body;
+pub use crate::admin::document::openapi;
 use crate::admin::error::ApiError;
 use crate::store::paging::PageRequest;
 
@@ -59,105 +61,11 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .configure(resource_servers::routes)
         .configure(users::routes)
         .configure(groups::routes)
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(ApiError::NotFound("no such admin route".into()))
+        .default_service(web::to(|req: actix_web::HttpRequest| async move {
+            Err::<HttpResponse, _>(match document::methods_of(req.path()) {
+                Some(allow) => ApiError::MethodNotAllowed(allow),
+                None => ApiError::NotFound("no such admin route".into()),
+            })
         }))
         .wrap(actix_web::middleware::from_fn(auth::require_admin_key))
-}
-
-struct Security;
-
-impl Modify for Security {
-    fn modify(&self, openapi: &mut OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "admin_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "The admin key (COGNATE_ADMIN_KEY, or <data dir>/admin-key)",
-                    ))
-                    .build(),
-            ),
-        );
-    }
-}
-
-/// The OpenAPI document of the admin API, collected from the handlers' annotations.
-pub fn openapi() -> OpenApi {
-    let (_, mut api) = actix_web::App::new()
-        .into_utoipa_app()
-        .service(scope())
-        .split_for_parts();
-    api.info.title = "Cognate admin API".into();
-    api.info.version = env!("CARGO_PKG_VERSION").into();
-    api.info.contact = None;
-    api.info.license = Some(utoipa::openapi::License::new("Apache-2.0"));
-    api.info.description = Some(
-        "Configure user pools, app clients, resource servers, users and groups. Every route needs \
-         `Authorization: Bearer <admin key>`. Errors are `{\"error\": {\"code\", \"message\"}}`."
-            .into(),
-    );
-    Security.modify(&mut api);
-    api.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
-        "admin_key",
-        Vec::<String>::new(),
-    )]);
-    api
-}
-
-/// A JSON request body that must be an object. It is parsed straight into `T`, so duplicate
-/// keys are refused; and the array form that serde's derived structs would also take
-/// (`["name", ...]`) is refused up front.
-pub struct Body<T>(pub T);
-
-fn is_json(req: &actix_web::HttpRequest) -> bool {
-    req.headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|essence| {
-            let essence = essence.trim().to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
-        })
-        .unwrap_or(false)
-}
-
-impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
-    type Error = actix_web::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(
-        req: &actix_web::HttpRequest,
-        payload: &mut actix_web::dev::Payload,
-    ) -> Self::Future {
-        let json = is_json(req);
-        let bytes = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !json {
-                return Err(ApiError::InvalidRequest(
-                    "Content-Type must be application/json".into(),
-                )
-                .into());
-            }
-            let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code()
-                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-                {
-                    ApiError::PayloadTooLarge(MAX_BODY_BYTES)
-                } else {
-                    ApiError::InvalidRequest(format!("unreadable body: {e}"))
-                }
-            })?;
-            if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-                return Err(
-                    ApiError::InvalidRequest("the body must be a JSON object".into()).into(),
-                );
-            }
-            serde_json::from_slice(&bytes)
-                .map(Body)
-                .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")).into())
-        })
-    }
 }

@@ -22,6 +22,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 #[utoipa::path(
     tag = "pools",
+    operation_id = "rotatePoolKeys",
     params(("pool_id" = String, Path)),
     responses(
         (status = 200, description = "New tokens are signed with the new key; the old one stays in the JWKS until its tokens expire", body = RotatedKeys),
@@ -35,6 +36,7 @@ async fn rotate_keys(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<R
 
 #[utoipa::path(
     tag = "pools",
+    operation_id = "createPool",
     request_body = NewPool,
     responses(
         (status = 201, description = "The new pool", body = Pool),
@@ -51,6 +53,7 @@ async fn create(ctx: Data<Context>, body: Body<NewPool>) -> ApiResult<HttpRespon
 
 #[utoipa::path(
     tag = "pools",
+    operation_id = "listPools",
     params(ListQuery),
     responses((status = 200, body = Page<Pool>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
@@ -61,6 +64,7 @@ async fn list(ctx: Data<Context>, query: Query<ListQuery>) -> ApiResult<Json<Pag
 
 #[utoipa::path(
     tag = "pools",
+    operation_id = "getPool",
     params(("pool_id" = String, Path, description = "Pool id, `<region>_<9 alphanumerics>`")),
     responses((status = 200, body = Pool), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -71,6 +75,7 @@ async fn get_one(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<Pool>
 
 #[utoipa::path(
     tag = "pools",
+    operation_id = "updatePool",
     params(("pool_id" = String, Path)),
     request_body = PoolPatch,
     responses(
@@ -89,6 +94,7 @@ async fn update(
 
 #[utoipa::path(
     tag = "pools",
+    operation_id = "deletePool",
     params(("pool_id" = String, Path)),
     responses(
         (status = 204, description = "Deleted with everything in it"),

@@ -22,6 +22,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 #[utoipa::path(
     tag = "resource servers",
+    operation_id = "createResourceServer",
     params(("pool_id" = String, Path)),
     request_body = NewResourceServer,
     responses(
@@ -43,6 +44,7 @@ async fn create(
 
 #[utoipa::path(
     tag = "resource servers",
+    operation_id = "listResourceServers",
     params(("pool_id" = String, Path), ListQuery),
     responses((status = 200, body = Page<ResourceServer>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -59,6 +61,7 @@ async fn list(
 
 #[utoipa::path(
     tag = "resource servers",
+    operation_id = "getResourceServer",
     params(("pool_id" = String, Path), ("identifier" = String, Path, description = "Percent-encoded identifier")),
     responses((status = 200, body = ResourceServer), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -75,6 +78,7 @@ async fn get_one(
 
 #[utoipa::path(
     tag = "resource servers",
+    operation_id = "replaceResourceServer",
     params(("pool_id" = String, Path), ("identifier" = String, Path, description = "Percent-encoded identifier")),
     request_body = ResourceServerUpdate,
     responses(
@@ -98,6 +102,7 @@ async fn replace(
 
 #[utoipa::path(
     tag = "resource servers",
+    operation_id = "deleteResourceServer",
     params(("pool_id" = String, Path), ("identifier" = String, Path, description = "Percent-encoded identifier")),
     responses(
         (status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),

@@ -40,6 +40,7 @@ pub struct UserListQuery {
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "createUser",
     params(("pool_id" = String, Path)),
     request_body = NewUser,
     responses(
@@ -60,6 +61,7 @@ async fn create(
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "listUsers",
     params(("pool_id" = String, Path), UserListQuery),
     responses(
         (status = 200, body = Page<User>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -80,6 +82,7 @@ async fn list(
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "getUser",
     params(("pool_id" = String, Path), ("username" = String, Path, description = "Username, or the email where it is the username")),
     responses((status = 200, body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -91,6 +94,7 @@ async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "updateUser",
     params(("pool_id" = String, Path), ("username" = String, Path)),
     request_body = UserPatch,
     responses(
@@ -112,6 +116,7 @@ async fn update(
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "deleteUser",
     params(("pool_id" = String, Path), ("username" = String, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -124,6 +129,7 @@ async fn remove(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<H
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "disableUser",
     params(("pool_id" = String, Path), ("username" = String, Path)),
     responses((status = 200, body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -137,6 +143,7 @@ async fn disable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "enableUser",
     params(("pool_id" = String, Path), ("username" = String, Path)),
     responses((status = 200, body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -150,6 +157,7 @@ async fn enable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<J
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "confirmUser",
     params(("pool_id" = String, Path), ("username" = String, Path)),
     responses(
         (status = 200, body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -164,6 +172,7 @@ async fn confirm(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "setUserPassword",
     params(("pool_id" = String, Path), ("username" = String, Path)),
     request_body = SetPassword,
     responses(
@@ -185,6 +194,7 @@ async fn set_password(
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "resetUserPassword",
     params(("pool_id" = String, Path), ("username" = String, Path)),
     responses((status = 200, description = "Status is now RESET_REQUIRED", body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -196,6 +206,7 @@ async fn reset_password(ctx: Data<Context>, path: Path<(String, String)>) -> Api
 
 #[utoipa::path(
     tag = "users",
+    operation_id = "signOutUser",
     params(("pool_id" = String, Path), ("username" = String, Path)),
     responses((status = 200, description = "Sign-out recorded", body = User), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
@@ -207,6 +218,7 @@ async fn sign_out(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult
 
 #[utoipa::path(
     tag = "groups",
+    operation_id = "listUserGroups",
     params(("pool_id" = String, Path), ("username" = String, Path), ListQuery),
     responses((status = 200, body = Page<Group>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]

@@ -49,7 +49,15 @@ pub const STANDARD_ATTRIBUTES: &[&str] = &[
     "website",
     "zoneinfo",
 ];
-const MAX_URLS: usize = 100;
+pub const OAUTH_FLOWS: &[&str] = &["code", "client_credentials"];
+// The limits below are checked here and written into the OpenAPI document from here.
+pub const MAX_URLS: usize = 100;
+pub const URL_MAX_LENGTH: usize = 1024;
+pub const NAME_MAX: usize = 128;
+/// Seconds, as Cognito allows.
+pub const ACCESS_TOKEN_VALIDITY: std::ops::RangeInclusive<u32> = 300..=86_400;
+pub const ID_TOKEN_VALIDITY: std::ops::RangeInclusive<u32> = 300..=86_400;
+pub const REFRESH_TOKEN_VALIDITY: std::ops::RangeInclusive<u32> = 3_600..=315_360_000;
 
 /// Client settings, stored as one JSON document beside the client's id, name and secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -200,7 +208,7 @@ impl ClientConfig {
             ));
         }
         for flow in &self.allowed_oauth_flows {
-            if flow != "code" && flow != "client_credentials" {
+            if !OAUTH_FLOWS.contains(&flow.as_str()) {
                 return Err(Error::validation(
                     "allowed_oauth_flows",
                     format!("unknown flow `{flow}` (allowed: code, client_credentials)"),
@@ -279,25 +287,31 @@ impl ClientConfig {
                 ));
             }
         }
-        for (field, value, min, max) in [
+        for (field, value, range) in [
             (
                 "access_token_validity",
                 self.access_token_validity,
-                300,
-                86_400,
+                ACCESS_TOKEN_VALIDITY,
             ),
-            ("id_token_validity", self.id_token_validity, 300, 86_400),
+            (
+                "id_token_validity",
+                self.id_token_validity,
+                ID_TOKEN_VALIDITY,
+            ),
             (
                 "refresh_token_validity",
                 self.refresh_token_validity,
-                3_600,
-                315_360_000,
+                REFRESH_TOKEN_VALIDITY,
             ),
         ] {
-            if !(min..=max).contains(&value) {
+            if !range.contains(&value) {
                 return Err(Error::validation(
                     field,
-                    format!("must be between {min} and {max} seconds"),
+                    format!(
+                        "must be between {} and {} seconds",
+                        range.start(),
+                        range.end()
+                    ),
                 ));
             }
         }
@@ -328,8 +342,11 @@ impl ClientConfig {
 /// Callback and sign-out URLs: absolute; `https`, `http` only on loopback hosts, or an app's
 /// own scheme; never a fragment. Stored exactly as given, since matching is exact.
 pub fn validate_redirect_url(field: &str, value: &str) -> Result<()> {
-    if value.is_empty() || value.len() > 1024 {
-        return Err(Error::validation(field, "must be 1-1024 characters"));
+    if value.is_empty() || value.len() > URL_MAX_LENGTH {
+        return Err(Error::validation(
+            field,
+            format!("must be 1-{URL_MAX_LENGTH} characters"),
+        ));
     }
     if value
         .chars()
@@ -417,7 +434,7 @@ pub async fn create_client(ctx: &Context, pool_id: &str, input: ClientInput) -> 
         .name
         .clone()
         .ok_or_else(|| Error::validation("name", "is required"))?;
-    text::name("name", &name, 128)?;
+    text::name("name", &name, NAME_MAX)?;
     let has_secret = input.generate_secret.unwrap_or(false);
     let mut config = ClientConfig::default();
     config.apply(&input);
@@ -489,7 +506,7 @@ pub async fn update_client(
             serde_json::from_str(&row.config).map_err(StoreError::from)?;
         config.apply(&input);
         let name = input.name.clone().unwrap_or_else(|| row.name.clone());
-        text::name("name", &name, 128)?;
+        text::name("name", &name, NAME_MAX)?;
         let known = resource_servers::all_scopes(ctx, pool_id).await?;
         let custom = config.validate(&pool.config, row.secret_hash.is_some(), &known)?;
         let updated = store::ClientRow {

@@ -12,6 +12,18 @@ use crate::store::paging::{Page, PageRequest};
 use crate::store::{StoreError, pools as store};
 
 pub const MAX_CUSTOM_ATTRIBUTES: usize = 50;
+// The limits below are checked here and written into the OpenAPI document from here.
+pub const NAME_MAX: usize = 128;
+pub const MINIMUM_LENGTH: std::ops::RangeInclusive<u32> = 6..=99;
+pub const TEMPORARY_PASSWORD_DAYS: std::ops::RangeInclusive<u32> = 0..=365;
+pub const CUSTOM_ATTRIBUTE_NAME_MAX: usize = 20;
+pub const CUSTOM_ATTRIBUTE_LENGTH_MAX: u32 = 2048;
+pub const ATTRIBUTE_TYPES: &[&str] = &["string", "number", "boolean"];
+pub const AUTO_VERIFIABLE: &[&str] = &["email", "phone_number"];
+pub const MFA_CONFIGURATIONS: &[&str] = &["OFF", "OPTIONAL", "ON"];
+pub const EMAIL_SUBJECT_MAX: usize = 140;
+pub const EMAIL_MESSAGE_MAX: usize = 20_000;
+pub const DISPLAY_NAME_MAX: usize = 128;
 
 /// Password rules checked before any password is hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -90,7 +102,7 @@ pub struct Branding {
 impl Branding {
     fn validate(&self) -> Result<()> {
         if let Some(name) = &self.display_name {
-            text::name("branding.display_name", name, 128)?;
+            text::name("branding.display_name", name, DISPLAY_NAME_MAX)?;
         }
         if let Some(url) = &self.logo_url {
             crate::pools::clients::validate_redirect_url("branding.logo_url", url)?;
@@ -205,7 +217,10 @@ pub struct PasswordPolicyPatch {
 #[serde(deny_unknown_fields)]
 pub struct PoolPatch {
     pub name: Option<String>,
+    /// Refused: fixed at creation. Read only to say so, never offered in the document.
+    #[schema(ignore)]
     pub username_attributes: Option<Vec<String>>,
+    #[schema(ignore)]
     pub case_sensitive_usernames: Option<bool>,
     pub auto_verified_attributes: Option<Vec<String>>,
     pub password_policy: Option<PasswordPolicyPatch>,
@@ -232,16 +247,24 @@ impl PasswordPolicy {
     }
 
     fn validate(&self) -> Result<()> {
-        if !(6..=99).contains(&self.minimum_length) {
+        if !MINIMUM_LENGTH.contains(&self.minimum_length) {
             return Err(Error::validation(
                 "password_policy.minimum_length",
-                "must be between 6 and 99",
+                format!(
+                    "must be between {} and {}",
+                    MINIMUM_LENGTH.start(),
+                    MINIMUM_LENGTH.end()
+                ),
             ));
         }
-        if self.temporary_password_validity_days > 365 {
+        if !TEMPORARY_PASSWORD_DAYS.contains(&self.temporary_password_validity_days) {
             return Err(Error::validation(
                 "password_policy.temporary_password_validity_days",
-                "must be between 0 and 365",
+                format!(
+                    "must be between {} and {}",
+                    TEMPORARY_PASSWORD_DAYS.start(),
+                    TEMPORARY_PASSWORD_DAYS.end()
+                ),
             ));
         }
         Ok(())
@@ -262,7 +285,7 @@ fn validate_username_attributes(values: &[String]) -> Result<()> {
 fn validate_auto_verified(values: &[String]) -> Result<()> {
     let mut seen = Vec::new();
     for v in values {
-        if v != "email" && v != "phone_number" {
+        if !AUTO_VERIFIABLE.contains(&v.as_str()) {
             return Err(Error::validation(
                 "auto_verified_attributes",
                 format!("unknown attribute `{v}` (allowed: email, phone_number)"),
@@ -280,12 +303,13 @@ fn validate_auto_verified(values: &[String]) -> Result<()> {
 }
 
 fn validate_mfa(value: &str) -> Result<()> {
-    match value {
-        "OFF" | "OPTIONAL" | "ON" => Ok(()),
-        _ => Err(Error::validation(
+    if MFA_CONFIGURATIONS.contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::validation(
             "mfa_configuration",
             "must be OFF, OPTIONAL or ON",
-        )),
+        ))
     }
 }
 
@@ -299,10 +323,10 @@ fn validate_email_settings(email: &EmailSettings) -> Result<()> {
         ));
     }
     if let Some(subject) = &email.verification_subject {
-        text::header_line("email.verification_subject", subject, 140)?;
+        text::header_line("email.verification_subject", subject, EMAIL_SUBJECT_MAX)?;
     }
     if let Some(message) = &email.verification_message {
-        text::free_text("email.verification_message", message, 20_000)?;
+        text::free_text("email.verification_message", message, EMAIL_MESSAGE_MAX)?;
         if !message.contains("{####}") {
             return Err(Error::validation(
                 "email.verification_message",
@@ -323,7 +347,7 @@ fn validate_schema(schema: &[CustomAttribute]) -> Result<()> {
     for (i, attr) in schema.iter().enumerate() {
         let field = format!("schema[{i}]");
         let name_ok = !attr.name.is_empty()
-            && attr.name.len() <= 20
+            && attr.name.len() <= CUSTOM_ATTRIBUTE_NAME_MAX
             && attr
                 .name
                 .bytes()
@@ -340,7 +364,7 @@ fn validate_schema(schema: &[CustomAttribute]) -> Result<()> {
                 format!("`{}` is defined twice", attr.name),
             ));
         }
-        if !matches!(attr.kind.as_str(), "string" | "number" | "boolean") {
+        if !ATTRIBUTE_TYPES.contains(&attr.kind.as_str()) {
             return Err(Error::validation(
                 format!("{field}.type"),
                 "must be string, number or boolean",
@@ -353,8 +377,8 @@ fn validate_schema(schema: &[CustomAttribute]) -> Result<()> {
             ));
         }
         let min = attr.min_length.unwrap_or(0);
-        let max = attr.max_length.unwrap_or(2048);
-        if max > 2048 || min > max {
+        let max = attr.max_length.unwrap_or(CUSTOM_ATTRIBUTE_LENGTH_MAX);
+        if max > CUSTOM_ATTRIBUTE_LENGTH_MAX || min > max {
             return Err(Error::validation(
                 format!("{field}.max_length"),
                 "lengths must satisfy 0 <= min_length <= max_length <= 2048",
@@ -409,7 +433,7 @@ fn to_pool(ctx: &Context, row: store::PoolRow) -> Result<Pool> {
 }
 
 pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
-    text::name("name", &input.name, 128)?;
+    text::name("name", &input.name, NAME_MAX)?;
     let mut password_policy = PasswordPolicy::default();
     password_policy.apply(input.password_policy.unwrap_or_default());
     let config = PoolConfig {
@@ -531,18 +555,16 @@ pub async fn update_pool(ctx: &Context, pool_id: &str, patch: PoolPatch) -> Resu
 fn apply_patch(current: &Pool, patch: &PoolPatch) -> Result<(String, PoolConfig)> {
     let mut config = current.config.clone();
     let name = patch.name.clone().unwrap_or_else(|| current.name.clone());
-    text::name("name", &name, 128)?;
-    if let Some(v) = &patch.username_attributes
-        && *v != config.username_attributes
-    {
+    text::name("name", &name, NAME_MAX)?;
+    // Refused even when unchanged: the document does not offer these fields, so a body
+    // that names them is not a valid patch.
+    if patch.username_attributes.is_some() {
         return Err(Error::validation(
             "username_attributes",
             "cannot be changed after the pool is created",
         ));
     }
-    if let Some(v) = patch.case_sensitive_usernames
-        && v != config.case_sensitive_usernames
-    {
+    if patch.case_sensitive_usernames.is_some() {
         return Err(Error::validation(
             "case_sensitive_usernames",
             "cannot be changed after the pool is created",

@@ -15,6 +15,11 @@ use crate::store::resource_servers::{self as store, Outcome, ResourceServerRow, 
 
 pub const MAX_PER_POOL: i64 = 25;
 pub const MAX_SCOPES: usize = 100;
+// The limits below are checked here and written into the OpenAPI document from here.
+pub const IDENTIFIER_MAX: usize = 256;
+pub const NAME_MAX: usize = 256;
+pub const SCOPE_NAME_MAX: usize = 256;
+pub const SCOPE_DESCRIPTION_MAX: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +61,7 @@ pub struct ResourceServerUpdate {
 }
 
 fn validate_identifier(identifier: &str) -> Result<()> {
-    text::name("identifier", identifier, 256)?;
+    text::name("identifier", identifier, IDENTIFIER_MAX)?;
     if identifier.chars().any(char::is_whitespace) {
         return Err(Error::validation(
             "identifier",
@@ -75,7 +80,7 @@ fn validate_scopes(scopes: &[CustomScope]) -> Result<()> {
     }
     for (i, scope) in scopes.iter().enumerate() {
         let ok = !scope.name.is_empty()
-            && scope.name.len() <= 256
+            && scope.name.len() <= SCOPE_NAME_MAX
             && scope
                 .name
                 .bytes()
@@ -92,7 +97,11 @@ fn validate_scopes(scopes: &[CustomScope]) -> Result<()> {
                 format!("`{}` is listed twice", scope.name),
             ));
         }
-        text::name(&format!("scopes[{i}].description"), &scope.description, 256)?;
+        text::name(
+            &format!("scopes[{i}].description"),
+            &scope.description,
+            SCOPE_DESCRIPTION_MAX,
+        )?;
     }
     Ok(())
 }
@@ -139,7 +148,7 @@ pub async fn create_resource_server(
 ) -> Result<ResourceServer> {
     get_pool(ctx, pool_id).await?;
     validate_identifier(&input.identifier)?;
-    text::name("name", &input.name, 256)?;
+    text::name("name", &input.name, NAME_MAX)?;
     validate_scopes(&input.scopes)?;
     let now = ctx.now();
     let row = ResourceServerRow {
@@ -215,7 +224,7 @@ pub async fn replace_resource_server(
             "cannot be changed; it must equal the identifier in the path",
         ));
     }
-    text::name("name", &input.name, 256)?;
+    text::name("name", &input.name, NAME_MAX)?;
     validate_scopes(&input.scopes)?;
     let row = ResourceServerRow {
         pool_id: pool_id.to_string(),

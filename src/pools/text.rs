@@ -8,6 +8,33 @@ pub(crate) fn is_deceptive(c: char) -> bool {
         '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// Control (`Cc`) and text-direction characters, as a JSON Schema (ECMA-262) class body.
+const CONTROL_OR_DECEPTIVE: &str =
+    r"\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff";
+/// The whitespace `trim` removes that is not a control character already.
+const SPACES: &str = r"\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// What `free_text` refuses: controls but tab, CR and LF, and text-direction characters.
+const NOT_FREE_TEXT: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff";
+
+/// The JSON Schema `pattern` of what `name(_, _, max)` accepts.
+pub fn name_pattern(max: usize) -> String {
+    let (bad, space) = (CONTROL_OR_DECEPTIVE, SPACES);
+    format!(
+        "^[^{bad}{space}]([^{bad}]{{0,{}}}[^{bad}{space}])?$",
+        max.saturating_sub(2)
+    )
+}
+
+/// The `pattern` of a `name` that also has no whitespace at all (identifiers, usernames).
+pub fn word_pattern(max: usize) -> String {
+    format!("^[^{CONTROL_OR_DECEPTIVE}{SPACES}]{{1,{max}}}$")
+}
+
+/// The `pattern` of what `free_text(_, _, max)` accepts.
+pub fn free_text_pattern(max: usize) -> String {
+    format!("^[^{NOT_FREE_TEXT}]{{0,{max}}}$")
+}
+
 /// A human-readable name: 1..=max characters, no control or direction-changing characters,
 /// no leading or trailing whitespace.
 pub fn name(field: &str, value: &str, max: usize) -> Result<()> {

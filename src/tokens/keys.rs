@@ -236,11 +236,24 @@ pub async fn rotate_pool_key(
     crate::pools::pool::get_pool(ctx, pool_id).await?;
     let internal = |e: OAuthError| crate::error::Error::Store(StoreError::Corrupt(e.to_string()));
     let now = ctx.now();
-    let jwk = ctx
-        .keys
-        .rotate(&ctx.store, pool_id, now)
-        .await
-        .map_err(internal)?;
+    let jwk = match ctx.keys.rotate(&ctx.store, pool_id, now).await {
+        Ok(jwk) => jwk,
+        Err(err) => {
+            // Deleting the pool meanwhile makes the new key's foreign key fail: the pool is
+            // gone, which is a 404, not unreadable data.
+            if let Err(crate::error::Error::NotFound(what)) =
+                crate::pools::pool::get_pool(ctx, pool_id).await
+            {
+                tracing::info!(
+                    pool_id,
+                    "the pool was deleted while its signing key was being rotated"
+                );
+                return Err(crate::error::Error::NotFound(what));
+            }
+            tracing::error!(pool_id, error = %err, "rotating the pool's signing key failed");
+            return Err(internal(err));
+        }
+    };
     ctx.caches.clear();
     let keys = ctx
         .keys

@@ -43,7 +43,11 @@ fn http() -> openidconnect::reqwest::Client {
 }
 
 /// Signs alice in with `extra` authorize parameters; returns the answer and the verifier.
-async fn signed_in(browser: &Browser, web: &WebApp, extra: &[(&str, &str)]) -> (crate::browser::Page, String) {
+async fn signed_in(
+    browser: &Browser,
+    web: &WebApp,
+    extra: &[(&str, &str)],
+) -> (crate::browser::Page, String) {
     let (url, verifier) = authorize_url(web, extra);
     (browser.sign_in(&url, "alice", PASSWORD).await, verifier)
 }
@@ -56,7 +60,12 @@ async fn tokens(app: &TestApp, web: &WebApp, browser: &Browser, scope: &str) -> 
     redeem(app, web, &code, &verifier).await.expect(200)
 }
 
-async fn refresh(app: &TestApp, web: &WebApp, token: &str, scope: Option<&str>) -> crate::helpers::Answer {
+async fn refresh(
+    app: &TestApp,
+    web: &WebApp,
+    token: &str,
+    scope: Option<&str>,
+) -> crate::helpers::Answer {
     let mut form = vec![
         ("grant_type", "refresh_token"),
         ("refresh_token", token),
@@ -96,7 +105,10 @@ async fn authorize_caps_parameters_and_pending_requests_per_address(backend: Bac
         let q = query_of(answer.location.as_deref().unwrap());
         assert_eq!(q["error"], "invalid_request", "{name}");
         assert!(q["error_description"].contains(name));
-        assert!(!q.contains_key("state") || name != "state", "an oversized state is not echoed");
+        assert!(
+            !q.contains_key("state") || name != "state",
+            "an oversized state is not echoed"
+        );
     }
     for (name, len) in [("state", 1024), ("nonce", 1024), ("login_hint", 256)] {
         let value = long(len);
@@ -115,12 +127,7 @@ async fn authorize_caps_parameters_and_pending_requests_per_address(backend: Bac
     assert_eq!(q["error"], "temporarily_unavailable");
     assert_eq!(q["state"], "st-123");
     // Another address is not affected; finishing a sign-in frees a place.
-    let other = spawn_on(
-        app.db.clone(),
-        &[("trusted_proxies", "127.0.0.1")],
-        None,
-    )
-    .await;
+    let other = spawn_on(app.db.clone(), &[("trusted_proxies", "127.0.0.1")], None).await;
     let elsewhere = Browser::from_address(&other, "198.51.100.7");
     assert_eq!(elsewhere.get(&url).await.status, 303);
     let rows: i64 = {
@@ -162,8 +169,12 @@ async fn answers_of(streams: Vec<tokio::net::TcpStream>) -> Vec<u16> {
     let mut statuses = Vec::new();
     for mut stream in streams {
         let mut buf = Vec::new();
-        let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf)).await;
-        assert!(read.is_ok(), "a slow connection was never answered and closed");
+        let read =
+            tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf)).await;
+        assert!(
+            read.is_ok(),
+            "a slow connection was never answered and closed"
+        );
         let text = String::from_utf8_lossy(&buf);
         let status = text
             .split_whitespace()
@@ -198,7 +209,12 @@ async fn slow_bodies_time_out_and_health_keeps_answering(backend: Backend) {
     assert!((1..=8).contains(&timed_out), "{statuses:?}");
     // The address is free again.
     assert_eq!(app.get("/health/ready").await.status, 200);
-    assert_eq!(app.get(&format!("/{}/.well-known/jwks.json", web.pool)).await.status, 200);
+    assert_eq!(
+        app.get(&format!("/{}/.well-known/jwks.json", web.pool))
+            .await
+            .status,
+        200
+    );
 }
 
 /// The release-shaped case: the binary with 256 file descriptors and 300 slow clients.
@@ -231,7 +247,9 @@ fn three_hundred_slow_clients_cannot_starve_a_256_descriptor_process() {
             }
         }
     });
-    let port = port_rx.recv_timeout(Duration::from_secs(60)).expect("ready");
+    let port = port_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("ready");
     assert!(port > 0);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let outcome = runtime.block_on(async {
@@ -269,10 +287,12 @@ async fn refresh_follows_the_clients_current_permissions(backend: Backend) {
     let web = web_app(&app, false).await;
     let browser = Browser::new(&app);
     let first = tokens(&app, &web, &browser, &format!("openid email {API_SCOPE}")).await;
-    assert!(claims_of(first["access_token"].as_str().unwrap())["scope"]
-        .as_str()
-        .unwrap()
-        .contains(API_SCOPE));
+    assert!(
+        claims_of(first["access_token"].as_str().unwrap())["scope"]
+            .as_str()
+            .unwrap()
+            .contains(API_SCOPE)
+    );
     // The client loses the API scope: refreshing no longer grants it.
     app.admin(
         "PATCH",
@@ -291,9 +311,14 @@ async fn refresh_follows_the_clients_current_permissions(backend: Backend) {
     assert_eq!(scope, "openid email");
     assert_eq!(second["scope"], "openid email");
     // Asking for it back is refused.
-    refresh(&app, &web, second["refresh_token"].as_str().unwrap(), Some(API_SCOPE))
-        .await
-        .expect_oauth(400, "invalid_scope");
+    refresh(
+        &app,
+        &web,
+        second["refresh_token"].as_str().unwrap(),
+        Some(API_SCOPE),
+    )
+    .await
+    .expect_oauth(400, "invalid_scope");
     // The client loses the code flow: no more refreshes.
     app.admin(
         "PATCH",
@@ -314,17 +339,31 @@ async fn refresh_narrows_the_access_token_only(backend: Backend) {
     let full = format!("openid email {API_SCOPE}");
     let first = tokens(&app, &web, &browser, &full).await;
     assert_eq!(first["scope"], full.as_str());
-    let narrow = refresh(&app, &web, first["refresh_token"].as_str().unwrap(), Some("openid"))
-        .await
-        .expect(200);
-    assert_eq!(narrow["scope"], "openid", "RFC 6749 §5.1: the scope when it differs");
-    assert_eq!(claims_of(narrow["access_token"].as_str().unwrap())["scope"], "openid");
+    let narrow = refresh(
+        &app,
+        &web,
+        first["refresh_token"].as_str().unwrap(),
+        Some("openid"),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        narrow["scope"], "openid",
+        "RFC 6749 §5.1: the scope when it differs"
+    );
+    assert_eq!(
+        claims_of(narrow["access_token"].as_str().unwrap())["scope"],
+        "openid"
+    );
     // RFC 6749 §6: the new refresh token keeps the original scope.
     let again = refresh(&app, &web, narrow["refresh_token"].as_str().unwrap(), None)
         .await
         .expect(200);
     assert_eq!(again["scope"], full.as_str());
-    assert_eq!(claims_of(again["access_token"].as_str().unwrap())["scope"], full.as_str());
+    assert_eq!(
+        claims_of(again["access_token"].as_str().unwrap())["scope"],
+        full.as_str()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -418,7 +457,10 @@ async fn logout_without_proof_asks_first(backend: Backend) {
     // The person says yes.
     let bye = browser.submit(&asked, &[]).await;
     assert_eq!(bye.status, 302, "{}", bye.body);
-    assert_eq!(bye.location.as_deref(), Some("http://localhost:3000/bye?state=s1"));
+    assert_eq!(
+        bye.location.as_deref(),
+        Some("http://localhost:3000/bye?state=s1")
+    );
     assert!(!has_session(&browser, &web).await);
     // No session: nothing to end, straight to the logout URL.
     let again = browser.get(&link).await;
@@ -444,30 +486,47 @@ async fn hostile_logout_requests_never_redirect(backend: Backend) {
             .to_string()
     };
     let cases = [
-        ("a forged hint", format!("id_token_hint={forged}&post_logout_redirect_uri={bye}")),
+        (
+            "a forged hint",
+            format!("id_token_hint={forged}&post_logout_redirect_uri={bye}"),
+        ),
         (
             "a hint from another pool",
             format!("id_token_hint={foreign}&post_logout_redirect_uri={bye}"),
         ),
         (
             "a client_id that is not the hint's audience",
-            format!("id_token_hint={id_token}&client_id={}&post_logout_redirect_uri={bye}", other.client_id),
+            format!(
+                "id_token_hint={id_token}&client_id={}&post_logout_redirect_uri={bye}",
+                other.client_id
+            ),
         ),
         (
             "an unregistered post_logout_redirect_uri",
-            format!("id_token_hint={id_token}&post_logout_redirect_uri=https%3A%2F%2Fattacker.example%2F"),
+            format!(
+                "id_token_hint={id_token}&post_logout_redirect_uri=https%3A%2F%2Fattacker.example%2F"
+            ),
         ),
         (
             "two different redirect parameters",
-            format!("client_id={}&logout_uri={bye}&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fother", web.client_id),
+            format!(
+                "client_id={}&logout_uri={bye}&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fother",
+                web.client_id
+            ),
         ),
-        ("a redirect without a client", format!("post_logout_redirect_uri={bye}")),
+        (
+            "a redirect without a client",
+            format!("post_logout_redirect_uri={bye}"),
+        ),
     ];
     for (what, query) in cases {
         let page = browser.get(&format!("/{}/logout?{query}", web.pool)).await;
         assert_eq!(page.status, 400, "{what}: {}", page.body);
         assert!(page.location.is_none(), "{what}");
-        assert!(has_session(&browser, &web).await, "{what} ended the session");
+        assert!(
+            has_session(&browser, &web).await,
+            "{what} ended the session"
+        );
     }
 }
 
@@ -485,34 +544,55 @@ async fn response_modes_fragment_and_form_post(backend: Backend) {
     let (base, fragment) = location.split_once('#').expect("a fragment");
     assert_eq!(base, CALLBACK);
     let params: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(fragment.as_bytes()).into_owned().collect();
+        url::form_urlencoded::parse(fragment.as_bytes())
+            .into_owned()
+            .collect();
     assert_eq!(params["state"], "st-123");
     assert_eq!(params["iss"], web.issuer);
-    redeem(&app, &web, &params["code"], &verifier).await.expect(200);
+    redeem(&app, &web, &params["code"], &verifier)
+        .await
+        .expect(200);
     // Errors too, e.g. prompt=none without a session.
     let stranger = Browser::new(&app);
     let (url, _) = authorize_url(&web, &[("response_mode", "fragment"), ("prompt", "none")]);
     let answer = stranger.get(&url).await;
     let location = answer.location.unwrap();
-    assert!(location.starts_with(&format!("{CALLBACK}#error=login_required")), "{location}");
+    assert!(
+        location.starts_with(&format!("{CALLBACK}#error=login_required")),
+        "{location}"
+    );
     // An unknown mode is an error in the default mode.
     let (url, _) = authorize_url(&web, &[("response_mode", "web_message")]);
     let answer = stranger.get(&url).await;
-    assert_eq!(query_of(answer.location.as_deref().unwrap())["error"], "invalid_request");
+    assert_eq!(
+        query_of(answer.location.as_deref().unwrap())["error"],
+        "invalid_request"
+    );
 
     // Form post: a page that posts the answer, and works without JavaScript.
     let browser = Browser::new(&app);
     let (page, verifier) = signed_in(&browser, &web, &[("response_mode", "form_post")]).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains(&format!("action=\"{}\"", CALLBACK.replace('/', "&#x2f;")))
-        || page.body.contains(&format!("action=\"{CALLBACK}\"")), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("action=\"{}\"", CALLBACK.replace('/', "&#x2f;")))
+            || page.body.contains(&format!("action=\"{CALLBACK}\"")),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("method=\"post\""));
     assert!(page.body.contains("<noscript><button type=\"submit\">"));
     assert!(page.body.contains("/static/form-post.js"));
     let csp = page.header("content-security-policy");
-    assert!(csp.contains("script-src 'self'") && csp.contains("form-action http://localhost:3000"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("form-action http://localhost:3000"),
+        "{csp}"
+    );
     assert_eq!(hidden(&page.body, "state").as_deref(), Some("st-123"));
-    assert_eq!(hidden(&page.body, "iss").as_deref(), Some(web.issuer.as_str()));
+    assert_eq!(
+        hidden(&page.body, "iss").as_deref(),
+        Some(web.issuer.as_str())
+    );
     let code = hidden(&page.body, "code").unwrap();
     redeem(&app, &web, &code, &verifier).await.expect(200);
     // Single sign-on answers the same way.
