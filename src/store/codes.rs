@@ -120,7 +120,7 @@ pub async fn latest(store: &Store, user_id: &str, purpose: &str) -> StoreResult<
 /// guesses cannot share a try. Returns the tries used, or `None` if the code is spent, dead
 /// or expired.
 pub async fn reserve_try(store: &Store, id: &str, max: i64, now: i64) -> StoreResult<Option<i64>> {
-    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, i64>(
+    in_tx!(store, tx => Ok(sqlx::query_scalar::<_, i64>(
         "UPDATE verification_codes SET attempts = attempts + 1 \
          WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 AND attempts < $3 \
          RETURNING attempts",
@@ -128,17 +128,17 @@ pub async fn reserve_try(store: &Store, id: &str, max: i64, now: i64) -> StoreRe
     .bind(id)
     .bind(now)
     .bind(max)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?))
 }
 
 /// Kills a code whose last try was wrong.
 pub async fn kill(store: &Store, id: &str, now: i64) -> StoreResult<()> {
-    on_pool!(store, pool => {
+    in_tx!(store, tx => {
         sqlx::query("UPDATE verification_codes SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL")
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
     });
     Ok(())

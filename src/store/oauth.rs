@@ -84,7 +84,8 @@ pub async fn insert_auth_request(
     row: &AuthRequestRow,
     max_per_address: i64,
 ) -> StoreResult<bool> {
-    let inserted = on_pool!(store, pool => {
+    // The count and the insert must see the same rows: one statement, in a write of its own.
+    let inserted = in_tx!(store, tx => {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO auth_requests ({AUTH_REQUEST_COLUMNS}) \
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 \
@@ -109,7 +110,7 @@ pub async fn insert_auth_request(
         .bind(&row.client_address)
         .bind(&row.response_mode)
         .bind(max_per_address)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected()
     });

@@ -1,6 +1,6 @@
 //! Rows of `refused_sign_ups`: the password of a sign-up that did not create an account.
 
-use super::{Store, StoreResult, on_pool};
+use super::{Store, StoreResult, in_tx, on_pool};
 
 /// Keeps (or replaces) the refused sign-up's password hash for `login_key` until `expires_at`.
 pub async fn remember(
@@ -11,7 +11,7 @@ pub async fn remember(
     now: i64,
     expires_at: i64,
 ) -> StoreResult<()> {
-    on_pool!(store, pool => {
+    in_tx!(store, tx => {
         sqlx::query(
             "INSERT INTO refused_sign_ups (pool_id, login_key, password_hash, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5) \
@@ -23,7 +23,7 @@ pub async fn remember(
         .bind(password_hash)
         .bind(now)
         .bind(expires_at)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
     });
     Ok(())

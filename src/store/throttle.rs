@@ -201,7 +201,9 @@ pub async fn take(
     window_ms: i64,
     now: i64,
 ) -> StoreResult<bool> {
-    let taken = on_pool!(store, pool => sqlx::query_scalar::<_, i64>(
+    // A write of its own: on SQLite it waits for this process's write turn rather than
+    // sleeping in the busy handler behind the other writers.
+    let taken = in_tx!(store, tx => sqlx::query_scalar::<_, i64>(
         "INSERT INTO throttle_counters (scope, kind, subject, hits, window_started_at, locked_until, updated_at) \
          VALUES ($1, $2, $3, 1, $4, NULL, $4) \
          ON CONFLICT (scope, kind, subject) DO UPDATE SET \
@@ -218,7 +220,7 @@ pub async fn take(
     .bind(now)
     .bind(now - window_ms)
     .bind(limit)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?);
     Ok(taken.is_some())
 }
