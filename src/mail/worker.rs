@@ -21,6 +21,10 @@ const FIRST_RETRY_MS: Millis = 15_000;
 const MAX_RETRY_MS: Millis = 3_600_000;
 const GIVE_UP_AFTER_MS: Millis = 24 * 3_600_000;
 const POLL: Duration = Duration::from_millis(500);
+/// lettre's own timeout covers connecting only; this bounds a whole delivery, so a stalled
+/// server cannot hold a mail past the lease renewed just before sending it.
+const SEND_TIMEOUT: Duration = Duration::from_secs(60);
+const _: () = assert!((SEND_TIMEOUT.as_millis() as i64) < LEASE_MS);
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -51,8 +55,19 @@ impl Transport {
         Ok(Transport::Files(folder))
     }
 
-    /// Sends one mail. The error says whether trying again could help.
+    /// Sends one mail, within `SEND_TIMEOUT`. The error says whether trying again could help.
     async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
+        tokio::time::timeout(SEND_TIMEOUT, self.deliver(row))
+            .await
+            .unwrap_or_else(|_| {
+                Err(SendError {
+                    permanent: false,
+                    message: format!("no answer within {} s", SEND_TIMEOUT.as_secs()),
+                })
+            })
+    }
+
+    async fn deliver(&self, row: &OutboxRow) -> Result<(), SendError> {
         // A mail that cannot even be built never will be: no point retrying.
         let message = build(row).map_err(|e| SendError {
             permanent: true,
