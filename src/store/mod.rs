@@ -11,6 +11,7 @@ pub mod admin_keys;
 pub mod clients;
 pub mod codes;
 pub mod groups;
+pub mod mail_workers;
 pub mod oauth;
 pub mod outbox;
 pub mod paging;

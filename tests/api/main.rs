@@ -9,6 +9,7 @@ mod bad_input;
 mod clients;
 mod demo;
 mod groups;
+mod mail_workers;
 mod oauth;
 mod oauth_bad_input;
 mod ops;
