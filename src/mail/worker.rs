@@ -13,8 +13,8 @@ use tokio::sync::Notify;
 
 use crate::clock::{Clock, Millis};
 use crate::mail::heartbeat::{self, Instance, KEEP_NAME_MS, SILENT_AFTER_MS};
-use crate::store::Store;
 use crate::store::outbox::{self as store, OutboxRow};
+use crate::store::{Store, files};
 
 const LEASE_MS: Millis = 120_000;
 const BATCH: i64 = 20;
@@ -50,9 +50,11 @@ impl Transport {
         Ok(Transport::Smtp(transport))
     }
 
+    /// The folder holds mail with codes and temporary passwords: private, like its files.
     pub fn files(folder: PathBuf) -> Result<Self, MailError> {
-        std::fs::create_dir_all(&folder)
+        files::create_private_dir(&folder)
             .map_err(|e| MailError::Folder(folder.display().to_string(), e))?;
+        files::tighten(&folder);
         Ok(Transport::Files(folder))
     }
 

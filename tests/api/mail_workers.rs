@@ -3,15 +3,15 @@
 //! of a slow delivery keeps its claim. Two apps share one database and one manual clock;
 //! the last test kills a real `cognate` process.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cognate::clock::{Clock, ManualClock, SystemClock};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{ADMIN_KEY, Backend, TestApp, TestDatabase, spawn_on};
+use crate::helpers::{Backend, TestApp, TestDatabase, spawn_on};
 use crate::on_both;
+use crate::process::Process;
 use crate::smtp::SmtpSink;
 
 on_both!(
@@ -232,93 +232,35 @@ async fn a_worker_heard_again_after_long_silence_takes_a_new_name(backend: Backe
     sink.wait_for_mail_to("later@example.com", |_| true).await;
 }
 
-/// A `cognate serve` process, killed (SIGKILL) when dropped.
-struct Process(Child);
-
-impl Process {
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// A `cognate serve` process on `db`, and its port once it is ready.
-async fn start_process(db: &TestDatabase, smtp_url: &str) -> (Process, u16) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cognate"))
-        .env_clear()
-        .env("COGNATE_DATA_DIR", db.dir.path())
-        .env("COGNATE_DATABASE_URL", &db.url)
-        .env("COGNATE_LISTEN", "127.0.0.1:0")
-        .env("COGNATE_ADMIN_KEY", ADMIN_KEY)
-        .env("COGNATE_SMTP_URL", smtp_url)
-        .env("COGNATE_PASSWORD_HASH_MEMORY_KIB", "64")
-        .env("COGNATE_PASSWORD_HASH_ITERATIONS", "1")
-        .env("COGNATE_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let process = Process(child);
-    let (port_tx, mut port_rx) = tokio::sync::mpsc::unbounded_channel();
-    // Reads the log to its end, so the process never blocks on a full pipe.
-    std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-            let Ok(entry) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            if entry["message"] == "cognate is ready" {
-                let _ = port_tx.send(entry["port"].as_u64());
-            }
-        }
-    });
-    let port = tokio::time::timeout(Duration::from_secs(60), port_rx.recv())
-        .await
-        .ok()
-        .flatten()
-        .flatten()
-        .expect("the process says it is ready, with its port");
-    (process, u16::try_from(port).unwrap())
-}
-
-/// An admin POST to a process of our own; its answer must be 201.
-async fn post_json(url: &str, body: Value) -> Value {
-    let answer = openidconnect::reqwest::Client::new()
-        .post(url)
-        .bearer_auth(ADMIN_KEY)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status().as_u16(), 201, "{url}");
-    serde_json::from_str(&answer.text().await.unwrap()).unwrap()
+/// A `cognate serve` process on `db` that mails through `smtp_url`.
+async fn start_process(db: &TestDatabase, smtp_url: &str) -> Process {
+    let dir = db.dir.path().display().to_string();
+    Process::start(&[
+        ("COGNATE_DATA_DIR", &dir),
+        ("COGNATE_DATABASE_URL", &db.url),
+        ("COGNATE_SMTP_URL", smtp_url),
+    ])
+    .await
 }
 
 async fn a_killed_process_mail_goes_out_within_30_seconds(backend: Backend) {
     let db = Arc::new(TestDatabase::new(backend).await);
     let stalled = SmtpSink::start_holding().await;
-    let (mut first, port) = start_process(&db, &stalled.url()).await;
-    let admin = format!("http://127.0.0.1:{port}/admin/v1");
-    let pool = post_json(&format!("{admin}/pools"), json!({"name": "killed"})).await;
+    let mut first = start_process(&db, &stalled.url()).await;
+    let pool = first.create("/pools", json!({"name": "killed"})).await;
     let pool = pool["id"].as_str().unwrap();
-    post_json(
-        &format!("{admin}/pools/{pool}/users"),
-        json!({"username": "held", "temporary_password": TEMP_PASSWORD,
+    first
+        .create(
+            &format!("/pools/{pool}/users"),
+            json!({"username": "held", "temporary_password": TEMP_PASSWORD,
                "attributes": {"email": "held@example.com"}}),
-    )
-    .await;
+        )
+        .await;
     wait_until("the process is sending", async || stalled.held() == 1).await;
     first.kill();
     let killed_at = Instant::now();
     let sink = SmtpSink::start().await;
-    let (second, _) = start_process(&db, &sink.url()).await;
+    let second = start_process(&db, &sink.url()).await;
     sink.wait_for(|m| m.is_to("held@example.com"), Duration::from_secs(45))
         .await;
     let took = killed_at.elapsed();

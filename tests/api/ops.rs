@@ -254,6 +254,12 @@ fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
 #[test]
 fn bad_configuration_stops_start_up_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
+    // Already private, so start-up has nothing to tighten (and log) before its error.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     let data = dir.path().display().to_string();
     let toml = dir.path().join("cognate.toml");
     std::fs::write(&toml, "listen = \"127.0.0.1:0\"\nlisten_port = 9\n").unwrap();
