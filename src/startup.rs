@@ -26,7 +26,7 @@ use crate::ops::connections::{
 };
 use crate::ops::metrics::Metrics;
 use crate::ops::{health, metrics, observe};
-use crate::store::{Store, admin_keys};
+use crate::store::{Store, admin_keys, files};
 use crate::tokens::keys::KeyRing;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,10 +65,16 @@ pub enum StartupError {
 
 async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     if matches!(settings.database_url, DatabaseUrl::Sqlite(_)) {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
+        files::create_private_dir(&settings.data_dir).map_err(|source| StartupError::DataDir {
             path: settings.data_dir.display().to_string(),
             source,
         })?;
+    }
+    // The folder holds the database, the keys and mail with codes in it: only the
+    // service's user may look inside, whichever version or operator made it.
+    files::tighten(&settings.data_dir);
+    for name in ["master-key", "admin-key"] {
+        files::tighten(&settings.data_dir.join(name));
     }
     let store = Store::connect(&settings.database_url, settings.database_max_connections)
         .await
@@ -106,7 +112,7 @@ async fn bootstrap_admin_key(
     if created {
         let path = settings.data_dir.join("admin-key");
         let written =
-            std::fs::create_dir_all(&settings.data_dir).and_then(|_| write_private(&path, &key));
+            files::create_private_dir(&settings.data_dir).and_then(|_| write_private(&path, &key));
         eprintln!(
             "cognate: generated the admin key (shown once; only its hash is stored):\n\n    {key}\n"
         );
@@ -155,7 +161,7 @@ fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = MasterKey::generate().map_err(|e| StartupError::MasterKey(e.to_string()))?;
-            std::fs::create_dir_all(&settings.data_dir)
+            files::create_private_dir(&settings.data_dir)
                 .and_then(|_| write_private(&path, &key.to_base64()))
                 .map_err(|e| {
                     StartupError::MasterKey(format!("cannot write {}: {e}", path.display()))

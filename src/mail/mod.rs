@@ -1,6 +1,7 @@
 //! Mail owns the email bodies (askama, a text and an HTML part each), the durable outbox
 //! they are written to, and the worker that delivers them.
 
+pub mod heartbeat;
 pub mod worker;
 
 use std::sync::Arc;

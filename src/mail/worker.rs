@@ -1,6 +1,7 @@
 //! The outbox worker: claims due mail with a lease, sends it (SMTP through lettre with a
 //! connection pool, or `.eml` files for the embedded default), records the result, and
-//! retries failures with exponential backoff for up to 24 hours.
+//! retries failures with exponential backoff for up to 24 hours. Its heartbeat
+//! (`heartbeat.rs`) lets other processes take over its claims within 30 s if it dies.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,9 +12,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
 
 use crate::clock::{Clock, Millis};
-use crate::crypto::random;
-use crate::store::Store;
+use crate::mail::heartbeat::{self, Instance, KEEP_NAME_MS, SILENT_AFTER_MS};
 use crate::store::outbox::{self as store, OutboxRow};
+use crate::store::{Store, files};
 
 const LEASE_MS: Millis = 120_000;
 const BATCH: i64 = 20;
@@ -21,6 +22,10 @@ const FIRST_RETRY_MS: Millis = 15_000;
 const MAX_RETRY_MS: Millis = 3_600_000;
 const GIVE_UP_AFTER_MS: Millis = 24 * 3_600_000;
 const POLL: Duration = Duration::from_millis(500);
+/// lettre's own timeout covers connecting only; this bounds a whole delivery, so a stalled
+/// server cannot hold a mail past the lease renewed just before sending it.
+const SEND_TIMEOUT: Duration = Duration::from_secs(60);
+const _: () = assert!((SEND_TIMEOUT.as_millis() as i64) < LEASE_MS);
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -45,14 +50,27 @@ impl Transport {
         Ok(Transport::Smtp(transport))
     }
 
+    /// The folder holds mail with codes and temporary passwords: private, like its files.
     pub fn files(folder: PathBuf) -> Result<Self, MailError> {
-        std::fs::create_dir_all(&folder)
+        files::create_private_dir(&folder)
             .map_err(|e| MailError::Folder(folder.display().to_string(), e))?;
+        files::tighten(&folder);
         Ok(Transport::Files(folder))
     }
 
-    /// Sends one mail. The error says whether trying again could help.
+    /// Sends one mail, within `SEND_TIMEOUT`. The error says whether trying again could help.
     async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
+        tokio::time::timeout(SEND_TIMEOUT, self.deliver(row))
+            .await
+            .unwrap_or_else(|_| {
+                Err(SendError {
+                    permanent: false,
+                    message: format!("no answer within {} s", SEND_TIMEOUT.as_secs()),
+                })
+            })
+    }
+
+    async fn deliver(&self, row: &OutboxRow) -> Result<(), SendError> {
         // A mail that cannot even be built never will be: no point retrying.
         let message = build(row).map_err(|e| SendError {
             permanent: true,
@@ -123,15 +141,30 @@ fn backoff(attempts: i64) -> Millis {
         .min(MAX_RETRY_MS)
 }
 
-/// One pass: claim what is due and deliver it. Returns how many mails were handled.
+/// One pass: claim what is due and deliver it. Returns how many mails were claimed.
 pub async fn deliver_due(
     store: &Store,
     clock: &dyn Clock,
     transport: &Transport,
-    worker: &str,
+    instance: &Instance,
 ) -> usize {
     let now = clock.now_millis();
-    let mut rows = match store::claim(store, worker, now, now + LEASE_MS, BATCH).await {
+    // Unheard lately, this worker may count as dead elsewhere: it leaves mail to others
+    // until its heartbeat is recorded again.
+    let Some(worker) = instance.live_name(now) else {
+        return 0;
+    };
+    let worker = &*worker;
+    let claimed = store::claim(
+        store,
+        worker,
+        now,
+        now + LEASE_MS,
+        now - SILENT_AFTER_MS,
+        BATCH,
+    )
+    .await;
+    let mut rows = match claimed {
         Ok(rows) => rows,
         Err(err) => {
             tracing::error!(error = %err, "cannot claim outbox mail");
@@ -143,9 +176,12 @@ pub async fn deliver_due(
     rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     for row in &rows {
         // Renewed per mail, so a slow server cannot outlast the lease while the rest of the
-        // batch waits, and another worker never sends what this one is about to.
+        // batch waits, and another worker never sends what this one is about to. Refused
+        // once this worker's heartbeat is old: another process may be taking over.
         let now = clock.now_millis();
-        match store::renew_claim(store, &row.id, worker, now + LEASE_MS).await {
+        let renewed =
+            store::renew_claim(store, &row.id, worker, now + LEASE_MS, now - KEEP_NAME_MS).await;
+        match renewed {
             Ok(true) => {}
             Ok(false) => continue,
             Err(err) => {
@@ -175,17 +211,35 @@ pub async fn deliver_due(
     rows.len()
 }
 
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs the worker until the process ends: immediately when woken, otherwise every poll.
+/// Its heartbeat runs as a task of its own, so a slow delivery never delays a beat, and
+/// stops with the worker.
 pub fn spawn(
     store: Store,
     clock: Arc<dyn Clock>,
     transport: Transport,
     wake: Arc<Notify>,
 ) -> tokio::task::JoinHandle<()> {
-    let worker = format!("w-{}", random::token(9));
+    let instance = Arc::new(Instance::new());
+    tracing::info!(worker = %instance.name(), "mail worker starting");
+    let heartbeat = AbortOnDrop(heartbeat::spawn(
+        store.clone(),
+        clock.clone(),
+        instance.clone(),
+    ));
     tokio::spawn(async move {
+        let _heartbeat = heartbeat;
         loop {
-            let handled = deliver_due(&store, clock.as_ref(), &transport, &worker).await;
+            let handled = deliver_due(&store, clock.as_ref(), &transport, &instance).await;
             if handled < BATCH as usize {
                 let _ = tokio::time::timeout(POLL, wake.notified()).await;
             }

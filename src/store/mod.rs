@@ -10,7 +10,9 @@
 pub mod admin_keys;
 pub mod clients;
 pub mod codes;
+pub mod files;
 pub mod groups;
+pub mod mail_workers;
 pub mod oauth;
 pub mod outbox;
 pub mod paging;
@@ -144,6 +146,18 @@ macro_rules! in_tx {
 
 pub(crate) use {in_tx, on_pool};
 
+/// Whether a SQLite database is a file (not `:memory:`), whose files we create and guard.
+fn on_disk(file: &std::path::Path) -> bool {
+    !file.as_os_str().is_empty() && file != std::path::Path::new(":memory:")
+}
+
+/// `file` with `suffix` appended to its name, as SQLite names its `-wal` and `-shm` files.
+fn with_suffix(file: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
 /// A PostgreSQL connection idle this long is pinged before it is used again.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
@@ -158,10 +172,19 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
-                if let Some(parent) = options.get_filename().parent()
-                    && !parent.as_os_str().is_empty()
-                {
-                    std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+                let file = options.get_filename();
+                if on_disk(file) {
+                    if let Some(parent) = file.parent()
+                        && !parent.as_os_str().is_empty()
+                    {
+                        files::create_private_dir(parent).map_err(sqlx::Error::Io)?;
+                    }
+                    // SQLite gives the -wal and -shm files the database file's mode, so a
+                    // database file made private before SQLite opens it keeps all three so.
+                    files::create_private_file(file).map_err(sqlx::Error::Io)?;
+                    for suffix in ["", "-wal", "-shm"] {
+                        files::tighten(&with_suffix(file, suffix));
+                    }
                 }
                 // Switching a new database file to WAL takes an exclusive lock that the busy
                 // timeout does not cover; a second process opening the same file at that
@@ -223,15 +246,17 @@ impl Store {
         match self {
             Store::Sqlite(SqliteStore { pool, .. }) => {
                 let db_file = pool.connect_options().get_filename().to_path_buf();
-                let lock = if db_file.as_os_str().is_empty()
-                    || db_file == std::path::Path::new(":memory:")
-                {
+                let lock = if !on_disk(&db_file) {
                     None
                 } else {
-                    let mut name = db_file.into_os_string();
-                    name.push(".migrate-lock");
-                    let file = std::fs::File::create(&name)
-                        .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+                    let name = with_suffix(&db_file, ".migrate-lock");
+                    let io = |e| StoreError::Database(sqlx::Error::Io(e));
+                    files::create_private_file(&name).map_err(io)?;
+                    files::tighten(&name);
+                    let file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(&name)
+                        .map_err(io)?;
                     tokio::task::spawn_blocking(move || file.lock().map(|()| file))
                         .await
                         .map_err(|e| {

@@ -1,6 +1,7 @@
 //! Rows of `outbox`: mail waiting to be sent. Workers claim rows with a lease, so each mail
 //! goes out once even with several processes; a mail is sent twice only if a worker dies
-//! between sending and recording it.
+//! between sending and recording it. A claim lapses when its lease runs out or when its
+//! owner stops heartbeating (`mail_workers`), whichever comes first.
 
 use super::{Store, StoreResult, on_pool};
 
@@ -72,21 +73,27 @@ pub async fn enqueue(store: &Store, row: &OutboxRow) -> StoreResult<()> {
     Ok(())
 }
 
-/// Claims up to `limit` due mails for `worker` until `lease_until`. PostgreSQL skips rows
-/// another worker holds (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time, so the
-/// immediate transaction alone makes the claim exclusive.
+/// Claims up to `limit` due mails for `worker` until `lease_until`: unclaimed ones, those
+/// whose lease ran out, and those whose owner's heartbeat is older than `silent_since`
+/// (a dead process). Owners without a heartbeat row (a worker of an earlier version)
+/// keep their claim until its lease runs out. PostgreSQL skips rows another worker holds
+/// (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time, so the immediate
+/// transaction alone makes the claim exclusive.
 pub async fn claim(
     store: &Store,
     worker: &str,
     now: i64,
     lease_until: i64,
+    silent_since: i64,
     limit: i64,
 ) -> StoreResult<Vec<OutboxRow>> {
+    const CLAIMABLE: &str = "status = 'queued' AND next_attempt_at <= $3 \
+        AND (claimed_until IS NULL OR claimed_until < $3 \
+             OR claimed_by IN (SELECT id FROM mail_workers WHERE heartbeat_at < $5))";
     match store {
         Store::Postgres(pool) => Ok(sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(format!(
             "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
-               SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $3 \
-               AND (claimed_until IS NULL OR claimed_until < $3) \
+               SELECT id FROM outbox WHERE {CLAIMABLE} \
                ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
              RETURNING {COLUMNS}"
         )))
@@ -94,6 +101,7 @@ pub async fn claim(
         .bind(lease_until)
         .bind(now)
         .bind(limit)
+        .bind(silent_since)
         .fetch_all(pool)
         .await?),
         Store::Sqlite(sqlite) => {
@@ -101,8 +109,7 @@ pub async fn claim(
             let mut tx = sqlite.pool.begin_with("BEGIN IMMEDIATE").await?;
             let rows = sqlx::query_as::<_, OutboxRow>(sqlx::AssertSqlSafe(format!(
                 "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN ( \
-                   SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $3 \
-                   AND (claimed_until IS NULL OR claimed_until < $3) \
+                   SELECT id FROM outbox WHERE {CLAIMABLE} \
                    ORDER BY next_attempt_at LIMIT $4) \
                  RETURNING {COLUMNS}"
             )))
@@ -110,6 +117,7 @@ pub async fn claim(
             .bind(lease_until)
             .bind(now)
             .bind(limit)
+            .bind(silent_since)
             .fetch_all(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -118,15 +126,25 @@ pub async fn claim(
     }
 }
 
-/// Renews this worker's claim on one mail just before sending it; false when the lease
-/// was lost (another worker holds it, or it was sent), in which case it must not be sent.
-pub async fn renew_claim(store: &Store, id: &str, worker: &str, until: i64) -> StoreResult<bool> {
+/// Renews this worker's claim on one mail just before sending it; false when the claim
+/// was lost (another worker took it, or it was sent), or when this worker's own heartbeat
+/// is older than `heard_since`, so others may already count it dead: then the mail must
+/// not be sent.
+pub async fn renew_claim(
+    store: &Store,
+    id: &str,
+    worker: &str,
+    until: i64,
+    heard_since: i64,
+) -> StoreResult<bool> {
     let rows = on_pool!(store, pool => sqlx::query(
-        "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 AND status = 'queued'",
+        "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 AND status = 'queued' \
+         AND EXISTS (SELECT 1 FROM mail_workers WHERE id = $3 AND heartbeat_at >= $4)",
     )
     .bind(until)
     .bind(id)
     .bind(worker)
+    .bind(heard_since)
     .execute(pool)
     .await?
     .rows_affected());

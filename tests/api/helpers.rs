@@ -18,21 +18,30 @@ pub enum Backend {
     Postgres,
 }
 
-/// The PostgreSQL server tests create their databases on. Without it PostgreSQL tests are
-/// skipped on a developer machine, but in CI (`CI` set) its absence fails the run.
+/// The PostgreSQL server tests create their databases on. `build.rs` reads the same
+/// variable when the tests are built: without it the PostgreSQL tests are built ignored.
 pub fn postgres_admin_url() -> Option<String> {
-    match std::env::var("COGNATE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!(
-                "CI is set but COGNATE_TEST_POSTGRES_URL is not: PostgreSQL tests must run in CI"
-            )
-        }
-        _ => None,
-    }
+    std::env::var("COGNATE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Marks a PostgreSQL-only test ignored, with the reason, when the suite was built without
+/// `COGNATE_TEST_POSTGRES_URL`.
+#[macro_export]
+macro_rules! postgres_test {
+    ($item:item) => {
+        #[cfg_attr(
+            not(cognate_test_postgres),
+            ignore = "set COGNATE_TEST_POSTGRES_URL to run the PostgreSQL tests"
+        )]
+        $item
+    };
 }
 
 /// Runs `$name(backend)` once per database engine, as `$name::sqlite` and `$name::postgres`.
+/// The PostgreSQL half is reported ignored, with the reason, when the suite was built
+/// without `COGNATE_TEST_POSTGRES_URL`.
 #[macro_export]
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {$(
@@ -41,16 +50,37 @@ macro_rules! on_both {
             async fn sqlite() {
                 super::$name($crate::helpers::Backend::Sqlite).await;
             }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if $crate::helpers::postgres_admin_url().is_none() {
-                    eprintln!("skipping: set COGNATE_TEST_POSTGRES_URL to run PostgreSQL tests");
-                    return;
+            $crate::postgres_test! {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
                 }
-                super::$name($crate::helpers::Backend::Postgres).await;
             }
         }
     )*};
+}
+
+/// In CI the PostgreSQL half must run: a CI build without a server fails here, while every
+/// PostgreSQL test reports itself ignored. It also catches a suite built with the variable
+/// and run without it.
+#[test]
+fn postgres_tests_run_in_ci() {
+    let configured = postgres_admin_url().is_some();
+    assert_eq!(
+        configured,
+        cfg!(cognate_test_postgres),
+        "COGNATE_TEST_POSTGRES_URL was {} when the tests were built and is {} now: rebuild with `cargo test`",
+        if cfg!(cognate_test_postgres) {
+            "set"
+        } else {
+            "unset"
+        },
+        if configured { "set" } else { "unset" },
+    );
+    assert!(
+        configured || std::env::var_os("CI").is_none(),
+        "CI is set but COGNATE_TEST_POSTGRES_URL is not: PostgreSQL tests must run in CI"
+    );
 }
 
 /// A database of its own for one test: a file in a temporary directory, or a fresh
@@ -71,7 +101,9 @@ impl TestDatabase {
                 pg_name: None,
             },
             Backend::Postgres => {
-                let admin = postgres_admin_url().expect("PostgreSQL configured");
+                let admin = postgres_admin_url().expect(
+                    "COGNATE_TEST_POSTGRES_URL is set when PostgreSQL tests run (see postgres_tests_run_in_ci)",
+                );
                 let name = format!("cognate_test_{}", uuid::Uuid::new_v4().simple());
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
                     .await

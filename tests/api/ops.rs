@@ -142,31 +142,29 @@ async fn two_processes_share_one_database(backend: Backend) {
     assert_eq!(statuses, [201, 409]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ready_answers_503_when_the_database_is_gone() {
-    if crate::helpers::postgres_admin_url().is_none() {
-        eprintln!("skipping: set COGNATE_TEST_POSTGRES_URL to run PostgreSQL tests");
-        return;
-    }
-    let app = spawn_app(Backend::Postgres).await;
-    assert_eq!(app.get("/health/ready").await.status, 200);
-    let name = url::Url::parse(&app.db.url)
-        .unwrap()
-        .path()
-        .trim_start_matches('/')
-        .to_string();
-    let admin = crate::helpers::postgres_admin_url().unwrap();
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+crate::postgres_test! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ready_answers_503_when_the_database_is_gone() {
+        let app = spawn_app(Backend::Postgres).await;
+        assert_eq!(app.get("/health/ready").await.status, 200);
+        let name = url::Url::parse(&app.db.url)
+            .unwrap()
+            .path()
+            .trim_start_matches('/')
+            .to_string();
+        let admin = crate::helpers::postgres_admin_url().unwrap();
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .unwrap();
+        sqlx::Executor::execute(
+            &mut conn,
+            sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")),
+        )
         .await
         .unwrap();
-    sqlx::Executor::execute(
-        &mut conn,
-        sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(app.get("/health/ready").await.status, 503);
-    assert_eq!(app.get("/health/live").await.status, 200);
+        assert_eq!(app.get("/health/ready").await.status, 503);
+        assert_eq!(app.get("/health/live").await.status, 200);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,6 +252,12 @@ fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
 #[test]
 fn bad_configuration_stops_start_up_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
+    // Already private, so start-up has nothing to tighten (and log) before its error.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     let data = dir.path().display().to_string();
     let toml = dir.path().join("cognate.toml");
     std::fs::write(&toml, "listen = \"127.0.0.1:0\"\nlisten_port = 9\n").unwrap();

@@ -1,7 +1,9 @@
 //! A small real SMTP server for the tests: it speaks enough of RFC 5321 for lettre (greeting,
 //! EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), accepts every message and keeps it.
-//! Dropping the sink closes the listener and every open connection.
+//! A holding sink keeps every client waiting for its greeting until released, like a
+//! stalled server. Dropping the sink closes the listener and every open connection.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,7 +23,14 @@ pub struct Message {
 pub struct SmtpSink {
     port: u16,
     messages: Arc<Mutex<Vec<Message>>>,
+    gate: Arc<Gate>,
     server: tokio::task::JoinHandle<()>,
+}
+
+/// Whether clients are greeted yet, and how many are waiting for it.
+struct Gate {
+    open: tokio::sync::watch::Sender<bool>,
+    waiting: AtomicUsize,
 }
 
 impl Drop for SmtpSink {
@@ -39,19 +48,33 @@ impl SmtpSink {
 
     /// A sink on `port` (0 for any free one).
     pub async fn start_on(port: u16) -> Self {
+        Self::start_with(port, true).await
+    }
+
+    /// A sink that greets no client until `release`: each delivery to it hangs midway.
+    pub async fn start_holding() -> Self {
+        Self::start_with(0, false).await
+    }
+
+    async fn start_with(port: u16, open: bool) -> Self {
+        let gate = Arc::new(Gate {
+            open: tokio::sync::watch::Sender::new(open),
+            waiting: AtomicUsize::new(0),
+        });
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap_or_else(|e| panic!("the SMTP sink cannot listen on port {port}: {e}"));
         let port = listener.local_addr().expect("local address").port();
         let messages = Arc::new(Mutex::new(Vec::new()));
         let store = messages.clone();
+        let sessions_gate = gate.clone();
         let server = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
                         if let Ok((stream, _)) = accepted {
-                            connections.spawn(session(stream, store.clone()));
+                            connections.spawn(session(stream, store.clone(), sessions_gate.clone()));
                         }
                     }
                     // Reap finished sessions so the set does not grow.
@@ -62,8 +85,19 @@ impl SmtpSink {
         Self {
             port,
             messages,
+            gate,
             server,
         }
+    }
+
+    /// How many clients are connected and waiting for the greeting.
+    pub fn held(&self) -> usize {
+        self.gate.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Greets every waiting client and every later one.
+    pub fn release(&self) {
+        self.gate.open.send_replace(true);
     }
 
     pub fn port(&self) -> u16 {
@@ -128,11 +162,25 @@ impl SmtpSink {
 }
 
 /// One SMTP conversation. Errors simply end it.
-async fn session(stream: TcpStream, store: Arc<Mutex<Vec<Message>>>) {
+async fn session(stream: TcpStream, store: Arc<Mutex<Vec<Message>>>, gate: Arc<Gate>) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     let mut from = String::new();
     let mut recipients: Vec<String> = Vec::new();
+    let mut open = gate.open.subscribe();
+    if !*open.borrow() {
+        gate.waiting.fetch_add(1, Ordering::SeqCst);
+        // A client says nothing before the greeting: anything read means it hung up.
+        let mut said = Vec::new();
+        let hung_up = tokio::select! {
+            _ = open.wait_for(|open| *open) => false,
+            _ = lines.read_until(b'\n', &mut said) => true,
+        };
+        gate.waiting.fetch_sub(1, Ordering::SeqCst);
+        if hung_up {
+            return;
+        }
+    }
     if write
         .write_all(b"220 sink.test ESMTP ready\r\n")
         .await
