@@ -470,7 +470,22 @@ async fn logout_without_proof_asks_first(backend: Backend) {
 async fn hostile_logout_requests_never_redirect(backend: Backend) {
     let app = spawn_app(backend).await;
     let web = web_app(&app, false).await;
-    let other = web_app(&app, false).await;
+    // Another client of the same pool, and a pool of another deployment.
+    let other_client = app
+        .admin(
+            "POST",
+            &format!("/pools/{}/clients", web.pool),
+            Some(json!({"name": "other", "callback_urls": [CALLBACK],
+                        "logout_urls": [BYE], "allowed_oauth_flows": ["code"],
+                        "allowed_oauth_scopes": ["openid"]})),
+        )
+        .await
+        .expect(201)["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let elsewhere = spawn_app(backend).await;
+    let other = web_app(&elsewhere, false).await;
     let browser = Browser::new(&app);
     let tokens = crate::browser::tokens_for(&app, &web, &browser).await;
     let id_token = tokens["id_token"].as_str().unwrap().to_string();
@@ -479,8 +494,8 @@ async fn hostile_logout_requests_never_redirect(backend: Backend) {
     forged.push(if id_token.ends_with('A') { 'B' } else { 'A' });
     let bye = crate::helpers::urlencode(BYE);
     let foreign = {
-        let b = Browser::new(&app);
-        crate::browser::tokens_for(&app, &other, &b).await["id_token"]
+        let b = Browser::new(&elsewhere);
+        crate::browser::tokens_for(&elsewhere, &other, &b).await["id_token"]
             .as_str()
             .unwrap()
             .to_string()
