@@ -512,8 +512,7 @@ async fn hostile_logout_requests_never_redirect(backend: Backend) {
         (
             "a client_id that is not the hint's audience",
             format!(
-                "id_token_hint={id_token}&client_id={}&post_logout_redirect_uri={bye}",
-                other.client_id
+                "id_token_hint={id_token}&client_id={other_client}&post_logout_redirect_uri={bye}"
             ),
         ),
         (
