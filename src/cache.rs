@@ -83,7 +83,13 @@ pub struct Caches {
     /// Rendered JSON documents, keyed by `"<pool id>/<name>"`.
     pub documents: Ttl<String, actix_web::web::Bytes>,
     /// Public keys by `"<pool id>/<kid>"`, with when they stop being published.
-    pub verifying_keys: Ttl<String, (crate::crypto::jwt::Jwk, Option<Millis>)>,
+    pub verifying_keys: Ttl<
+        String,
+        (
+            std::sync::Arc<crate::crypto::jwt::VerifyingKey>,
+            Option<Millis>,
+        ),
+    >,
 }
 
 impl Caches {

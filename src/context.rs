@@ -20,11 +20,11 @@ pub struct Context {
     pub keys: Arc<KeyRing>,
     pub outbox: Outbox,
     /// Keys the HMAC under which verification and reset codes are stored.
-    pub code_key: Arc<ring::hmac::Key>,
+    pub code_key: Arc<aws_lc_rs::hmac::Key>,
     /// Signs the hosted forms' CSRF tokens.
-    pub csrf_key: Arc<ring::hmac::Key>,
+    pub csrf_key: Arc<aws_lc_rs::hmac::Key>,
     /// Signs the device cookies of browsers that signed in before.
-    pub device_key: Arc<ring::hmac::Key>,
+    pub device_key: Arc<aws_lc_rs::hmac::Key>,
     /// Sign-in and code attempts in flight in this process (see `accounts::throttle`).
     pub in_flight: Arc<crate::accounts::throttle::InFlight>,
     pub region: String,
@@ -47,7 +47,7 @@ impl Context {
         destination: &str,
         code: &str,
     ) -> String {
-        let tag = ring::hmac::sign(
+        let tag = aws_lc_rs::hmac::sign(
             &self.code_key,
             format!("{user_id}\n{purpose}\n{destination}\n{code}").as_bytes(),
         );

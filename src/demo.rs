@@ -10,7 +10,6 @@ use askama::Template;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::context::Context;
 use crate::crypto::random;
@@ -103,7 +102,7 @@ pub async fn start(ctx: Data<Context>, demo: Data<Demo>) -> HttpResponse {
     let verifier = random::token(48);
     let state = random::token(16);
     let nonce = random::token(16);
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = URL_SAFE_NO_PAD.encode(crate::crypto::secret::sha256(verifier.as_bytes()));
     let callback = Demo::callback_url(&ctx);
     let url = with_query(
         &format!("{}/oauth2/authorize", ctx.issuer(&demo.pool_id)),

@@ -243,7 +243,10 @@ fn measure_limits(rounds: usize, each: Duration) -> Result<Limits, Fail> {
     let mut rs256 = 0.0f64;
     let mut argon2 = 0.0f64;
     for _ in 0..rounds {
-        rs256 = rs256.max(limits::rs256_per_second(each)?);
+        rs256 = rs256.max(limits::signatures_per_second(
+            cognate::crypto::jwt::Algorithm::Rs256,
+            each,
+        )?);
         argon2 = argon2.max(limits::argon2_per_second(each)?);
     }
     eprintln!("  RS256 {rs256:.0}/s, argon2id {argon2:.1}/s");

@@ -31,7 +31,7 @@ fn signed_text(pool_id: &str, user_id: &str, id: &str, issued: Millis) -> String
 pub fn issue(ctx: &Context, pool_id: &str, user_id: &str) -> String {
     let id = random::token(16);
     let issued = ctx.now();
-    let tag = ring::hmac::sign(
+    let tag = aws_lc_rs::hmac::sign(
         &ctx.device_key,
         signed_text(pool_id, user_id, &id, issued).as_bytes(),
     );
@@ -54,7 +54,7 @@ pub fn verify(ctx: &Context, pool_id: &str, token: &str) -> Option<Device> {
         return None;
     }
     let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
-    ring::hmac::verify(
+    aws_lc_rs::hmac::verify(
         &ctx.device_key,
         signed_text(pool_id, user_id, id, issued).as_bytes(),
         &sig,

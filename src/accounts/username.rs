@@ -9,7 +9,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use precis_profiles::precis_core::Error as PrecisError;
 use precis_profiles::precis_core::profile::{PrecisFastInvocation, Rules};
 use precis_profiles::{UsernameCaseMapped, UsernameCasePreserved};
-use sha2::{Digest, Sha256};
 use unicode_security::mixed_script::AugmentedScriptSet;
 
 use crate::error::{Error, Result};
@@ -89,7 +88,7 @@ pub fn login_key(pool: &Pool, raw: &str) -> String {
     lookup_key(pool, raw).unwrap_or_else(|| {
         format!(
             "\u{FFFD}{}",
-            URL_SAFE_NO_PAD.encode(Sha256::digest(raw.as_bytes()))
+            URL_SAFE_NO_PAD.encode(crate::crypto::secret::sha256(raw.as_bytes()))
         )
     })
 }

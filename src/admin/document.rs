@@ -213,6 +213,12 @@ fn add_limits(doc: &mut Value) {
             "mfa_configuration",
             json!({"enum": pool::MFA_CONFIGURATIONS.iter().map(|m| json!(m)).chain([Value::Null]).collect::<Vec<_>>()}),
         );
+        limit(
+            doc,
+            s,
+            "token_signing_algorithm",
+            json!({"enum": crate::crypto::jwt::Algorithm::ALL.iter().map(|a| json!(a.as_str())).chain([Value::Null]).collect::<Vec<_>>()}),
+        );
     }
     limit(
         doc,

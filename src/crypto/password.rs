@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tokio::sync::{Semaphore, oneshot};
 
@@ -189,7 +188,7 @@ fn hash_with(
 ) -> Result<String, HashError> {
     let failed = |e: &dyn std::fmt::Display| HashError::Hash(e.to_string());
     let mut salt = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut salt);
+    crate::crypto::random::fill(&mut salt);
     let mut out = [0u8; 32];
     let params = Params::new(
         params.m_cost(),

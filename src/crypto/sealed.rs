@@ -1,9 +1,8 @@
 //! Secrets at rest (signing keys) sealed with AES-256-GCM under the master key.
 
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
@@ -39,9 +38,7 @@ impl MasterKey {
 
     pub fn generate() -> Result<Self, SealError> {
         let mut key = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut key)
-            .map_err(|_| SealError::Random)?;
+        aws_lc_rs::rand::fill(&mut key).map_err(|_| SealError::Random)?;
         Ok(Self(key))
     }
 
@@ -51,10 +48,10 @@ impl MasterKey {
 
     /// A key for HMAC-SHA-256 derived from the master key for one `purpose`, so a copy of
     /// the database alone cannot test guesses of what was hashed with it.
-    pub fn derive_hmac_key(&self, purpose: &str) -> ring::hmac::Key {
-        let root = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
-        let derived = ring::hmac::sign(&root, purpose.as_bytes());
-        ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref())
+    pub fn derive_hmac_key(&self, purpose: &str) -> aws_lc_rs::hmac::Key {
+        let root = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.0);
+        let derived = aws_lc_rs::hmac::sign(&root, purpose.as_bytes());
+        aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, derived.as_ref())
     }
 
     fn aead(&self) -> LessSafeKey {
@@ -66,9 +63,7 @@ impl MasterKey {
     /// so a sealed value cannot be moved to another row.
     pub fn seal(&self, plaintext: &[u8], context: &str) -> Result<String, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| SealError::Random)?;
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| SealError::Random)?;
         let mut data = plaintext.to_vec();
         self.aead()
             .seal_in_place_append_tag(

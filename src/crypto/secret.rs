@@ -1,12 +1,19 @@
 //! High-entropy secrets (admin keys, client secrets) are stored as SHA-256 digests and
 //! compared in constant time. A slow hash adds nothing for 256-bit random values.
 
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
 
 /// Hex SHA-256 of a secret, as stored.
 pub fn digest(secret: &str) -> String {
-    let out = Sha256::digest(secret.as_bytes());
+    let out = sha256(secret.as_bytes());
     let mut hex = String::with_capacity(64);
     for byte in out {
         hex.push_str(&format!("{byte:02x}"));

@@ -55,7 +55,7 @@ pub fn browser_id(req: &HttpRequest, ctx: &Context) -> Option<String> {
 }
 
 fn sign(ctx: &Context, browser: &str) -> String {
-    let tag = ring::hmac::sign(&ctx.csrf_key, format!("csrf\n{browser}").as_bytes());
+    let tag = aws_lc_rs::hmac::sign(&ctx.csrf_key, format!("csrf\n{browser}").as_bytes());
     URL_SAFE_NO_PAD.encode(tag.as_ref())
 }
 

@@ -245,7 +245,5 @@ impl Outbox {
 
 /// A 6-digit code from the CSPRNG, uniformly drawn.
 pub fn new_code() -> String {
-    use rand::Rng;
-    let n: u32 = rand::rngs::OsRng.gen_range(0..1_000_000);
-    format!("{n:06}")
+    format!("{:06}", crate::crypto::random::below(1_000_000))
 }

@@ -63,14 +63,29 @@ pub async fn openid_configuration(
         &path,
         "openid-configuration",
         "public, max-age=3600",
-        async |pool| Ok((configuration(&ctx, pool).await?, None)),
+        async |pool| configuration(&ctx, pool).await,
     )
     .await
 }
 
-/// The discovery document of `pool`, rendered.
-async fn configuration(ctx: &Context, pool: &Pool) -> Result<Bytes, OAuthResponse> {
+/// The discovery document of `pool`, rendered, and when it changes by itself (a retired
+/// key of another algorithm stops being published).
+async fn configuration(
+    ctx: &Context,
+    pool: &Pool,
+) -> Result<(Bytes, Option<Millis>), OAuthResponse> {
     let issuer = ctx.issuer(&pool.id);
+    // The pool's algorithm first, then those of keys still published after a change.
+    let (keys, until) = ctx
+        .keys
+        .published_until(&ctx.store, &pool.id, ctx.now())
+        .await?;
+    let mut algorithms = vec![pool.config.signing_algorithm().as_str().to_string()];
+    for key in keys {
+        if !algorithms.contains(&key.alg) {
+            algorithms.push(key.alg);
+        }
+    }
     let mut scopes: Vec<String> = STANDARD_SCOPES.iter().map(|s| s.to_string()).collect();
     for (rs, name) in all_scopes(ctx, &pool.id)
         .await
@@ -90,7 +105,7 @@ async fn configuration(ctx: &Context, pool: &Pool) -> Result<Bytes, OAuthRespons
         "response_modes_supported": crate::tokens::authorize::ResponseMode::ALL,
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": algorithms,
         "scopes_supported": scopes,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -106,7 +121,7 @@ async fn configuration(ctx: &Context, pool: &Pool) -> Result<Bytes, OAuthRespons
         "request_uri_parameter_supported": false,
         "prompt_values_supported": ["none", "login"],
     });
-    Ok(Bytes::from(body.to_string()))
+    Ok((Bytes::from(body.to_string()), until))
 }
 
 #[get("/{pool_id}/.well-known/jwks.json")]

@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::clock::{Millis, to_datetime};
 use crate::context::Context;
+use crate::crypto::jwt::Algorithm;
 use crate::crypto::random;
 use crate::error::{Error, Result};
 use crate::pools::text;
@@ -146,11 +147,23 @@ pub struct PoolConfig {
     /// When true, only admins create users: the hosted sign-up page is off.
     #[serde(default)]
     pub allow_admin_create_user_only: bool,
+    /// `RS256` (RSA-2048, Cognito's and the default), `ES256` (P-256) or `EdDSA` (Ed25519).
+    #[serde(default = "default_signing_algorithm")]
+    pub token_signing_algorithm: String,
+}
+
+fn default_signing_algorithm() -> String {
+    Algorithm::Rs256.as_str().to_string()
 }
 
 impl PoolConfig {
     pub fn email_is_username(&self) -> bool {
         self.username_attributes.iter().any(|a| a == "email")
+    }
+
+    /// The algorithm new tokens are signed with (validated when the pool was saved).
+    pub fn signing_algorithm(&self) -> Algorithm {
+        Algorithm::parse(&self.token_signing_algorithm).unwrap_or_default()
     }
 
     pub fn custom_attribute(&self, name: &str) -> Option<&CustomAttribute> {
@@ -196,6 +209,9 @@ pub struct NewPool {
     pub branding: Option<Branding>,
     #[serde(default)]
     pub allow_admin_create_user_only: Option<bool>,
+    /// `RS256` (the default, as Cognito), `ES256` or `EdDSA`.
+    #[serde(default)]
+    pub token_signing_algorithm: Option<String>,
 }
 
 /// Password policy fields; absent ones keep their current (or default) value.
@@ -231,6 +247,9 @@ pub struct PoolPatch {
     /// Replaces the whole branding object.
     pub branding: Option<Branding>,
     pub allow_admin_create_user_only: Option<bool>,
+    /// A change makes a new signing key of that kind at once; the old key stays published
+    /// until every token it signed has expired.
+    pub token_signing_algorithm: Option<String>,
 }
 
 impl PasswordPolicy {
@@ -396,6 +415,12 @@ impl PoolConfig {
         validate_schema(&self.schema)?;
         validate_mfa(&self.mfa_configuration)?;
         validate_email_settings(&self.email)?;
+        if Algorithm::parse(&self.token_signing_algorithm).is_none() {
+            return Err(Error::validation(
+                "token_signing_algorithm",
+                "must be RS256, ES256 or EdDSA",
+            ));
+        }
         self.branding.validate()
     }
 }
@@ -449,6 +474,9 @@ pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
         deletion_protection: input.deletion_protection.unwrap_or(false),
         branding: input.branding.unwrap_or_default(),
         allow_admin_create_user_only: input.allow_admin_create_user_only.unwrap_or(false),
+        token_signing_algorithm: input
+            .token_signing_algorithm
+            .unwrap_or_else(default_signing_algorithm),
     };
     config.validate()?;
     let now = ctx.now();
@@ -458,7 +486,7 @@ pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
         let id = new_pool_id(&ctx.region);
         let key = ctx
             .keys
-            .generate(&id, now, true)
+            .generate(&id, config.signing_algorithm(), now, true)
             .await
             .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
         let row = store::PoolRow {
@@ -535,8 +563,34 @@ pub async fn update_pool(ctx: &Context, pool_id: &str, patch: PoolPatch) -> Resu
         let (current, version) = load(ctx, pool_id).await?;
         let (name, config) = apply_patch(&current, &patch)?;
         let config_json = serde_json::to_string(&config).map_err(StoreError::from)?;
-        match store::update(&ctx.store, pool_id, version, &name, &config_json, ctx.now()).await {
+        let now = ctx.now();
+        let alg = config.signing_algorithm();
+        let saved = if alg == current.config.signing_algorithm() {
+            store::update(&ctx.store, pool_id, version, &name, &config_json, now).await
+        } else {
+            // A new algorithm signs new tokens at once: the pool and its new key are written
+            // together, and the old key is published until its tokens have expired.
+            let key = ctx
+                .keys
+                .generate(pool_id, alg, now, true)
+                .await
+                .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
+            let until = now + crate::tokens::keys::PUBLISH_AFTER_RETIREMENT_MS;
+            store::update_with_new_key(
+                &ctx.store,
+                pool_id,
+                version,
+                &name,
+                &config_json,
+                now,
+                &key,
+                until,
+            )
+            .await
+        };
+        match saved {
             Ok(true) => {
+                ctx.keys.forget_active(pool_id);
                 ctx.caches.clear();
                 return get_pool(ctx, pool_id).await;
             }
@@ -632,6 +686,9 @@ fn apply_patch(current: &Pool, patch: &PoolPatch) -> Result<(String, PoolConfig)
     }
     if let Some(v) = patch.allow_admin_create_user_only {
         config.allow_admin_create_user_only = v;
+    }
+    if let Some(v) = &patch.token_signing_algorithm {
+        config.token_signing_algorithm = v.clone();
     }
     config.validate()?;
     Ok((name, config))

@@ -84,6 +84,41 @@ pub async fn update(
     Ok(rows == 1)
 }
 
+/// Updates the pool as `update` does and, in the same transaction, makes `key` its active
+/// signing key (the old one is published until `publish_until`): a pool never says one
+/// algorithm while signing with another.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_with_new_key(
+    store: &Store,
+    id: &str,
+    version: i64,
+    name: &str,
+    config: &str,
+    now: i64,
+    key: &KeyRow,
+    publish_until: i64,
+) -> StoreResult<bool> {
+    in_tx!(store, tx => {
+        let rows = sqlx::query(
+            "UPDATE pools SET name = $1, config = $2, version = version + 1, updated_at = $3 \
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(name)
+        .bind(config)
+        .bind(now)
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if rows != 1 {
+            return Ok(false);
+        }
+        signing_keys::rotate_in!(tx, key, now, publish_until);
+    });
+    Ok(true)
+}
+
 /// Deletes the pool, and through foreign keys everything in it, if it is still at
 /// `version` (the version whose config was checked for deletion protection).
 pub async fn delete_at_version(store: &Store, id: &str, version: i64) -> StoreResult<bool> {

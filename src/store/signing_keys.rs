@@ -8,8 +8,13 @@ pub struct KeyRow {
     pub pool_id: String,
     /// Sealed with the master key; see `crypto::sealed`.
     pub private_key: String,
+    /// RSA keys from before algorithms were a choice; empty for newer keys.
     pub public_n: String,
     pub public_e: String,
+    /// `RS256`, `ES256` or `EdDSA`.
+    pub alg: String,
+    /// The published JWK as JSON (every key made since algorithms were a choice).
+    pub public_jwk: Option<String>,
     pub active: bool,
     pub created_at: i64,
     pub retired_at: Option<i64>,
@@ -27,9 +32,10 @@ impl std::fmt::Debug for KeyRow {
 }
 
 pub(crate) const INSERT: &str = "INSERT INTO signing_keys (kid, pool_id, private_key, public_n, public_e, active, \
-     created_at, retired_at, publish_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-const COLUMNS: &str =
-    "kid, pool_id, private_key, public_n, public_e, active, created_at, retired_at, publish_until";
+     created_at, retired_at, publish_until, alg, public_jwk) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const COLUMNS: &str = "kid, pool_id, private_key, public_n, public_e, active, created_at, retired_at, \
+     publish_until, alg, public_jwk";
 
 /// Binds a key row to `INSERT`, for use inside a caller's transaction.
 macro_rules! bind_key {
@@ -44,6 +50,8 @@ macro_rules! bind_key {
             .bind($key.created_at)
             .bind($key.retired_at)
             .bind($key.publish_until)
+            .bind(&$key.alg)
+            .bind(&$key.public_jwk)
     };
 }
 pub(crate) use bind_key;
@@ -86,19 +94,32 @@ pub async fn published(store: &Store, pool_id: &str, now: i64) -> StoreResult<Ve
     .await?))
 }
 
-/// Retires the active key (published until `publish_until`) and makes `new` active, together.
-pub async fn rotate(store: &Store, new: &KeyRow, now: i64, publish_until: i64) -> StoreResult<()> {
-    in_tx!(store, tx => {
+/// Retires the active key of `new`'s pool and makes `new` active, inside a transaction.
+macro_rules! rotate_in {
+    ($tx:expr, $new:expr, $now:expr, $publish_until:expr) => {{
         sqlx::query(
             "UPDATE signing_keys SET active = FALSE, retired_at = $1, publish_until = $2 \
              WHERE pool_id = $3 AND active",
         )
-        .bind(now)
-        .bind(publish_until)
-        .bind(&new.pool_id)
-        .execute(&mut *tx)
+        .bind($now)
+        .bind($publish_until)
+        .bind(&$new.pool_id)
+        .execute(&mut *$tx)
         .await?;
-        bind_key!(sqlx::query(INSERT), new).execute(&mut *tx).await?;
+        $crate::store::signing_keys::bind_key!(
+            sqlx::query($crate::store::signing_keys::INSERT),
+            $new
+        )
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(crate) use rotate_in;
+
+/// Retires the active key (published until `publish_until`) and makes `new` active, together.
+pub async fn rotate(store: &Store, new: &KeyRow, now: i64, publish_until: i64) -> StoreResult<()> {
+    in_tx!(store, tx => {
+        rotate_in!(tx, new, now, publish_until);
     });
     Ok(())
 }

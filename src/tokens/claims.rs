@@ -1,13 +1,11 @@
 //! The claims of Cognate's tokens, Cognito-compatible (design §3), and their signing.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::accounts::attributes::Attributes;
 use crate::context::Context;
+use crate::crypto::jwt::half_hash;
 use crate::crypto::random;
 use crate::crypto::secret;
 use crate::pools::clients::OAuthClient;
@@ -125,12 +123,6 @@ fn custom_claims(user: &UserRow, client: &OAuthClient) -> Result<Map<String, Val
         .collect())
 }
 
-/// OIDC `at_hash`: the left half of SHA-256 of the access token, base64url.
-pub fn at_hash(access_token: &str) -> String {
-    let digest = Sha256::digest(access_token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
-}
-
 /// A new refresh token of the grant's family, for `scopes`, and the row that stores its
 /// digest. A family keeps the expiry of its first token: rotation never extends it.
 pub fn mint_refresh(
@@ -205,7 +197,7 @@ pub async fn issue_user_tokens(
             "origin_jti": grant.origin_jti,
             "event_id": event_id,
             "cognito:username": grant.user.username,
-            "at_hash": at_hash(&access_token),
+            "at_hash": half_hash(key.algorithm(), &access_token),
         });
         if let Some(obj) = id.as_object_mut() {
             obj.extend(user_claims(grant.user, grant.scopes, grant.client, true)?);

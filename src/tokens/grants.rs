@@ -3,7 +3,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::accounts::users::CONFIRMED;
@@ -73,7 +72,7 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
         && verifier
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let computed = URL_SAFE_NO_PAD.encode(crate::crypto::secret::sha256(verifier.as_bytes()));
     well_formed && bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
 }
 

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::cache::Caches;
 use crate::clock::Millis;
-use crate::crypto::jwt::{self, Jwk, SigningKey};
+use crate::crypto::jwt::{self, Algorithm, Jwk, SigningKey, VerifyingKey};
 use crate::crypto::random;
 use crate::crypto::sealed::MasterKey;
 use crate::store::signing_keys::{self as store, KeyRow};
@@ -37,25 +37,31 @@ impl KeyRing {
         }
     }
 
-    /// A new RSA-2048 key for `pool_id`, sealed for storage. Generated on the blocking pool.
+    /// A new key of `alg` for `pool_id`, sealed for storage. Generated on the blocking pool
+    /// (an RSA key takes about 0.1 s).
     pub async fn generate(
         &self,
         pool_id: &str,
+        alg: Algorithm,
         now: Millis,
         active: bool,
     ) -> Result<KeyRow, OAuthError> {
-        let der = tokio::task::spawn_blocking(jwt::generate_rsa_pkcs8)
+        let der = tokio::task::spawn_blocking(move || jwt::generate_pkcs8(alg))
             .await
             .map_err(|e| OAuthError::Internal(e.to_string()))??;
         let kid = random::token(16);
-        let key = SigningKey::from_pkcs8(&kid, &der)?;
+        let key = SigningKey::from_pkcs8(&kid, alg, &der)?;
         let jwk = key.jwk();
         Ok(KeyRow {
             private_key: self.master.seal(&der, &kid)?,
+            public_n: String::new(),
+            public_e: String::new(),
+            alg: alg.as_str().to_string(),
+            public_jwk: Some(
+                serde_json::to_string(&jwk).map_err(|e| OAuthError::Internal(e.to_string()))?,
+            ),
             kid,
             pool_id: pool_id.to_string(),
-            public_n: jwk.n,
-            public_e: jwk.e,
             active,
             created_at: now,
             retired_at: None,
@@ -72,8 +78,11 @@ impl KeyRing {
         {
             return Ok(key);
         }
+        let alg = Algorithm::parse(&row.alg).ok_or_else(|| {
+            OAuthError::Internal(format!("key {} has no known algorithm", row.kid))
+        })?;
         let der = self.master.open(&row.private_key, &row.kid)?;
-        let key = Arc::new(SigningKey::from_pkcs8(&row.kid, &der)?);
+        let key = Arc::new(SigningKey::from_pkcs8(&row.kid, alg, &der)?);
         if let Ok(mut map) = self.parsed.write() {
             map.insert(row.kid.clone(), key.clone());
         }
@@ -100,8 +109,9 @@ impl KeyRing {
         }
         let row = match store::active(store, pool_id).await {
             Ok(row) => row,
+            // Only pools from before keys existed have none; they were all RS256.
             Err(StoreError::NotFound) => {
-                let row = self.generate(pool_id, now, true).await?;
+                let row = self.generate(pool_id, Algorithm::Rs256, now, true).await?;
                 match store::insert(store, &row).await {
                     Ok(()) => row,
                     // Another request made one first: use that.
@@ -147,7 +157,7 @@ impl KeyRing {
     ) -> Result<(Vec<Jwk>, Option<Millis>), OAuthError> {
         let rows = store::published(store, pool_id, now).await?;
         let until = rows.iter().filter_map(|r| r.publish_until).min();
-        Ok((rows.iter().map(jwk_of).collect(), until))
+        Ok((rows.iter().map(jwk_of).collect::<Result<_, _>>()?, until))
     }
 
     /// The public key `kid` of this pool, if it is still published. Found keys are cached
@@ -159,7 +169,7 @@ impl KeyRing {
         pool_id: &str,
         kid: &str,
         now: Millis,
-    ) -> Result<Option<Jwk>, OAuthError> {
+    ) -> Result<Option<Arc<VerifyingKey>>, OAuthError> {
         if kid.len() > 64 || kid.chars().any(|c| !c.is_ascii_graphic()) {
             return Ok(None);
         }
@@ -171,7 +181,8 @@ impl KeyRing {
         let since = caches.generation();
         match store::get(store, pool_id, kid).await {
             Ok(row) if row.active || row.publish_until.is_some_and(|t| t > now) => {
-                let jwk = jwk_of(&row);
+                // Parsed once and kept: verification then costs no key set-up.
+                let jwk = Arc::new(VerifyingKey::from_jwk(jwk_of(&row)?)?);
                 // An active key may be retired by a rotation elsewhere; it stays published
                 // for a day after, so the TTL is the only bound needed.
                 let until = if row.active { None } else { row.publish_until };
@@ -190,14 +201,16 @@ impl KeyRing {
         }
     }
 
-    /// Makes a new active key; the old one is published until its tokens have expired.
+    /// Makes a new active key of `alg`; the old one is published until its tokens have
+    /// expired.
     pub async fn rotate(
         &self,
         store: &Store,
         pool_id: &str,
+        alg: Algorithm,
         now: Millis,
     ) -> Result<Jwk, OAuthError> {
-        let row = self.generate(pool_id, now, true).await?;
+        let row = self.generate(pool_id, alg, now, true).await?;
         // Two rotations at once: the one-active-key index refuses the second insert; once
         // the first has committed, the retry retires its key in turn.
         let mut attempt = 0;
@@ -207,16 +220,33 @@ impl KeyRing {
                 other => break other?,
             }
         }
+        self.forget_active(pool_id);
+        jwk_of(&row)
+    }
+
+    /// Forgets which key signs for `pool_id`, after a rotation made here.
+    pub fn forget_active(&self, pool_id: &str) {
         if let Ok(mut map) = self.active.write() {
             map.remove(pool_id);
         }
-        Ok(jwk_of(&row))
     }
 }
 
-fn jwk_of(row: &KeyRow) -> Jwk {
-    let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
-    Jwk::rsa(&row.kid, &decode(&row.public_n), &decode(&row.public_e))
+/// The published form of a stored key: its JWK, or for RSA keys from before algorithms were
+/// a choice, the JWK of its modulus and exponent.
+fn jwk_of(row: &KeyRow) -> Result<Jwk, OAuthError> {
+    let unreadable = || OAuthError::Internal(format!("the public key {} is unreadable", row.kid));
+    match &row.public_jwk {
+        Some(json) => serde_json::from_str(json).map_err(|_| unreadable()),
+        None => {
+            let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|_| unreadable());
+            Ok(Jwk::rsa(
+                &row.kid,
+                &decode(&row.public_n)?,
+                &decode(&row.public_e)?,
+            ))
+        }
+    }
 }
 
 /// The answer to a key rotation: the new active key id and the pool's published keys.
@@ -233,10 +263,14 @@ pub async fn rotate_pool_key(
     ctx: &crate::context::Context,
     pool_id: &str,
 ) -> crate::error::Result<RotatedKeys> {
-    crate::pools::pool::get_pool(ctx, pool_id).await?;
+    let pool = crate::pools::pool::get_pool(ctx, pool_id).await?;
     let internal = |e: OAuthError| crate::error::Error::Store(StoreError::Corrupt(e.to_string()));
     let now = ctx.now();
-    let jwk = match ctx.keys.rotate(&ctx.store, pool_id, now).await {
+    let jwk = match ctx
+        .keys
+        .rotate(&ctx.store, pool_id, pool.config.signing_algorithm(), now)
+        .await
+    {
         Ok(jwk) => jwk,
         Err(err) => {
             // Deleting the pool meanwhile makes the new key's foreign key fail: the pool is

@@ -2400,12 +2400,12 @@ fn b64(bytes: impl AsRef<[u8]>) -> String {
 
 fn hmac(alg: &'static str, key: &[u8], message: &str) -> String {
     let algorithm = match alg {
-        "HS384" => ring::hmac::HMAC_SHA384,
-        "HS512" => ring::hmac::HMAC_SHA512,
-        _ => ring::hmac::HMAC_SHA256,
+        "HS384" => aws_lc_rs::hmac::HMAC_SHA384,
+        "HS512" => aws_lc_rs::hmac::HMAC_SHA512,
+        _ => aws_lc_rs::hmac::HMAC_SHA256,
     };
-    b64(ring::hmac::sign(
-        &ring::hmac::Key::new(algorithm, key),
+    b64(aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(algorithm, key),
         message.as_bytes(),
     ))
 }
