@@ -303,7 +303,12 @@ pub struct WebApp {
 pub const CALLBACK: &str = "http://localhost:3000/callback";
 
 pub async fn web_app(app: &TestApp, confidential: bool) -> WebApp {
-    let pool = app.create_pool("web", json!({})).await;
+    web_app_with(app, confidential, json!({})).await
+}
+
+/// As `web_app`, with a pool of this configuration.
+pub async fn web_app_with(app: &TestApp, confidential: bool, pool: Value) -> WebApp {
+    let pool = app.create_pool("web", pool).await;
     app.admin(
         "POST",
         &format!("/pools/{pool}/resource-servers"),

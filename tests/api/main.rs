@@ -22,6 +22,7 @@ mod pools;
 mod process;
 mod races;
 mod resource_servers;
+mod signing;
 mod signup;
 mod smtp;
 mod strict_bodies;
