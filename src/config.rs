@@ -31,6 +31,7 @@ pub const KEYS: &[&str] = &[
     "password_hash_parallelism",
     "shutdown_timeout_secs",
     "trusted_proxies",
+    "forwarded_header",
     "password_hash_queue_depth",
     "request_body_timeout_secs",
     "max_connections_per_address",
@@ -129,6 +130,8 @@ struct RawSettings {
     shutdown_timeout_secs: u64,
     #[serde(default, deserialize_with = "optional_string_like")]
     trusted_proxies: Option<String>,
+    #[serde(default, deserialize_with = "optional_string_like")]
+    forwarded_header: Option<String>,
     password_hash_queue_depth: u32,
     request_body_timeout_secs: u64,
     max_connections_per_address: u32,
@@ -153,6 +156,7 @@ impl Default for RawSettings {
             password_hash_parallelism: PasswordHashParams::OWASP.parallelism,
             shutdown_timeout_secs: 30,
             trusted_proxies: None,
+            forwarded_header: None,
             password_hash_queue_depth: 64,
             request_body_timeout_secs: 10,
             max_connections_per_address: 128,
@@ -419,11 +423,19 @@ impl Settings {
                 message: "argon2 parameters out of range (memory >= 8 x parallelism KiB, iterations >= 1, parallelism >= 1)".into(),
             });
         }
-        let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or(""))
-            .map_err(|message| ConfigError::Invalid {
-            key: "trusted_proxies",
+        let header = crate::ops::client_address::ForwardedHeader::parse(
+            raw.forwarded_header.as_deref().unwrap_or(""),
+        )
+        .map_err(|message| ConfigError::Invalid {
+            key: "forwarded_header",
             message,
         })?;
+        let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|message| ConfigError::Invalid {
+                key: "trusted_proxies",
+                message,
+            })?
+            .with_header(header);
         for (key, value) in [
             (
                 "password_hash_queue_depth",

@@ -21,11 +21,11 @@ DROP TABLE sign_in_failures;
 -- is part of its keyed digest). Codes from before have no address and can never match, so
 -- they are retired now; a resend gives a new one.
 ALTER TABLE verification_codes ADD COLUMN destination TEXT COLLATE "C";
--- The browser (digest of its CSRF cookie) that submitted the sign-up a code confirms, and
--- whether a later sign-up replaced an earlier one's password: a code then proves the
--- address, but not that the person confirming chose the password.
-ALTER TABLE verification_codes ADD COLUMN submitted_by TEXT COLLATE "C";
-ALTER TABLE verification_codes ADD COLUMN contested BOOLEAN NOT NULL DEFAULT FALSE;
+-- A pending sign-up's provenance: the browser (digest of its CSRF cookie) that submitted
+-- its password, and whether a sign-up from another browser replaced the password while
+-- keeping the address: a code then proves the address, not who chose the password.
+ALTER TABLE users ADD COLUMN signup_submitted_by TEXT COLLATE "C";
+ALTER TABLE users ADD COLUMN signup_contested BOOLEAN NOT NULL DEFAULT FALSE;
 UPDATE verification_codes SET consumed_at = created_at WHERE consumed_at IS NULL;
 
 -- The password of a sign-up refused because its name or address was taken, kept for the

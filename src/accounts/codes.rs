@@ -80,20 +80,7 @@ pub fn new_code_row(
         expires_at: now + lifetime,
         consumed_at: None,
         destination: Some(destination.to_string()),
-        submitted_by: None,
-        contested: false,
     }
-}
-
-/// Who submitted the sign-up a new sign-up code confirms.
-#[derive(Debug, Clone, Default)]
-pub enum Provenance {
-    /// As the user's previous sign-up code (a resend).
-    #[default]
-    Inherit,
-    /// A sign-up just submitted by `by` (a browser's digest, if known); `contested` when it
-    /// replaced an earlier sign-up's password.
-    Submitted { by: Option<String>, contested: bool },
 }
 
 /// Sends a new code of `purpose` to the user's address unless the user had 5 this hour, one
@@ -103,7 +90,6 @@ pub async fn send_code(
     pool: &Pool,
     user: &UserRow,
     purpose: &str,
-    provenance: Provenance,
 ) -> Result<Resend> {
     let Some(email) = user.email.as_deref() else {
         return Ok(Resend::Sent);
@@ -120,7 +106,7 @@ pub async fn send_code(
         return Ok(Resend::TooSoon);
     }
     let code = crate::mail::new_code();
-    let (mut row, mail) = if purpose == RESET {
+    let (row, mail) = if purpose == RESET {
         (
             new_code_row(ctx, user, RESET, email, &code, RESET_CODE_MS),
             crate::mail::reset(pool, email, &code),
@@ -131,18 +117,6 @@ pub async fn send_code(
             crate::mail::verification(pool, email, &code),
         )
     };
-    match provenance {
-        Provenance::Submitted { by, contested } => {
-            row.submitted_by = by;
-            row.contested = contested;
-        }
-        Provenance::Inherit => {
-            if let Some(previous) = store::latest(&ctx.store, &user.id, purpose).await? {
-                row.submitted_by = previous.submitted_by;
-                row.contested = previous.contested;
-            }
-        }
-    }
     store::replace_code(&ctx.store, &row, &ctx.outbox.row(pool, mail, now)).await?;
     ctx.outbox.wake();
     Ok(Resend::Sent)

@@ -20,6 +20,8 @@ pub struct Device {
     pub user_id: String,
     /// Random, per browser: the device's own throttle counter.
     pub id: String,
+    /// When the cookie was issued (milliseconds).
+    pub issued_at: Millis,
 }
 
 /// What the signature covers: the pool too, so a token from one pool means nothing in another.
@@ -63,5 +65,6 @@ pub fn verify(ctx: &Context, pool_id: &str, token: &str) -> Option<Device> {
     Some(Device {
         user_id: user_id.to_string(),
         id: id.to_string(),
+        issued_at: issued,
     })
 }

@@ -4,6 +4,8 @@
 
 use std::net::IpAddr;
 
+use subtle::ConstantTimeEq;
+
 use crate::accounts::devices::{self, Device};
 use crate::accounts::password_policy;
 use crate::accounts::throttle::{self, Lock, Subject};
@@ -82,10 +84,9 @@ pub async fn authenticate(
     password: &str,
     origin: &Origin<'_>,
 ) -> Result<SignIn> {
-    // Nothing a real username could be reaches the store or the throttle table, but the
-    // answer costs the same hash as any other failure.
+    // What no username can be is refused at once: hashing it would hide nothing (the asker
+    // knows it is no name), and would let anyone spend hashes without ever being throttled.
     if username.is_empty() || username.len() > 512 || username.chars().any(char::is_control) {
-        ctx.hasher.verify_dummy(password).await?;
         return Ok(SignIn::Invalid);
     }
     let key = login_key(pool, username);
@@ -94,10 +95,16 @@ pub async fn authenticate(
         Err(Error::NotFound(_)) => None,
         Err(e) => return Err(e),
     };
+    // A device cookie counts for the account it names, and only if it was issued since the
+    // account's last sign-out everywhere (which a password reset also is).
     let device = origin
         .device
         .and_then(|token| devices::verify(ctx, &pool.id, token))
-        .filter(|d| user.as_ref().is_some_and(|u| u.id == d.user_id));
+        .filter(|d| {
+            user.as_ref().is_some_and(|u| {
+                u.id == d.user_id && u.signed_out_at.is_none_or(|t| d.issued_at >= t)
+            })
+        });
     let subjects = sign_in_subjects(&key, user.as_ref(), device.as_ref(), origin);
     // The attempt is counted before the hash, so parallel guesses cannot race past a lock.
     let Some(attempt) = throttle::begin(ctx, &pool.id, subjects).await? else {
@@ -109,6 +116,9 @@ pub async fn authenticate(
     };
     match outcome {
         Ok(SignIn::Invalid) => attempt.failed().await?,
+        // The confirm page proves no account (a refused sign-up's password leads there too),
+        // so it must not wipe anyone's failures: it neither counts nor clears.
+        Ok(SignIn::Unconfirmed) => attempt.abandoned().await?,
         Ok(_) => attempt.succeeded().await?,
         // Busy or broken: nothing was decided, so nothing counts.
         Err(_) => attempt.abandoned().await?,
@@ -117,16 +127,27 @@ pub async fn authenticate(
 }
 
 /// The password of a sign-up that was refused for this name signs in "to the confirm page",
-/// as the new account it pretended to create would. It confirms nothing there.
+/// as the new account it pretended to create would. It confirms nothing there. The
+/// password is kept as a keyed HMAC, not a second argon2 hash, so checking it costs nothing
+/// that would tell names with a refused sign-up from the others.
 async fn refused_sign_up(ctx: &Context, pool: &Pool, key: &str, password: &str) -> Result<SignIn> {
-    let Some(hash) = refused_sign_ups::live(&ctx.store, &pool.id, key, ctx.now()).await? else {
+    let Some(stored) = refused_sign_ups::live(&ctx.store, &pool.id, key, ctx.now()).await? else {
         return Ok(SignIn::Invalid);
     };
-    Ok(if ctx.hasher.verify(password, &hash).await? {
-        SignIn::Unconfirmed
-    } else {
-        SignIn::Invalid
-    })
+    let presented = refused_password_digest(ctx, &pool.id, key, password);
+    Ok(
+        if bool::from(presented.as_bytes().ct_eq(stored.as_bytes())) {
+            SignIn::Unconfirmed
+        } else {
+            SignIn::Invalid
+        },
+    )
+}
+
+/// How a refused sign-up's password is kept: an HMAC under a key derived from the master key
+/// (a copy of the database alone cannot test guesses of it), bound to the pool and name.
+pub fn refused_password_digest(ctx: &Context, pool_id: &str, key: &str, password: &str) -> String {
+    ctx.code_digest(pool_id, "refused-sign-up", key, password)
 }
 
 async fn check_password(ctx: &Context, user: Option<UserRow>, password: &str) -> Result<SignIn> {

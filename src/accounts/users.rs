@@ -298,6 +298,8 @@ pub(crate) fn new_user_row(
         password_hash: Some(password_hash),
         temporary_password_expires_at,
         signed_out_at: None,
+        signup_submitted_by: None,
+        signup_contested: false,
         version: 1,
         created_at: now,
         updated_at: now,

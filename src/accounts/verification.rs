@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::accounts::attributes::{self, Attributes};
 use crate::accounts::password_policy;
+use crate::accounts::signin::refused_password_digest;
 use crate::accounts::throttle::{self, Rate};
 use crate::accounts::username;
 use crate::accounts::users::{
@@ -27,7 +28,7 @@ use crate::store::users::{self as users_store, UserRow};
 
 pub use crate::accounts::codes::{CodeCheck, MAX_TRIES, RESET, Resend, SIGNUP, SIGNUP_CODE_MS};
 use crate::accounts::codes::{
-    Provenance, begin_guess, check_code, mailbox_key, new_code_row, padded, send_code, typed_login,
+    begin_guess, check_code, mailbox_key, new_code_row, padded, send_code, typed_login,
 };
 
 /// What a person typed on the sign-up page.
@@ -62,6 +63,8 @@ async fn limit_address(ctx: &Context, rate: Rate, address: Option<IpAddr>) -> Re
 struct Fresh {
     username: String,
     email: String,
+    /// Kept in memory only, for the refused sign-up's keyed digest.
+    password: String,
     hash: String,
     attrs: Attributes,
     submitted_by: Option<String>,
@@ -102,6 +105,7 @@ pub async fn sign_up(
     let fresh = Fresh {
         username,
         email,
+        password: form.password,
         hash,
         attrs,
         submitted_by: form.submitted_by,
@@ -142,7 +146,7 @@ async fn create_unconfirmed(ctx: &Context, pool: &Pool, fresh: &Fresh) -> Result
         fresh.username.clone()
     };
     let now = ctx.now();
-    let row = new_user_row(
+    let mut row = new_user_row(
         pool,
         id,
         stored_username,
@@ -152,10 +156,10 @@ async fn create_unconfirmed(ctx: &Context, pool: &Pool, fresh: &Fresh) -> Result
         None,
         now,
     )?;
+    row.signup_submitted_by = fresh.submitted_by.clone();
     let mail_allowed = throttle::take(ctx, Rate::MailTo, &mailbox_key(&fresh.email)).await?;
     let code = crate::mail::new_code();
-    let mut code_row = new_code_row(ctx, &row, SIGNUP, &fresh.email, &code, SIGNUP_CODE_MS);
-    code_row.submitted_by = fresh.submitted_by.clone();
+    let code_row = new_code_row(ctx, &row, SIGNUP, &fresh.email, &code, SIGNUP_CODE_MS);
     let mails = if mail_allowed {
         vec![ctx.outbox.row(
             pool,
@@ -209,12 +213,13 @@ async fn existing_account(
         // new name would be: the owner gets the notice, the pending sign-up stays as it was.
         return taken(ctx, pool, &owner, fresh, protect).await;
     }
-    // Unless the same browser sends it again, the password now belongs to someone who may
-    // not hold the address: a code then confirms the address, not the password.
-    let previous = store::latest(&ctx.store, &user.id, SIGNUP).await?;
-    let contested = previous.is_none_or(|p| {
-        p.contested || p.submitted_by.is_none() || p.submitted_by != fresh.submitted_by
-    });
+    // The same address with a password from another browser: whoever holds the address did
+    // not necessarily choose it, so a code then confirms the address, not the password. (A
+    // new address is a new claim: its code goes to its holder, as for any sign-up.)
+    let contested = !address_changes
+        && (user.signup_contested
+            || user.signup_submitted_by.is_none()
+            || user.signup_submitted_by != fresh.submitted_by);
     let mut updated = new_user_row(
         pool,
         user.id.clone(),
@@ -227,16 +232,16 @@ async fn existing_account(
     )?;
     updated.version = user.version;
     updated.updated_at = ctx.now();
+    updated.signup_submitted_by = fresh.submitted_by.clone();
+    updated.signup_contested = contested;
     if !users_store::save_killing_codes(&ctx.store, &updated, user.version, MAX_TRIES).await? {
-        return Err(Error::Store(StoreError::Contention));
+        // Another sign-up (or an edit) changed the pending account meanwhile. Newest wins, and
+        // that one is newer: this sign-up is superseded, exactly as if it had come first.
+        return Ok(fresh.username.clone());
     }
     updated.version += 1;
     // A new code to the new address; the dead one is no reason to wait.
-    let provenance = Provenance::Submitted {
-        by: fresh.submitted_by.clone(),
-        contested,
-    };
-    send_code(ctx, pool, &updated, SIGNUP, provenance).await?;
+    send_code(ctx, pool, &updated, SIGNUP).await?;
     Ok(fresh.username.clone())
 }
 
@@ -256,11 +261,12 @@ async fn taken(
         ));
     }
     let now = ctx.now();
+    let key = login_key(pool, &fresh.username);
     refused_sign_ups::remember(
         &ctx.store,
         &pool.id,
-        &login_key(pool, &fresh.username),
-        &fresh.hash,
+        &key,
+        &refused_password_digest(ctx, &pool.id, &key, &fresh.password),
         now,
         now + SIGNUP_CODE_MS,
     )
@@ -350,8 +356,8 @@ async fn confirm_user(
     let mut attrs: Attributes = serde_json::from_str(&user.attributes).map_err(StoreError::from)?;
     attrs.insert("email_verified".into(), Value::Bool(true));
     confirmed.attributes = serde_json::to_string(&attrs).map_err(StoreError::from)?;
-    let password_is_theirs = !live.contested
-        || (live.submitted_by.is_some() && live.submitted_by.as_deref() == confirmer);
+    let password_is_theirs = !user.signup_contested
+        || (user.signup_submitted_by.is_some() && user.signup_submitted_by.as_deref() == confirmer);
     confirmed.status = if password_is_theirs {
         CONFIRMED
     } else {
@@ -389,9 +395,7 @@ pub async fn resend_sign_up_code(
             return Ok(Resend::Sent);
         };
         match find_user(ctx, pool, login).await {
-            Ok(user) if user.status == UNCONFIRMED => {
-                send_code(ctx, pool, &user, SIGNUP, Provenance::Inherit).await
-            }
+            Ok(user) if user.status == UNCONFIRMED => send_code(ctx, pool, &user, SIGNUP).await,
             Ok(_) | Err(Error::NotFound(_)) => Ok(Resend::Sent),
             Err(e) => Err(e),
         }
@@ -414,7 +418,7 @@ pub async fn forgot_password(
         };
         match find_user(ctx, pool, login).await {
             Ok(user) if user.enabled && email_verified(&user) => {
-                send_code(ctx, pool, &user, RESET, Provenance::Inherit).await?;
+                send_code(ctx, pool, &user, RESET).await?;
                 Ok(())
             }
             Ok(_) | Err(Error::NotFound(_)) => Ok(()),
@@ -509,7 +513,7 @@ async fn reset_user(
 /// verified email (throttled like any other).
 pub async fn send_reset_code(ctx: &Context, pool: &Pool, user: &UserRow) -> Result<()> {
     if user.enabled && email_verified(user) {
-        send_code(ctx, pool, user, RESET, Provenance::Inherit).await?;
+        send_code(ctx, pool, user, RESET).await?;
     }
     Ok(())
 }

@@ -13,11 +13,54 @@ use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
 use ipnet::IpNet;
 
-/// CIDR ranges of the reverse proxies in front of Cognate; empty by default.
+/// Which header the trusted proxies write the client's address into. Only that one is read:
+/// a proxy passes the other through as the client sent it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For`, which nginx, HAProxy and the cloud load balancers append to.
+    #[default]
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239).
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "" | "x-forwarded-for" => Ok(Self::XForwardedFor),
+            "forwarded" => Ok(Self::Forwarded),
+            other => Err(format!("`{other}` is not x-forwarded-for or forwarded")),
+        }
+    }
+}
+
+/// CIDR ranges of the reverse proxies in front of Cognate (empty by default), and the
+/// header they write.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies {
+    nets: Vec<IpNet>,
+    header: ForwardedHeader,
+}
+
+/// The address limits count under: an IPv6 client usually holds a whole /64, so it is one
+/// client there; an IPv4 address is itself.
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
+}
 
 impl TrustedProxies {
+    /// Reads the client's address from `header` (set by `COGNATE_FORWARDED_HEADER`).
+    pub fn with_header(mut self, header: ForwardedHeader) -> Self {
+        self.header = header;
+        self
+    }
+
     /// A comma-separated list of CIDR ranges or single addresses.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut nets = Vec::new();
@@ -27,16 +70,19 @@ impl TrustedProxies {
                 .map_err(|_| format!("`{part}` is not an address or CIDR range"))?;
             nets.push(net.trunc());
         }
-        Ok(Self(nets))
+        Ok(Self {
+            nets,
+            header: ForwardedHeader::default(),
+        })
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.0.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| net.contains(&ip))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.nets.is_empty()
     }
 
     /// The client behind `peer`: the peer itself unless it is trusted; then the rightmost
@@ -47,7 +93,7 @@ impl TrustedProxies {
         if !self.contains(peer) {
             return peer;
         }
-        let chain = forwarded_chain(headers);
+        let chain = forwarded_chain(headers, self.header);
         let mut client = peer;
         for hop in chain.iter().rev() {
             match hop {
@@ -73,9 +119,8 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The hops of `Forwarded` (if sent) or else `X-Forwarded-For`, oldest first; `None` for a
-/// hop that is not an address.
-fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+/// The hops of the configured header, oldest first; `None` for a hop that is not an address.
+fn forwarded_chain(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
     let joined = |name: &str| {
         headers
             .get_all(name)
@@ -83,9 +128,8 @@ fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
             .collect::<Vec<_>>()
             .join(",")
     };
-    let forwarded = joined("forwarded");
-    if !forwarded.trim().is_empty() {
-        return forwarded
+    if header == ForwardedHeader::Forwarded {
+        return joined("forwarded")
             .split(',')
             .map(|element| {
                 element.split(';').find_map(|pair| {
@@ -119,17 +163,18 @@ fn parse_hop(text: &str) -> Option<IpAddr> {
     std::net::Ipv4Addr::from_str(host).ok().map(IpAddr::V4)
 }
 
-/// The client address of a request, as an extractor; `None` only when the peer is unknown.
+/// The client address of a request as limits count it (see `limit_key`), as an extractor;
+/// `None` only when the peer is unknown.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub Option<IpAddr>);
 
 impl ClientAddress {
     pub fn of(req: &HttpRequest) -> Option<IpAddr> {
         let peer = req.peer_addr()?.ip();
-        Some(match req.app_data::<Data<TrustedProxies>>() {
+        Some(limit_key(match req.app_data::<Data<TrustedProxies>>() {
             Some(trusted) => trusted.client(peer, req.headers()),
-            None => canonical(peer),
-        })
+            None => peer,
+        }))
     }
 }
 
@@ -187,8 +232,7 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_wins_and_is_parsed_per_rfc_7239() {
-        let t = TrustedProxies::parse("10.0.0.0/8").unwrap();
+    fn only_the_configured_header_is_read() {
         let h = headers(&[
             (
                 "forwarded",
@@ -196,11 +240,26 @@ mod tests {
             ),
             ("x-forwarded-for", "9.9.9.9"),
         ]);
-        assert_eq!(t.client(ip("10.0.0.1"), &h), ip("2001:db8:cafe::17"));
+        // The default: X-Forwarded-For; a Forwarded header the client sent is ignored.
+        let xff = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        assert_eq!(xff.client(ip("10.0.0.1"), &h), ip("9.9.9.9"));
+        let fwd = TrustedProxies::parse("10.0.0.0/8")
+            .unwrap()
+            .with_header(ForwardedHeader::Forwarded);
+        assert_eq!(fwd.client(ip("10.0.0.1"), &h), ip("2001:db8:cafe::17"));
         let h = headers(&[("forwarded", "for=_hidden, for=10.0.0.2")]);
-        assert_eq!(t.client(ip("10.0.0.1"), &h), ip("10.0.0.2"));
+        assert_eq!(fwd.client(ip("10.0.0.1"), &h), ip("10.0.0.2"));
         let h = headers(&[("x-forwarded-for", "garbage, 10.0.0.5")]);
-        assert_eq!(t.client(ip("10.0.0.1"), &h), ip("10.0.0.5"));
+        assert_eq!(xff.client(ip("10.0.0.1"), &h), ip("10.0.0.5"));
+        assert!(ForwardedHeader::parse("via").is_err());
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64() {
+        assert_eq!(limit_key(ip("2001:db8:1:2:3:4:5:6")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("2001:db8:1:2::ffff")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("203.0.113.9")), ip("203.0.113.9"));
+        assert_eq!(limit_key(ip("::ffff:203.0.113.9")), ip("203.0.113.9"));
     }
 
     #[test]

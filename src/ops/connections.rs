@@ -46,6 +46,7 @@ impl ConnectionLimits {
                 over: false,
             };
         }
+        let ip = crate::ops::client_address::limit_key(ip);
         let mut open = self.open();
         let count = open.entry(ip).or_default();
         *count += 1;

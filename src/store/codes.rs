@@ -16,10 +16,6 @@ pub struct CodeRow {
     pub consumed_at: Option<i64>,
     /// The address the code was sent to.
     pub destination: Option<String>,
-    /// The browser that submitted the sign-up this code confirms.
-    pub submitted_by: Option<String>,
-    /// A later sign-up replaced the pending account's password.
-    pub contested: bool,
 }
 
 /// Spends a code: only once, only before it expires, and only if its tries (the right guess
@@ -28,12 +24,12 @@ const CONSUME: &str = "UPDATE verification_codes SET consumed_at = $1 \
      WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts <= $3";
 
 pub const COLUMNS: &str = "id, pool_id, user_id, purpose, code_hash, attempts, created_at, expires_at, \
-     consumed_at, destination, submitted_by, contested";
+     consumed_at, destination";
 
 macro_rules! insert_code_query {
     ($row:expr) => {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO verification_codes ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO verification_codes ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             $crate::store::codes::COLUMNS
         )))
         .bind(&$row.id)
@@ -46,8 +42,6 @@ macro_rules! insert_code_query {
         .bind($row.expires_at)
         .bind($row.consumed_at)
         .bind(&$row.destination)
-        .bind(&$row.submitted_by)
-        .bind($row.contested)
     };
 }
 pub(crate) use insert_code_query;
@@ -100,18 +94,6 @@ pub async fn live_code(
     .bind(user_id)
     .bind(purpose)
     .bind(now)
-    .fetch_optional(pool)
-    .await?))
-}
-
-/// The user's newest code of this purpose, live or not.
-pub async fn latest(store: &Store, user_id: &str, purpose: &str) -> StoreResult<Option<CodeRow>> {
-    on_pool!(store, pool => Ok(sqlx::query_as::<_, CodeRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM verification_codes WHERE user_id = $1 AND purpose = $2 \
-         ORDER BY created_at DESC LIMIT 1"
-    )))
-    .bind(user_id)
-    .bind(purpose)
     .fetch_optional(pool)
     .await?))
 }

@@ -168,7 +168,8 @@ pub async fn members(
     let sql = format!(
         "SELECT u.id, u.pool_id, u.username, u.username_key, u.email_key, u.status, u.enabled, u.attributes, \
          u.email, u.phone_number, u.name, u.given_name, u.family_name, u.preferred_username, u.password_hash, \
-         u.temporary_password_expires_at, u.signed_out_at, u.version, u.created_at, u.updated_at \
+         u.temporary_password_expires_at, u.signed_out_at, u.signup_submitted_by, u.signup_contested, \
+         u.version, u.created_at, u.updated_at \
          FROM group_members m JOIN users u ON u.id = m.user_id \
          WHERE m.pool_id = $1 AND m.group_name = $3{} ORDER BY u.username_key LIMIT $2",
         page.after_sql("u.username_key", 4)

@@ -462,6 +462,10 @@ pub async fn sweep_expired(store: &Store, now: i64) -> StoreResult<u64> {
         "DELETE FROM authorization_codes WHERE expires_at < $1 - 86400000",
         "DELETE FROM sessions WHERE expires_at < $1",
         "DELETE FROM verification_codes WHERE expires_at < $1 - 86400000",
+        "DELETE FROM refused_sign_ups WHERE expires_at < $1",
+        // Sign-ups nobody confirmed within a week (their codes died after a day): anyone can
+        // make them, so they must not pile up. The person can simply sign up again.
+        "DELETE FROM users WHERE status = 'UNCONFIRMED' AND created_at < $1 - 604800000",
         // Delivered or abandoned mail (bodies already blanked) is kept a week for the record.
         "DELETE FROM outbox WHERE status <> 'queued' AND created_at < $1 - 604800000",
     ] {

@@ -25,6 +25,10 @@ pub struct UserRow {
     pub password_hash: Option<String>,
     pub temporary_password_expires_at: Option<i64>,
     pub signed_out_at: Option<i64>,
+    /// The browser that submitted a pending sign-up's password (digest), if known.
+    pub signup_submitted_by: Option<String>,
+    /// A sign-up from another browser replaced the pending password for the same address.
+    pub signup_contested: bool,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -46,7 +50,8 @@ impl std::fmt::Debug for UserRow {
 
 const COLUMNS: &str = "id, pool_id, username, username_key, email_key, status, enabled, attributes, \
      email, phone_number, name, given_name, family_name, preferred_username, password_hash, \
-     temporary_password_expires_at, signed_out_at, version, created_at, updated_at";
+     temporary_password_expires_at, signed_out_at, signup_submitted_by, signup_contested, version, \
+     created_at, updated_at";
 
 /// A condition on one indexed column; the column name comes from a fixed list in the core.
 pub enum ColumnMatch<'a> {
@@ -60,8 +65,9 @@ macro_rules! insert_user_query {
         sqlx::query(
                 "INSERT INTO users (id, pool_id, username, username_key, email_key, status, enabled, attributes, \
                  email, phone_number, name, given_name, family_name, preferred_username, password_hash, \
-                 temporary_password_expires_at, signed_out_at, version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                 temporary_password_expires_at, signed_out_at, signup_submitted_by, signup_contested, \
+                 version, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
             )
             .bind(&$row.id)
             .bind(&$row.pool_id)
@@ -80,6 +86,8 @@ macro_rules! insert_user_query {
             .bind(&$row.password_hash)
             .bind($row.temporary_password_expires_at)
             .bind($row.signed_out_at)
+            .bind(&$row.signup_submitted_by)
+            .bind($row.signup_contested)
             .bind($row.version)
             .bind($row.created_at)
             .bind($row.updated_at)
@@ -153,8 +161,8 @@ macro_rules! save_user_query {
             "UPDATE users SET status = $1, enabled = $2, attributes = $3, email_key = $4, email = $5, \
              phone_number = $6, name = $7, given_name = $8, family_name = $9, preferred_username = $10, \
              password_hash = $11, temporary_password_expires_at = $12, signed_out_at = $13, \
-             updated_at = $14, version = version + 1 \
-             WHERE id = $15 AND version = $16",
+             updated_at = $14, signup_submitted_by = $15, signup_contested = $16, version = version + 1 \
+             WHERE id = $17 AND version = $18",
         )
         .bind(&$row.status)
         .bind($row.enabled)
@@ -170,6 +178,8 @@ macro_rules! save_user_query {
         .bind($row.temporary_password_expires_at)
         .bind($row.signed_out_at)
         .bind($row.updated_at)
+        .bind(&$row.signup_submitted_by)
+        .bind($row.signup_contested)
         .bind(&$row.id)
         .bind($version)
     };

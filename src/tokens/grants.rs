@@ -159,7 +159,11 @@ pub async fn authorization_code(
             "the sign-in behind this code has ended".into(),
         ));
     }
-    let scopes = parse_scopes(&row.scope)?;
+    // What the client may still ask for: a scope taken from it since the sign-in is gone.
+    let scopes: Vec<String> = parse_scopes(&row.scope)?
+        .into_iter()
+        .filter(|s| client.allows_scope(s))
+        .collect();
     issue_user_tokens(
         ctx,
         &Grant {

@@ -34,6 +34,14 @@ on_both!(
     email_and_sub_are_one_account_to_the_throttle,
     csrf_cookies_are_host_prefixed_on_https,
     known_and_unknown_forgot_and_confirm_take_about_the_same_time,
+    a_refused_sign_ups_password_does_not_wipe_the_lock,
+    a_contested_sign_up_stays_contested_when_its_mail_is_held_back,
+    moving_a_pending_name_to_another_address_is_no_contest,
+    concurrent_sign_ups_of_one_pending_name_never_fail,
+    names_no_account_can_have_cost_no_hash,
+    a_refused_sign_up_costs_a_wrong_password_no_more_time,
+    a_device_cookie_dies_with_a_sign_out_everywhere,
+    ipv6_clients_count_per_64_and_forwarded_is_not_read_unless_configured,
 );
 
 const WRONG: &str = "Wrong-password-1";
@@ -776,4 +784,310 @@ async fn known_and_unknown_forgot_and_confirm_take_about_the_same_time(backend: 
     let (k, u) = (median(&mut known), median(&mut unknown));
     let ratio = k.max(u) / k.min(u).max(1e-6);
     assert!(ratio < 1.5, "confirm: known {k:.4}s, unknown {u:.4}s");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The attacker's review of the fixes
+// ---------------------------------------------------------------------------------------------
+
+async fn a_refused_sign_ups_password_does_not_wipe_the_lock(backend: Backend) {
+    let Env { app, web, .. } = env(backend).await;
+    let pool = &web.pool;
+    // Sign up the taken name with a password of one's own: refused, and remembered.
+    let browser = Browser::new(&app);
+    let chosen = "Attackers-own-pw-1";
+    assert_eq!(
+        sign_up(&browser, pool, Some("alice"), "x@evil.example", chosen)
+            .await
+            .status,
+        303
+    );
+    for _ in 0..4 {
+        let page = sign_in_from(&app, &web, None, "alice", WRONG).await;
+        assert!(page.body.contains(BAD_CREDENTIALS));
+    }
+    // The refused sign-up's password leads to the confirm page, and clears nothing.
+    let page = sign_in_from(&app, &web, None, "alice", chosen).await;
+    assert_eq!(page.status, 303);
+    assert!(page.location.unwrap_or_default().contains("/confirm?"));
+    let page = sign_in_from(&app, &web, None, "alice", WRONG).await;
+    assert!(page.body.contains(BAD_CREDENTIALS));
+    let page = sign_in_from(&app, &web, None, "alice", PASSWORD).await;
+    assert!(
+        page.body.contains(LOCKED),
+        "five failures lock, whatever came between"
+    );
+}
+
+async fn a_contested_sign_up_stays_contested_when_its_mail_is_held_back(backend: Backend) {
+    let Env {
+        app,
+        clock,
+        sink,
+        web,
+    } = env_behind_proxy(backend).await;
+    let pool = &web.pool;
+    let victim = Browser::from_address(&app, "198.51.100.2");
+    signed_up(&victim, pool, Some("vic"), "vic@example.com").await;
+    // The attacker spends the address's mail for the hour (sign-ups of other names).
+    for i in 0..4 {
+        let b = Browser::from_address(&app, &format!("203.0.113.{}", i + 1));
+        sign_up(
+            &b,
+            pool,
+            Some(&format!("other{i}")),
+            "vic@example.com",
+            PASSWORD,
+        )
+        .await;
+    }
+    settled(&app).await;
+    assert_eq!(mails_to(&sink, "vic@example.com").len(), 5);
+    // Then replaces the pending password: no mail can go, but the contest is on record.
+    let attacker = Browser::from_address(&app, "203.0.113.9");
+    sign_up(
+        &attacker,
+        pool,
+        Some("vic"),
+        "vic@example.com",
+        "Attacker-pass-9",
+    )
+    .await;
+    settled(&app).await;
+    assert_eq!(mails_to(&sink, "vic@example.com").len(), 5);
+    // An hour on, a resend; the victim confirms with it.
+    clock.advance_secs(3_700);
+    crate::signup::resend(&victim, pool, "vic").await;
+    let code = code_in(&nth_mail_to(&sink, "vic@example.com", 6).await);
+    let page = confirm(&victim, pool, "vic", &code).await;
+    assert!(page.body.contains("Address confirmed"), "{}", page.body);
+    assert_eq!(user(&app, pool, "vic").await["status"], "RESET_REQUIRED");
+    let attempt = sign_in_from(&app, &web, Some("203.0.113.9"), "vic", "Attacker-pass-9").await;
+    assert_ne!(attempt.status, 303);
+}
+
+async fn moving_a_pending_name_to_another_address_is_no_contest(backend: Backend) {
+    // Whether an address belongs to a confirmed account must not show on the confirm page:
+    // browser 1 signs up a new name with the address, browser 2 moves the name to its own.
+    let Env { app, sink, web, .. } = env(backend).await;
+    let pool = &web.pool;
+    let mut pages = Vec::new();
+    for (name, target) in [
+        ("probe1", "alice@example.com"),
+        ("probe2", "free@example.com"),
+    ] {
+        let first = Browser::new(&app);
+        sign_up(&first, pool, Some(name), target, PASSWORD).await;
+        let second = Browser::new(&app);
+        let mine = format!("{name}@evil.example");
+        sign_up(&second, pool, Some(name), &mine, "Attacker-pass-9").await;
+        let code = code_in(&nth_mail_to(&sink, &mine, 1).await);
+        let page = confirm(&Browser::new(&app), pool, name, &code).await;
+        pages.push(page.body.contains(CONFIRMED));
+    }
+    assert_eq!(pages, vec![true, true], "both answer \"Account confirmed\"");
+}
+
+async fn concurrent_sign_ups_of_one_pending_name_never_fail(backend: Backend) {
+    let Env { app, web, .. } = env_behind_proxy(backend).await;
+    let pool = &web.pool;
+    let mut forms = Vec::new();
+    for i in 0..20 {
+        let browser = Browser::from_address(&app, &format!("10.4.0.{}", i + 1));
+        let page = browser.get(&format!("/{pool}/signup")).await;
+        forms.push((i, browser, page));
+    }
+    let answers = join_all(forms.iter().map(|(i, browser, page)| async move {
+        let email = format!("racer{i}@example.com");
+        browser
+            .submit(
+                page,
+                &[
+                    ("username", "racer"),
+                    ("email", email.as_str()),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await
+    }))
+    .await;
+    assert!(
+        answers.iter().all(|p| p.status == 303),
+        "{:?}",
+        answers.iter().map(|p| p.status).collect::<Vec<_>>()
+    );
+    assert_eq!(user(&app, pool, "racer").await["status"], "UNCONFIRMED");
+}
+
+async fn names_no_account_can_have_cost_no_hash(backend: Backend) {
+    let Env { app, web, .. } = env_configured(
+        backend,
+        None,
+        &[
+            ("password_hash_queue_depth", "1"),
+            ("password_hash_memory_kib", "8192"),
+            ("password_hash_iterations", "3"),
+        ],
+    )
+    .await;
+    let mut forms = Vec::new();
+    for _ in 0..16 {
+        forms.push(at_login(&app, &web, None).await);
+    }
+    let answers = join_all(forms.iter().map(|(browser, page)| async move {
+        browser
+            .submit(page, &[("username", ""), ("password", "x")])
+            .await
+    }))
+    .await;
+    assert!(
+        answers.iter().all(|p| p.body.contains(BAD_CREDENTIALS)),
+        "empty names cannot fill the hash queue"
+    );
+}
+
+async fn a_refused_sign_up_costs_a_wrong_password_no_more_time(backend: Backend) {
+    const SAMPLES: usize = 7;
+    let Env { app, web, .. } = env_configured(
+        backend,
+        Some(json!({"username_attributes": ["email"]})),
+        &[
+            ("password_hash_memory_kib", "8192"),
+            ("password_hash_iterations", "3"),
+            ("trusted_proxies", "127.0.0.1"),
+        ],
+    )
+    .await;
+    let pool = &web.pool;
+    app.admin(
+        "POST",
+        &format!("/pools/{pool}/users"),
+        Some(json!({"username": "owner@example.com", "password": PASSWORD})),
+    )
+    .await
+    .expect(201);
+    // The attacker's sign-up of the owner's address, and of a free one, both with P.
+    for email in ["owner@example.com", "nobody@example.com"] {
+        sign_up(&Browser::new(&app), pool, None, email, "Attackers-pw-1").await;
+    }
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..=SAMPLES {
+        for (is_known, email) in [(true, "owner@example.com"), (false, "nobody@example.com")] {
+            let address = format!("10.5.{}.{}", i, u8::from(is_known));
+            let (browser, page) = at_login(&app, &web, Some(&address)).await;
+            let started = Instant::now();
+            let answer = browser
+                .submit(&page, &[("username", email), ("password", WRONG)])
+                .await;
+            let took = started.elapsed();
+            assert!(answer.body.contains(BAD_CREDENTIALS));
+            if i > 0 {
+                if is_known { &mut known } else { &mut unknown }.push(took);
+            }
+        }
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64()
+    };
+    let (k, u) = (median(&mut known), median(&mut unknown));
+    let ratio = k.max(u) / k.min(u).max(1e-6);
+    assert!(
+        ratio < 1.5,
+        "a refused sign-up's name: {k:.4}s, a free one's: {u:.4}s"
+    );
+}
+
+async fn a_device_cookie_dies_with_a_sign_out_everywhere(backend: Backend) {
+    let Env {
+        app, clock, web, ..
+    } = env_behind_proxy(backend).await;
+    let (alice, page) = at_login(&app, &web, Some("198.51.100.2")).await;
+    let done = alice
+        .submit(&page, &[("username", "alice"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(done.status, 303);
+    // Signed out everywhere (a stolen laptop): the browser is a stranger again.
+    clock.advance_secs(1);
+    app.admin(
+        "POST",
+        &format!("/pools/{}/users/alice/sign-out", web.pool),
+        None,
+    )
+    .await
+    .expect(200);
+    for i in 0..25 {
+        sign_in_from(
+            &app,
+            &web,
+            Some(&format!("203.0.113.{}", i + 1)),
+            "alice",
+            WRONG,
+        )
+        .await;
+    }
+    let (url, _) = authorize_url(&web, &[("prompt", "login")]);
+    let login = alice.open_login(&url).await;
+    let page = alice
+        .submit(&login, &[("username", "alice"), ("password", PASSWORD)])
+        .await;
+    assert!(page.body.contains(LOCKED), "{}", page.body);
+}
+
+async fn ipv6_clients_count_per_64_and_forwarded_is_not_read_unless_configured(backend: Backend) {
+    let Env { app, web, .. } = env_behind_proxy(backend).await;
+    let pool = &web.pool;
+    // 31 sign-ups, each from another address of one /64: the 31st is one too many.
+    let mut last = None;
+    for i in 0..31 {
+        let browser = Browser::from_address(&app, &format!("2001:db8:7:7::{:x}", i + 1));
+        last = Some(
+            sign_up(
+                &browser,
+                pool,
+                Some(&format!("six{i}")),
+                &format!("six{i}@example.com"),
+                PASSWORD,
+            )
+            .await,
+        );
+    }
+    assert_eq!(last.unwrap().status, 429);
+    // A `Forwarded` header the client sent is not read (the proxy writes X-Forwarded-For).
+    for i in 0..5 {
+        let page = sign_in_from(&app, &web, Some("203.0.113.60"), "alice", WRONG).await;
+        assert!(page.body.contains(BAD_CREDENTIALS), "{i}");
+    }
+    let (browser, page) = at_login(&app, &web, Some("203.0.113.60")).await;
+    let csrf = hidden(&page.body, "csrf_token").unwrap();
+    let request = hidden(&page.body, "request").unwrap();
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("csrf_token", csrf.as_str()),
+            ("request", request.as_str()),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ])
+        .finish();
+    let answer = app
+        .http
+        .post(app.url(&format!("/{pool}/login")))
+        .header(
+            "cookie",
+            format!("cognate_csrf={}", browser.cookie("cognate_csrf").unwrap()),
+        )
+        .header("x-forwarded-for", "203.0.113.60")
+        .header("forwarded", "for=192.0.2.200")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        answer.contains(LOCKED),
+        "the client's own Forwarded header moved it elsewhere"
+    );
 }

@@ -26,6 +26,7 @@ on_both!(
     slow_bodies_time_out_and_health_keeps_answering,
     refresh_follows_the_clients_current_permissions,
     refresh_narrows_the_access_token_only,
+    a_code_redeemed_after_a_scope_was_removed_lacks_it,
     logout_with_an_id_token_hint_from_an_oidc_library,
     logout_without_proof_asks_first,
     hostile_logout_requests_never_redirect,
@@ -643,5 +644,31 @@ async fn request_objects_are_refused_as_discovery_says(backend: Backend) {
     assert_eq!(
         discovery["response_modes_supported"],
         json!(["query", "fragment", "form_post"])
+    );
+}
+
+async fn a_code_redeemed_after_a_scope_was_removed_lacks_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let web = web_app(&app, false).await;
+    let browser = Browser::new(&app);
+    let (done, verifier) = signed_in(
+        &browser,
+        &web,
+        &[("scope", &format!("openid email {API_SCOPE}"))],
+    )
+    .await;
+    let code = query_of(done.location.as_deref().unwrap())["code"].clone();
+    app.admin(
+        "PATCH",
+        &format!("/pools/{}/clients/{}", web.pool, web.client_id),
+        Some(json!({"allowed_oauth_scopes": ["openid", "email", "profile"]})),
+    )
+    .await
+    .expect(200);
+    let tokens = redeem(&app, &web, &code, &verifier).await.expect(200);
+    assert_eq!(tokens["scope"], "openid email");
+    assert_eq!(
+        claims_of(tokens["access_token"].as_str().unwrap())["scope"],
+        "openid email"
     );
 }
