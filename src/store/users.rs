@@ -113,6 +113,18 @@ pub async fn find(store: &Store, pool_id: &str, key: &str) -> StoreResult<UserRo
     .await?))
 }
 
+/// The user columns qualified by `u.`, for queries that join users to another table.
+pub(crate) fn joined_columns() -> &'static str {
+    static JOINED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        COLUMNS
+            .split(',')
+            .map(|c| format!("u.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    &JOINED
+}
+
 /// A page of users ordered by username key, optionally narrowed by one indexed column.
 pub async fn list(
     store: &Store,

@@ -153,6 +153,7 @@ pub fn mint_refresh(
 pub async fn issue_user_tokens(
     ctx: &Context,
     grant: &Grant<'_>,
+    groups: &[String],
     refresh: bool,
 ) -> Result<TokenResponse, OAuthError> {
     let now = ctx.now();
@@ -160,7 +161,6 @@ pub async fn issue_user_tokens(
     let pool_id = &grant.client.pool_id;
     let issuer = ctx.issuer(pool_id);
     let key = ctx.keys.signing_key(&ctx.store, pool_id, now).await?;
-    let groups = store::group_names(&ctx.store, &grant.user.id).await?;
     let event_id = uuid::Uuid::new_v4().to_string();
     let config = &grant.client.config;
 

@@ -76,12 +76,17 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     well_formed && bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
 }
 
+/// Whether the account may hold tokens at all (enabled and confirmed).
+fn may_hold_tokens(user: &UserRow) -> bool {
+    user.enabled && user.status == CONFIRMED
+}
+
 /// The user behind a grant, if they may still hold tokens.
 async fn active_user(ctx: &Context, pool_id: &str, user_id: &str) -> Result<UserRow, OAuthError> {
     let user = crate::accounts::users::find_by_sub(ctx, pool_id, user_id)
         .await?
         .ok_or_else(|| OAuthError::InvalidGrant("the user no longer exists".into()))?;
-    if !user.enabled || user.status != CONFIRMED {
+    if !may_hold_tokens(&user) {
         return Err(OAuthError::InvalidGrant("the user cannot sign in".into()));
     }
     Ok(user)
@@ -164,6 +169,7 @@ pub async fn authorization_code(
         .into_iter()
         .filter(|s| client.allows_scope(s))
         .collect();
+    let groups = store::group_names(&ctx.store, &user.id).await?;
     issue_user_tokens(
         ctx,
         &Grant {
@@ -174,6 +180,7 @@ pub async fn authorization_code(
             nonce: row.nonce.as_deref(),
             origin_jti: &row.origin_jti,
         },
+        &groups,
         true,
     )
     .await
@@ -195,9 +202,15 @@ pub async fn refresh_token(
     let hash = secret::digest(token);
     let invalid =
         || OAuthError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
-    let row = match store::find_refresh(&ctx.store, &client.pool_id, &hash).await? {
+    // The token, its user, its family's revocation and the groups, in one read.
+    let store::RefreshState {
+        refresh: row,
+        user,
+        revoked: family_revoked,
+        groups,
+    } = match store::refresh_with_user(&ctx.store, &client.pool_id, &hash).await? {
         // Another client's token: refused, and left alone.
-        Some(row) if row.client_id == client.client_id => row,
+        Some(found) if found.refresh.client_id == client.client_id => found,
         _ => return Err(invalid()),
     };
     if row.rotated_at.is_some() {
@@ -205,13 +218,12 @@ pub async fn refresh_token(
         reuse_detected(ctx, client, &row.origin_jti, now).await?;
         return Err(invalid());
     }
-    if row.revoked_at.is_some()
-        || row.expires_at <= now
-        || store::is_revoked(&ctx.store, &row.origin_jti).await?
-    {
+    if row.revoked_at.is_some() || row.expires_at <= now || family_revoked {
         return Err(invalid());
     }
-    let user = active_user(ctx, &client.pool_id, &row.user_id).await?;
+    if !may_hold_tokens(&user) {
+        return Err(OAuthError::InvalidGrant("the user cannot sign in".into()));
+    }
     if user.signed_out_at.is_some_and(|t| t >= row.created_at) {
         return Err(invalid());
     }
@@ -248,7 +260,7 @@ pub async fn refresh_token(
     };
     // Sign first, then rotate: if signing failed after the old token was spent, the
     // client's retry would look like reuse and kill its own family.
-    let mut answer = issue_user_tokens(ctx, &grant, false).await?;
+    let mut answer = issue_user_tokens(ctx, &grant, &groups, false).await?;
     let (new_token, new_row) = mint_refresh(ctx, &grant, &granted, row.expires_at);
     if !store::rotate_and_insert(
         &ctx.store,

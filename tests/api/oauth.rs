@@ -43,6 +43,7 @@ on_both!(
     codes_die_with_their_session,
     userinfo_keeps_to_the_granted_scopes,
     admin_changes_reach_the_oauth_endpoints_at_once,
+    groups_appear_in_tokens_by_precedence_and_follow_refreshes,
 );
 
 fn http() -> openidconnect::reqwest::Client {
@@ -1448,4 +1449,87 @@ async fn admin_changes_reach_the_oauth_endpoints_at_once(backend: Backend) {
         .expect(204);
     assert_eq!(app.get(&discovery).await.status, 404);
     assert_eq!(app.get(&jwks).await.status, 404);
+}
+
+async fn groups_appear_in_tokens_by_precedence_and_follow_refreshes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let web = web_app(&app, false).await;
+    for (name, precedence) in [
+        ("staff", json!(5)),
+        ("admins", json!(1)),
+        ("beta", json!(null)),
+    ] {
+        app.admin(
+            "POST",
+            &format!("/pools/{}/groups", web.pool),
+            Some(json!({"name": name, "precedence": precedence})),
+        )
+        .await
+        .expect(201);
+        app.admin(
+            "PUT",
+            &format!("/pools/{}/groups/{name}/members/alice", web.pool),
+            None,
+        )
+        .await;
+    }
+    let browser = Browser::new(&app);
+    let tokens = tokens_for(&app, &web, &browser).await;
+    let expected = json!(["admins", "staff", "beta"]);
+    for token in ["id_token", "access_token"] {
+        assert_eq!(
+            claims_of(tokens[token].as_str().unwrap())["cognito:groups"],
+            expected
+        );
+    }
+    let refresh = |token: String| {
+        let app = &app;
+        let web = &web;
+        async move {
+            token_request(
+                app,
+                &web.pool,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.as_str()),
+                    ("client_id", web.client_id.as_str()),
+                ],
+            )
+            .await
+            .expect(200)
+        }
+    };
+    let again = refresh(tokens["refresh_token"].as_str().unwrap().to_string()).await;
+    for token in ["id_token", "access_token"] {
+        assert_eq!(
+            claims_of(again[token].as_str().unwrap())["cognito:groups"],
+            expected
+        );
+    }
+    // Leaving a group shows at the next refresh; leaving all of them drops the claim.
+    app.admin(
+        "DELETE",
+        &format!("/pools/{}/groups/admins/members/alice", web.pool),
+        None,
+    )
+    .await;
+    let third = refresh(again["refresh_token"].as_str().unwrap().to_string()).await;
+    assert_eq!(
+        claims_of(third["access_token"].as_str().unwrap())["cognito:groups"],
+        json!(["staff", "beta"])
+    );
+    for group in ["staff", "beta"] {
+        app.admin(
+            "DELETE",
+            &format!("/pools/{}/groups/{group}/members/alice", web.pool),
+            None,
+        )
+        .await;
+    }
+    let fourth = refresh(third["refresh_token"].as_str().unwrap().to_string()).await;
+    assert!(
+        claims_of(fourth["id_token"].as_str().unwrap())
+            .get("cognito:groups")
+            .is_none()
+    );
 }
