@@ -10,6 +10,7 @@ pub mod password_policy;
 pub mod sessions;
 pub mod signin;
 pub mod throttle;
+pub mod types;
 pub mod username;
 pub mod users;
 pub mod verification;

@@ -1,7 +1,8 @@
 //! Hosted sign-in sessions: a random token in an `HttpOnly` cookie, its digest in the
 //! database, so a session can be ended server-side and survives no global sign-out.
 
-use crate::accounts::users::{CONFIRMED, find_by_sub};
+use crate::accounts::types::may_hold_tokens;
+use crate::accounts::users::find_by_sub;
 use crate::clock::Millis;
 use crate::context::Context;
 use crate::crypto::{random, secret};
@@ -62,10 +63,7 @@ pub async fn current(ctx: &Context, pool_id: &str, token: &str) -> Result<Option
     let Some(user) = find_by_sub(ctx, pool_id, &row.user_id).await? else {
         return Ok(None);
     };
-    if !user.enabled
-        || user.status != CONFIRMED
-        || user.signed_out_at.is_some_and(|t| t >= row.created_at)
-    {
+    if !may_hold_tokens(&user, row.created_at) {
         return Ok(None);
     }
     Ok(Some(Session {

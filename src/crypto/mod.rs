@@ -5,5 +5,5 @@ pub mod jwt;
 pub mod password;
 pub mod random;
 pub mod sealed;
-pub mod totp;
 pub mod secret;
+pub mod totp;

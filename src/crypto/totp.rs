@@ -34,7 +34,12 @@ pub fn code_at(secret: &[u8], step: i64) -> u32 {
 /// The step `typed` is the code of, among the current step and one either side, if it is
 /// later than `last_used` (a code is good once: a replay in its window is refused). Every
 /// candidate is compared, in constant time, whatever matches.
-pub fn accepted_step(secret: &[u8], typed: &str, now: Millis, last_used: Option<i64>) -> Option<i64> {
+pub fn accepted_step(
+    secret: &[u8],
+    typed: &str,
+    now: Millis,
+    last_used: Option<i64>,
+) -> Option<i64> {
     let typed = typed.trim();
     if typed.len() != DIGITS as usize || !typed.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -77,7 +82,9 @@ pub fn base32(bytes: &[u8]) -> String {
 
 /// The `otpauth://` URI (Google Authenticator's key URI format) an app scans.
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
-    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
         enc(issuer),
@@ -105,7 +112,11 @@ mod tests {
             (2000000000, 69279037),
             (20000000000, 65353130),
         ] {
-            assert_eq!(code_at(RFC_SECRET, unix / STEP_SECS), eight % 1_000_000, "{unix}");
+            assert_eq!(
+                code_at(RFC_SECRET, unix / STEP_SECS),
+                eight % 1_000_000,
+                "{unix}"
+            );
         }
     }
 
@@ -114,17 +125,42 @@ mod tests {
         let now: Millis = 1_790_000_015_000;
         let step = step_at(now);
         let code = |s: i64| format!("{:06}", code_at(RFC_SECRET, s));
-        assert_eq!(accepted_step(RFC_SECRET, &code(step), now, None), Some(step));
-        assert_eq!(accepted_step(RFC_SECRET, &code(step - 1), now, None), Some(step - 1));
-        assert_eq!(accepted_step(RFC_SECRET, &code(step + 1), now, None), Some(step + 1));
+        assert_eq!(
+            accepted_step(RFC_SECRET, &code(step), now, None),
+            Some(step)
+        );
+        assert_eq!(
+            accepted_step(RFC_SECRET, &code(step - 1), now, None),
+            Some(step - 1)
+        );
+        assert_eq!(
+            accepted_step(RFC_SECRET, &code(step + 1), now, None),
+            Some(step + 1)
+        );
         // Two steps off is too far.
         assert_eq!(accepted_step(RFC_SECRET, &code(step - 2), now, None), None);
         assert_eq!(accepted_step(RFC_SECRET, &code(step + 2), now, None), None);
         // A replay, or an older code after a newer one, is refused.
-        assert_eq!(accepted_step(RFC_SECRET, &code(step), now, Some(step)), None);
-        assert_eq!(accepted_step(RFC_SECRET, &code(step - 1), now, Some(step)), None);
-        assert_eq!(accepted_step(RFC_SECRET, &code(step + 1), now, Some(step)), Some(step + 1));
-        for bad in ["", "12345", "1234567", "12345a", "１２３４５６", "\0\0\0\0\0\0"] {
+        assert_eq!(
+            accepted_step(RFC_SECRET, &code(step), now, Some(step)),
+            None
+        );
+        assert_eq!(
+            accepted_step(RFC_SECRET, &code(step - 1), now, Some(step)),
+            None
+        );
+        assert_eq!(
+            accepted_step(RFC_SECRET, &code(step + 1), now, Some(step)),
+            Some(step + 1)
+        );
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            "１２３４５６",
+            "\0\0\0\0\0\0",
+        ] {
             assert_eq!(accepted_step(RFC_SECRET, bad, now, None), None, "{bad:?}");
         }
     }

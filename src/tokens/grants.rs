@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
 
-use crate::accounts::users::CONFIRMED;
+use crate::accounts::types::may_hold_tokens;
 use crate::context::Context;
 use crate::crypto::secret;
 use crate::pools::clients::{OAuthClient, STANDARD_SCOPES, find_oauth_client};
@@ -76,18 +76,20 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     well_formed && bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
 }
 
-/// Whether the account may hold tokens at all (enabled and confirmed).
-fn may_hold_tokens(user: &UserRow) -> bool {
-    user.enabled && user.status == CONFIRMED
-}
-
-/// The user behind a grant, if they may still hold tokens.
-async fn active_user(ctx: &Context, pool_id: &str, user_id: &str) -> Result<UserRow, OAuthError> {
+/// The user behind a grant made at `granted_at`, if they may still hold its tokens.
+async fn active_user(
+    ctx: &Context,
+    pool_id: &str,
+    user_id: &str,
+    granted_at: i64,
+) -> Result<UserRow, OAuthError> {
     let user = crate::accounts::users::find_by_sub(ctx, pool_id, user_id)
         .await?
         .ok_or_else(|| OAuthError::InvalidGrant("the user no longer exists".into()))?;
-    if !may_hold_tokens(&user) {
-        return Err(OAuthError::InvalidGrant("the user cannot sign in".into()));
+    if !may_hold_tokens(&user, granted_at) {
+        return Err(OAuthError::InvalidGrant(
+            "the user can no longer hold these tokens".into(),
+        ));
     }
     Ok(user)
 }
@@ -153,13 +155,13 @@ pub async fn authorization_code(
         }
         (None, None) => {}
     }
-    let user = active_user(ctx, &client.pool_id, &row.user_id).await?;
-    // A sign-out or logout after the code was issued voids it too.
+    let user = active_user(ctx, &client.pool_id, &row.user_id, row.created_at).await?;
+    // A logout after the code was issued voids it too.
     let session_ended = match &row.session_hash {
         Some(hash) => store::session_ended(&ctx.store, hash).await?,
         None => false,
     };
-    if session_ended || user.signed_out_at.is_some_and(|t| t >= row.created_at) {
+    if session_ended {
         return Err(OAuthError::InvalidGrant(
             "the sign-in behind this code has ended".into(),
         ));
@@ -221,10 +223,7 @@ pub async fn refresh_token(
     if row.revoked_at.is_some() || row.expires_at <= now || family_revoked {
         return Err(invalid());
     }
-    if !may_hold_tokens(&user) {
-        return Err(OAuthError::InvalidGrant("the user cannot sign in".into()));
-    }
-    if user.signed_out_at.is_some_and(|t| t >= row.created_at) {
+    if !may_hold_tokens(&user, row.created_at) {
         return Err(invalid());
     }
     // What the grant still covers: what was granted, less what the client may no longer

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::accounts::types::may_hold_tokens;
 use crate::context::Context;
 use crate::crypto::{jwt, secret};
 use crate::pools::clients::{OAuthClient, find_oauth_client};
@@ -66,7 +67,7 @@ pub async fn validate_access_token(
         return Err(invalid("the access token has been revoked"));
     }
     let iat = claims["iat"].as_i64().unwrap_or(0);
-    if !user.enabled || user.signed_out_at.is_some_and(|t| iat * 1000 < t) {
+    if !may_hold_tokens(&user, iat.saturating_mul(1000)) {
         return Err(invalid("the access token has been revoked"));
     }
     Ok((claims, user))
