@@ -2,10 +2,12 @@
 //! group membership. Every door (admin REST, hosted pages) reaches users through here.
 
 pub mod attributes;
+pub mod auth_flow;
 pub mod codes;
 pub mod devices;
 pub mod filter;
 pub mod groups;
+pub mod mfa;
 pub mod password_policy;
 pub mod sessions;
 pub mod signin;

@@ -18,6 +18,9 @@ pub struct Session {
     pub token_hash: String,
     pub auth_time: Millis,
     pub user: UserRow,
+    /// The methods that signed it in (RFC 8176), space-separated; `pwd` for sessions from
+    /// before they were recorded.
+    pub amr: String,
 }
 
 /// A new session token (the cookie value) and its digest (what the store keeps). Minting
@@ -36,6 +39,7 @@ pub fn new_row(
     user_id: &str,
     hash: &str,
     auth_time: Millis,
+    amr: &str,
 ) -> SessionRow {
     let now = ctx.now();
     SessionRow {
@@ -46,6 +50,7 @@ pub fn new_row(
         created_at: now,
         expires_at: now + SESSION_LIFETIME_MS,
         revoked_at: None,
+        amr: Some(amr.to_string()),
     }
 }
 
@@ -70,6 +75,7 @@ pub async fn current(ctx: &Context, pool_id: &str, token: &str) -> Result<Option
         token_hash: hash,
         auth_time: row.auth_time,
         user,
+        amr: row.amr.unwrap_or_else(|| "pwd".to_string()),
     }))
 }
 

@@ -187,6 +187,18 @@ async fn check_password(ctx: &Context, user: Option<UserRow>, password: &str) ->
     })
 }
 
+/// The checks on a chosen password that need no account: the two fields agree and the
+/// pool's policy holds.
+pub fn check_new_password(pool: &Pool, new_password: &str, confirm_password: &str) -> Result<()> {
+    if new_password != confirm_password {
+        return Err(Error::validation(
+            "confirm_password",
+            "the passwords do not match",
+        ));
+    }
+    password_policy::check("new_password", &pool.config.password_policy, new_password)
+}
+
 /// Replaces a temporary password with one the user chose; the user is then `CONFIRMED`.
 pub async fn choose_new_password(
     ctx: &Context,
@@ -195,13 +207,7 @@ pub async fn choose_new_password(
     new_password: &str,
     confirm_password: &str,
 ) -> Result<UserRow> {
-    if new_password != confirm_password {
-        return Err(Error::validation(
-            "confirm_password",
-            "the passwords do not match",
-        ));
-    }
-    password_policy::check("new_password", &pool.config.password_policy, new_password)?;
+    check_new_password(pool, new_password, confirm_password)?;
     let hash = ctx.hasher.hash(new_password).await?;
     for _ in 0..5 {
         let Some(mut user) = find_by_sub(ctx, &pool.id, user_id).await? else {

@@ -57,6 +57,10 @@ pub enum Lock {
     CodeAccountAtAddress,
     CodeAccount,
     CodeAddress,
+    /// Second-factor codes, per account and address, per account, per address.
+    MfaAccountAtAddress,
+    MfaAccount,
+    MfaAddress,
 }
 
 /// Failures of one name from one address before it locks.
@@ -82,6 +86,9 @@ impl Lock {
             Lock::CodeAccountAtAddress => "code.account@address",
             Lock::CodeAccount => "code.account",
             Lock::CodeAddress => "code.address",
+            Lock::MfaAccountAtAddress => "mfa.account@address",
+            Lock::MfaAccount => "mfa.account",
+            Lock::MfaAddress => "mfa.address",
         }
     }
 
@@ -90,9 +97,12 @@ impl Lock {
             Lock::NameAtAddress
             | Lock::AccountAtAddress
             | Lock::CodeNameAtAddress
-            | Lock::CodeAccountAtAddress => NAME_AT_ADDRESS_THRESHOLD,
-            Lock::Name | Lock::Account | Lock::CodeName | Lock::CodeAccount => NAME_THRESHOLD,
-            Lock::Address | Lock::CodeAddress => ADDRESS_THRESHOLD,
+            | Lock::CodeAccountAtAddress
+            | Lock::MfaAccountAtAddress => NAME_AT_ADDRESS_THRESHOLD,
+            Lock::Name | Lock::Account | Lock::CodeName | Lock::CodeAccount | Lock::MfaAccount => {
+                NAME_THRESHOLD
+            }
+            Lock::Address | Lock::CodeAddress | Lock::MfaAddress => ADDRESS_THRESHOLD,
             Lock::Device => DEVICE_THRESHOLD,
         };
         LockSchedule {
@@ -105,7 +115,7 @@ impl Lock {
     /// A success forgets a name's or account's failures, but an address only gets back the
     /// hit its own attempt added: one good sign-in must not clear a spray.
     fn forgotten_on_success(self) -> bool {
-        !matches!(self, Lock::Address | Lock::CodeAddress)
+        !matches!(self, Lock::Address | Lock::CodeAddress | Lock::MfaAddress)
     }
 }
 

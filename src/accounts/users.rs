@@ -245,8 +245,7 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
     // The invitation goes out with the user, in the same transaction.
     let invitation = match (&row.email, status, input.suppress_invitation) {
         (Some(email), FORCE_CHANGE_PASSWORD, None | Some(false)) => {
-            let mail =
-                crate::mail::invitation(&pool, email, &invitation_login(&pool, &row), &password);
+            let mail = crate::mail::invitation(&pool, email, &sign_in_name(&pool, &row), &password);
             vec![ctx.outbox.row(&pool, mail, now)]
         }
         _ => vec![],
@@ -261,7 +260,7 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
 }
 
 /// What the user types to sign in: the email where it is the username.
-fn invitation_login(pool: &Pool, row: &UserRow) -> String {
+pub fn sign_in_name(pool: &Pool, row: &UserRow) -> String {
     match (&row.email, pool.config.email_is_username()) {
         (Some(email), true) => email.clone(),
         _ => row.username.clone(),

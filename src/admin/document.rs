@@ -216,6 +216,12 @@ fn add_limits(doc: &mut Value) {
         limit(
             doc,
             s,
+            "mfa_factors",
+            json!({"uniqueItems": true, "items": {"enum": crate::accounts::types::MfaFactor::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>()}}),
+        );
+        limit(
+            doc,
+            s,
             "token_signing_algorithm",
             json!({"enum": crate::crypto::jwt::Algorithm::ALL.iter().map(|a| json!(a.as_str())).chain([Value::Null]).collect::<Vec<_>>()}),
         );

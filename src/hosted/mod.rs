@@ -2,6 +2,7 @@
 //! forms that work without JavaScript, each with a CSRF token, sent with strict headers.
 
 pub mod csrf;
+pub mod mfa;
 pub mod pages;
 pub mod signin;
 pub mod signup;

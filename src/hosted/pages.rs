@@ -60,6 +60,7 @@ pub struct NewPasswordPage<'a> {
     pub action: String,
     pub csrf_token: &'a str,
     pub request: &'a str,
+    pub step: &'a str,
     pub policy: String,
     pub error: Option<&'a str>,
 }

@@ -1,5 +1,6 @@
-//! `{issuer}/login` and `{issuer}/new-password`: the forms between an authorization request
-//! and the code the application receives.
+//! `{issuer}/login` and `{issuer}/new-password`, and what every hosted form shares: the
+//! pages between an authorization request and the code the application receives. Each
+//! handler parses, calls the sign-in machine (`accounts::auth_flow`) and renders.
 
 // Each step's error is the page to show instead; boxing it would buy nothing here.
 #![allow(clippy::result_large_err)]
@@ -9,9 +10,10 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
+use crate::accounts::auth_flow::{self, AuthStep, Binding, Completed, Outcome, Refused, Start};
 use crate::accounts::devices::{self, DEVICE_LIFETIME_MS};
 use crate::accounts::sessions::{self, SESSION_LIFETIME_MS};
-use crate::accounts::signin::{Origin, SignIn, authenticate, choose_new_password};
+use crate::accounts::signin::Origin;
 use crate::context::Context;
 use crate::crypto::password::HashError;
 use crate::error::Error;
@@ -21,7 +23,7 @@ use crate::hosted::{html, see_other};
 use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
 use crate::pools::pool::cached_pool;
-use crate::store::oauth::{self as store, AuthRequestRow};
+use crate::store::oauth::AuthRequestRow;
 use crate::tokens::authorize::{self, CodeRedirect, Params, with_query};
 
 pub const SESSION_COOKIE: &str = "cognate_session";
@@ -213,6 +215,7 @@ fn new_password_page(
     ctx: &Context,
     pool: &Pool,
     request: &str,
+    step: &str,
     error: Option<&str>,
 ) -> HttpResponse {
     let (token, cookie) = csrf::token(req, ctx);
@@ -221,6 +224,7 @@ fn new_password_page(
         action: format!("/{}/new-password", pool.id),
         csrf_token: &token,
         request,
+        step,
         policy: policy_text(pool),
         error,
     };
@@ -283,19 +287,65 @@ pub(crate) fn request_in_query(req: &HttpRequest) -> Option<String> {
         .and_then(|p| p.get("request").map(str::to_string))
 }
 
-/// Signs the user in: the code for the pending request, then the session it names, the
-/// session cookie and the device cookie. A browser's earlier session ends.
+/// The sign-in machine's context for this browser and pending request.
+pub(crate) fn flow_start<'a>(
+    pool: &'a Pool,
+    pending: &'a AuthRequestRow,
+    browser: &'a str,
+    origin: Origin<'a>,
+) -> Start<'a> {
+    Start {
+        pool,
+        client_id: &pending.client_id,
+        binding: Binding::Browser {
+            browser,
+            auth_request: &pending.id,
+        },
+        origin,
+    }
+}
+
+/// Goes where the sign-in machine says: the application (with a code), or the page of the
+/// next step.
+pub(crate) async fn continue_sign_in(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool: &Pool,
+    pending: &AuthRequestRow,
+    step: AuthStep,
+) -> HttpResponse {
+    let page = match step {
+        AuthStep::Complete(done) => return finish_sign_in(req, ctx, pool, pending, *done).await,
+        AuthStep::NewPasswordRequired { token } => ("new-password", token),
+        AuthStep::MfaSetupRequired { token, .. } => ("mfa/setup", token),
+        AuthStep::MfaRequired { token, .. } => ("mfa", token),
+    };
+    see_other(&with_query(
+        &format!("/{}/{}", pool.id, page.0),
+        &[("request", &pending.id), ("step", &page.1)],
+    ))
+}
+
+/// Signs the user in: the code for the pending request, then the session it names (with
+/// the methods it used), the session cookie and the device cookie. A browser's earlier
+/// session ends. A TOTP set-up's recovery codes are shown once on the way.
 pub(crate) async fn finish_sign_in(
     req: &HttpRequest,
     ctx: &Context,
     pool: &Pool,
     pending: &AuthRequestRow,
-    user_id: &str,
+    done: Completed,
 ) -> HttpResponse {
-    let auth_time = ctx.now();
     let (token, hash) = sessions::mint();
     // The code and the session it names are written in one transaction.
-    let session = sessions::new_row(ctx, &pool.id, user_id, &hash, auth_time);
+    let session = sessions::new_row(
+        ctx,
+        &pool.id,
+        &done.user.id,
+        &hash,
+        done.auth_time,
+        &done.amr,
+    );
     let code = match authorize::code_for_pending(ctx, pending, &session).await {
         Ok(Some(code)) => code,
         Ok(None) => return expired(pool),
@@ -306,11 +356,21 @@ pub(crate) async fn finish_sign_in(
     {
         tracing::warn!(error = %err, "could not end the previous session");
     }
-    let mut response = code_redirect(ctx, &pool.id, &code, StatusCode::SEE_OTHER);
+    let mut response = match &done.recovery_codes {
+        Some(codes) => crate::hosted::mfa::recovery_codes_page(ctx, pool, &code, codes),
+        None => code_redirect(ctx, &pool.id, &code, StatusCode::SEE_OTHER),
+    };
     let _ = response.add_cookie(&session_cookie(ctx, &pool.id, &token));
-    let device = devices::issue(ctx, &pool.id, user_id);
+    let device = devices::issue(ctx, &pool.id, &done.user.id);
     let _ = response.add_cookie(&device_cookie(ctx, &pool.id, device));
     response
+}
+
+/// The `step` reference in the query string, if given once.
+pub(crate) fn step_in_query(req: &HttpRequest) -> Option<String> {
+    Params::parse(req.query_string().as_bytes())
+        .ok()
+        .and_then(|p| p.get("step").map(str::to_string))
 }
 
 #[get("/{pool_id}/login")]
@@ -343,6 +403,8 @@ pub async fn login_submit(
         Ok(p) => p,
         Err(page) => return page,
     };
+    // The CSRF check above guarantees the browser has its id.
+    let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
     let username = params.get("username").unwrap_or_default().trim();
     let password = params.get("password").unwrap_or_default();
     let device = req.cookie(&device_cookie_name(&ctx, &pool.id));
@@ -350,42 +412,32 @@ pub async fn login_submit(
         address: address.0,
         device: device.as_ref().map(|c| c.value()),
     };
-    let outcome = match authenticate(&ctx, &pool, username, password, &origin).await {
+    let start = flow_start(&pool, &pending, &browser, origin);
+    let outcome = match auth_flow::password(&ctx, &start, username, password).await {
         Ok(outcome) => outcome,
         Err(err) => return internal(err),
     };
     let retry = |error: &str| login_page(&req, &ctx, &pool, &pending.id, username, Some(error));
     match outcome {
-        SignIn::Success(user) => finish_sign_in(&req, &ctx, &pool, &pending, &user.id).await,
-        SignIn::NewPasswordRequired(user) => {
-            // The CSRF check above guarantees the cookie is there.
-            let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
-            match store::set_pending_user(&ctx.store, &pending.id, &user.id, &browser).await {
-                Ok(true) => see_other(&with_query(
-                    &format!("/{}/new-password", pool.id),
-                    &[("request", &pending.id)],
-                )),
-                Ok(false) => message(
-                    StatusCode::BAD_REQUEST,
-                    Brand::of(&pool),
-                    "Sign-in expired",
-                    EXPIRED_REQUEST,
-                ),
-                Err(err) => internal(err.into()),
-            }
-        }
-        SignIn::TemporaryPasswordExpired => {
+        Outcome::Step(step) => continue_sign_in(&req, &ctx, &pool, &pending, step).await,
+        Outcome::Refused(Refused::TemporaryPasswordExpired) => {
             retry("Your temporary password has expired. Ask your administrator to set a new one.")
         }
-        SignIn::ResetRequired => retry("You must reset your password before you can sign in."),
-        SignIn::NotAllowed => retry("This account cannot sign in. Contact your administrator."),
-        SignIn::Unconfirmed => see_other(&with_query(
+        Outcome::Refused(Refused::ResetRequired) => {
+            retry("You must reset your password before you can sign in.")
+        }
+        Outcome::Refused(Refused::NotAllowed | Refused::NoFactorPossible) => {
+            retry("This account cannot sign in. Contact your administrator.")
+        }
+        Outcome::Refused(Refused::Unconfirmed) => see_other(&with_query(
             &format!("/{}/confirm", pool.id),
             &[("request", &pending.id), ("username", username)],
         )),
-        SignIn::Invalid => retry(INVALID_CREDENTIALS),
-        SignIn::Throttled => {
+        Outcome::Refused(Refused::Throttled) => {
             retry("Too many failed sign-in attempts. Wait a few minutes and try again.")
+        }
+        Outcome::Refused(Refused::Invalid | Refused::Expired | Refused::WrongCode { .. }) => {
+            retry(INVALID_CREDENTIALS)
         }
     }
 }
@@ -400,16 +452,22 @@ pub async fn new_password_form(
         Ok(pool) => pool,
         Err(page) => return page,
     };
-    // `load_pending` already holds the request to the browser that started it.
-    match load_pending(&req, &ctx, &pool, request_in_query(&req).as_deref()).await {
-        Ok(p) if p.pending_user_id.is_some() => new_password_page(&req, &ctx, &pool, &p.id, None),
-        Ok(_) => message(
-            StatusCode::BAD_REQUEST,
-            Brand::of(&pool),
-            "Sign-in expired",
-            EXPIRED_REQUEST,
-        ),
-        Err(page) => page,
+    // `load_pending` already holds the request to the browser that started it; the step
+    // must be this browser's too.
+    let pending = match load_pending(&req, &ctx, &pool, request_in_query(&req).as_deref()).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let (Some(browser), Some(step)) = (csrf::browser_id(&req, &ctx), step_in_query(&req)) else {
+        return expired(&pool);
+    };
+    let start = flow_start(&pool, &pending, &browser, Origin::default());
+    match auth_flow::view(&ctx, &start, &step).await {
+        Ok(Some(view)) if view.step == "NEW_PASSWORD_REQUIRED" => {
+            new_password_page(&req, &ctx, &pool, &pending.id, &step, None)
+        }
+        Ok(_) => expired(&pool),
+        Err(err) => internal(err),
     }
 }
 
@@ -428,27 +486,22 @@ pub async fn new_password_submit(
         Ok(p) => p,
         Err(page) => return page,
     };
-    let Some(user_id) = pending.pending_user_id.clone() else {
-        return expired(&pool);
-    };
+    let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
+    let step = params.get("step").unwrap_or_default();
     let new = params.get("new_password").unwrap_or_default();
     let confirm = params.get("confirm_password").unwrap_or_default();
-    match choose_new_password(&ctx, &pool, &user_id, new, confirm).await {
-        Ok(user) => finish_sign_in(&req, &ctx, &pool, &pending, &user.id).await,
+    let start = flow_start(&pool, &pending, &browser, Origin::default());
+    match auth_flow::new_password(&ctx, &start, step, new, confirm).await {
+        Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
+        Ok(Outcome::Refused(_)) => expired(&pool),
         Err(Error::Validation { field, message }) => {
             let text = if field == "confirm_password" {
                 "The two passwords do not match.".to_string()
             } else {
                 format!("The new password {message}.")
             };
-            new_password_page(&req, &ctx, &pool, &pending.id, Some(&text))
+            new_password_page(&req, &ctx, &pool, &pending.id, step, Some(&text))
         }
-        Err(Error::Conflict(_) | Error::NotFound(_)) => message(
-            StatusCode::BAD_REQUEST,
-            Brand::of(&pool),
-            "Sign-in expired",
-            EXPIRED_REQUEST,
-        ),
         Err(err) => internal(err),
     }
 }

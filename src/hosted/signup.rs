@@ -11,6 +11,8 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use serde_json::Value;
 
 use crate::accounts::attributes::Attributes;
+use crate::accounts::auth_flow::{self, Outcome};
+use crate::accounts::signin::Origin;
 use crate::accounts::users::RESET_REQUIRED;
 use crate::accounts::verification::{
     self, CodeCheck, Resend, SignUpForm, confirm_sign_up, forgot_password, resend_sign_up_code,
@@ -23,7 +25,8 @@ use crate::hosted::pages::{
     Brand, ConfirmPage, ExtraField, ForgotPage, MessagePage, ResetPage, SignUpPage, message, render,
 };
 use crate::hosted::signin::{
-    finish_sign_in, internal, load_pool, policy_text, posted_form, request_in_query, username_label,
+    continue_sign_in, flow_start, internal, load_pool, policy_text, posted_form, request_in_query,
+    username_label,
 };
 use crate::hosted::{html, see_other};
 use crate::ops::client_address::ClientAddress;
@@ -335,8 +338,26 @@ pub async fn confirm_submit(
             )
         }
         Ok((CodeCheck::Accepted, Some(user))) => match &pending {
-            // As Cognito does: confirming signs the person in and returns to the app.
-            Some(pending) => finish_sign_in(&req, &ctx, &pool, pending, &user.id).await,
+            // As Cognito does: confirming signs the person in and returns to the app, through
+            // whatever second factor the pool asks for.
+            Some(pending) => {
+                let browser = browser.clone().unwrap_or_default();
+                let start = flow_start(&pool, pending, &browser, Origin::default());
+                match auth_flow::after_first_factor(&ctx, &start, user, "pwd", ctx.now(), false)
+                    .await
+                {
+                    Ok(Outcome::Step(step)) => {
+                        continue_sign_in(&req, &ctx, &pool, pending, step).await
+                    }
+                    Ok(Outcome::Refused(_)) => message(
+                        StatusCode::OK,
+                        Brand::of(&pool),
+                        "Account confirmed",
+                        "Your account is confirmed, but it cannot sign in yet. Contact your administrator.",
+                    ),
+                    Err(err) => internal(err),
+                }
+            }
             None => message(
                 StatusCode::OK,
                 Brand::of(&pool),

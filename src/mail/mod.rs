@@ -57,6 +57,34 @@ struct ResetHtml<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "email/sign_in_code.txt")]
+struct SignInCodeText<'a> {
+    pool_name: &'a str,
+    code: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/sign_in_code.html")]
+struct SignInCodeHtml<'a> {
+    pool_name: &'a str,
+    code: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/security_notice.txt")]
+struct SecurityNoticeText<'a> {
+    pool_name: &'a str,
+    change: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/security_notice.html")]
+struct SecurityNoticeHtml<'a> {
+    pool_name: &'a str,
+    change: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "email/invitation.txt")]
 struct InvitationText<'a> {
     pool_name: &'a str,
@@ -150,6 +178,42 @@ pub fn reset(pool: &Pool, recipient: &str, code: &str) -> Mail {
         html: render(&ResetHtml {
             pool_name: name,
             code,
+        }),
+    }
+}
+
+/// A second factor by email.
+pub fn sign_in_code(pool: &Pool, recipient: &str, code: &str) -> Mail {
+    let name = display_name(pool);
+    Mail {
+        kind: "sign_in_code",
+        recipient: recipient.to_string(),
+        subject: format!("Your {name} sign-in code"),
+        text: render(&SignInCodeText {
+            pool_name: name,
+            code,
+        }),
+        html: render(&SignInCodeHtml {
+            pool_name: name,
+            code,
+        }),
+    }
+}
+
+/// "Your security settings changed", after any change of factors or password.
+pub fn security_notice(pool: &Pool, recipient: &str, change: &str) -> Mail {
+    let name = display_name(pool);
+    Mail {
+        kind: "security_notice",
+        recipient: recipient.to_string(),
+        subject: format!("Your {name} security settings changed"),
+        text: render(&SecurityNoticeText {
+            pool_name: name,
+            change,
+        }),
+        html: render(&SecurityNoticeHtml {
+            pool_name: name,
+            change,
         }),
     }
 }

@@ -93,6 +93,7 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
             &session.user.id,
             &session.token_hash,
             session.auth_time,
+            &session.amr,
         )
         .await
         {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::accounts::types::MfaFactor;
 use crate::clock::{Millis, to_datetime};
 use crate::context::Context;
 use crate::crypto::jwt::Algorithm;
@@ -129,6 +130,17 @@ impl Branding {
     }
 }
 
+/// Whether a pool asks for a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaConfiguration {
+    /// Nobody is asked; factors set up are kept.
+    Off,
+    /// Users who set up a factor are asked for it.
+    Optional,
+    /// Everyone is asked, and a user without a factor must set one up.
+    On,
+}
+
 /// Everything about a pool but its id, name and timestamps; stored as one JSON document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PoolConfig {
@@ -150,6 +162,13 @@ pub struct PoolConfig {
     /// `RS256` (RSA-2048, Cognito's and the default), `ES256` (P-256) or `EdDSA` (Ed25519).
     #[serde(default = "default_signing_algorithm")]
     pub token_signing_algorithm: String,
+    /// The second factors users may use: `SOFTWARE_TOKEN_MFA` (TOTP), `EMAIL_OTP`.
+    #[serde(default = "default_mfa_factors")]
+    pub mfa_factors: Vec<String>,
+}
+
+fn default_mfa_factors() -> Vec<String> {
+    vec![MfaFactor::SoftwareToken.as_str().to_string()]
 }
 
 fn default_signing_algorithm() -> String {
@@ -164,6 +183,23 @@ impl PoolConfig {
     /// The algorithm new tokens are signed with (validated when the pool was saved).
     pub fn signing_algorithm(&self) -> Algorithm {
         Algorithm::parse(&self.token_signing_algorithm).unwrap_or_default()
+    }
+
+    /// The second factors the pool allows, in the order they were listed.
+    pub fn allowed_factors(&self) -> Vec<MfaFactor> {
+        self.mfa_factors
+            .iter()
+            .filter_map(|f| MfaFactor::parse(f))
+            .collect()
+    }
+
+    /// `OFF`, `OPTIONAL` or `ON` (validated when the pool was saved).
+    pub fn mfa(&self) -> MfaConfiguration {
+        match self.mfa_configuration.as_str() {
+            "ON" => MfaConfiguration::On,
+            "OPTIONAL" => MfaConfiguration::Optional,
+            _ => MfaConfiguration::Off,
+        }
     }
 
     pub fn custom_attribute(&self, name: &str) -> Option<&CustomAttribute> {
@@ -212,6 +248,9 @@ pub struct NewPool {
     /// `RS256` (the default, as Cognito), `ES256` or `EdDSA`.
     #[serde(default)]
     pub token_signing_algorithm: Option<String>,
+    /// A subset of `["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]` (default `["SOFTWARE_TOKEN_MFA"]`).
+    #[serde(default)]
+    pub mfa_factors: Option<Vec<String>>,
 }
 
 /// Password policy fields; absent ones keep their current (or default) value.
@@ -250,6 +289,8 @@ pub struct PoolPatch {
     /// A change makes a new signing key of that kind at once; the old key stays published
     /// until every token it signed has expired.
     pub token_signing_algorithm: Option<String>,
+    /// The whole new list of allowed second factors.
+    pub mfa_factors: Option<Vec<String>>,
 }
 
 impl PasswordPolicy {
@@ -319,6 +360,40 @@ fn validate_auto_verified(values: &[String]) -> Result<()> {
         seen.push(v);
     }
     Ok(())
+}
+
+impl PoolConfig {
+    fn validate_factors(&self) -> Result<()> {
+        let field = "mfa_factors";
+        let mut seen = Vec::new();
+        for name in &self.mfa_factors {
+            let Some(factor) = MfaFactor::parse(name) else {
+                return Err(Error::validation(
+                    field,
+                    "may hold only SOFTWARE_TOKEN_MFA and EMAIL_OTP",
+                ));
+            };
+            if seen.contains(&factor) {
+                return Err(Error::validation(field, format!("{name} is listed twice")));
+            }
+            seen.push(factor);
+        }
+        if self.mfa() == MfaConfiguration::On && seen.is_empty() {
+            return Err(Error::validation(
+                field,
+                "mfa_configuration ON needs at least one factor",
+            ));
+        }
+        if seen.contains(&MfaFactor::Email)
+            && !self.auto_verified_attributes.iter().any(|a| a == "email")
+        {
+            return Err(Error::validation(
+                field,
+                "EMAIL_OTP needs email among auto_verified_attributes",
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn validate_mfa(value: &str) -> Result<()> {
@@ -414,6 +489,7 @@ impl PoolConfig {
         self.password_policy.validate()?;
         validate_schema(&self.schema)?;
         validate_mfa(&self.mfa_configuration)?;
+        self.validate_factors()?;
         validate_email_settings(&self.email)?;
         if Algorithm::parse(&self.token_signing_algorithm).is_none() {
             return Err(Error::validation(
@@ -477,6 +553,7 @@ pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
         token_signing_algorithm: input
             .token_signing_algorithm
             .unwrap_or_else(default_signing_algorithm),
+        mfa_factors: input.mfa_factors.unwrap_or_else(default_mfa_factors),
     };
     config.validate()?;
     let now = ctx.now();
@@ -689,6 +766,9 @@ fn apply_patch(current: &Pool, patch: &PoolPatch) -> Result<(String, PoolConfig)
     }
     if let Some(v) = &patch.token_signing_algorithm {
         config.token_signing_algorithm = v.clone();
+    }
+    if let Some(v) = &patch.mfa_factors {
+        config.mfa_factors = v.clone();
     }
     config.validate()?;
     Ok((name, config))

@@ -114,6 +114,18 @@ pub async fn reserve_try(store: &Store, id: &str, max: i64, now: i64) -> StoreRe
     .await?))
 }
 
+/// Spends a code whose try was right (nothing else changes with it).
+pub async fn spend(store: &Store, id: &str, max: i64, now: i64) -> StoreResult<bool> {
+    let rows = in_tx!(store, tx => sqlx::query(CONSUME)
+        .bind(now)
+        .bind(id)
+        .bind(max)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected());
+    Ok(rows == 1)
+}
+
 /// Kills a code whose last try was wrong.
 pub async fn kill(store: &Store, id: &str, now: i64) -> StoreResult<()> {
     in_tx!(store, tx => {

@@ -34,6 +34,8 @@ pub struct SessionRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The methods the sign-in used (RFC 8176), space-separated.
+    pub amr: Option<String>,
 }
 
 #[derive(Clone, sqlx::FromRow)]
@@ -52,6 +54,7 @@ pub struct CodeRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
+    pub amr: Option<String>,
 }
 
 #[derive(Clone, sqlx::FromRow)]
@@ -67,15 +70,16 @@ pub struct RefreshRow {
     pub expires_at: i64,
     pub rotated_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub amr: Option<String>,
 }
 
 const AUTH_REQUEST_COLUMNS: &str = "id, pool_id, client_id, redirect_uri, scope, state, nonce, code_challenge, \
      max_age, login_hint, pending_user_id, pending_browser, created_at, expires_at, consumed_at, \
      client_address, response_mode";
 const CODE_COLUMNS: &str = "code_hash, pool_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
-     session_hash, auth_time, origin_jti, created_at, expires_at, consumed_at";
+     session_hash, auth_time, origin_jti, created_at, expires_at, consumed_at, amr";
 const REFRESH_COLUMNS: &str = "token_hash, origin_jti, pool_id, client_id, user_id, scope, auth_time, created_at, \
-     expires_at, rotated_at, revoked_at";
+     expires_at, rotated_at, revoked_at, amr";
 
 /// Stores a pending request unless its client address already has `max_per_address` live
 /// ones (count and insert are one statement); false when refused.
@@ -159,8 +163,8 @@ pub async fn set_pending_user(
 macro_rules! insert_session_query {
     ($row:expr) => {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO sessions (token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at, amr) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&$row.token_hash)
         .bind(&$row.pool_id)
@@ -169,6 +173,7 @@ macro_rules! insert_session_query {
         .bind($row.created_at)
         .bind($row.expires_at)
         .bind($row.revoked_at)
+        .bind(&$row.amr)
     };
 }
 
@@ -179,7 +184,7 @@ pub async fn live_session(
     now: i64,
 ) -> StoreResult<SessionRow> {
     on_pool!(store, pool => Ok(sqlx::query_as::<_, SessionRow>(
-        "SELECT token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at FROM sessions \
+        "SELECT token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at, amr FROM sessions \
          WHERE token_hash = $1 AND pool_id = $2 AND revoked_at IS NULL AND expires_at > $3",
     )
     .bind(token_hash)
@@ -238,7 +243,7 @@ macro_rules! insert_code_query {
     ($code:expr) => {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO authorization_codes ({CODE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         )))
         .bind(&$code.code_hash)
         .bind(&$code.pool_id)
@@ -254,6 +259,7 @@ macro_rules! insert_code_query {
         .bind($code.created_at)
         .bind($code.expires_at)
         .bind($code.consumed_at)
+        .bind(&$code.amr)
     };
 }
 use insert_code_query;
@@ -300,7 +306,7 @@ macro_rules! insert_refresh_query {
     ($row:expr) => {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO refresh_tokens ({REFRESH_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         )))
         .bind(&$row.token_hash)
         .bind(&$row.origin_jti)
@@ -313,6 +319,7 @@ macro_rules! insert_refresh_query {
         .bind($row.expires_at)
         .bind($row.rotated_at)
         .bind($row.revoked_at)
+        .bind(&$row.amr)
     };
 }
 
@@ -375,6 +382,7 @@ struct RefreshAndUser {
     r_expires_at: i64,
     r_rotated_at: Option<i64>,
     r_revoked_at: Option<i64>,
+    r_amr: Option<String>,
     #[sqlx(flatten)]
     user: crate::store::users::UserRow,
     revoked: bool,
@@ -410,7 +418,7 @@ pub async fn refresh_with_user(
         "SELECT r.token_hash AS r_token_hash, r.origin_jti AS r_origin_jti, r.client_id AS r_client_id, \
          r.scope AS r_scope, r.auth_time AS r_auth_time, r.created_at AS r_created_at, \
          r.expires_at AS r_expires_at, r.rotated_at AS r_rotated_at, r.revoked_at AS r_revoked_at, \
-         {}, EXISTS (SELECT 1 FROM revoked_origins o WHERE o.origin_jti = r.origin_jti) AS revoked, \
+         r.amr AS r_amr, {}, EXISTS (SELECT 1 FROM revoked_origins o WHERE o.origin_jti = r.origin_jti) AS revoked, \
          (SELECT {aggregate}(g.name, $3 ORDER BY COALESCE(g.precedence, 2147483647), g.name) \
             FROM group_members m JOIN user_groups g ON g.pool_id = m.pool_id AND g.name = m.group_name \
             WHERE m.user_id = u.id) AS groups \
@@ -437,6 +445,7 @@ pub async fn refresh_with_user(
             expires_at: r.r_expires_at,
             rotated_at: r.r_rotated_at,
             revoked_at: r.r_revoked_at,
+            amr: r.r_amr,
         };
         let groups = r
             .groups
@@ -497,29 +506,41 @@ pub async fn revoke_family(
     Ok(())
 }
 
-/// Revokes every session and refresh-token family of a user, together.
-pub async fn revoke_user(store: &Store, pool_id: &str, user_id: &str, now: i64) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+/// Revokes every session and refresh-token family of a user, inside a transaction.
+macro_rules! revoke_user_in {
+    ($tx:expr, $pool_id:expr, $user_id:expr, $now:expr) => {{
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind($now)
+        .bind($user_id)
+        .execute(&mut *$tx)
+        .await?;
         sqlx::query(
             "INSERT INTO revoked_origins (origin_jti, pool_id, revoked_at) \
              SELECT DISTINCT origin_jti, $1, $2 FROM refresh_tokens WHERE user_id = $3 \
              ON CONFLICT (origin_jti) DO NOTHING",
         )
-        .bind(pool_id)
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
+        .bind($pool_id)
+        .bind($now)
+        .bind($user_id)
+        .execute(&mut *$tx)
         .await?;
-        sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind($now)
+        .bind($user_id)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(crate) use revoke_user_in;
+
+/// Revokes every session and refresh-token family of a user, together.
+pub async fn revoke_user(store: &Store, pool_id: &str, user_id: &str, now: i64) -> StoreResult<()> {
+    in_tx!(store, tx => {
+        revoke_user_in!(tx, pool_id, user_id, now);
     });
     Ok(())
 }

@@ -553,6 +553,7 @@ fn new_code(
         created_at: now,
         expires_at: now + CODE_LIFETIME_MS,
         consumed_at: None,
+        amr: None,
     };
     (code, row)
 }
@@ -576,6 +577,7 @@ pub async fn code_for_pending(
     row.code_challenge = pending.code_challenge.clone();
     row.session_hash = Some(session.token_hash.clone());
     row.auth_time = session.auth_time;
+    row.amr = session.amr.clone();
     if !store::issue_code(&ctx.store, &pending.id, &row, session).await? {
         return Ok(None);
     }
@@ -598,6 +600,7 @@ pub async fn code_for_session(
     user_id: &str,
     session_hash: &str,
     auth_time: Millis,
+    amr: &str,
 ) -> Result<CodeRedirect, StoreError> {
     let (code, mut row) = new_code(
         ctx,
@@ -611,6 +614,7 @@ pub async fn code_for_session(
     row.code_challenge = req.code_challenge.clone();
     row.session_hash = Some(session_hash.to_string());
     row.auth_time = auth_time;
+    row.amr = Some(amr.to_string());
     store::insert_code(&ctx.store, &row).await?;
     Ok(CodeRedirect {
         redirect_uri: req.redirect_uri.clone(),

@@ -55,6 +55,8 @@ pub struct Grant<'a> {
     pub auth_time: i64,
     pub nonce: Option<&'a str>,
     pub origin_jti: &'a str,
+    /// The methods the sign-in used (RFC 8176), space-separated; stays across refreshes.
+    pub amr: Option<&'a str>,
 }
 
 fn has(scopes: &[String], scope: &str) -> bool {
@@ -144,6 +146,7 @@ pub fn mint_refresh(
         expires_at,
         rotated_at: None,
         revoked_at: None,
+        amr: grant.amr.map(str::to_string),
     };
     (token, row)
 }
@@ -204,6 +207,9 @@ pub async fn issue_user_tokens(
             obj.extend(custom_claims(grant.user, grant.client)?);
             if let Some(nonce) = grant.nonce {
                 obj.insert("nonce".into(), json!(nonce));
+            }
+            if let Some(amr) = grant.amr.filter(|a| !a.is_empty()) {
+                obj.insert("amr".into(), json!(amr.split(' ').collect::<Vec<_>>()));
             }
             if !groups.is_empty() {
                 obj.insert("cognito:groups".into(), json!(groups));

@@ -181,6 +181,7 @@ pub async fn authorization_code(
             auth_time: row.auth_time,
             nonce: row.nonce.as_deref(),
             origin_jti: &row.origin_jti,
+            amr: row.amr.as_deref(),
         },
         &groups,
         true,
@@ -256,6 +257,7 @@ pub async fn refresh_token(
         auth_time: row.auth_time,
         nonce: None,
         origin_jti: &row.origin_jti,
+        amr: row.amr.as_deref(),
     };
     // Sign first, then rotate: if signing failed after the old token was spent, the
     // client's retry would look like reuse and kill its own family.

@@ -224,6 +224,24 @@ impl KeyRing {
         jwk_of(&row)
     }
 
+    /// Seals a secret under the master key (AES-256-GCM), bound to `context`.
+    pub fn seal(
+        &self,
+        plaintext: &[u8],
+        context: &str,
+    ) -> Result<String, crate::crypto::sealed::SealError> {
+        self.master.seal(plaintext, context)
+    }
+
+    /// Opens what `seal` sealed with the same `context`.
+    pub fn open(
+        &self,
+        sealed: &str,
+        context: &str,
+    ) -> Result<Vec<u8>, crate::crypto::sealed::SealError> {
+        self.master.open(sealed, context)
+    }
+
     /// Forgets which key signs for `pool_id`, after a rotation made here.
     pub fn forget_active(&self, pool_id: &str) {
         if let Ok(mut map) = self.active.write() {

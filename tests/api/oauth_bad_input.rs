@@ -1083,6 +1083,7 @@ async fn open_form(
         Some(_) => Form::of(&[
             ("csrf_token", &csrf),
             ("request", &request),
+            ("step", &hidden(&page.body, "step").ok_or("no step field")?),
             ("new_password", NEW_PASSWORD),
             ("confirm_password", NEW_PASSWORD),
         ]),

@@ -1,0 +1,679 @@
+//! The sign-in state machine: `Password → NewPasswordRequired → MfaSetupRequired |
+//! MfaRequired → Complete`. Every front door (the hosted pages now, the Cognito-compatible
+//! API next) drives it the same way: it hands over typed input and gets the next step, whose
+//! state is kept server-side for 3 minutes under a token that is used once (a wrong code
+//! gets a fresh token for the same step). A step belongs to the browser that reached it,
+//! or, for the API, to whoever holds its opaque token.
+
+use std::net::IpAddr;
+
+use crate::accounts::codes::CodeCheck;
+use crate::accounts::mfa;
+use crate::accounts::signin::{self, Origin, SignIn};
+use crate::accounts::types::MfaFactor;
+use crate::clock::Millis;
+use crate::context::Context;
+use crate::crypto::{random, secret};
+use crate::error::{Error, Result};
+use crate::pools::Pool;
+use crate::pools::pool::MfaConfiguration;
+use crate::store::sign_in_steps::{self as store, StepRow};
+use crate::store::users::UserRow;
+
+/// Cognito's sign-in session lasts 3 minutes.
+pub const STEP_LIFETIME_MS: Millis = 3 * 60_000;
+
+const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
+const MFA_SETUP: &str = "MFA_SETUP";
+
+/// Who a step belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum Binding<'a> {
+    /// A hosted-pages browser (the digest of its CSRF cookie) and its pending request.
+    Browser {
+        browser: &'a str,
+        auth_request: &'a str,
+    },
+    /// Whoever holds the token (the API's `Session`).
+    Opaque,
+}
+
+impl Binding<'_> {
+    fn matches(&self, row: &StepRow) -> bool {
+        use subtle::ConstantTimeEq;
+        match self {
+            Binding::Browser {
+                browser,
+                auth_request,
+            } => {
+                row.browser
+                    .as_deref()
+                    .is_some_and(|b| bool::from(b.as_bytes().ct_eq(browser.as_bytes())))
+                    && row.auth_request_id.as_deref() == Some(*auth_request)
+            }
+            Binding::Opaque => row.browser.is_none(),
+        }
+    }
+}
+
+/// Where a sign-in stands after a step.
+#[derive(Debug)]
+pub enum AuthStep {
+    /// A temporary password was right: a new one must be chosen (`NEW_PASSWORD_REQUIRED`).
+    NewPasswordRequired { token: String },
+    /// The pool requires a second factor and the user has none (`MFA_SETUP`): `factors`
+    /// are the ones that can be set up now.
+    MfaSetupRequired {
+        token: String,
+        factors: Vec<MfaFactor>,
+    },
+    /// A second factor is asked for (`SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`; `SELECT_MFA_TYPE` for
+    /// a client that wants to choose among `factors`). `current` is the one asked for now;
+    /// `recovery` says whether recovery codes can stand in for it.
+    MfaRequired {
+        token: String,
+        current: MfaFactor,
+        factors: Vec<MfaFactor>,
+        recovery: bool,
+    },
+    /// Signed in.
+    Complete(Box<Completed>),
+}
+
+/// A finished sign-in.
+#[derive(Debug)]
+pub struct Completed {
+    pub user: UserRow,
+    /// RFC 8176 methods, space-separated: `pwd`, `pwd otp mfa`, or `pwd mfa`.
+    pub amr: String,
+    /// The time of the last factor.
+    pub auth_time: Millis,
+    /// Recovery codes made by a TOTP set-up in this sign-in, to show once.
+    pub recovery_codes: Option<Vec<String>>,
+}
+
+/// Why a step did not move the sign-in on. Nothing here tells a stranger whether an
+/// account exists (see `signin`).
+#[derive(Debug)]
+pub enum Refused {
+    /// Wrong username or password.
+    Invalid,
+    /// Too many failures; nothing was checked.
+    Throttled,
+    TemporaryPasswordExpired,
+    ResetRequired,
+    NotAllowed,
+    /// Right password, unconfirmed account (or a refused sign-up's password).
+    Unconfirmed,
+    /// The step is unknown, used, expired, or not this browser's: start again.
+    Expired,
+    /// A wrong or dead code; the same step goes on under `retry`.
+    WrongCode {
+        retry: Box<AuthStep>,
+        dead: bool,
+    },
+    /// The pool requires a factor this user cannot set up here.
+    NoFactorPossible,
+}
+
+pub enum Outcome {
+    Step(AuthStep),
+    Refused(Refused),
+}
+
+/// The context a sign-in runs in.
+pub struct Start<'a> {
+    pub pool: &'a Pool,
+    pub client_id: &'a str,
+    pub binding: Binding<'a>,
+    pub origin: Origin<'a>,
+}
+
+fn mint() -> (String, String) {
+    let token = random::token(32);
+    let hash = secret::digest(&token);
+    (token, hash)
+}
+
+/// Only tokens of the shape `mint` makes are looked up.
+fn token_hash(token: &str) -> Option<String> {
+    (token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| secret::digest(token))
+}
+
+struct NewStep<'a> {
+    user: &'a UserRow,
+    step: String,
+    amr: &'a str,
+    auth_time: Millis,
+    setup_secret: Option<String>,
+    /// A retry keeps the first token's expiry: wrong codes do not buy time.
+    expires_at: Option<Millis>,
+}
+
+async fn save_step(ctx: &Context, start: &Start<'_>, new: NewStep<'_>) -> Result<String> {
+    let (token, hash) = mint();
+    let now = ctx.now();
+    let (browser, auth_request) = match start.binding {
+        Binding::Browser {
+            browser,
+            auth_request,
+        } => (Some(browser.to_string()), Some(auth_request.to_string())),
+        Binding::Opaque => (None, None),
+    };
+    store::insert(
+        &ctx.store,
+        &StepRow {
+            token_hash: hash,
+            pool_id: start.pool.id.clone(),
+            client_id: start.client_id.to_string(),
+            user_id: new.user.id.clone(),
+            step: new.step,
+            browser,
+            auth_request_id: auth_request,
+            amr: new.amr.to_string(),
+            auth_time: new.auth_time,
+            setup_secret: new.setup_secret,
+            created_at: now,
+            expires_at: new.expires_at.unwrap_or(now + STEP_LIFETIME_MS),
+            consumed_at: None,
+        },
+    )
+    .await?;
+    Ok(token)
+}
+
+/// The first step: a username and password.
+pub async fn password(
+    ctx: &Context,
+    start: &Start<'_>,
+    username: &str,
+    password: &str,
+) -> Result<Outcome> {
+    let outcome = signin::authenticate(ctx, start.pool, username, password, &start.origin).await?;
+    Ok(match outcome {
+        SignIn::Success(user) => {
+            after_first_factor(ctx, start, user, "pwd", ctx.now(), false).await?
+        }
+        SignIn::NewPasswordRequired(user) => {
+            let token = save_step(
+                ctx,
+                start,
+                NewStep {
+                    user: &user,
+                    step: NEW_PASSWORD_REQUIRED.into(),
+                    amr: "pwd",
+                    auth_time: ctx.now(),
+                    setup_secret: None,
+                    expires_at: None,
+                },
+            )
+            .await?;
+            Outcome::Step(AuthStep::NewPasswordRequired { token })
+        }
+        SignIn::TemporaryPasswordExpired => Outcome::Refused(Refused::TemporaryPasswordExpired),
+        SignIn::ResetRequired => Outcome::Refused(Refused::ResetRequired),
+        SignIn::NotAllowed => Outcome::Refused(Refused::NotAllowed),
+        SignIn::Unconfirmed => Outcome::Refused(Refused::Unconfirmed),
+        SignIn::Invalid => Outcome::Refused(Refused::Invalid),
+        SignIn::Throttled => Outcome::Refused(Refused::Throttled),
+    })
+}
+
+/// What follows a first factor (or a session that lacks the second the pool now wants):
+/// the pool's MFA rule decides. With `force`, a factor is asked for whatever the rule
+/// (the session's step-up).
+pub async fn after_first_factor(
+    ctx: &Context,
+    start: &Start<'_>,
+    user: UserRow,
+    amr: &str,
+    auth_time: Millis,
+    force: bool,
+) -> Result<Outcome> {
+    let pool = start.pool;
+    let rule = pool.config.mfa();
+    let complete = |user| {
+        Outcome::Step(AuthStep::Complete(Box::new(Completed {
+            user,
+            amr: amr.to_string(),
+            auth_time,
+            recovery_codes: None,
+        })))
+    };
+    // A pool without MFA pays nothing here: no read.
+    if rule == MfaConfiguration::Off && !force {
+        return Ok(complete(user));
+    }
+    let usable = mfa::usable(ctx, pool, &user).await?;
+    if usable.is_empty() {
+        if rule == MfaConfiguration::Optional && !force {
+            return Ok(complete(user));
+        }
+        return setup_step(ctx, start, &user, amr, auth_time).await;
+    }
+    Ok(Outcome::Step(
+        mfa_step(ctx, start, &user, amr, auth_time, usable[0], usable, None).await?,
+    ))
+}
+
+async fn setup_step(
+    ctx: &Context,
+    start: &Start<'_>,
+    user: &UserRow,
+    amr: &str,
+    auth_time: Millis,
+) -> Result<Outcome> {
+    let factors = mfa::settable(start.pool, user);
+    if factors.is_empty() {
+        // The pool asks for a factor this account cannot have (codes by email, and no
+        // verified address): no code is issued.
+        return Ok(Outcome::Refused(Refused::NoFactorPossible));
+    }
+    let sealed = mfa::new_totp_secret(ctx, &user.id)?;
+    let token = save_step(
+        ctx,
+        start,
+        NewStep {
+            user,
+            step: MFA_SETUP.into(),
+            amr,
+            auth_time,
+            setup_secret: Some(sealed),
+            expires_at: None,
+        },
+    )
+    .await?;
+    Ok(Outcome::Step(AuthStep::MfaSetupRequired { token, factors }))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn mfa_step(
+    ctx: &Context,
+    start: &Start<'_>,
+    user: &UserRow,
+    amr: &str,
+    auth_time: Millis,
+    current: MfaFactor,
+    factors: Vec<MfaFactor>,
+    expires_at: Option<Millis>,
+) -> Result<AuthStep> {
+    // A code by email is sent when that factor is asked for (not again on a retry).
+    if current == MfaFactor::Email && expires_at.is_none() {
+        mfa::send_email_code(ctx, start.pool, user).await?;
+    }
+    let recovery = factors.contains(&MfaFactor::SoftwareToken)
+        && mfa::factors(ctx, user).await?.recovery_codes_left > 0;
+    let token = save_step(
+        ctx,
+        start,
+        NewStep {
+            user,
+            step: current.as_str().into(),
+            amr,
+            auth_time,
+            setup_secret: None,
+            expires_at,
+        },
+    )
+    .await?;
+    Ok(AuthStep::MfaRequired {
+        token,
+        current,
+        factors,
+        recovery,
+    })
+}
+
+/// Takes the step `token` for `binding`, if it is live, of one of `kinds`, and theirs.
+async fn take(
+    ctx: &Context,
+    start: &Start<'_>,
+    token: &str,
+    kinds: &[&str],
+) -> Result<Option<(StepRow, UserRow)>> {
+    let Some(hash) = token_hash(token) else {
+        return Ok(None);
+    };
+    let Some(row) = store::consume(&ctx.store, &start.pool.id, &hash, ctx.now()).await? else {
+        return Ok(None);
+    };
+    if !start.binding.matches(&row)
+        || row.client_id != start.client_id
+        || !kinds.contains(&row.step.as_str())
+    {
+        return Ok(None);
+    }
+    let Some(user) = crate::accounts::users::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
+    else {
+        return Ok(None);
+    };
+    // Disabled (or signed out everywhere) between two steps: the sign-in is over.
+    if !user.enabled || user.signed_out_at.is_some_and(|t| t >= row.created_at) {
+        return Ok(None);
+    }
+    Ok(Some((row, user)))
+}
+
+/// What a step's page needs to show, without using the step.
+#[derive(Debug)]
+pub struct StepView {
+    pub step: String,
+    pub current: Option<MfaFactor>,
+    pub factors: Vec<MfaFactor>,
+    pub recovery: bool,
+    /// For a TOTP set-up: the secret in base32 and its `otpauth://` URI.
+    pub setup: Option<(String, String)>,
+}
+
+pub async fn view(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Option<StepView>> {
+    let Some(hash) = token_hash(token) else {
+        return Ok(None);
+    };
+    let Some(row) = store::live(&ctx.store, &start.pool.id, &hash, ctx.now()).await? else {
+        return Ok(None);
+    };
+    if !start.binding.matches(&row) || row.client_id != start.client_id {
+        return Ok(None);
+    }
+    let Some(user) = crate::accounts::users::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
+    else {
+        return Ok(None);
+    };
+    let current = MfaFactor::parse(&row.step);
+    let (factors, recovery) = if current.is_some() {
+        let factors = mfa::usable(ctx, start.pool, &user).await?;
+        let recovery = factors.contains(&MfaFactor::SoftwareToken)
+            && mfa::factors(ctx, &user).await?.recovery_codes_left > 0;
+        (factors, recovery)
+    } else if row.step == MFA_SETUP {
+        (mfa::settable(start.pool, &user), false)
+    } else {
+        (Vec::new(), false)
+    };
+    let setup = match &row.setup_secret {
+        Some(sealed) => {
+            let secret = mfa::open_totp_secret(ctx, &user.id, sealed)?;
+            let issuer = start
+                .pool
+                .config
+                .branding
+                .display_name
+                .clone()
+                .unwrap_or_else(|| start.pool.name.clone());
+            let account = crate::accounts::users::sign_in_name(start.pool, &user);
+            Some((
+                crate::crypto::totp::base32(&secret),
+                crate::crypto::totp::otpauth_uri(&issuer, &account, &secret),
+            ))
+        }
+        None => None,
+    };
+    Ok(Some(StepView {
+        step: row.step,
+        current,
+        factors,
+        recovery,
+        setup,
+    }))
+}
+
+/// `NEW_PASSWORD_REQUIRED`: the chosen password (checked against the policy first, so a
+/// typo does not spend the step).
+pub async fn new_password(
+    ctx: &Context,
+    start: &Start<'_>,
+    token: &str,
+    new_password: &str,
+    confirm_password: &str,
+) -> Result<Outcome> {
+    signin::check_new_password(start.pool, new_password, confirm_password)?;
+    let Some((row, user)) = take(ctx, start, token, &[NEW_PASSWORD_REQUIRED]).await? else {
+        return Ok(Outcome::Refused(Refused::Expired));
+    };
+    let user = match signin::choose_new_password(
+        ctx,
+        start.pool,
+        &user.id,
+        new_password,
+        confirm_password,
+    )
+    .await
+    {
+        Ok(user) => user,
+        Err(Error::Conflict(_) | Error::NotFound(_)) => {
+            return Ok(Outcome::Refused(Refused::Expired));
+        }
+        Err(e) => return Err(e),
+    };
+    after_first_factor(ctx, start, user, &row.amr, row.auth_time, false).await
+}
+
+/// What a person answers to a second-factor step.
+#[derive(Debug, Clone, Copy)]
+pub enum MfaAnswer<'a> {
+    /// The code of the factor asked for.
+    Code(&'a str),
+    /// One of the recovery codes, instead of a TOTP code.
+    Recovery(&'a str),
+    /// Ask for another of the user's factors instead ("Email me a code instead").
+    Switch(MfaFactor),
+}
+
+/// `SOFTWARE_TOKEN_MFA` / `EMAIL_OTP`: the second factor.
+pub async fn mfa(
+    ctx: &Context,
+    start: &Start<'_>,
+    token: &str,
+    answer: MfaAnswer<'_>,
+    address: Option<IpAddr>,
+) -> Result<Outcome> {
+    let kinds = [MfaFactor::SoftwareToken.as_str(), MfaFactor::Email.as_str()];
+    let Some((row, user)) = take(ctx, start, token, &kinds).await? else {
+        return Ok(Outcome::Refused(Refused::Expired));
+    };
+    let Some(current) = MfaFactor::parse(&row.step) else {
+        return Ok(Outcome::Refused(Refused::Expired));
+    };
+    let factors = mfa::usable(ctx, start.pool, &user).await?;
+    let again = |ctx, factor, expires| {
+        mfa_step(
+            ctx,
+            start,
+            &user,
+            &row.amr,
+            row.auth_time,
+            factor,
+            factors.clone(),
+            expires,
+        )
+    };
+    let code = match answer {
+        MfaAnswer::Switch(factor) if factors.contains(&factor) => {
+            // A new factor asked for: its own step (and code by email), same expiry.
+            let step = if factor == MfaFactor::Email {
+                mfa::send_email_code(ctx, start.pool, &user).await?;
+                again(ctx, factor, Some(row.expires_at)).await?
+            } else {
+                again(ctx, factor, Some(row.expires_at)).await?
+            };
+            return Ok(Outcome::Step(step));
+        }
+        MfaAnswer::Switch(_) => {
+            let retry = again(ctx, current, Some(row.expires_at)).await?;
+            return Ok(Outcome::Refused(Refused::WrongCode {
+                retry: Box::new(retry),
+                dead: false,
+            }));
+        }
+        MfaAnswer::Code(code) | MfaAnswer::Recovery(code) => code,
+    };
+    // A second-factor guess is throttled like a password.
+    let Some(attempt) = mfa::begin_check(ctx, start.pool, &user, address).await? else {
+        let retry = again(ctx, current, Some(row.expires_at)).await?;
+        return Ok(Outcome::Refused(Refused::WrongCode {
+            retry: Box::new(retry),
+            dead: false,
+        }));
+    };
+    let checked: Result<(bool, bool, &str)> = async {
+        Ok(match (answer, current) {
+            (MfaAnswer::Recovery(_), _) if factors.contains(&MfaFactor::SoftwareToken) => (
+                mfa::spend_recovery_code(ctx, &user, code).await?,
+                false,
+                "mfa",
+            ),
+            (MfaAnswer::Recovery(_), _) => (false, false, "mfa"),
+            (_, MfaFactor::SoftwareToken) => {
+                (mfa::check_totp(ctx, &user, code).await?, false, "otp mfa")
+            }
+            (_, MfaFactor::Email) => match mfa::check_email_code(ctx, &user, code).await? {
+                CodeCheck::Accepted => (true, false, "otp mfa"),
+                CodeCheck::TooManyTries => (false, true, "otp mfa"),
+                CodeCheck::Rejected => (false, false, "otp mfa"),
+            },
+        })
+    }
+    .await;
+    let (right, dead, methods) = match checked {
+        Ok(found) => found,
+        Err(e) => {
+            attempt.abandoned().await?;
+            return Err(e);
+        }
+    };
+    if right {
+        attempt.succeeded().await?;
+        return Ok(Outcome::Step(AuthStep::Complete(Box::new(Completed {
+            user,
+            amr: join_amr(&row.amr, methods),
+            auth_time: ctx.now(),
+            recovery_codes: None,
+        }))));
+    }
+    attempt.failed().await?;
+    let retry = again(ctx, current, Some(row.expires_at)).await?;
+    Ok(Outcome::Refused(Refused::WrongCode {
+        retry: Box::new(retry),
+        dead,
+    }))
+}
+
+/// `amr` with `more` added, each method once, in RFC 8176's usual order.
+fn join_amr(amr: &str, more: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for method in amr.split(' ').chain(more.split(' ')) {
+        if !method.is_empty() && !out.contains(&method) {
+            out.push(method);
+        }
+    }
+    out.join(" ")
+}
+
+/// What a person answers to `MFA_SETUP`.
+#[derive(Debug, Clone, Copy)]
+pub enum SetupAnswer<'a> {
+    /// The first code of the authenticator app set up with the step's secret.
+    Totp(&'a str),
+    /// Use codes by email (to the verified address) instead.
+    Email,
+}
+
+/// `MFA_SETUP`: confirms a new factor; then the sign-in completes with it.
+pub async fn mfa_setup(
+    ctx: &Context,
+    start: &Start<'_>,
+    token: &str,
+    answer: SetupAnswer<'_>,
+) -> Result<Outcome> {
+    let Some((row, user)) = take(ctx, start, token, &[MFA_SETUP]).await? else {
+        return Ok(Outcome::Refused(Refused::Expired));
+    };
+    let settable = mfa::settable(start.pool, &user);
+    match answer {
+        SetupAnswer::Totp(code) if settable.contains(&MfaFactor::SoftwareToken) => {
+            let Some(sealed) = row.setup_secret.as_deref() else {
+                return Ok(Outcome::Refused(Refused::Expired));
+            };
+            match mfa::confirm_new_secret(ctx, &user.id, sealed, code)? {
+                Some(step) => {
+                    let codes = mfa::enable_totp(ctx, &user, sealed, step).await?;
+                    mfa::notify_change(ctx, start.pool, &user, "an authenticator app was set up")
+                        .await?;
+                    Ok(Outcome::Step(AuthStep::Complete(Box::new(Completed {
+                        user,
+                        amr: join_amr(&row.amr, "otp mfa"),
+                        auth_time: ctx.now(),
+                        recovery_codes: Some(codes),
+                    }))))
+                }
+                None => {
+                    // The same secret again: the app already holds it.
+                    let token = save_step(
+                        ctx,
+                        start,
+                        NewStep {
+                            user: &user,
+                            step: MFA_SETUP.into(),
+                            amr: &row.amr,
+                            auth_time: row.auth_time,
+                            setup_secret: row.setup_secret.clone(),
+                            expires_at: Some(row.expires_at),
+                        },
+                    )
+                    .await?;
+                    Ok(Outcome::Refused(Refused::WrongCode {
+                        retry: Box::new(AuthStep::MfaSetupRequired {
+                            token,
+                            factors: settable,
+                        }),
+                        dead: false,
+                    }))
+                }
+            }
+        }
+        SetupAnswer::Email if settable.contains(&MfaFactor::Email) => {
+            mfa::set_preferences(ctx, &user, Some(true), None).await?;
+            mfa::notify_change(ctx, start.pool, &user, "codes by email were turned on").await?;
+            // The address proves itself with the first code.
+            let step = mfa_step(
+                ctx,
+                start,
+                &user,
+                &row.amr,
+                row.auth_time,
+                MfaFactor::Email,
+                vec![MfaFactor::Email],
+                None,
+            )
+            .await?;
+            Ok(Outcome::Step(step))
+        }
+        _ => Ok(Outcome::Refused(Refused::NoFactorPossible)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amr_joins_each_method_once() {
+        assert_eq!(join_amr("pwd", "otp mfa"), "pwd otp mfa");
+        assert_eq!(join_amr("pwd", "mfa"), "pwd mfa");
+        assert_eq!(join_amr("pwd otp mfa", "otp mfa"), "pwd otp mfa");
+        assert_eq!(join_amr("", "otp mfa"), "otp mfa");
+    }
+
+    #[test]
+    fn only_minted_tokens_are_looked_up() {
+        let (token, hash) = mint();
+        assert_eq!(token_hash(&token), Some(hash));
+        for bad in ["", "short", &"x".repeat(44), "abc\0def"] {
+            assert_eq!(token_hash(bad), None);
+        }
+    }
+}

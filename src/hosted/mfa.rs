@@ -1,0 +1,450 @@
+//! `{issuer}/mfa` and `{issuer}/mfa/setup`: the second-factor steps of a sign-in, and the
+//! recovery codes shown once after a set-up. Each handler parses, calls the sign-in machine
+//! and renders.
+
+// Each step's error is the page to show instead; boxing it would buy nothing here.
+#![allow(clippy::result_large_err)]
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, get, post};
+use askama::Template;
+
+use crate::accounts::auth_flow::{self, AuthStep, MfaAnswer, Outcome, Refused, SetupAnswer};
+use crate::accounts::signin::Origin;
+use crate::accounts::types::MfaFactor;
+use crate::context::Context;
+use crate::hosted::csrf;
+use crate::hosted::html;
+use crate::hosted::pages::{Brand, render};
+use crate::hosted::signin::{
+    continue_sign_in, expired, flow_start, internal, load_pending, load_pool, posted_form,
+    request_in_query, step_in_query,
+};
+use crate::ops::client_address::ClientAddress;
+use crate::pools::Pool;
+use crate::tokens::authorize::{CodeRedirect, ResponseMode, with_query};
+
+/// The `factor` value that asks for the recovery-code form.
+const RECOVERY_CODE: &str = "RECOVERY_CODE";
+
+#[derive(Template)]
+#[template(path = "hosted/mfa.html")]
+struct MfaPage<'a> {
+    brand: Brand,
+    action: String,
+    csrf_token: &'a str,
+    request: &'a str,
+    step: &'a str,
+    prompt: &'static str,
+    code_label: &'static str,
+    recovery_mode: bool,
+    switches: Vec<(&'static str, &'static str)>,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "hosted/mfa_setup.html")]
+struct SetupPage<'a> {
+    brand: Brand,
+    action: String,
+    csrf_token: &'a str,
+    request: &'a str,
+    step: &'a str,
+    secret: Option<String>,
+    uri: String,
+    qr_svg: String,
+    email: bool,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "hosted/recovery_codes.html")]
+struct RecoveryCodesPage<'a> {
+    brand: Brand,
+    codes: &'a [String],
+    continue_href: Option<String>,
+    continue_action: Option<String>,
+    continue_fields: Vec<(&'a str, String)>,
+}
+
+struct MfaView<'a> {
+    request: &'a str,
+    step: &'a str,
+    current: MfaFactor,
+    factors: &'a [MfaFactor],
+    recovery: bool,
+    recovery_mode: bool,
+}
+
+fn mfa_page(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool: &Pool,
+    view: MfaView<'_>,
+    error: Option<&str>,
+) -> HttpResponse {
+    let (token, cookie) = csrf::token(req, ctx);
+    let (prompt, code_label) = match (view.recovery_mode, view.current) {
+        (true, _) => (
+            "Enter one of the recovery codes you saved when you set up your authenticator app. Each works once.",
+            "Recovery code",
+        ),
+        (false, MfaFactor::SoftwareToken) => (
+            "Enter the 6-digit code from your authenticator app.",
+            "Code",
+        ),
+        (false, MfaFactor::Email) => (
+            "We sent a 6-digit code to your email address. It is valid for 5 minutes.",
+            "Code",
+        ),
+    };
+    let mut switches = Vec::new();
+    for factor in view.factors {
+        if *factor != view.current || view.recovery_mode {
+            switches.push(match factor {
+                MfaFactor::Email => (MfaFactor::Email.as_str(), "Email me a code instead"),
+                MfaFactor::SoftwareToken => (
+                    MfaFactor::SoftwareToken.as_str(),
+                    "Use my authenticator app instead",
+                ),
+            });
+        }
+    }
+    if view.recovery && !view.recovery_mode {
+        switches.push((RECOVERY_CODE, "Use a recovery code"));
+    }
+    let page = MfaPage {
+        brand: Brand::of(pool),
+        action: format!("/{}/mfa", pool.id),
+        csrf_token: &token,
+        request: view.request,
+        step: view.step,
+        prompt,
+        code_label,
+        recovery_mode: view.recovery_mode,
+        switches,
+        error,
+    };
+    let mut response = html(StatusCode::OK, render(&page));
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// The QR code of `uri`, as inline SVG.
+fn qr_svg(uri: &str) -> String {
+    match qrcode::QrCode::new(uri.as_bytes()) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(192, 192)
+                .build();
+            // The XML declaration belongs to a file, not to an element inside HTML.
+            match svg.find("<svg") {
+                Some(i) => svg[i..].to_string(),
+                None => String::new(),
+            }
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "the key URI does not fit in a QR code");
+            String::new()
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn setup_page(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool: &Pool,
+    request: &str,
+    step: &str,
+    setup: Option<(String, String)>,
+    factors: &[MfaFactor],
+    error: Option<&str>,
+) -> HttpResponse {
+    let (token, cookie) = csrf::token(req, ctx);
+    let totp = factors.contains(&MfaFactor::SoftwareToken);
+    let (secret, uri) = match setup.filter(|_| totp) {
+        Some((secret, uri)) => (Some(secret), uri),
+        None => (None, String::new()),
+    };
+    let page = SetupPage {
+        brand: Brand::of(pool),
+        action: format!("/{}/mfa/setup", pool.id),
+        csrf_token: &token,
+        request,
+        step,
+        qr_svg: if secret.is_some() {
+            qr_svg(&uri)
+        } else {
+            String::new()
+        },
+        secret,
+        uri,
+        email: factors.contains(&MfaFactor::Email),
+        error,
+    };
+    let mut response = html(StatusCode::OK, render(&page));
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// The recovery codes, once, then on to the application as the response mode says.
+pub(crate) fn recovery_codes_page(
+    ctx: &Context,
+    pool: &Pool,
+    code: &CodeRedirect,
+    codes: &[String],
+) -> HttpResponse {
+    let issuer = ctx.issuer(&pool.id);
+    let mut params: Vec<(&str, String)> = vec![("code", code.code.clone())];
+    if let Some(state) = &code.state {
+        params.push(("state", state.clone()));
+    }
+    params.push(("iss", issuer));
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (continue_href, continue_action, continue_fields) = match code.response_mode {
+        ResponseMode::Query => (
+            Some(with_query(&code.redirect_uri, &pairs)),
+            None,
+            Vec::new(),
+        ),
+        ResponseMode::Fragment => {
+            let fragment = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&pairs)
+                .finish();
+            (
+                Some(format!("{}#{fragment}", code.redirect_uri)),
+                None,
+                Vec::new(),
+            )
+        }
+        ResponseMode::FormPost => (None, Some(code.redirect_uri.clone()), params),
+    };
+    html(
+        StatusCode::OK,
+        render(&RecoveryCodesPage {
+            brand: Brand::of(pool),
+            codes,
+            continue_href,
+            continue_action,
+            continue_fields,
+        }),
+    )
+}
+
+#[get("/{pool_id}/mfa")]
+pub async fn mfa_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>) -> HttpResponse {
+    let pool = match load_pool(&ctx, &path).await {
+        Ok(pool) => pool,
+        Err(page) => return page,
+    };
+    let pending = match load_pending(&req, &ctx, &pool, request_in_query(&req).as_deref()).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let (Some(browser), Some(step)) = (csrf::browser_id(&req, &ctx), step_in_query(&req)) else {
+        return expired(&pool);
+    };
+    let start = flow_start(&pool, &pending, &browser, Origin::default());
+    match auth_flow::view(&ctx, &start, &step).await {
+        Ok(Some(view)) => match view.current {
+            Some(current) => mfa_page(
+                &req,
+                &ctx,
+                &pool,
+                MfaView {
+                    request: &pending.id,
+                    step: &step,
+                    current,
+                    factors: &view.factors,
+                    recovery: view.recovery,
+                    recovery_mode: false,
+                },
+                None,
+            ),
+            None => expired(&pool),
+        },
+        Ok(None) => expired(&pool),
+        Err(err) => internal(err),
+    }
+}
+
+#[post("/{pool_id}/mfa")]
+pub async fn mfa_submit(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    path: Path<String>,
+    address: ClientAddress,
+    body: Bytes,
+) -> HttpResponse {
+    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let pending = match load_pending(&req, &ctx, &pool, params.get("request")).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
+    let step = params.get("step").unwrap_or_default();
+    let start = flow_start(&pool, &pending, &browser, Origin::default());
+    let code = params.get("code");
+    let factor = params.get("factor");
+    let answer = match (factor, code) {
+        // "Use a recovery code": the same step, in its recovery form.
+        (Some(RECOVERY_CODE), None) => {
+            return match auth_flow::view(&ctx, &start, step).await {
+                Ok(Some(view)) if view.recovery => match view.current {
+                    Some(current) => mfa_page(
+                        &req,
+                        &ctx,
+                        &pool,
+                        MfaView {
+                            request: &pending.id,
+                            step,
+                            current,
+                            factors: &view.factors,
+                            recovery: true,
+                            recovery_mode: true,
+                        },
+                        None,
+                    ),
+                    None => expired(&pool),
+                },
+                Ok(_) => expired(&pool),
+                Err(err) => internal(err),
+            };
+        }
+        (Some(RECOVERY_CODE), Some(code)) => MfaAnswer::Recovery(code),
+        (Some(name), None) => match MfaFactor::parse(name) {
+            Some(factor) => MfaAnswer::Switch(factor),
+            None => return expired(&pool),
+        },
+        (_, Some(code)) => MfaAnswer::Code(code),
+        (None, None) => MfaAnswer::Code(""),
+    };
+    let recovery_mode = matches!(answer, MfaAnswer::Recovery(_));
+    match auth_flow::mfa(&ctx, &start, step, answer, address.0).await {
+        Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
+        Ok(Outcome::Refused(Refused::WrongCode { retry, dead })) => match *retry {
+            AuthStep::MfaRequired {
+                token,
+                current,
+                factors,
+                recovery,
+            } => {
+                let text = if dead {
+                    "That code no longer works. Email yourself a new one."
+                } else if recovery_mode {
+                    "That recovery code is not valid, or was used already."
+                } else {
+                    "That code is not valid. Check it and try again."
+                };
+                mfa_page(
+                    &req,
+                    &ctx,
+                    &pool,
+                    MfaView {
+                        request: &pending.id,
+                        step: &token,
+                        current,
+                        factors: &factors,
+                        recovery,
+                        recovery_mode: recovery_mode && recovery,
+                    },
+                    Some(text),
+                )
+            }
+            other => continue_sign_in(&req, &ctx, &pool, &pending, other).await,
+        },
+        Ok(Outcome::Refused(_)) => expired(&pool),
+        Err(err) => internal(err),
+    }
+}
+
+#[get("/{pool_id}/mfa/setup")]
+pub async fn setup_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>) -> HttpResponse {
+    let pool = match load_pool(&ctx, &path).await {
+        Ok(pool) => pool,
+        Err(page) => return page,
+    };
+    let pending = match load_pending(&req, &ctx, &pool, request_in_query(&req).as_deref()).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let (Some(browser), Some(step)) = (csrf::browser_id(&req, &ctx), step_in_query(&req)) else {
+        return expired(&pool);
+    };
+    let start = flow_start(&pool, &pending, &browser, Origin::default());
+    match auth_flow::view(&ctx, &start, &step).await {
+        Ok(Some(view)) if view.step == "MFA_SETUP" => setup_page(
+            &req,
+            &ctx,
+            &pool,
+            &pending.id,
+            &step,
+            view.setup,
+            &view.factors,
+            None,
+        ),
+        Ok(_) => expired(&pool),
+        Err(err) => internal(err),
+    }
+}
+
+#[post("/{pool_id}/mfa/setup")]
+pub async fn setup_submit(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    path: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let pending = match load_pending(&req, &ctx, &pool, params.get("request")).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
+    let step = params.get("step").unwrap_or_default();
+    let start = flow_start(&pool, &pending, &browser, Origin::default());
+    let answer = match params.get("factor") {
+        Some(name) if name == MfaFactor::Email.as_str() => SetupAnswer::Email,
+        _ => SetupAnswer::Totp(params.get("code").unwrap_or_default()),
+    };
+    match auth_flow::mfa_setup(&ctx, &start, step, answer).await {
+        Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
+        Ok(Outcome::Refused(Refused::WrongCode { retry, .. })) => match *retry {
+            AuthStep::MfaSetupRequired { token, factors } => {
+                let setup = match auth_flow::view(&ctx, &start, &token).await {
+                    Ok(Some(view)) => view.setup,
+                    Ok(None) => return expired(&pool),
+                    Err(err) => return internal(err),
+                };
+                setup_page(
+                    &req,
+                    &ctx,
+                    &pool,
+                    &pending.id,
+                    &token,
+                    setup,
+                    &factors,
+                    Some(
+                        "That code is not valid. Check the time on your device, and enter the code the app shows now.",
+                    ),
+                )
+            }
+            other => continue_sign_in(&req, &ctx, &pool, &pending, other).await,
+        },
+        Ok(Outcome::Refused(_)) => expired(&pool),
+        Err(err) => internal(err),
+    }
+}
