@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::accounts::attributes::{self, Attributes};
 use crate::accounts::filter::{self, Attribute, Match};
 use crate::accounts::password_policy;
+use crate::accounts::types::MfaFactor;
 use crate::accounts::username::{self, Lookup};
 use crate::clock::to_datetime;
 use crate::context::Context;
@@ -38,8 +39,41 @@ pub struct User {
     /// The generated temporary password, present only in the answer that created it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temporary_password: Option<String>,
+    /// The user's second factors (in the answers about one user).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<MfaSummary>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a user has of second factors.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MfaSummary {
+    /// An authenticator app is set up.
+    pub totp: bool,
+    /// Codes by email are on (and the email is verified).
+    pub email: bool,
+    /// `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`, or null.
+    pub preferred: Option<String>,
+    pub recovery_codes_left: i64,
+}
+
+/// `PUT /pools/{pool_id}/users/{username}/mfa` body, as Cognito's
+/// `AdminSetUserMFAPreference`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaPreference {
+    /// `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`, or null for none.
+    #[serde(default, deserialize_with = "present")]
+    pub preferred: Option<Option<String>>,
+    pub email_enabled: Option<bool>,
+}
+
+/// Tells an absent field (`None`) from an explicit null (`Some(None)`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// `POST /pools/{pool_id}/users` body.
@@ -125,6 +159,7 @@ fn to_user(row: UserRow, temporary_password: Option<String>) -> Result<User> {
         enabled: row.enabled,
         attributes,
         temporary_password,
+        mfa: None,
         created_at: to_datetime(row.created_at),
         updated_at: to_datetime(row.updated_at),
     })
@@ -331,7 +366,50 @@ async fn find_as(ctx: &Context, pool: &Pool, login: &str, who: Lookup) -> Result
 
 pub async fn get_user(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
     let pool = get_pool(ctx, pool_id).await?;
-    to_user(find_as(ctx, &pool, login, Lookup::Admin).await?, None)
+    with_mfa(ctx, find_as(ctx, &pool, login, Lookup::Admin).await?).await
+}
+
+async fn with_mfa(ctx: &Context, row: UserRow) -> Result<User> {
+    let factors = crate::accounts::mfa::factors(ctx, &row).await?;
+    let mut user = to_user(row, None)?;
+    user.mfa = Some(MfaSummary {
+        totp: factors.totp,
+        email: factors.email,
+        preferred: factors.preferred.map(|f| f.as_str().to_string()),
+        recovery_codes_left: factors.recovery_codes_left,
+    });
+    Ok(user)
+}
+
+/// Sets which second factor is preferred and whether codes by email are on.
+pub async fn set_mfa_preference(
+    ctx: &Context,
+    pool_id: &str,
+    login: &str,
+    input: MfaPreference,
+) -> Result<User> {
+    let pool = get_pool(ctx, pool_id).await?;
+    let row = find_as(ctx, &pool, login, Lookup::Admin).await?;
+    let preferred = match input.preferred {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(name)) => Some(Some(MfaFactor::parse(&name).ok_or_else(|| {
+            Error::validation("preferred", "must be SOFTWARE_TOKEN_MFA, EMAIL_OTP or null")
+        })?)),
+    };
+    crate::accounts::mfa::set_preferences(ctx, &row, input.email_enabled, preferred).await?;
+    with_mfa(ctx, row).await
+}
+
+/// A lost phone: removes the user's TOTP and recovery codes and signs them out everywhere.
+pub async fn remove_totp(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
+    let pool = get_pool(ctx, pool_id).await?;
+    let row = find_as(ctx, &pool, login, Lookup::Admin).await?;
+    crate::accounts::mfa::remove_totp(ctx, &row).await?;
+    let row = find_by_sub(ctx, pool_id, &row.id)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    with_mfa(ctx, row).await
 }
 
 pub async fn list_users(

@@ -1,13 +1,13 @@
 //! `/admin/v1/pools/{pool_id}/users` and the user actions.
 
 use actix_web::web::{Data, Json, Path, Query};
-use actix_web::{HttpResponse, delete, get, patch, post};
+use actix_web::{HttpResponse, delete, get, patch, post, put};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::groups::{self, Group};
-use crate::accounts::users::{self, NewUser, SetPassword, User, UserPatch};
+use crate::accounts::users::{self, MfaPreference, NewUser, SetPassword, User, UserPatch};
 use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
@@ -25,6 +25,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(set_password)
         .service(reset_password)
         .service(sign_out)
+        .service(set_mfa)
+        .service(remove_totp)
         .service(groups_of_user);
 }
 
@@ -214,6 +216,44 @@ async fn reset_password(ctx: Data<Context>, path: Path<(String, String)>) -> Api
 async fn sign_out(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(users::sign_out(&ctx, &pool_id, &username).await?))
+}
+
+#[utoipa::path(
+    tag = "users",
+    operation_id = "setUserMfaPreference",
+    params(("pool_id" = String, Path), ("username" = String, Path)),
+    request_body = MfaPreference,
+    responses(
+        (status = 200, description = "The user with its second factors", body = User),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    )
+)]
+#[put("/pools/{pool_id}/users/{username}/mfa")]
+async fn set_mfa(
+    ctx: Data<Context>,
+    path: Path<(String, String)>,
+    body: Body<MfaPreference>,
+) -> ApiResult<Json<User>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(
+        users::set_mfa_preference(&ctx, &pool_id, &username, body.0).await?,
+    ))
+}
+
+#[utoipa::path(
+    tag = "users",
+    operation_id = "removeUserTotp",
+    params(("pool_id" = String, Path), ("username" = String, Path)),
+    responses(
+        (status = 200, description = "TOTP and recovery codes removed; the user is signed out everywhere", body = User),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    )
+)]
+#[delete("/pools/{pool_id}/users/{username}/mfa/totp")]
+async fn remove_totp(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
+    let (pool_id, username) = path.into_inner();
+    Ok(Json(users::remove_totp(&ctx, &pool_id, &username).await?))
 }
 
 #[utoipa::path(

@@ -5,19 +5,23 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
+use crate::accounts::auth_flow::{self, Interaction, Outcome, decide};
 use crate::accounts::sessions;
+use crate::accounts::signin::Origin;
 use crate::context::Context;
 use crate::error::Error;
 use crate::hosted::csrf;
 use crate::hosted::pages::{Brand, LogoutPage, message, render};
-use crate::hosted::signin::{SESSION_COOKIE, code_redirect, session_cookie};
+use crate::hosted::signin::{
+    SESSION_COOKIE, code_redirect, continue_sign_in, flow_start, session_cookie,
+};
 use crate::hosted::{html, secure, see_other};
 use crate::oauth::error::sanitize_description;
 use crate::oauth::respond::to_client;
 use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
 use crate::pools::pool::cached_pool;
-use crate::tokens::authorize::{self, AuthorizeError, Params, Prompt, ResponseMode, with_query};
+use crate::tokens::authorize::{self, AuthorizeError, Params, ResponseMode, with_query};
 use crate::tokens::logout::{LogoutError, LogoutRequest, plan as plan_logout};
 
 #[get("/{pool_id}/oauth2/authorize")]
@@ -80,13 +84,14 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
             }),
         None => None,
     };
-    let session = session.filter(|s| {
-        request.prompt != Prompt::Login
-            && request
-                .max_age
-                .is_none_or(|max| ctx.now() - s.auth_time <= max * 1000)
-    });
-    if let Some(session) = session {
+    let interaction = decide(
+        &pool,
+        request.prompt,
+        request.max_age,
+        session.as_ref(),
+        ctx.now(),
+    );
+    if let (Interaction::UseSession, Some(session)) = (interaction, &session) {
         return match authorize::code_for_session(
             ctx,
             &request,
@@ -104,7 +109,7 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
             }
         };
     }
-    if request.prompt == Prompt::None {
+    if interaction == Interaction::LoginRequired {
         return error_redirect(
             ctx,
             &pool.id,
@@ -118,24 +123,64 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
     // The sign-in that follows belongs to this browser: it gets its id now if it has none.
     let (browser, cookie) = csrf::browser(req, ctx);
     let address = ClientAddress::of(req);
-    let mut response = match authorize::save_pending(
-        ctx,
-        &request,
-        &csrf::browser_digest(&browser),
-        address,
-    )
-    .await
-    {
-        Ok(id) => see_other(&with_query(
+    let digest = csrf::browser_digest(&browser);
+    let id = match authorize::save_pending(ctx, &request, &digest, address).await {
+        Ok(id) => id,
+        Err(err) => return refused(ctx, &pool, err),
+    };
+    let mut response = match (interaction, session) {
+        // The signed-in user goes through the second factor the pool now wants.
+        (Interaction::SecondFactor, Some(session)) => {
+            match second_factor(req, ctx, &pool, &id, &digest, session).await {
+                Ok(page) => page,
+                Err(err) => {
+                    tracing::error!(error = %err, "starting the second factor failed");
+                    return error_page(Brand::of(&pool), "the server failed; try again");
+                }
+            }
+        }
+        _ => see_other(&with_query(
             &format!("/{}/login", pool.id),
             &[("request", &id)],
         )),
-        Err(err) => return refused(ctx, &pool, err),
     };
     if let Some(cookie) = cookie {
         let _ = response.add_cookie(&cookie);
     }
     response
+}
+
+/// The second-factor step for a session that lacks it, on the pending request `id`.
+async fn second_factor(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool: &Pool,
+    id: &str,
+    browser: &str,
+    session: sessions::Session,
+) -> Result<HttpResponse, Error> {
+    let pending = authorize::pending(ctx, &pool.id, id, Some(browser))
+        .await?
+        .ok_or(Error::NotFound("authorization request"))?;
+    let start = flow_start(pool, &pending, browser, Origin::default());
+    let outcome = auth_flow::after_first_factor(
+        ctx,
+        &start,
+        session.user,
+        &session.amr,
+        session.auth_time,
+        true,
+    )
+    .await?;
+    Ok(match outcome {
+        Outcome::Step(step) => continue_sign_in(req, ctx, pool, &pending, step).await,
+        Outcome::Refused(_) => message(
+            StatusCode::FORBIDDEN,
+            Brand::of(pool),
+            "Cannot sign in",
+            "This account cannot sign in: the user pool requires a second factor that cannot be set up for it. Contact your administrator.",
+        ),
+    })
 }
 
 /// The answer to a request that failed a check: a page when the client or its redirect
