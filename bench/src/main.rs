@@ -1,9 +1,11 @@
-//! `bench/run`: measures Cognate's release build under load from wrk, beside the hardware
-//! limits of its two real costs (RS256 signatures and argon2id hashes), and prints a Markdown
-//! table plus a JSON file. See the README's Performance section.
+//! `bench/run`: measures Cognate's release build under load from wrk, beside the limits of
+//! its two real costs (signatures, from the machine's openssl and from Cognate's signer, and
+//! argon2id hashes), and prints a Markdown table plus a JSON file. See the README's
+//! Performance section.
 
 mod limits;
 mod load;
+mod openssl;
 mod postgres;
 mod report;
 mod scale;
@@ -17,8 +19,9 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use limits::Limits;
 use postgres::PgDatabase;
-use report::{Limits, Report, Row, ScaleRow};
+use report::{Report, Row, ScaleRow};
 use scenarios::mib;
 use seed::Http;
 use server::{Launch, Server};
@@ -108,7 +111,7 @@ fn run(args: &Args) -> Result<Report, Fail> {
         .map_err(|e| Fail(e.to_string()))?;
 
     let rounds = if quick { 1 } else { 3 };
-    let limits = measure_limits(rounds, limit_time)?;
+    let limits = limits::measure(rounds, limit_time)?;
 
     let work = tempfile::Builder::new()
         .prefix("cognate-bench-")
@@ -180,28 +183,6 @@ fn run(args: &Args) -> Result<Report, Fail> {
     Ok(report)
 }
 
-/// The limits as the best of `rounds` measurements: a ceiling, so a noisy neighbour during
-/// one round lowers the scenarios' ratios rather than raising them.
-fn measure_limits(rounds: usize, each: Duration) -> Result<Limits, Fail> {
-    eprintln!("measuring the hardware limits ...");
-    let mut rs256 = 0.0f64;
-    let mut argon2 = 0.0f64;
-    for _ in 0..rounds {
-        rs256 = rs256.max(limits::signatures_per_second(
-            cognate::crypto::jwt::Algorithm::Rs256,
-            each,
-        )?);
-        argon2 = argon2.max(limits::argon2_per_second(each)?);
-    }
-    eprintln!("  RS256 {rs256:.0}/s, argon2id {argon2:.1}/s");
-    Ok(Limits {
-        cores: limits::cores(),
-        rs256_signatures_per_s: rs256,
-        argon2_hashes_per_s: argon2,
-        argon2_parameters: limits::argon2_parameters(),
-    })
-}
-
 /// What one server's run measured; `run` adds the machine, the limits and the totals.
 struct Measured {
     startup_ms: f64,
@@ -253,7 +234,6 @@ fn measure(
     let http = Http::new(&server.base, &launch.admin_key);
     let browser = http.browser(&seeded)?;
     let inputs = scenarios::Inputs::prepare(&http, &seeded, &browser, limits, duration)?;
-    let limits_seen = (limits.rs256_signatures_per_s, limits.argon2_hashes_per_s);
     let pool = &seeded.pool;
     let mut rows = Vec::new();
     for scenario in scenarios::all(&seeded, &browser, &inputs, duration) {
@@ -262,7 +242,7 @@ fn measure(
         {
             continue;
         }
-        let row = scenarios::run_scenario(&server, &work, limits_seen, scenario)?;
+        let row = scenarios::run_scenario(&server, &work, limits, scenario)?;
         rows.push(row);
     }
 

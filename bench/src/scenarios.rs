@@ -4,11 +4,13 @@
 use std::path::Path;
 use std::time::Duration;
 
+use cognate::crypto::jwt::Algorithm;
 use serde_json::Value;
 
 use crate::Fail;
+use crate::limits::{Bound, Limits};
 use crate::load::{self, Load, Preamble, Script};
-use crate::report::{Limits, Row};
+use crate::report::Row;
 use crate::seed::{self, BrowserId, Http, Seeded};
 use crate::server::Server;
 
@@ -27,7 +29,7 @@ pub struct Scenario {
     pub name: &'static str,
     pub unit: &'static str,
     /// The limit, and how much of it one unit of rate uses.
-    pub limit: Option<(&'static str, f64)>,
+    pub limit: Option<(Bound, f64)>,
     pub script: Script,
     pub preamble: Preamble,
     pub load: Load,
@@ -36,7 +38,7 @@ pub struct Scenario {
 pub fn run_scenario(
     server: &Server,
     work: &Path,
-    limits_seen: (f64, f64),
+    limits: &Limits,
     scenario: Scenario,
 ) -> Result<Row, Fail> {
     eprintln!("scenario: {} ...", scenario.name);
@@ -56,21 +58,16 @@ pub fn run_scenario(
     } else {
         outcome.requests as f64 / outcome.seconds()
     };
-    let ratio = scenario.limit.map(|(kind, per)| {
-        let limit = if kind == "RS256" {
-            limits_seen.0
-        } else {
-            limits_seen.1
-        };
-        rate * per / limit
-    });
+    let limit = scenario.limit.map(|(bound, per)| (limits.of(bound), per));
     let row = Row {
         scenario: scenario.name.into(),
         unit: scenario.unit.into(),
         rate,
-        limit: scenario.limit.map(|(k, _)| k.to_string()),
-        limit_work_per_unit: scenario.limit.map_or(0.0, |(_, per)| per),
-        limit_ratio: ratio,
+        limit: limit.map(|(l, _)| l.name.to_string()),
+        limit_source: limit.map(|(l, _)| l.source),
+        limit_per_s: limit.map(|(l, _)| l.per_s),
+        limit_work_per_unit: limit.map_or(0.0, |(_, per)| per),
+        limit_ratio: limit.map(|(l, per)| rate * per / l.per_s),
         requests: outcome.requests,
         p50_ms: ms(outcome.p50_us),
         p99_ms: ms(outcome.p99_us),
@@ -217,7 +214,7 @@ pub fn all(
         Scenario {
             name: "client-credentials token",
             unit: "req/s",
-            limit: Some(("RS256", 1.0)),
+            limit: Some((Bound::Signing(Algorithm::Rs256), 1.0)),
             script: Script::Static,
             preamble: Preamble::default().number("expected", 200).request(
                 "POST",
@@ -250,7 +247,7 @@ pub fn all(
             name: "refresh-token grant",
             unit: "req/s",
             // An access token and an ID token: two signatures per grant.
-            limit: Some(("RS256", 2.0)),
+            limit: Some((Bound::Signing(Algorithm::Rs256), 2.0)),
             script: Script::Refresh,
             preamble: common(seeded, browser).list("refresh_tokens", &inputs.refresh_tokens),
             load: with(stateful_load()),
@@ -258,7 +255,7 @@ pub fn all(
         Scenario {
             name: "hosted sign-in POST",
             unit: "req/s",
-            limit: Some(("argon2", 1.0)),
+            limit: Some((Bound::Hashing, 1.0)),
             script: Script::SignIn,
             preamble: common(seeded, browser).list("pending", &inputs.pending_ids),
             load: with(stateful_load()),
@@ -266,7 +263,7 @@ pub fn all(
         Scenario {
             name: "auth-code + PKCE flow (3 requests)",
             unit: "flows/s",
-            limit: Some(("argon2", 1.0)),
+            limit: Some((Bound::Hashing, 1.0)),
             script: Script::Flow,
             preamble: common(seeded, browser),
             load: with(stateful_load()),
@@ -274,7 +271,7 @@ pub fn all(
         Scenario {
             name: "sign-up POST",
             unit: "req/s",
-            limit: Some(("argon2", 1.0)),
+            limit: Some((Bound::Hashing, 1.0)),
             script: Script::SignUp,
             preamble: common(seeded, browser).text("run_tag", &inputs.run_tag),
             load: with(stateful_load()),
