@@ -11,7 +11,7 @@ use crate::Fail;
 use crate::limits::{Bound, Limits};
 use crate::load::{self, Load, Preamble, Script};
 use crate::report::Row;
-use crate::seed::{self, BrowserId, Http, Seeded};
+use crate::seed::{self, BrowserId, Http, MachineClient, Seeded};
 use crate::server::Server;
 
 /// wrk threads for the scenarios that keep state per connection (one connection each).
@@ -178,13 +178,8 @@ pub fn all(
     duration: Duration,
 ) -> Vec<Scenario> {
     let with = |load: Load| Load { duration, ..load };
-    let basic = {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", seeded.m2m_id, seeded.m2m_secret))
-    };
     let pool = &seeded.pool;
-    vec![
+    let mut scenarios = vec![
         Scenario {
             name: "JWKS",
             unit: "req/s",
@@ -211,25 +206,14 @@ pub fn all(
             ),
             load: with(static_load()),
         },
-        Scenario {
-            name: "client-credentials token",
-            unit: "req/s",
-            limit: Some((Bound::Signing(Algorithm::Rs256), 1.0)),
-            script: Script::Static,
-            preamble: Preamble::default().number("expected", 200).request(
-                "POST",
-                &format!("/{pool}/oauth2/token"),
-                &[
-                    ("Authorization", &format!("Basic {basic}")),
-                    ("Content-Type", "application/x-www-form-urlencoded"),
-                ],
-                Some(&format!(
-                    "grant_type=client_credentials&scope={}",
-                    seed::encode(seed::SCOPE)
-                )),
-            ),
-            load: with(static_load()),
-        },
+    ];
+    scenarios.extend(
+        seeded
+            .m2m
+            .iter()
+            .map(|client| client_credentials(client, duration)),
+    );
+    scenarios.extend([
         Scenario {
             name: "userInfo",
             unit: "req/s",
@@ -276,5 +260,37 @@ pub fn all(
             preamble: common(seeded, browser).text("run_tag", &inputs.run_tag),
             load: with(stateful_load()),
         },
-    ]
+    ]);
+    scenarios
+}
+
+/// The client-credentials grant from `client`: one signature per token, with its pool's
+/// algorithm. RS256's is in the main pool and keeps its original name.
+fn client_credentials(client: &MachineClient, duration: Duration) -> Scenario {
+    Scenario {
+        name: match client.algorithm {
+            Algorithm::Rs256 => "client-credentials token",
+            Algorithm::Es256 => "client-credentials token (ES256 pool)",
+            Algorithm::EdDsa => "client-credentials token (EdDSA pool)",
+        },
+        unit: "req/s",
+        limit: Some((Bound::Signing(client.algorithm), 1.0)),
+        script: Script::Static,
+        preamble: Preamble::default().number("expected", 200).request(
+            "POST",
+            &format!("/{}/oauth2/token", client.pool),
+            &[
+                ("Authorization", &client.authorization()),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(&format!(
+                "grant_type=client_credentials&scope={}",
+                seed::encode(seed::SCOPE)
+            )),
+        ),
+        load: Load {
+            duration,
+            ..static_load()
+        },
+    }
 }
