@@ -1,6 +1,8 @@
-//! The hardware limits the request scenarios are measured against, with Cognate's own code:
-//! RS256 signatures (`crypto::jwt::SigningKey::sign`) and argon2id verifications
-//! (`crypto::password::PasswordHasher`, which the server uses) on every core at once.
+//! The limits the request scenarios are measured against, on every core at once. Signing:
+//! the machine's (`openssl speed`, see `openssl.rs`) and Cognate's signer
+//! (`crypto::jwt::SigningKey::sign`) for each algorithm a pool can choose; the scenarios use
+//! the machine's, or Cognate's signer when openssl gave no figure. Hashing: argon2id
+//! verifications through `crypto::password::PasswordHasher`, which the server uses.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,9 +11,149 @@ use std::time::{Duration, Instant};
 use cognate::config::PasswordHashParams;
 use cognate::crypto::jwt::{Algorithm, SigningKey, generate_pkcs8};
 use cognate::crypto::password::PasswordHasher;
+use serde::Serialize;
 use serde_json::json;
 
-use crate::Fail;
+use crate::{Fail, openssl};
+
+#[derive(Debug, Serialize)]
+pub struct Limits {
+    pub cores: usize,
+    /// `openssl version`, when there is an openssl to measure the machine's limits with.
+    pub openssl_version: Option<String>,
+    /// One per algorithm, in `Algorithm::ALL`'s order.
+    pub signing: Vec<SigningLimit>,
+    pub argon2_hashes_per_s: f64,
+    pub argon2_parameters: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SigningLimit {
+    /// The JOSE name: `RS256`, `ES256` or `EdDSA`.
+    pub algorithm: &'static str,
+    /// What `openssl speed` calls the primitive: `rsa2048`, `ecdsap256`, `ed25519`.
+    pub openssl_speed: &'static str,
+    /// The machine's: the sign/s of `openssl speed -multi <cores> <openssl_speed>`.
+    pub machine_signatures_per_s: Option<f64>,
+    /// Why there is no machine figure; the scenarios then use Cognate's signer.
+    pub machine_missing: Option<String>,
+    /// Cognate's signer on all cores.
+    pub cognate_signatures_per_s: f64,
+}
+
+/// Where the limit a scenario is measured against comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// `openssl speed`.
+    Machine,
+    /// Cognate's own signer or hasher.
+    Cognate,
+}
+
+/// The work a scenario's requests are bound by.
+#[derive(Debug, Clone, Copy)]
+pub enum Bound {
+    Signing(Algorithm),
+    Hashing,
+}
+
+/// The limit a scenario is measured against.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    /// `RS256`, `ES256`, `EdDSA` or `argon2`.
+    pub name: &'static str,
+    /// Signatures or hashes per second.
+    pub per_s: f64,
+    pub source: Source,
+}
+
+impl Limits {
+    /// The limit `bound` is measured against: for signing, the machine's, or Cognate's signer
+    /// when openssl gave no figure.
+    pub fn of(&self, bound: Bound) -> Limit {
+        match bound {
+            Bound::Hashing => Limit {
+                name: "argon2",
+                per_s: self.argon2_hashes_per_s,
+                source: Source::Cognate,
+            },
+            Bound::Signing(alg) => {
+                let limit = self.signing(alg);
+                Limit {
+                    name: limit.algorithm,
+                    per_s: limit
+                        .machine_signatures_per_s
+                        .unwrap_or(limit.cognate_signatures_per_s),
+                    source: if limit.machine_signatures_per_s.is_some() {
+                        Source::Machine
+                    } else {
+                        Source::Cognate
+                    },
+                }
+            }
+        }
+    }
+
+    fn signing(&self, alg: Algorithm) -> &SigningLimit {
+        self.signing
+            .iter()
+            .find(|l| l.algorithm == alg.as_str())
+            .expect("every algorithm is measured")
+    }
+}
+
+/// The limits as the best of `rounds` measurements: a ceiling, so a noisy neighbour during
+/// one round lowers the scenarios' ratios rather than raising them.
+pub fn measure(rounds: usize, each: Duration) -> Result<Limits, Fail> {
+    eprintln!("measuring the limits ...");
+    let cores = cores();
+    let openssl_version = openssl::version();
+    let mut signing = Vec::new();
+    for alg in Algorithm::ALL {
+        let mut cognate = 0.0f64;
+        let mut machine: Option<f64> = None;
+        let mut missing = openssl_version.as_ref().err().cloned();
+        for _ in 0..rounds {
+            cognate = cognate.max(signatures_per_second(alg, each)?);
+            if openssl_version.is_ok() {
+                match openssl::signatures_per_second(alg, cores, each) {
+                    Ok(rate) => machine = Some(machine.map_or(rate, |best| best.max(rate))),
+                    Err(why) => missing = Some(why),
+                }
+            }
+        }
+        let limit = SigningLimit {
+            algorithm: alg.as_str(),
+            openssl_speed: openssl::speed_name(alg),
+            machine_signatures_per_s: machine,
+            // A round that failed beside one that did not leaves a figure to use.
+            machine_missing: if machine.is_some() { None } else { missing },
+            cognate_signatures_per_s: cognate,
+        };
+        eprintln!(
+            "  {}: machine {}, Cognate's signer {cognate:.0}/s",
+            limit.algorithm,
+            match (&limit.machine_signatures_per_s, &limit.machine_missing) {
+                (Some(rate), _) => format!("{rate:.0}/s"),
+                (None, why) => format!("none ({})", why.as_deref().unwrap_or("?")),
+            }
+        );
+        signing.push(limit);
+    }
+    let mut argon2 = 0.0f64;
+    for _ in 0..rounds {
+        argon2 = argon2.max(argon2_per_second(each)?);
+    }
+    eprintln!("  argon2id {argon2:.1}/s");
+    Ok(Limits {
+        cores,
+        openssl_version: openssl_version.ok(),
+        signing,
+        argon2_hashes_per_s: argon2,
+        argon2_parameters: argon2_parameters(),
+    })
+}
 
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -1,11 +1,15 @@
-//! `bench/run`: measures Cognate's release build under load from wrk, beside the hardware
-//! limits of its two real costs (RS256 signatures and argon2id hashes), and prints a Markdown
-//! table plus a JSON file. See the README's Performance section.
+//! `bench/run`: measures Cognate's release build under load from wrk, beside the limits of
+//! its two real costs (signatures, from the machine's openssl and from Cognate's signer, and
+//! argon2id hashes), and prints a Markdown table plus a JSON file. See the README's
+//! Performance section.
 
 mod limits;
 mod load;
+mod openssl;
+mod postgres;
 mod report;
 mod scale;
+mod scenarios;
 mod seed;
 mod server;
 
@@ -14,12 +18,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use serde_json::Value;
-use sqlx::Connection;
 
-use load::{Load, Outcome, Preamble, Script};
-use report::{Limits, Report, Row, ScaleRow};
-use seed::{BrowserId, Http, Seeded};
+use limits::Limits;
+use postgres::PgDatabase;
+use report::{Report, Row, ScaleRow};
+use scenarios::mib;
+use seed::Http;
 use server::{Launch, Server};
 
 /// A failure that stops the run, with what to do about it.
@@ -51,8 +55,6 @@ struct Args {
 
 /// Users seeded through the admin API for the sign-in and flow scenarios.
 const SIGN_IN_USERS: usize = 32;
-/// wrk threads for the scenarios that keep state per connection (one connection each).
-const STATEFUL_CONNECTIONS: usize = 8;
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -96,61 +98,6 @@ fn wrk_version() -> Result<String, Fail> {
     Ok(text.lines().next().unwrap_or("wrk").trim().to_string())
 }
 
-/// A fresh PostgreSQL database for this run; dropped when the run ends.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create(admin_url: &str, runtime: &tokio::runtime::Runtime) -> Result<Self, Fail> {
-        let name = format!("cognate_bench_{}", std::process::id());
-        let (head, query) = match admin_url.split_once('?') {
-            Some((h, q)) => (h, format!("?{q}")),
-            None => (admin_url, String::new()),
-        };
-        let server = match head.rsplit_once('/') {
-            Some((server, _)) if server.contains("//") && !server.ends_with('/') => server,
-            _ => head.trim_end_matches('/'),
-        };
-        let url = format!("{server}/{name}{query}");
-        runtime.block_on(async {
-            let mut conn = sqlx::PgConnection::connect(admin_url)
-                .await
-                .map_err(|e| Fail(format!("PostgreSQL at {admin_url}: {e}")))?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name}"
-            )))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| Fail(format!("PostgreSQL: {e}")))?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .map_err(|e| Fail(format!("PostgreSQL: {e}")))?;
-            Ok::<_, Fail>(())
-        })?;
-        Ok(Self {
-            admin_url: admin_url.to_string(),
-            name,
-            url,
-        })
-    }
-
-    fn drop_now(&self, runtime: &tokio::runtime::Runtime) {
-        let _ = runtime.block_on(async {
-            let mut conn = sqlx::PgConnection::connect(&self.admin_url).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            )))
-            .execute(&mut conn)
-            .await
-        });
-    }
-}
-
 fn run(args: &Args) -> Result<Report, Fail> {
     let binary = binary()?;
     let wrk = wrk_version()?;
@@ -164,7 +111,7 @@ fn run(args: &Args) -> Result<Report, Fail> {
         .map_err(|e| Fail(e.to_string()))?;
 
     let rounds = if quick { 1 } else { 3 };
-    let limits = measure_limits(rounds, limit_time)?;
+    let limits = limits::measure(rounds, limit_time)?;
 
     let work = tempfile::Builder::new()
         .prefix("cognate-bench-")
@@ -236,152 +183,6 @@ fn run(args: &Args) -> Result<Report, Fail> {
     Ok(report)
 }
 
-/// The limits as the best of `rounds` measurements: a ceiling, so a noisy neighbour during
-/// one round lowers the scenarios' ratios rather than raising them.
-fn measure_limits(rounds: usize, each: Duration) -> Result<Limits, Fail> {
-    eprintln!("measuring the hardware limits ...");
-    let mut rs256 = 0.0f64;
-    let mut argon2 = 0.0f64;
-    for _ in 0..rounds {
-        rs256 = rs256.max(limits::signatures_per_second(
-            cognate::crypto::jwt::Algorithm::Rs256,
-            each,
-        )?);
-        argon2 = argon2.max(limits::argon2_per_second(each)?);
-    }
-    eprintln!("  RS256 {rs256:.0}/s, argon2id {argon2:.1}/s");
-    Ok(Limits {
-        cores: limits::cores(),
-        rs256_signatures_per_s: rs256,
-        argon2_hashes_per_s: argon2,
-        argon2_parameters: limits::argon2_parameters(),
-    })
-}
-
-fn ms(us: u64) -> f64 {
-    us as f64 / 1000.0
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-struct Scenario {
-    name: &'static str,
-    unit: &'static str,
-    /// The limit, and how much of it one unit of rate uses.
-    limit: Option<(&'static str, f64)>,
-    script: Script,
-    preamble: Preamble,
-    load: Load,
-}
-
-fn run_scenario(
-    server: &Server,
-    work: &std::path::Path,
-    limits_seen: (f64, f64),
-    scenario: Scenario,
-) -> Result<Row, Fail> {
-    eprintln!("scenario: {} ...", scenario.name);
-    server.reset_peak();
-    let cpu_before = server.cpu_seconds();
-    let outcome = load::run(
-        work,
-        &server.base,
-        scenario.script,
-        scenario.preamble,
-        &scenario.load,
-    )?;
-    let cpu = server.cpu_seconds() - cpu_before;
-    let peak = mib(server.memory_kib("VmHWM"));
-    let rate = if scenario.unit == "flows/s" {
-        outcome.units as f64 / outcome.seconds()
-    } else {
-        outcome.requests as f64 / outcome.seconds()
-    };
-    let ratio = scenario.limit.map(|(kind, per)| {
-        let limit = if kind == "RS256" {
-            limits_seen.0
-        } else {
-            limits_seen.1
-        };
-        rate * per / limit
-    });
-    let row = Row {
-        scenario: scenario.name.into(),
-        unit: scenario.unit.into(),
-        rate,
-        limit: scenario.limit.map(|(k, _)| k.to_string()),
-        limit_work_per_unit: scenario.limit.map_or(0.0, |(_, per)| per),
-        limit_ratio: ratio,
-        requests: outcome.requests,
-        p50_ms: ms(outcome.p50_us),
-        p99_ms: ms(outcome.p99_us),
-        errors: outcome.errors(),
-        first_error: (!outcome.sample.is_empty()).then(|| outcome.sample.clone()),
-        cpu_s_per_1000_requests: cpu / outcome.requests.max(1) as f64 * 1000.0,
-        peak_rss_mb: peak,
-    };
-    eprintln!(
-        "  {:.0} {}, p50 {:.2} ms, p99 {:.2} ms, {} errors",
-        row.rate, row.unit, row.p50_ms, row.p99_ms, row.errors
-    );
-    if let Some(sample) = &row.first_error {
-        eprintln!("  first error: {sample}");
-    }
-    Ok(row)
-}
-
-fn static_load() -> Load {
-    Load {
-        threads: 2,
-        connections: 64,
-        duration: Duration::ZERO,
-    }
-}
-
-fn stateful_load() -> Load {
-    Load {
-        threads: STATEFUL_CONNECTIONS,
-        connections: STATEFUL_CONNECTIONS,
-        duration: Duration::ZERO,
-    }
-}
-
-fn common(seeded: &Seeded, browser: &BrowserId) -> Preamble {
-    Preamble::default()
-        .text("pool", &seeded.pool)
-        .text("client_id", &seeded.web_id)
-        .text("csrf", &browser.token)
-        .text("csrf_cookie", &browser.cookie_header())
-        .text("password", &seed::encode(seed::PASSWORD))
-        .list("users", &seeded.users)
-        .text("token_path", &format!("/{}/oauth2/token", seeded.pool))
-        .text("login_path", &format!("/{}/login", seeded.pool))
-        .text("signup_path", &format!("/{}/signup", seeded.pool))
-        .text("authorize_path", &seed::authorize_path(seeded))
-        .text("redirect_uri", &seed::encode(seed::CALLBACK))
-        .text("verifier", &seeded.verifier)
-}
-
-fn pending(
-    http: &Http,
-    seeded: &Seeded,
-    browser: &BrowserId,
-    count: usize,
-) -> Result<Vec<String>, Fail> {
-    (0..count)
-        .map(|n| http.pending_request(seeded, browser, n))
-        .collect()
-}
-
-fn text_of(v: &Value, key: &str) -> Result<String, Fail> {
-    v[key]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| Fail(format!("the token answer has no {key}")))
-}
-
 /// What one server's run measured; `run` adds the machine, the limits and the totals.
 struct Measured {
     startup_ms: f64,
@@ -432,125 +233,16 @@ fn measure(
     // What the stateful scenarios start from.
     let http = Http::new(&server.base, &launch.admin_key);
     let browser = http.browser(&seeded)?;
-    let mut refresh_tokens = Vec::new();
-    let mut access_token = String::new();
-    for i in 0..STATEFUL_CONNECTIONS {
-        let tokens = http.tokens(&seeded, &browser, &seeded.users[i % seeded.users.len()])?;
-        refresh_tokens.push(text_of(&tokens, "refresh_token")?);
-        access_token = text_of(&tokens, "access_token")?;
-    }
-    let sign_ins = (limits.argon2_hashes_per_s * duration.as_secs_f64() * 1.5) as usize + 64;
-    let pending_ids = pending(&http, &seeded, &browser, sign_ins)?;
-    let run_tag = format!("s{}", std::process::id());
-    let limits_seen = (limits.rs256_signatures_per_s, limits.argon2_hashes_per_s);
-    let with = |load: Load| Load { duration, ..load };
-    let basic = {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", seeded.m2m_id, seeded.m2m_secret))
-    };
+    let inputs = scenarios::Inputs::prepare(&http, &seeded, &browser, limits, duration)?;
     let pool = &seeded.pool;
-    let scenarios = vec![
-        Scenario {
-            name: "JWKS",
-            unit: "req/s",
-            limit: None,
-            script: Script::Static,
-            preamble: Preamble::default().number("expected", 200).request(
-                "GET",
-                &format!("/{pool}/.well-known/jwks.json"),
-                &[],
-                None,
-            ),
-            load: with(static_load()),
-        },
-        Scenario {
-            name: "discovery",
-            unit: "req/s",
-            limit: None,
-            script: Script::Static,
-            preamble: Preamble::default().number("expected", 200).request(
-                "GET",
-                &format!("/{pool}/.well-known/openid-configuration"),
-                &[],
-                None,
-            ),
-            load: with(static_load()),
-        },
-        Scenario {
-            name: "client-credentials token",
-            unit: "req/s",
-            limit: Some(("RS256", 1.0)),
-            script: Script::Static,
-            preamble: Preamble::default().number("expected", 200).request(
-                "POST",
-                &format!("/{pool}/oauth2/token"),
-                &[
-                    ("Authorization", &format!("Basic {basic}")),
-                    ("Content-Type", "application/x-www-form-urlencoded"),
-                ],
-                Some(&format!(
-                    "grant_type=client_credentials&scope={}",
-                    seed::encode(seed::SCOPE)
-                )),
-            ),
-            load: with(static_load()),
-        },
-        Scenario {
-            name: "userInfo",
-            unit: "req/s",
-            limit: None,
-            script: Script::Static,
-            preamble: Preamble::default().number("expected", 200).request(
-                "GET",
-                &format!("/{pool}/oauth2/userInfo"),
-                &[("Authorization", &format!("Bearer {access_token}"))],
-                None,
-            ),
-            load: with(static_load()),
-        },
-        Scenario {
-            name: "refresh-token grant",
-            unit: "req/s",
-            // An access token and an ID token: two signatures per grant.
-            limit: Some(("RS256", 2.0)),
-            script: Script::Refresh,
-            preamble: common(&seeded, &browser).list("refresh_tokens", &refresh_tokens),
-            load: with(stateful_load()),
-        },
-        Scenario {
-            name: "hosted sign-in POST",
-            unit: "req/s",
-            limit: Some(("argon2", 1.0)),
-            script: Script::SignIn,
-            preamble: common(&seeded, &browser).list("pending", &pending_ids),
-            load: with(stateful_load()),
-        },
-        Scenario {
-            name: "auth-code + PKCE flow (3 requests)",
-            unit: "flows/s",
-            limit: Some(("argon2", 1.0)),
-            script: Script::Flow,
-            preamble: common(&seeded, &browser),
-            load: with(stateful_load()),
-        },
-        Scenario {
-            name: "sign-up POST",
-            unit: "req/s",
-            limit: Some(("argon2", 1.0)),
-            script: Script::SignUp,
-            preamble: common(&seeded, &browser).text("run_tag", &run_tag),
-            load: with(stateful_load()),
-        },
-    ];
     let mut rows = Vec::new();
-    for scenario in scenarios {
+    for scenario in scenarios::all(&seeded, &browser, &inputs, duration) {
         if let Some(only) = &args.only
             && !scenario.name.to_lowercase().contains(&only.to_lowercase())
         {
             continue;
         }
-        let row = run_scenario(&server, &work, limits_seen, scenario)?;
+        let row = scenarios::run_scenario(&server, &work, limits, scenario)?;
         rows.push(row);
     }
 
@@ -584,7 +276,7 @@ fn measure(
             eprintln!("scale: seeding to {target} users ...");
             runtime.block_on(scale::copy_users(&engine, pool, seeded_to, target as i64))?;
             seeded_to = target as i64;
-            scale_rows.push(scale_point(
+            scale_rows.push(scale::scale_point(
                 &server,
                 &work,
                 &http,
@@ -604,65 +296,4 @@ fn measure(
         scale: scale_rows,
         scale_seeding,
     })
-}
-
-/// Sign-in and filtered-list latency with one connection, so queueing does not hide the
-/// cost of the lookups themselves.
-#[allow(clippy::too_many_arguments)]
-fn scale_point(
-    server: &Server,
-    work: &std::path::Path,
-    http: &Http,
-    seeded: &Seeded,
-    browser: &BrowserId,
-    users: u64,
-    duration: Duration,
-    admin_key: &str,
-) -> Result<ScaleRow, Fail> {
-    let one = Load {
-        threads: 1,
-        connections: 1,
-        duration,
-    };
-    // One connection signs in at most once per hash time; be generous.
-    let count = (duration.as_secs_f64() * 100.0) as usize + 32;
-    let pending_ids = pending(http, seeded, browser, count)?;
-    let sign_in: Outcome = load::run(
-        work,
-        &server.base,
-        Script::SignIn,
-        common(seeded, browser)
-            .list("pending", &pending_ids)
-            .number("user_count", users as usize),
-        &one,
-    )?;
-    let list: Outcome = load::run(
-        work,
-        &server.base,
-        Script::UserList,
-        Preamble::default()
-            .number("user_count", users as usize)
-            .text(
-                "list_path",
-                &format!(
-                    "/admin/v1/pools/{}/users?filter=email%20%3D%20%22",
-                    seeded.pool
-                ),
-            )
-            .raw(&format!(
-                "admin_headers = {{[\"Authorization\"] = \"Bearer {admin_key}\"}}\n"
-            )),
-        &one,
-    )?;
-    let row = ScaleRow {
-        users,
-        sign_in_p50_ms: ms(sign_in.p50_us),
-        user_list_p50_ms: ms(list.p50_us),
-        errors: sign_in.errors() + list.errors(),
-    };
-    eprintln!(
-        "  {users} users: sign-in p50 {:.2} ms, filtered list p50 {:.2} ms, {} errors {}{}",
-        row.sign_in_p50_ms, row.user_list_p50_ms, row.errors, sign_in.sample, list.sample
-    );
-    Ok(row)
 }

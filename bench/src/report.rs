@@ -2,13 +2,7 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
-pub struct Limits {
-    pub cores: usize,
-    pub rs256_signatures_per_s: f64,
-    pub argon2_hashes_per_s: f64,
-    pub argon2_parameters: String,
-}
+use crate::limits::{Limits, Source};
 
 #[derive(Debug, Serialize)]
 pub struct Row {
@@ -16,11 +10,15 @@ pub struct Row {
     /// `req/s` or `flows/s`.
     pub unit: String,
     pub rate: f64,
-    /// The limit this scenario is bound by (`rs256` or `argon2`), if any.
+    /// The limit this scenario is bound by (`RS256`, `ES256`, `EdDSA` or `argon2`), if any.
     pub limit: Option<String>,
+    /// Whose figure that limit is: the machine's (`openssl speed`) or Cognate's.
+    pub limit_source: Option<Source>,
+    /// Signatures or hashes per second: the limit itself.
+    pub limit_per_s: Option<f64>,
     /// Signatures or hashes per unit of `rate`.
     pub limit_work_per_unit: f64,
-    /// `rate * limit_work_per_unit / limit`.
+    /// `rate * limit_work_per_unit / limit_per_s`.
     pub limit_ratio: Option<f64>,
     pub requests: u64,
     pub p50_ms: f64,
@@ -67,24 +65,24 @@ impl Report {
         ));
         out.push_str(&format!("Machine: {}\n", self.machine));
         out.push_str(&format!("Load generator: {}\n\n", self.load_generator));
-        out.push_str(&format!(
-            "Limits on {} cores: RS256 {:.0} signatures/s; {} {:.1} hashes/s\n\n",
-            self.limits.cores,
-            self.limits.rs256_signatures_per_s,
-            self.limits.argon2_parameters,
-            self.limits.argon2_hashes_per_s
-        ));
+        out.push_str(&self.limits_markdown());
         out.push_str("| scenario | rate | vs limit | p50 ms | p99 ms | errors | server CPU s / 1k req | peak RSS MB |\n");
         out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in &self.scenarios {
             let ratio = match (&r.limit, r.limit_ratio) {
                 (Some(limit), Some(ratio)) => format!(
-                    "{:.0}% of {limit}{}",
+                    "{:.0}% of {limit}{}{}",
                     ratio * 100.0,
                     if r.limit_work_per_unit == 1.0 {
                         String::new()
                     } else {
                         format!(" (×{})", r.limit_work_per_unit)
+                    },
+                    // Only a signing limit can fall back; say so where the figure is read.
+                    if limit != "argon2" && r.limit_source == Some(Source::Cognate) {
+                        " (Cognate's signer)"
+                    } else {
+                        ""
                     }
                 ),
                 _ => "—".into(),
@@ -126,6 +124,70 @@ impl Report {
                 r.first_error.as_deref().unwrap_or("(socket error)")
             ));
         }
+        out
+    }
+
+    /// Both signing limits per algorithm, the hashing limit, and which ones *vs limit* uses.
+    fn limits_markdown(&self) -> String {
+        let l = &self.limits;
+        let mut out = format!(
+            "Limits on {} cores:\n\n| limit | the machine's (`openssl speed -multi {}`) | Cognate's, all cores |\n|---|---:|---:|\n",
+            l.cores, l.cores
+        );
+        for s in &l.signing {
+            let machine = match s.machine_signatures_per_s {
+                Some(rate) => format!("{rate:.0} ({})", s.openssl_speed),
+                None => "—".into(),
+            };
+            out.push_str(&format!(
+                "| {} signatures/s | {machine} | {:.0} |\n",
+                s.algorithm, s.cognate_signatures_per_s
+            ));
+        }
+        out.push_str(&format!(
+            "| {} hashes/s | — | {:.1} |\n\n",
+            l.argon2_parameters, l.argon2_hashes_per_s
+        ));
+        let missing: Vec<_> = l
+            .signing
+            .iter()
+            .filter(|s| s.machine_signatures_per_s.is_none())
+            .collect();
+        match &l.openssl_version {
+            Some(version) => {
+                out.push_str(&format!(
+                    "*vs limit*: signing scenarios against the machine's limit ({version}){}, hashing ones against Cognate's hasher.\n",
+                    if missing.is_empty() { "" } else { " where there is one" }
+                ));
+                for s in &missing {
+                    out.push_str(&format!(
+                        "No machine limit for {}: {}. Its scenarios are measured against Cognate's signer.\n",
+                        s.algorithm,
+                        s.machine_missing.as_deref().unwrap_or("no figure")
+                    ));
+                }
+            }
+            None => out.push_str(&format!(
+                "No machine limits: {}. *vs limit*: signing scenarios against Cognate's signer, hashing ones against Cognate's hasher.\n",
+                missing
+                    .first()
+                    .and_then(|s| s.machine_missing.as_deref())
+                    .unwrap_or("openssl is not installed")
+            )),
+        }
+        // aws-lc can be faster than the machine's OpenSSL (Ed25519 above all): then the
+        // machine's figure is no ceiling, and say so before a ratio above 100% puzzles anyone.
+        for s in &l.signing {
+            if let Some(machine) = s.machine_signatures_per_s
+                && s.cognate_signatures_per_s > machine
+            {
+                out.push_str(&format!(
+                    "Cognate's signer outran openssl for {} ({:.0} against {machine:.0}/s): its *vs limit* can pass 100%.\n",
+                    s.algorithm, s.cognate_signatures_per_s
+                ));
+            }
+        }
+        out.push('\n');
         out
     }
 }

@@ -3,11 +3,17 @@
 //! (one shared precomputed hash: hashing a million passwords one by one would take hours).
 //! Rows are written straight into the store, a batch per statement.
 
-use std::time::Instant;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
 use crate::Fail;
+use crate::load::{self, Load, Outcome, Preamble, Script};
+use crate::report::ScaleRow;
+use crate::scenarios::{common, ms, pending};
+use crate::seed::{BrowserId, Http, Seeded};
+use crate::server::Server;
 
 pub const TEMPLATE: &str = "seed-template";
 
@@ -98,4 +104,65 @@ pub async fn copy_users(engine: &Engine, pool: &str, from: i64, to: i64) -> Resu
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Sign-in and filtered-list latency with one connection, so queueing does not hide the
+/// cost of the lookups themselves.
+#[allow(clippy::too_many_arguments)]
+pub fn scale_point(
+    server: &Server,
+    work: &Path,
+    http: &Http,
+    seeded: &Seeded,
+    browser: &BrowserId,
+    users: u64,
+    duration: Duration,
+    admin_key: &str,
+) -> Result<ScaleRow, Fail> {
+    let one = Load {
+        threads: 1,
+        connections: 1,
+        duration,
+    };
+    // One connection signs in at most once per hash time; be generous.
+    let count = (duration.as_secs_f64() * 100.0) as usize + 32;
+    let pending_ids = pending(http, seeded, browser, count)?;
+    let sign_in: Outcome = load::run(
+        work,
+        &server.base,
+        Script::SignIn,
+        common(seeded, browser)
+            .list("pending", &pending_ids)
+            .number("user_count", users as usize),
+        &one,
+    )?;
+    let list: Outcome = load::run(
+        work,
+        &server.base,
+        Script::UserList,
+        Preamble::default()
+            .number("user_count", users as usize)
+            .text(
+                "list_path",
+                &format!(
+                    "/admin/v1/pools/{}/users?filter=email%20%3D%20%22",
+                    seeded.pool
+                ),
+            )
+            .raw(&format!(
+                "admin_headers = {{[\"Authorization\"] = \"Bearer {admin_key}\"}}\n"
+            )),
+        &one,
+    )?;
+    let row = ScaleRow {
+        users,
+        sign_in_p50_ms: ms(sign_in.p50_us),
+        user_list_p50_ms: ms(list.p50_us),
+        errors: sign_in.errors() + list.errors(),
+    };
+    eprintln!(
+        "  {users} users: sign-in p50 {:.2} ms, filtered list p50 {:.2} ms, {} errors {}{}",
+        row.sign_in_p50_ms, row.user_list_p50_ms, row.errors, sign_in.sample, list.sample
+    );
+    Ok(row)
 }

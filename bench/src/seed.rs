@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use cognate::crypto::jwt::Algorithm;
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use serde_json::{Value, json};
@@ -20,13 +21,33 @@ pub const SCOPE: &str = "https://api.bench.example/read";
 /// Everything a run's scenarios need from seeding.
 pub struct Seeded {
     pub pool: String,
-    pub m2m_id: String,
-    pub m2m_secret: String,
+    /// One per algorithm, in `Algorithm::ALL`'s order: RS256 in `pool`, each other one in a
+    /// pool of its own that signs with it.
+    pub m2m: Vec<MachineClient>,
     pub web_id: String,
     pub users: Vec<String>,
     /// PKCE pair shared by every flow: each code is bound to the challenge it was asked with.
     pub verifier: String,
     pub challenge: String,
+}
+
+/// A confidential client_credentials client, allowed its resource server's custom scope, in
+/// a pool that signs with `algorithm`.
+pub struct MachineClient {
+    pub algorithm: Algorithm,
+    pub pool: String,
+    pub id: String,
+    pub secret: String,
+}
+
+impl MachineClient {
+    /// The `Authorization` header it sends (client_secret_basic).
+    pub fn authorization(&self) -> String {
+        format!(
+            "Basic {}",
+            STANDARD.encode(format!("{}:{}", self.id, self.secret))
+        )
+    }
 }
 
 pub struct Http {
@@ -239,6 +260,37 @@ impl Http {
             .into_json()
             .map_err(|e| Fail(format!("code exchange: {e}")))
     }
+
+    /// Fails unless a token `client` is given says in its header that its pool signs with
+    /// the algorithm it was created with: otherwise its scenario would measure another one.
+    pub fn check_signing(&self, client: &MachineClient) -> Result<(), Fail> {
+        let what = format!(
+            "client-credentials token from the {} pool",
+            client.algorithm
+        );
+        let answer: Value = Self::answer(
+            self.agent
+                .post(&format!("{}/{}/oauth2/token", self.base, client.pool))
+                .set("authorization", &client.authorization())
+                .send_form(&[("grant_type", "client_credentials"), ("scope", SCOPE)]),
+            &what,
+        )?
+        .into_json()
+        .map_err(|e| Fail(format!("{what}: {e}")))?;
+        let alg = answer["access_token"]
+            .as_str()
+            .and_then(|token| token.split('.').next())
+            .and_then(|header| URL_SAFE_NO_PAD.decode(header).ok())
+            .and_then(|header| serde_json::from_slice::<Value>(&header).ok())
+            .and_then(|header| header["alg"].as_str().map(str::to_string));
+        match alg {
+            Some(alg) if alg == client.algorithm.as_str() => Ok(()),
+            alg => Err(Fail(format!(
+                "{what}: signed with {}",
+                alg.as_deref().unwrap_or("no readable algorithm")
+            ))),
+        }
+    }
 }
 
 pub fn authorize_path(seeded: &Seeded) -> String {
@@ -254,26 +306,12 @@ pub fn authorize_path(seeded: &Seeded) -> String {
 
 /// A pool with a resource server, a confidential machine client with its custom scope, a
 /// public web client for the code flow, and `users` users with real argon2id hashes (each
-/// one is hashed by the server as it is created).
+/// one is hashed by the server as it is created). Then, for each other signing algorithm, a
+/// pool that signs with it, with the same resource server and machine client.
 pub fn seed(http: &Http, users: usize) -> Result<Seeded, Fail> {
     let pool = http.admin("POST", "/pools", Some(json!({"name": "bench"})))?;
-    let pool = pool["id"]
-        .as_str()
-        .ok_or_else(|| Fail("the pool has no id".into()))?
-        .to_string();
-    http.admin(
-        "POST",
-        &format!("/pools/{pool}/resource-servers"),
-        Some(json!({"identifier": API, "name": "Bench API",
-                    "scopes": [{"name": "read", "description": "Read"}]})),
-    )?;
-    let m2m = http.admin(
-        "POST",
-        &format!("/pools/{pool}/clients"),
-        Some(json!({"name": "m2m", "generate_secret": true,
-                    "allowed_oauth_flows": ["client_credentials"],
-                    "allowed_oauth_scopes": [SCOPE]})),
-    )?;
+    let pool = text(&pool, "id", "pool")?;
+    let mut m2m = vec![machine_client(http, &pool, Algorithm::Rs256)?];
     let web = http.admin(
         "POST",
         &format!("/pools/{pool}/clients"),
@@ -282,12 +320,6 @@ pub fn seed(http: &Http, users: usize) -> Result<Seeded, Fail> {
                     "allowed_oauth_flows": ["code"],
                     "allowed_oauth_scopes": ["openid", "email", SCOPE]})),
     )?;
-    let text = |v: &Value, key: &str| {
-        v[key]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| Fail(format!("the client answer has no {key}")))
-    };
     let mut names = Vec::with_capacity(users);
     for i in 0..users {
         let name = format!("bench{i}");
@@ -301,15 +333,59 @@ pub fn seed(http: &Http, users: usize) -> Result<Seeded, Fail> {
         )?;
         names.push(name);
     }
+    for alg in Algorithm::ALL
+        .into_iter()
+        .filter(|a| *a != Algorithm::Rs256)
+    {
+        let name = format!("bench-{}", alg.as_str().to_lowercase());
+        let other = http.admin(
+            "POST",
+            "/pools",
+            Some(json!({"name": name, "token_signing_algorithm": alg.as_str()})),
+        )?;
+        m2m.push(machine_client(http, &text(&other, "id", "pool")?, alg)?);
+    }
+    for client in &m2m {
+        http.check_signing(client)?;
+    }
     let verifier = random(64);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     Ok(Seeded {
-        m2m_id: text(&m2m, "client_id")?,
-        m2m_secret: text(&m2m, "client_secret")?,
-        web_id: text(&web, "client_id")?,
+        m2m,
+        web_id: text(&web, "client_id", "client")?,
         pool,
         users: names,
         verifier,
         challenge,
     })
+}
+
+/// `pool`'s resource server and its confidential client_credentials client.
+fn machine_client(http: &Http, pool: &str, algorithm: Algorithm) -> Result<MachineClient, Fail> {
+    http.admin(
+        "POST",
+        &format!("/pools/{pool}/resource-servers"),
+        Some(json!({"identifier": API, "name": "Bench API",
+                    "scopes": [{"name": "read", "description": "Read"}]})),
+    )?;
+    let m2m = http.admin(
+        "POST",
+        &format!("/pools/{pool}/clients"),
+        Some(json!({"name": "m2m", "generate_secret": true,
+                    "allowed_oauth_flows": ["client_credentials"],
+                    "allowed_oauth_scopes": [SCOPE]})),
+    )?;
+    Ok(MachineClient {
+        algorithm,
+        pool: pool.to_string(),
+        id: text(&m2m, "client_id", "client")?,
+        secret: text(&m2m, "client_secret", "client")?,
+    })
+}
+
+fn text(v: &Value, key: &str, what: &str) -> Result<String, Fail> {
+    v[key]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| Fail(format!("the {what} answer has no {key}")))
 }
