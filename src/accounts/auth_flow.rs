@@ -107,10 +107,12 @@ pub enum Refused {
     Unconfirmed,
     /// The step is unknown, used, expired, or not this browser's: start again.
     Expired,
-    /// A wrong or dead code; the same step goes on under `retry`.
+    /// A wrong or dead code, or (`locked`) too many wrong codes for the account or address
+    /// lately, so nothing was checked; the same step goes on under `retry`.
     WrongCode {
         retry: Box<AuthStep>,
         dead: bool,
+        locked: bool,
     },
     /// The pool requires a factor this user cannot set up here.
     NoFactorPossible,
@@ -338,13 +340,20 @@ async fn take(
     let Some(hash) = token_hash(token) else {
         return Ok(None);
     };
+    let belongs = |row: &StepRow| {
+        start.binding.matches(row)
+            && row.client_id == start.client_id
+            && kinds.contains(&row.step.as_str())
+    };
+    // Checked before the step is spent, so a stranger holding the token cannot spend it.
+    match store::live(&ctx.store, &start.pool.id, &hash, ctx.now()).await? {
+        Some(row) if belongs(&row) => {}
+        _ => return Ok(None),
+    }
     let Some(row) = store::consume(&ctx.store, &start.pool.id, &hash, ctx.now()).await? else {
         return Ok(None);
     };
-    if !start.binding.matches(&row)
-        || row.client_id != start.client_id
-        || !kinds.contains(&row.step.as_str())
-    {
+    if !belongs(&row) {
         return Ok(None);
     }
     let Some(user) = crate::accounts::users::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
@@ -507,16 +516,31 @@ pub async fn mfa(
             return Ok(Outcome::Refused(Refused::WrongCode {
                 retry: Box::new(retry),
                 dead: false,
+                locked: false,
             }));
         }
         MfaAnswer::Code(code) | MfaAnswer::Recovery(code) => code,
     };
+    // What cannot be a code is refused without counting as a guess.
+    let shaped = match answer {
+        MfaAnswer::Recovery(code) => mfa::is_recovery_code_shaped(code),
+        _ => mfa::is_code_shaped(code),
+    };
+    if !shaped {
+        let retry = again(ctx, current, Some(row.expires_at)).await?;
+        return Ok(Outcome::Refused(Refused::WrongCode {
+            retry: Box::new(retry),
+            dead: false,
+            locked: false,
+        }));
+    }
     // A second-factor guess is throttled like a password.
     let Some(attempt) = mfa::begin_check(ctx, start.pool, &user, address).await? else {
         let retry = again(ctx, current, Some(row.expires_at)).await?;
         return Ok(Outcome::Refused(Refused::WrongCode {
             retry: Box::new(retry),
             dead: false,
+            locked: true,
         }));
     };
     let checked: Result<(bool, bool, &str)> = async {
@@ -559,6 +583,7 @@ pub async fn mfa(
     Ok(Outcome::Refused(Refused::WrongCode {
         retry: Box::new(retry),
         dead,
+        locked: false,
     }))
 }
 
@@ -683,6 +708,7 @@ pub async fn mfa_setup(
                             factors: settable,
                         }),
                         dead: false,
+                        locked: false,
                     }))
                 }
             }

@@ -15,6 +15,7 @@ use crate::pools::Pool;
 use crate::store::StoreError;
 use crate::store::codes as code_store;
 use crate::store::mfa::{self as store, MfaRow};
+use crate::store::outbox::OutboxRow;
 use crate::store::users::UserRow;
 
 pub const EMAIL_CODE_MS: Millis = 5 * 60_000;
@@ -30,6 +31,11 @@ pub struct Factors {
     pub email: bool,
     pub preferred: Option<MfaFactor>,
     pub recovery_codes_left: i64,
+}
+
+/// Whether the user has an email address, verified: where codes and notices may go.
+pub fn has_verified_email(user: &UserRow) -> bool {
+    user.email.is_some() && email_verified(user)
 }
 
 fn email_verified(user: &UserRow) -> bool {
@@ -49,7 +55,7 @@ pub async fn factors(ctx: &Context, user: &UserRow) -> Result<Factors> {
     Ok(Factors {
         totp: row.totp_secret.is_some(),
         // Email codes only go to a verified address.
-        email: row.email_enabled && email_verified(user) && user.email.is_some(),
+        email: row.email_enabled && has_verified_email(user),
         preferred: row.preferred.as_deref().and_then(MfaFactor::parse),
         recovery_codes_left: left,
     })
@@ -81,9 +87,7 @@ pub fn settable(pool: &Pool, user: &UserRow) -> Vec<MfaFactor> {
     pool.config
         .allowed_factors()
         .into_iter()
-        .filter(|f| {
-            *f == MfaFactor::SoftwareToken || (email_verified(user) && user.email.is_some())
-        })
+        .filter(|f| *f == MfaFactor::SoftwareToken || has_verified_email(user))
         .collect()
 }
 
@@ -187,6 +191,22 @@ fn recovery_digest(ctx: &Context, user_id: &str, code: &str) -> String {
     ctx.code_digest(user_id, "recovery", "", &normal)
 }
 
+/// Whether `code` could be a 6-digit code at all (spaces around it ignored). Anything else
+/// is refused without counting as a guess: it cannot be right.
+pub fn is_code_shaped(code: &str) -> bool {
+    let code = code.trim();
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `code` could be a recovery code (spaces and dashes ignored, any case).
+pub fn is_recovery_code_shaped(code: &str) -> bool {
+    code.len() <= 64
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+        && code.chars().filter(char::is_ascii_alphanumeric).count() == RECOVERY_LENGTH
+}
+
 /// Spends one of the user's recovery codes (spaces and dashes ignored, any case).
 pub async fn spend_recovery_code(ctx: &Context, user: &UserRow, code: &str) -> Result<bool> {
     if code.len() > 64 {
@@ -213,7 +233,8 @@ pub fn new_recovery_codes(ctx: &Context, user_id: &str) -> (Vec<String>, Vec<Str
     (codes, digests)
 }
 
-async fn current_row(ctx: &Context, user: &UserRow) -> Result<MfaRow> {
+/// The user's settings row, or a fresh one.
+pub(crate) async fn current_row(ctx: &Context, user: &UserRow) -> Result<MfaRow> {
     Ok(store::get(&ctx.store, &user.id)
         .await?
         .unwrap_or_else(|| MfaRow {
@@ -263,15 +284,33 @@ pub async fn set_preferences(
     email_enabled: Option<bool>,
     preferred: Option<Option<MfaFactor>>,
 ) -> Result<Factors> {
-    let mut row = current_row(ctx, user).await?;
+    let row = current_row(ctx, user).await?;
+    let row = with_preferences(ctx, user, row, email_enabled, preferred)?;
+    store::save(&ctx.store, &row, None).await?;
+    factors(ctx, user).await
+}
+
+/// `row` with codes by email turned on or off and the preferred factor set, if the user
+/// can have them.
+pub(crate) fn with_preferences(
+    ctx: &Context,
+    user: &UserRow,
+    mut row: MfaRow,
+    email_enabled: Option<bool>,
+    preferred: Option<Option<MfaFactor>>,
+) -> Result<MfaRow> {
     if let Some(enabled) = email_enabled {
-        if enabled && !(email_verified(user) && user.email.is_some()) {
+        if enabled && !has_verified_email(user) {
             return Err(Error::validation(
                 "email_enabled",
                 "the user has no verified email address",
             ));
         }
         row.email_enabled = enabled;
+        // A first factor is the one asked for.
+        if enabled && row.preferred.is_none() && row.totp_secret.is_none() {
+            row.preferred = Some(MfaFactor::Email.as_str().into());
+        }
     }
     if let Some(preferred) = preferred {
         match preferred {
@@ -299,8 +338,7 @@ pub async fn set_preferences(
             .map(|_| MfaFactor::SoftwareToken.as_str().to_string());
     }
     row.updated_at = ctx.now();
-    store::save(&ctx.store, &row, None).await?;
-    factors(ctx, user).await
+    Ok(row)
 }
 
 /// Regenerates the recovery codes (the old set dies); they require TOTP.
@@ -322,15 +360,21 @@ pub async fn remove_totp(ctx: &Context, user: &UserRow) -> Result<()> {
     Ok(store::remove_totp(&ctx.store, &user.pool_id, &user.id, ctx.now()).await?)
 }
 
-/// Mails the user "your security settings changed: `change`". Not rate limited: only the
-/// account's own (stepped-up) actions cause it, and it must never be held back.
+/// The "your security settings changed: `change`" mail, for a user with a verified address.
+/// Not rate limited: only the account's own (stepped-up) actions cause it, and it must never
+/// be held back.
+pub fn notice(ctx: &Context, pool: &Pool, user: &UserRow, change: &str) -> Option<OutboxRow> {
+    let email = user.email.as_deref().filter(|_| email_verified(user))?;
+    Some(ctx.outbox.row(
+        pool,
+        crate::mail::security_notice(pool, email, change),
+        ctx.now(),
+    ))
+}
+
+/// Queues the notice of `change` (see `notice`).
 pub async fn notify_change(ctx: &Context, pool: &Pool, user: &UserRow, change: &str) -> Result<()> {
-    if let Some(email) = user.email.as_deref() {
-        let mail = ctx.outbox.row(
-            pool,
-            crate::mail::security_notice(pool, email, change),
-            ctx.now(),
-        );
+    if let Some(mail) = notice(ctx, pool, user, change) {
         crate::store::outbox::enqueue(&ctx.store, &mail).await?;
         ctx.outbox.wake();
     }

@@ -1,6 +1,7 @@
 //! Accounts own users and groups: usernames, attributes, password rules, states and
 //! group membership. Every door (admin REST, hosted pages) reaches users through here.
 
+pub mod account;
 pub mod attributes;
 pub mod auth_flow;
 pub mod codes;

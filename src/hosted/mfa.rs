@@ -60,12 +60,12 @@ struct SetupPage<'a> {
 
 #[derive(Template)]
 #[template(path = "hosted/recovery_codes.html")]
-struct RecoveryCodesPage<'a> {
-    brand: Brand,
-    codes: &'a [String],
-    continue_href: Option<String>,
-    continue_action: Option<String>,
-    continue_fields: Vec<(&'a str, String)>,
+pub(crate) struct RecoveryCodesPage<'a> {
+    pub brand: Brand,
+    pub codes: &'a [String],
+    pub continue_href: Option<String>,
+    pub continue_action: Option<String>,
+    pub continue_fields: Vec<(&'a str, String)>,
 }
 
 struct MfaView<'a> {
@@ -134,7 +134,7 @@ fn mfa_page(
 }
 
 /// The QR code of `uri`, as inline SVG.
-fn qr_svg(uri: &str) -> String {
+pub(crate) fn qr_svg(uri: &str) -> String {
     match qrcode::QrCode::new(uri.as_bytes()) {
         Ok(code) => {
             let svg = code
@@ -332,14 +332,20 @@ pub async fn mfa_submit(
     let recovery_mode = matches!(answer, MfaAnswer::Recovery(_));
     match auth_flow::mfa(&ctx, &start, step, answer, address.0).await {
         Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
-        Ok(Outcome::Refused(Refused::WrongCode { retry, dead })) => match *retry {
+        Ok(Outcome::Refused(Refused::WrongCode {
+            retry,
+            dead,
+            locked,
+        })) => match *retry {
             AuthStep::MfaRequired {
                 token,
                 current,
                 factors,
                 recovery,
             } => {
-                let text = if dead {
+                let text = if locked {
+                    "Too many wrong codes. Wait a few minutes and try again."
+                } else if dead {
                     "That code no longer works. Email yourself a new one."
                 } else if recovery_mode {
                     "That recovery code is not valid, or was used already."

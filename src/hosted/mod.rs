@@ -1,6 +1,7 @@
 //! The hosted pages under each issuer (`/login`, `/new-password`): server-rendered askama
 //! forms that work without JavaScript, each with a CSRF token, sent with strict headers.
 
+pub mod account;
 pub mod csrf;
 pub mod mfa;
 pub mod pages;

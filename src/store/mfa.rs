@@ -37,7 +37,7 @@ pub async fn get(store: &Store, user_id: &str) -> StoreResult<Option<MfaRow>> {
     .await?))
 }
 
-/// The settings of a user and how many unused recovery codes remain, in one query.
+/// The settings of a user and how many unused recovery codes remain.
 pub async fn get_with_recovery_count(
     store: &Store,
     user_id: &str,
@@ -71,15 +71,19 @@ macro_rules! upsert_query {
     };
 }
 
-/// Writes the settings; with `recovery`, replaces the user's recovery codes with these
-/// digests in the same transaction (an empty list removes them).
-pub async fn save(store: &Store, row: &MfaRow, recovery: Option<&[String]>) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        upsert_query!(row).execute(&mut *tx).await?;
+/// Writes the settings inside a transaction; with `recovery`, replaces the user's recovery
+/// codes with these digests (an empty list removes them).
+macro_rules! save_in {
+    ($tx:expr, $row:expr, $recovery:expr) => {{
+        let row: &$crate::store::mfa::MfaRow = $row;
+        let recovery: Option<&[String]> = $recovery;
+        $crate::store::mfa::upsert_query!(row)
+            .execute(&mut *$tx)
+            .await?;
         if let Some(codes) = recovery {
             sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
                 .bind(&row.user_id)
-                .execute(&mut *tx)
+                .execute(&mut *$tx)
                 .await?;
             for code in codes {
                 sqlx::query(
@@ -89,10 +93,19 @@ pub async fn save(store: &Store, row: &MfaRow, recovery: Option<&[String]>) -> S
                 .bind(&row.user_id)
                 .bind(code)
                 .bind(row.updated_at)
-                .execute(&mut *tx)
+                .execute(&mut *$tx)
                 .await?;
             }
         }
+    }};
+}
+pub(crate) use {save_in, upsert_query};
+
+/// Writes the settings; with `recovery`, replaces the user's recovery codes with these
+/// digests in the same transaction (an empty list removes them).
+pub async fn save(store: &Store, row: &MfaRow, recovery: Option<&[String]>) -> StoreResult<()> {
+    in_tx!(store, tx => {
+        save_in!(tx, row, recovery);
     });
     Ok(())
 }
@@ -139,23 +152,32 @@ pub async fn spend_recovery_code(
     Ok(rows == 1)
 }
 
-/// Removes TOTP and the recovery codes, and signs the user out everywhere, together: a lost
-/// phone. `signed_out_at` is the users table's; this is the one write that needs it here.
-pub async fn remove_totp(store: &Store, pool_id: &str, user_id: &str, now: i64) -> StoreResult<()> {
-    in_tx!(store, tx => {
+/// Removes the TOTP factor and the recovery codes inside a transaction; the preference
+/// falls to codes by email, if on.
+macro_rules! remove_totp_in {
+    ($tx:expr, $user_id:expr, $now:expr) => {{
         sqlx::query(
             "UPDATE mfa_settings SET totp_secret = NULL, totp_last_step = NULL, totp_enabled_at = NULL, \
              preferred = CASE WHEN email_enabled THEN 'EMAIL_OTP' ELSE NULL END, updated_at = $1 \
              WHERE user_id = $2",
         )
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
+        .bind($now)
+        .bind($user_id)
+        .execute(&mut *$tx)
         .await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
+            .bind($user_id)
+            .execute(&mut *$tx)
             .await?;
+    }};
+}
+pub(crate) use remove_totp_in;
+
+/// Removes TOTP and the recovery codes, and signs the user out everywhere, together: a lost
+/// phone. `signed_out_at` is the users table's; this is the one write that needs it here.
+pub async fn remove_totp(store: &Store, pool_id: &str, user_id: &str, now: i64) -> StoreResult<()> {
+    in_tx!(store, tx => {
+        remove_totp_in!(tx, user_id, now);
         sqlx::query("UPDATE users SET signed_out_at = $1, updated_at = $1, version = version + 1 WHERE id = $2")
             .bind(now)
             .bind(user_id)

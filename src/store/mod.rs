@@ -7,6 +7,7 @@
 //! engines. The `on_pool!`/`in_tx!` macros expand each query once per engine, the compiler
 //! checks both, and one conformance suite (`tests/api`) runs against both.
 
+pub mod account;
 pub mod admin_keys;
 pub mod clients;
 pub mod codes;

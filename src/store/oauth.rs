@@ -176,6 +176,7 @@ macro_rules! insert_session_query {
         .bind(&$row.amr)
     };
 }
+pub(crate) use insert_session_query;
 
 pub async fn live_session(
     store: &Store,

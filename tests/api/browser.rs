@@ -498,3 +498,35 @@ pub fn link_to(body: &str, text: &str) -> Option<String> {
     let start = body[..end].rfind("<a ")?;
     attr_of(&body[start..end], "href").map(|href| html_unescape(&href))
 }
+
+impl Browser {
+    /// Fills and posts the form of `page` that carries the hidden field `name=value` (for
+    /// pages whose forms share an action), with `fields` added.
+    pub async fn submit_with(
+        &self,
+        page: &Page,
+        (name, value): (&str, &str),
+        fields: &[(&str, &str)],
+    ) -> Page {
+        let (action, form) = page
+            .body
+            .match_indices("<form")
+            .find_map(|(i, _)| {
+                let rest = &page.body[i..];
+                let form = &rest[..rest.find("</form>").unwrap_or(rest.len())];
+                let action = html_unescape(&attr_after(form, "<form", "action")?);
+                hidden_fields(form)
+                    .iter()
+                    .any(|(n, v)| n == name && v == value)
+                    .then_some((action, form))
+            })
+            .unwrap_or_else(|| panic!("no form with {name}={value}: {}", page.body));
+        let mut all: Vec<(String, String)> = hidden_fields(form);
+        for (k, v) in fields {
+            all.retain(|(n, _)| n != k);
+            all.push((k.to_string(), v.to_string()));
+        }
+        let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.post_form(&action, &pairs).await
+    }
+}

@@ -14,6 +14,7 @@ mod groups;
 mod hardening;
 mod hardening_oauth;
 mod mail_workers;
+mod mfa;
 mod oauth;
 mod oauth_bad_input;
 mod openapi;

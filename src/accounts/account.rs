@@ -1,0 +1,518 @@
+//! The self-service account page's rules, without HTTP: a signed-in user (an SSO session)
+//! sets up or removes an authenticator app, turns codes by email on or off, picks the
+//! preferred factor, regenerates recovery codes and changes the password. Every change
+//! wants a step-up (the password or a second factor's code, proved again in the last five
+//! minutes on this session), and mails the user a notice in the same transaction.
+
+use std::net::IpAddr;
+
+use crate::accounts::codes::{CodeCheck, MAX_TRIES};
+use crate::accounts::mfa::{self, Factors};
+use crate::accounts::sessions::{self, Session};
+use crate::accounts::signin::{self, Origin, SignIn};
+use crate::accounts::types::MfaFactor;
+use crate::accounts::users::sign_in_name;
+use crate::clock::Millis;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::pools::Pool;
+use crate::pools::pool::MfaConfiguration;
+use crate::store::StoreError;
+use crate::store::account::{self as store, AccountState};
+
+/// How long a step-up lets the user change settings, and a set-up secret waits.
+pub const STEP_UP_MS: Millis = 5 * 60_000;
+
+/// A signed-in user on the account page.
+pub struct Account {
+    pub session: Session,
+    pub state: AccountState,
+    pub factors: Factors,
+    /// The name the user signs in with.
+    pub name: String,
+}
+
+impl Account {
+    /// Until when changes are allowed, if the user stepped up in the last five minutes.
+    pub fn stepped_up_until(&self, now: Millis) -> Option<Millis> {
+        self.state
+            .stepped_up_at
+            .map(|t| t + STEP_UP_MS)
+            .filter(|until| *until >= now)
+    }
+
+    fn stepped_up(&self, now: Millis) -> bool {
+        self.stepped_up_until(now).is_some()
+    }
+
+    /// The TOTP secret being set up on this session, if it is still waiting.
+    pub fn pending_setup(&self, now: Millis) -> Option<&str> {
+        self.state
+            .setup_secret
+            .as_deref()
+            .filter(|_| self.state.setup_expires_at.is_some_and(|t| t > now))
+    }
+}
+
+/// What the pool lets this account do with second factors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The pool uses second factors at all (`OPTIONAL` or `ON`).
+    pub enabled: bool,
+    /// Factors the pool allows and this account could set up.
+    pub settable: Vec<MfaFactor>,
+    /// The pool requires a factor (`ON`).
+    pub required: bool,
+}
+
+pub fn options(pool: &Pool, account: &Account) -> Options {
+    let rule = pool.config.mfa();
+    Options {
+        enabled: rule != MfaConfiguration::Off,
+        settable: mfa::settable(pool, &account.session.user),
+        required: rule == MfaConfiguration::On,
+    }
+}
+
+/// Why a change was not made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// No step-up in the last five minutes: prove it is you first.
+    StepUpRequired,
+    /// The password or code is wrong.
+    Invalid,
+    /// Too many wrong passwords or codes; nothing was checked.
+    Throttled,
+    /// The set-up being confirmed is gone (taken, replaced or expired): start it again.
+    SetupExpired,
+    /// The pool does not offer this factor, or the account cannot have it (codes by email
+    /// need a verified address).
+    NotOffered,
+    /// The factor is not set up.
+    NotSetUp,
+    /// The pool requires a second factor, and this is the account's last one.
+    LastFactor,
+}
+
+pub type Change<T> = std::result::Result<T, Refused>;
+
+/// The account behind a session cookie, if it is live and its user may be signed in.
+pub async fn open(ctx: &Context, pool: &Pool, cookie: &str) -> Result<Option<Account>> {
+    let Some(session) = sessions::current(ctx, &pool.id, cookie).await? else {
+        return Ok(None);
+    };
+    let state = store::state(&ctx.store, &session.token_hash).await?;
+    let factors = mfa::factors(ctx, &session.user).await?;
+    let name = sign_in_name(pool, &session.user);
+    Ok(Some(Account {
+        session,
+        state,
+        factors,
+        name,
+    }))
+}
+
+/// What proves it is the user again.
+#[derive(Debug, Clone, Copy)]
+pub enum Proof<'a> {
+    Password(&'a str),
+    /// A code of a factor the user has set up (a recovery code does not count: those are
+    /// kept for a lost device).
+    Code(MfaFactor, &'a str),
+}
+
+/// Checks the password (as a sign-in: the same counters and locks) or a second factor's
+/// code (the same counters as at sign-in), and records the step-up on the session.
+pub async fn step_up(
+    ctx: &Context,
+    pool: &Pool,
+    account: &Account,
+    proof: Proof<'_>,
+    origin: &Origin<'_>,
+) -> Result<Change<()>> {
+    let user = &account.session.user;
+    match proof {
+        Proof::Password(password) => {
+            match signin::authenticate(ctx, pool, &account.name, password, origin).await? {
+                SignIn::Success(found) if found.id == user.id => {}
+                SignIn::Throttled => return Ok(Err(Refused::Throttled)),
+                _ => return Ok(Err(Refused::Invalid)),
+            }
+        }
+        Proof::Code(factor, code) => {
+            if !mfa::usable(ctx, pool, user).await?.contains(&factor) {
+                return Ok(Err(Refused::NotSetUp));
+            }
+            if let Err(refused) =
+                check_code(ctx, pool, account, factor, code, origin.address).await?
+            {
+                return Ok(Err(refused));
+            }
+        }
+    }
+    if !store::record_step_up(&ctx.store, &account.session.token_hash, ctx.now()).await? {
+        // The session ended meanwhile.
+        return Ok(Err(Refused::StepUpRequired));
+    }
+    Ok(Ok(()))
+}
+
+async fn check_code(
+    ctx: &Context,
+    pool: &Pool,
+    account: &Account,
+    factor: MfaFactor,
+    code: &str,
+    address: Option<IpAddr>,
+) -> Result<Change<()>> {
+    let user = &account.session.user;
+    // What cannot be a code is refused without counting as a guess.
+    if !mfa::is_code_shaped(code) {
+        return Ok(Err(Refused::Invalid));
+    }
+    let Some(attempt) = mfa::begin_check(ctx, pool, user, address).await? else {
+        return Ok(Err(Refused::Throttled));
+    };
+    let checked = match factor {
+        MfaFactor::SoftwareToken => mfa::check_totp(ctx, user, code).await,
+        MfaFactor::Email => mfa::check_email_code(ctx, user, code)
+            .await
+            .map(|c| c == CodeCheck::Accepted),
+    };
+    match checked {
+        Ok(true) => {
+            attempt.succeeded().await?;
+            Ok(Ok(()))
+        }
+        Ok(false) => {
+            attempt.failed().await?;
+            Ok(Err(Refused::Invalid))
+        }
+        Err(e) => {
+            attempt.abandoned().await?;
+            Err(e)
+        }
+    }
+}
+
+/// Mails a code for a step-up by email, if the user has that factor. False when nothing was
+/// sent (no such factor, or the mailbox's hourly allowance is spent).
+pub async fn send_step_up_code(ctx: &Context, pool: &Pool, account: &Account) -> Result<bool> {
+    let user = &account.session.user;
+    if !mfa::usable(ctx, pool, user)
+        .await?
+        .contains(&MfaFactor::Email)
+    {
+        return Ok(false);
+    }
+    mfa::send_email_code(ctx, pool, user).await
+}
+
+fn may_change(account: &Account, now: Millis) -> Change<()> {
+    if account.stepped_up(now) {
+        Ok(())
+    } else {
+        Err(Refused::StepUpRequired)
+    }
+}
+
+/// The secret of an authenticator app being set up (base32) and its `otpauth://` URI.
+pub struct Setup {
+    pub secret: String,
+    pub uri: String,
+}
+
+fn setup_of(ctx: &Context, pool: &Pool, account: &Account, sealed: &str) -> Result<Setup> {
+    let secret = mfa::open_totp_secret(ctx, &account.session.user.id, sealed)?;
+    let issuer = pool
+        .config
+        .branding
+        .display_name
+        .clone()
+        .unwrap_or_else(|| pool.name.clone());
+    Ok(Setup {
+        secret: crate::crypto::totp::base32(&secret),
+        uri: crate::crypto::totp::otpauth_uri(&issuer, &account.name, &secret),
+    })
+}
+
+/// Starts setting up an authenticator app (a first one, or a new device over the old): a
+/// new secret, kept on this session for five minutes until a code confirms it.
+pub async fn begin_totp(ctx: &Context, pool: &Pool, account: &Account) -> Result<Change<Setup>> {
+    let now = ctx.now();
+    if let Err(refused) = may_change(account, now) {
+        return Ok(Err(refused));
+    }
+    let offered = options(pool, account);
+    if !offered.enabled || !offered.settable.contains(&MfaFactor::SoftwareToken) {
+        return Ok(Err(Refused::NotOffered));
+    }
+    let sealed = mfa::new_totp_secret(ctx, &account.session.user.id)?;
+    if !store::hold_setup_secret(
+        &ctx.store,
+        &account.session.token_hash,
+        &sealed,
+        now,
+        now + STEP_UP_MS,
+    )
+    .await?
+    {
+        return Ok(Err(Refused::StepUpRequired));
+    }
+    Ok(Ok(setup_of(ctx, pool, account, &sealed)?))
+}
+
+/// The set-up in progress, to show again after a wrong code.
+pub fn pending_totp(ctx: &Context, pool: &Pool, account: &Account) -> Result<Option<Setup>> {
+    match account.pending_setup(ctx.now()) {
+        Some(sealed) => Ok(Some(setup_of(ctx, pool, account, sealed)?)),
+        None => Ok(None),
+    }
+}
+
+/// Confirms the set-up with the app's first code: the secret becomes the user's factor
+/// (replacing an old one), with ten new recovery codes, returned to be shown once.
+pub async fn confirm_totp(
+    ctx: &Context,
+    pool: &Pool,
+    account: &Account,
+    code: &str,
+) -> Result<Change<Vec<String>>> {
+    let now = ctx.now();
+    if let Err(refused) = may_change(account, now) {
+        return Ok(Err(refused));
+    }
+    let user = &account.session.user;
+    let Some(sealed) = account.pending_setup(now) else {
+        return Ok(Err(Refused::SetupExpired));
+    };
+    let Some(step) = mfa::confirm_new_secret(ctx, &user.id, sealed, code)? else {
+        return Ok(Err(Refused::Invalid));
+    };
+    let mut row = mfa::current_row(ctx, user).await?;
+    let replaced = row.totp_secret.is_some();
+    row.totp_secret = Some(sealed.to_string());
+    row.totp_last_step = Some(step);
+    row.totp_enabled_at = Some(now);
+    if row.preferred.is_none() {
+        row.preferred = Some(MfaFactor::SoftwareToken.as_str().into());
+    }
+    row.updated_at = now;
+    let (codes, digests) = mfa::new_recovery_codes(ctx, &user.id);
+    let change = if replaced {
+        "a new authenticator app replaced the old one, and new recovery codes were made"
+    } else {
+        "an authenticator app was set up"
+    };
+    let notice = mfa::notice(ctx, pool, user, change);
+    if !store::confirm_setup(
+        &ctx.store,
+        &account.session.token_hash,
+        sealed,
+        now,
+        &row,
+        &digests,
+        notice.as_ref(),
+    )
+    .await?
+    {
+        return Ok(Err(Refused::SetupExpired));
+    }
+    ctx.outbox.wake();
+    Ok(Ok(codes))
+}
+
+/// Whether removing `factor` would leave a pool that requires one without any.
+fn last_factor(pool: &Pool, factors: &Factors, factor: MfaFactor) -> bool {
+    if pool.config.mfa() != MfaConfiguration::On {
+        return false;
+    }
+    let allowed = pool.config.allowed_factors();
+    let others = allowed.iter().any(|f| {
+        *f != factor
+            && match f {
+                MfaFactor::SoftwareToken => factors.totp,
+                MfaFactor::Email => factors.email,
+            }
+    });
+    !others
+}
+
+/// Removes the authenticator app and its recovery codes.
+pub async fn remove_totp(ctx: &Context, pool: &Pool, account: &Account) -> Result<Change<()>> {
+    let now = ctx.now();
+    if let Err(refused) = may_change(account, now) {
+        return Ok(Err(refused));
+    }
+    if !account.factors.totp {
+        return Ok(Err(Refused::NotSetUp));
+    }
+    if last_factor(pool, &account.factors, MfaFactor::SoftwareToken) {
+        return Ok(Err(Refused::LastFactor));
+    }
+    let user = &account.session.user;
+    let notice = mfa::notice(
+        ctx,
+        pool,
+        user,
+        "the authenticator app and its recovery codes were removed",
+    );
+    store::remove_totp(&ctx.store, &user.id, now, notice.as_ref()).await?;
+    ctx.outbox.wake();
+    Ok(Ok(()))
+}
+
+/// Turns codes by email on or off.
+pub async fn set_email(
+    ctx: &Context,
+    pool: &Pool,
+    account: &Account,
+    enabled: bool,
+) -> Result<Change<()>> {
+    let now = ctx.now();
+    if let Err(refused) = may_change(account, now) {
+        return Ok(Err(refused));
+    }
+    let offered = options(pool, account);
+    if enabled && (!offered.enabled || !offered.settable.contains(&MfaFactor::Email)) {
+        return Ok(Err(Refused::NotOffered));
+    }
+    if !enabled && account.factors.email && last_factor(pool, &account.factors, MfaFactor::Email) {
+        return Ok(Err(Refused::LastFactor));
+    }
+    let change = if enabled {
+        "sign-in codes by email were turned on"
+    } else {
+        "sign-in codes by email were turned off"
+    };
+    save(ctx, pool, account, Some(enabled), None, change).await
+}
+
+/// Makes `factor` the one asked for first.
+pub async fn set_preferred(
+    ctx: &Context,
+    pool: &Pool,
+    account: &Account,
+    factor: MfaFactor,
+) -> Result<Change<()>> {
+    let now = ctx.now();
+    if let Err(refused) = may_change(account, now) {
+        return Ok(Err(refused));
+    }
+    let set_up = match factor {
+        MfaFactor::SoftwareToken => account.factors.totp,
+        MfaFactor::Email => account.factors.email,
+    };
+    if !set_up {
+        return Ok(Err(Refused::NotSetUp));
+    }
+    let change = match factor {
+        MfaFactor::SoftwareToken => "the authenticator app is now asked for first",
+        MfaFactor::Email => "codes by email are now asked for first",
+    };
+    save(ctx, pool, account, None, Some(Some(factor)), change).await
+}
+
+async fn save(
+    ctx: &Context,
+    pool: &Pool,
+    account: &Account,
+    email_enabled: Option<bool>,
+    preferred: Option<Option<MfaFactor>>,
+    change: &str,
+) -> Result<Change<()>> {
+    let user = &account.session.user;
+    let row = mfa::current_row(ctx, user).await?;
+    let row = match mfa::with_preferences(ctx, user, row, email_enabled, preferred) {
+        Ok(row) => row,
+        Err(Error::Validation { .. }) => return Ok(Err(Refused::NotOffered)),
+        Err(e) => return Err(e),
+    };
+    let notice = mfa::notice(ctx, pool, user, change);
+    store::save_settings(&ctx.store, &row, None, notice.as_ref()).await?;
+    ctx.outbox.wake();
+    Ok(Ok(()))
+}
+
+/// Ten new recovery codes (the old set dies), returned to be shown once.
+pub async fn regenerate_recovery_codes(
+    ctx: &Context,
+    pool: &Pool,
+    account: &Account,
+) -> Result<Change<Vec<String>>> {
+    let now = ctx.now();
+    if let Err(refused) = may_change(account, now) {
+        return Ok(Err(refused));
+    }
+    if !account.factors.totp {
+        return Ok(Err(Refused::NotSetUp));
+    }
+    let user = &account.session.user;
+    let mut row = mfa::current_row(ctx, user).await?;
+    row.updated_at = now;
+    let (codes, digests) = mfa::new_recovery_codes(ctx, &user.id);
+    let notice = mfa::notice(
+        ctx,
+        pool,
+        user,
+        "new recovery codes were made, and the old ones no longer work",
+    );
+    store::save_settings(&ctx.store, &row, Some(&digests), notice.as_ref()).await?;
+    ctx.outbox.wake();
+    Ok(Ok(codes))
+}
+
+/// A new password, the current one required (which is its step-up). Every other session and
+/// refresh token of the user ends, and live reset codes die; this browser continues on the
+/// new session whose cookie value is returned.
+pub async fn change_password(
+    ctx: &Context,
+    pool: &Pool,
+    account: &Account,
+    current: &str,
+    new_password: &str,
+    confirm_password: &str,
+    origin: &Origin<'_>,
+) -> Result<Change<String>> {
+    // The policy first: a typo costs no hash and no attempt.
+    signin::check_new_password(pool, new_password, confirm_password)?;
+    let mut user = match signin::authenticate(ctx, pool, &account.name, current, origin).await? {
+        SignIn::Success(found) if found.id == account.session.user.id => found,
+        SignIn::Throttled => return Ok(Err(Refused::Throttled)),
+        _ => return Ok(Err(Refused::Invalid)),
+    };
+    let hash = ctx.hasher.hash(new_password).await?;
+    let now = ctx.now();
+    let version = user.version;
+    user.password_hash = Some(hash);
+    let (token, token_hash) = sessions::mint();
+    let mut session = sessions::new_row(
+        ctx,
+        &pool.id,
+        &user.id,
+        &token_hash,
+        account.session.auth_time,
+        &account.session.amr,
+    );
+    // Later than the sign-out, so it is the one session that survives it.
+    session.created_at = now + 1;
+    let notice = mfa::notice(ctx, pool, &user, "your password was changed");
+    if !store::change_password(
+        &ctx.store,
+        &user,
+        version,
+        now,
+        &session,
+        MAX_TRIES,
+        notice.as_ref(),
+    )
+    .await?
+    {
+        // Changed meanwhile (another password change, an admin): nothing was written.
+        return Err(Error::Store(StoreError::Contention));
+    }
+    ctx.outbox.wake();
+    // The current password was just proved: the new session may go on changing settings.
+    store::record_step_up(&ctx.store, &token_hash, now + 1).await?;
+    Ok(Ok(token))
+}
