@@ -208,6 +208,7 @@ pub struct Application {
     public_url: Url,
     server: actix_web::dev::Server,
     store: Store,
+    ctx: Data<Context>,
 }
 
 impl Application {
@@ -301,6 +302,7 @@ impl Application {
         };
         let metrics = Data::new(Metrics::new()?);
         let ctx = Data::new(ctx);
+        let kept = ctx.clone();
         let trusted_proxies = Data::new(settings.trusted_proxies.clone());
         let body_deadline = Data::new(BodyDeadline {
             timeout: Duration::from_secs(settings.request_body_timeout_secs),
@@ -428,6 +430,7 @@ impl Application {
             public_url,
             server,
             store,
+            ctx: kept,
         })
     }
 
@@ -441,6 +444,12 @@ impl Application {
 
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
+    }
+
+    /// What the handlers run on: for driving the core (`accounts`, `tokens`) directly, as
+    /// the coming front doors and the tests of the core do.
+    pub fn context(&self) -> Data<Context> {
+        self.ctx.clone()
     }
 
     /// Serves until SIGTERM or Ctrl-C: then stops accepting, lets in-flight requests finish,

@@ -159,6 +159,8 @@ pub struct TestApp {
     pub port: u16,
     pub http: reqwest::Client,
     pub db: Arc<TestDatabase>,
+    /// The running app's context, to drive the core directly.
+    pub ctx: actix_web::web::Data<cognate::context::Context>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -203,6 +205,7 @@ pub async fn spawn_app_with_clock(backend: Backend) -> (TestApp, Arc<ManualClock
 pub fn adopt(app: Application, db: Arc<TestDatabase>) -> TestApp {
     let port = app.port();
     let handle = app.handle();
+    let ctx = app.context();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -212,6 +215,7 @@ pub fn adopt(app: Application, db: Arc<TestDatabase>) -> TestApp {
             .build()
             .expect("http client"),
         db,
+        ctx,
         handle,
     }
 }
@@ -232,6 +236,7 @@ pub async fn spawn_on(
         .expect("the app starts");
     let port = app.port();
     let handle = app.handle();
+    let ctx = app.context();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -241,6 +246,7 @@ pub async fn spawn_on(
             .build()
             .expect("http client"),
         db,
+        ctx,
         handle,
     }
 }

@@ -5,6 +5,7 @@
 mod browser;
 mod helpers;
 
+mod auth_flow;
 mod bad_input;
 mod clients;
 mod demo;
