@@ -554,7 +554,14 @@ async fn decide_weighs_prompt_max_age_and_required_mfa(backend: Backend) {
     let pwd = session("pwd", 10);
     let mfa = session("pwd otp mfa", 10);
     use Interaction::*;
-    let cases: Vec<(&Pool, Prompt, Option<i64>, Option<&Session>, Interaction)> = vec![
+    type Case<'a> = (
+        &'a Pool,
+        Prompt,
+        Option<i64>,
+        Option<&'a Session>,
+        Interaction,
+    );
+    let cases: Vec<Case> = vec![
         (&optional, Prompt::Default, None, None, SignIn),
         (&optional, Prompt::None, None, None, LoginRequired),
         (&optional, Prompt::Default, None, Some(&pwd), UseSession),
