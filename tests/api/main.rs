@@ -16,6 +16,7 @@ mod hardening;
 mod hardening_oauth;
 mod mail_workers;
 mod mfa;
+mod mfa_review;
 mod oauth;
 mod oauth_bad_input;
 mod openapi;
