@@ -19,6 +19,7 @@ use crate::pools::Pool;
 use crate::pools::pool::MfaConfiguration;
 use crate::store::StoreError;
 use crate::store::account::{self as store, AccountState};
+use crate::store::mfa::MfaRow;
 
 /// How long a step-up lets the user change settings, and a set-up secret waits.
 pub const STEP_UP_MS: Millis = 5 * 60_000;
@@ -43,6 +44,22 @@ impl Account {
 
     fn stepped_up(&self, now: Millis) -> bool {
         self.stepped_up_until(now).is_some()
+    }
+
+    /// Whether the password alone may step this session up: the pool asks for no second
+    /// factor, the account has none the pool uses, or this session's sign-in passed one.
+    /// A session signed in with the password alone while the account had no factor (or the
+    /// pool asked for none) must prove a factor now: its holder may know only the password.
+    pub fn password_suffices(&self, pool: &Pool) -> bool {
+        if pool.config.mfa() == MfaConfiguration::Off
+            || self.session.amr.split(' ').any(|m| m == "mfa")
+        {
+            return true;
+        }
+        !pool.config.allowed_factors().iter().any(|f| match f {
+            MfaFactor::SoftwareToken => self.factors.totp,
+            MfaFactor::Email => self.factors.email,
+        })
     }
 
     /// The TOTP secret being set up on this session, if it is still waiting.
@@ -92,6 +109,8 @@ pub enum Refused {
     NotSetUp,
     /// The pool requires a second factor, and this is the account's last one.
     LastFactor,
+    /// The password alone is not enough for this session: a second factor's code is.
+    FactorRequired,
 }
 
 pub type Change<T> = std::result::Result<T, Refused>;
@@ -132,6 +151,9 @@ pub async fn step_up(
 ) -> Result<Change<()>> {
     let user = &account.session.user;
     match proof {
+        Proof::Password(_) if !account.password_suffices(pool) => {
+            return Ok(Err(Refused::FactorRequired));
+        }
         Proof::Password(password) => {
             match signin::authenticate(ctx, pool, &account.name, password, origin).await? {
                 SignIn::Success(found) if found.id == user.id => {}
@@ -289,37 +311,45 @@ pub async fn confirm_totp(
     let Some(step) = mfa::confirm_new_secret(ctx, &user.id, sealed, code)? else {
         return Ok(Err(Refused::Invalid));
     };
-    let mut row = mfa::current_row(ctx, user).await?;
-    let replaced = row.totp_secret.is_some();
-    row.totp_secret = Some(sealed.to_string());
-    row.totp_last_step = Some(step);
-    row.totp_enabled_at = Some(now);
-    if row.preferred.is_none() {
-        row.preferred = Some(MfaFactor::SoftwareToken.as_str().into());
-    }
-    row.updated_at = now;
     let (codes, digests) = mfa::new_recovery_codes(ctx, &user.id);
-    let change = if replaced {
-        "a new authenticator app replaced the old one, and new recovery codes were made"
-    } else {
-        "an authenticator app was set up"
-    };
-    let notice = mfa::notice(ctx, pool, user, change);
-    if !store::confirm_setup(
-        &ctx.store,
-        &account.session.token_hash,
-        sealed,
-        now,
-        &row,
-        &digests,
-        notice.as_ref(),
-    )
-    .await?
-    {
-        return Ok(Err(Refused::SetupExpired));
+    for _ in 0..mfa::RETRIES {
+        let mut row = mfa::current_row(ctx, user).await?;
+        let replaced = row.totp_secret.is_some();
+        row.totp_secret = Some(sealed.to_string());
+        row.totp_last_step = Some(step);
+        row.totp_enabled_at = Some(now);
+        if row.preferred.is_none() {
+            row.preferred = Some(MfaFactor::SoftwareToken.as_str().into());
+        }
+        row.updated_at = now;
+        let change = if replaced {
+            "a new authenticator app replaced the old one, and new recovery codes were made"
+        } else {
+            "an authenticator app was set up"
+        };
+        let notice = mfa::notice(ctx, pool, user, change);
+        match store::confirm_setup(
+            &ctx.store,
+            &account.session.token_hash,
+            sealed,
+            now,
+            &row,
+            &digests,
+            notice.as_ref(),
+        )
+        .await
+        {
+            Ok(true) => {
+                ctx.outbox.wake();
+                return Ok(Ok(codes));
+            }
+            Ok(false) => return Ok(Err(Refused::SetupExpired)),
+            // The settings changed since they were read: read them again.
+            Err(StoreError::Contention) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
-    ctx.outbox.wake();
-    Ok(Ok(codes))
+    Err(Error::Store(StoreError::Contention))
 }
 
 /// Whether removing `factor` would leave a pool that requires one without any.
@@ -338,28 +368,82 @@ fn last_factor(pool: &Pool, factors: &Factors, factor: MfaFactor) -> bool {
     !others
 }
 
-/// Removes the authenticator app and its recovery codes.
+/// Removes the authenticator app and its recovery codes (the preference falls to codes by
+/// email, if on). The sessions stay: the user asked, and proved it.
 pub async fn remove_totp(ctx: &Context, pool: &Pool, account: &Account) -> Result<Change<()>> {
-    let now = ctx.now();
-    if let Err(refused) = may_change(account, now) {
+    if let Err(refused) = may_change(account, ctx.now()) {
         return Ok(Err(refused));
     }
-    if !account.factors.totp {
-        return Ok(Err(Refused::NotSetUp));
-    }
-    if last_factor(pool, &account.factors, MfaFactor::SoftwareToken) {
-        return Ok(Err(Refused::LastFactor));
-    }
-    let user = &account.session.user;
-    let notice = mfa::notice(
+    write_settings(
         ctx,
         pool,
-        user,
+        account,
         "the authenticator app and its recovery codes were removed",
-    );
-    store::remove_totp(&ctx.store, &user.id, now, notice.as_ref()).await?;
-    ctx.outbox.wake();
-    Ok(Ok(()))
+        |row, factors| {
+            if !factors.totp {
+                return Err(Refused::NotSetUp);
+            }
+            if last_factor(pool, factors, MfaFactor::SoftwareToken) {
+                return Err(Refused::LastFactor);
+            }
+            row.totp_secret = None;
+            row.totp_last_step = None;
+            row.totp_enabled_at = None;
+            row.preferred = row
+                .email_enabled
+                .then(|| MfaFactor::Email.as_str().to_string());
+            Ok(Recovery::Remove)
+        },
+    )
+    .await
+    .map(|r| r.map(|_| ()))
+}
+
+/// What a settings change does to the recovery codes.
+enum Recovery {
+    Keep,
+    Remove,
+    /// A new set replaces the old.
+    New,
+}
+
+/// Reads the user's settings, lets `change` judge them as they are now (refusing, or editing
+/// the row and saying what becomes of the recovery codes), and writes the row with the
+/// notice of `what`; returns the new recovery codes, if any (shown once). Another change
+/// that wrote the settings meanwhile sends it round again, so each rule is checked against
+/// what is written, never against an older read.
+async fn write_settings(
+    ctx: &Context,
+    pool: &Pool,
+    account: &Account,
+    what: &str,
+    change: impl Fn(&mut MfaRow, &Factors) -> Change<Recovery>,
+) -> Result<Change<Option<Vec<String>>>> {
+    let user = &account.session.user;
+    for _ in 0..mfa::RETRIES {
+        let mut row = mfa::current_row(ctx, user).await?;
+        let factors = mfa::factors_in(user, &row);
+        let (codes, digests) = match change(&mut row, &factors) {
+            Ok(Recovery::Keep) => (None, None),
+            Ok(Recovery::Remove) => (None, Some(Vec::new())),
+            Ok(Recovery::New) => {
+                let (codes, digests) = mfa::new_recovery_codes(ctx, &user.id);
+                (Some(codes), Some(digests))
+            }
+            Err(refused) => return Ok(Err(refused)),
+        };
+        row.updated_at = ctx.now();
+        let notice = mfa::notice(ctx, pool, user, what);
+        match store::save_settings(&ctx.store, &row, digests.as_deref(), notice.as_ref()).await {
+            Ok(()) => {
+                ctx.outbox.wake();
+                return Ok(Ok(codes));
+            }
+            Err(StoreError::Contention) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::Store(StoreError::Contention))
 }
 
 /// Turns codes by email on or off.
@@ -369,23 +453,28 @@ pub async fn set_email(
     account: &Account,
     enabled: bool,
 ) -> Result<Change<()>> {
-    let now = ctx.now();
-    if let Err(refused) = may_change(account, now) {
+    if let Err(refused) = may_change(account, ctx.now()) {
         return Ok(Err(refused));
     }
     let offered = options(pool, account);
     if enabled && (!offered.enabled || !offered.settable.contains(&MfaFactor::Email)) {
         return Ok(Err(Refused::NotOffered));
     }
-    if !enabled && account.factors.email && last_factor(pool, &account.factors, MfaFactor::Email) {
-        return Ok(Err(Refused::LastFactor));
-    }
     let change = if enabled {
         "sign-in codes by email were turned on"
     } else {
         "sign-in codes by email were turned off"
     };
-    save(ctx, pool, account, Some(enabled), None, change).await
+    let user = &account.session.user;
+    write_settings(ctx, pool, account, change, |row, factors| {
+        if !enabled && factors.email && last_factor(pool, factors, MfaFactor::Email) {
+            return Err(Refused::LastFactor);
+        }
+        *row = with_preferences(ctx, user, row, Some(enabled), None)?;
+        Ok(Recovery::Keep)
+    })
+    .await
+    .map(|r| r.map(|_| ()))
 }
 
 /// Makes `factor` the one asked for first.
@@ -395,43 +484,39 @@ pub async fn set_preferred(
     account: &Account,
     factor: MfaFactor,
 ) -> Result<Change<()>> {
-    let now = ctx.now();
-    if let Err(refused) = may_change(account, now) {
+    if let Err(refused) = may_change(account, ctx.now()) {
         return Ok(Err(refused));
-    }
-    let set_up = match factor {
-        MfaFactor::SoftwareToken => account.factors.totp,
-        MfaFactor::Email => account.factors.email,
-    };
-    if !set_up {
-        return Ok(Err(Refused::NotSetUp));
     }
     let change = match factor {
         MfaFactor::SoftwareToken => "the authenticator app is now asked for first",
         MfaFactor::Email => "codes by email are now asked for first",
     };
-    save(ctx, pool, account, None, Some(Some(factor)), change).await
+    let user = &account.session.user;
+    write_settings(ctx, pool, account, change, |row, factors| {
+        let set_up = match factor {
+            MfaFactor::SoftwareToken => factors.totp,
+            MfaFactor::Email => factors.email,
+        };
+        if !set_up {
+            return Err(Refused::NotSetUp);
+        }
+        *row = with_preferences(ctx, user, row, None, Some(Some(factor)))?;
+        Ok(Recovery::Keep)
+    })
+    .await
+    .map(|r| r.map(|_| ()))
 }
 
-async fn save(
+/// `row` with the preferences applied; what the account cannot have is not offered.
+fn with_preferences(
     ctx: &Context,
-    pool: &Pool,
-    account: &Account,
+    user: &crate::store::users::UserRow,
+    row: &MfaRow,
     email_enabled: Option<bool>,
     preferred: Option<Option<MfaFactor>>,
-    change: &str,
-) -> Result<Change<()>> {
-    let user = &account.session.user;
-    let row = mfa::current_row(ctx, user).await?;
-    let row = match mfa::with_preferences(ctx, user, row, email_enabled, preferred) {
-        Ok(row) => row,
-        Err(Error::Validation { .. }) => return Ok(Err(Refused::NotOffered)),
-        Err(e) => return Err(e),
-    };
-    let notice = mfa::notice(ctx, pool, user, change);
-    store::save_settings(&ctx.store, &row, None, notice.as_ref()).await?;
-    ctx.outbox.wake();
-    Ok(Ok(()))
+) -> Change<MfaRow> {
+    mfa::with_preferences(ctx, user, row.clone(), email_enabled, preferred)
+        .map_err(|_| Refused::NotOffered)
 }
 
 /// Ten new recovery codes (the old set dies), returned to be shown once.
@@ -440,26 +525,24 @@ pub async fn regenerate_recovery_codes(
     pool: &Pool,
     account: &Account,
 ) -> Result<Change<Vec<String>>> {
-    let now = ctx.now();
-    if let Err(refused) = may_change(account, now) {
+    if let Err(refused) = may_change(account, ctx.now()) {
         return Ok(Err(refused));
     }
-    if !account.factors.totp {
-        return Ok(Err(Refused::NotSetUp));
-    }
-    let user = &account.session.user;
-    let mut row = mfa::current_row(ctx, user).await?;
-    row.updated_at = now;
-    let (codes, digests) = mfa::new_recovery_codes(ctx, &user.id);
-    let notice = mfa::notice(
+    let result = write_settings(
         ctx,
         pool,
-        user,
+        account,
         "new recovery codes were made, and the old ones no longer work",
-    );
-    store::save_settings(&ctx.store, &row, Some(&digests), notice.as_ref()).await?;
-    ctx.outbox.wake();
-    Ok(Ok(codes))
+        |_, factors| {
+            if factors.totp {
+                Ok(Recovery::New)
+            } else {
+                Err(Refused::NotSetUp)
+            }
+        },
+    )
+    .await?;
+    Ok(result.map(Option::unwrap_or_default))
 }
 
 /// A new password, the current one required (which is its step-up). Every other session and
@@ -476,43 +559,55 @@ pub async fn change_password(
 ) -> Result<Change<String>> {
     // The policy first: a typo costs no hash and no attempt.
     signin::check_new_password(pool, new_password, confirm_password)?;
-    let mut user = match signin::authenticate(ctx, pool, &account.name, current, origin).await? {
-        SignIn::Success(found) if found.id == account.session.user.id => found,
-        SignIn::Throttled => return Ok(Err(Refused::Throttled)),
-        _ => return Ok(Err(Refused::Invalid)),
-    };
-    let hash = ctx.hasher.hash(new_password).await?;
-    let now = ctx.now();
-    let version = user.version;
-    user.password_hash = Some(hash);
-    let (token, token_hash) = sessions::mint();
-    let mut session = sessions::new_row(
-        ctx,
-        &pool.id,
-        &user.id,
-        &token_hash,
-        account.session.auth_time,
-        &account.session.amr,
-    );
-    // Later than the sign-out, so it is the one session that survives it.
-    session.created_at = now + 1;
-    let notice = mfa::notice(ctx, pool, &user, "your password was changed");
-    if !store::change_password(
-        &ctx.store,
-        &user,
-        version,
-        now,
-        &session,
-        MAX_TRIES,
-        notice.as_ref(),
-    )
-    .await?
-    {
-        // Changed meanwhile (another password change, an admin): nothing was written.
-        return Err(Error::Store(StoreError::Contention));
+    // A session the password alone cannot step up cannot change the password on it alone.
+    if !account.password_suffices(pool) && !account.stepped_up(ctx.now()) {
+        return Ok(Err(Refused::FactorRequired));
     }
-    ctx.outbox.wake();
-    // The current password was just proved: the new session may go on changing settings.
-    store::record_step_up(&ctx.store, &token_hash, now + 1).await?;
-    Ok(Ok(token))
+    let mut hash = None;
+    for _ in 0..mfa::RETRIES {
+        let mut user = match signin::authenticate(ctx, pool, &account.name, current, origin).await?
+        {
+            SignIn::Success(found) if found.id == account.session.user.id => found,
+            SignIn::Throttled => return Ok(Err(Refused::Throttled)),
+            _ => return Ok(Err(Refused::Invalid)),
+        };
+        if hash.is_none() {
+            hash = Some(ctx.hasher.hash(new_password).await?);
+        }
+        let now = ctx.now();
+        let version = user.version;
+        user.password_hash = hash.clone();
+        let (token, token_hash) = sessions::mint();
+        let mut session = sessions::new_row(
+            ctx,
+            &pool.id,
+            &user.id,
+            &token_hash,
+            account.session.auth_time,
+            &account.session.amr,
+        );
+        // Later than the sign-out, so it is the one session that survives it.
+        session.created_at = now + 1;
+        let notice = mfa::notice(ctx, pool, &user, "your password was changed");
+        if store::change_password(
+            &ctx.store,
+            &user,
+            version,
+            now,
+            &session,
+            MAX_TRIES,
+            notice.as_ref(),
+        )
+        .await?
+        {
+            ctx.outbox.wake();
+            // The current password was just proved: the new session may go on changing
+            // settings.
+            store::record_step_up(&ctx.store, &token_hash, now + 1).await?;
+            return Ok(Ok(token));
+        }
+        // The user changed meanwhile (the same change posted twice, an admin): nothing was
+        // written. Check the current password again against what is stored now.
+    }
+    Err(Error::Store(StoreError::Contention))
 }

@@ -17,6 +17,7 @@ use crate::crypto::{random, secret};
 use crate::error::{Error, Result};
 use crate::pools::Pool;
 use crate::pools::pool::MfaConfiguration;
+use crate::store::StoreError;
 use crate::store::sign_in_steps::{self as store, StepRow};
 use crate::store::users::UserRow;
 
@@ -669,6 +670,18 @@ pub async fn mfa_setup(
     let Some((row, user)) = take(ctx, start, token, &[MFA_SETUP]).await? else {
         return Ok(Outcome::Refused(Refused::Expired));
     };
+    // The step is for an account without a factor. One set up meanwhile (in another
+    // browser) is the one to ask for: this step must not replace it. The settings are
+    // written only if they are still as read here.
+    let settings = mfa::current_row(ctx, &user).await?;
+    let have = mfa::factors_in(&user, &settings);
+    let allowed = start.pool.config.allowed_factors();
+    if allowed.iter().any(|f| match f {
+        MfaFactor::SoftwareToken => have.totp,
+        MfaFactor::Email => have.email,
+    }) {
+        return Ok(Outcome::Refused(Refused::Expired));
+    }
     let settable = mfa::settable(start.pool, &user);
     match answer {
         SetupAnswer::Totp(code) if settable.contains(&MfaFactor::SoftwareToken) => {
@@ -677,7 +690,13 @@ pub async fn mfa_setup(
             };
             match mfa::confirm_new_secret(ctx, &user.id, sealed, code)? {
                 Some(step) => {
-                    let codes = mfa::enable_totp(ctx, &user, sealed, step).await?;
+                    let codes = match mfa::enable_totp(ctx, settings, sealed, step).await {
+                        Ok(codes) => codes,
+                        Err(Error::Store(StoreError::Contention)) => {
+                            return Ok(Outcome::Refused(Refused::Expired));
+                        }
+                        Err(e) => return Err(e),
+                    };
                     mfa::notify_change(ctx, start.pool, &user, "an authenticator app was set up")
                         .await?;
                     Ok(Outcome::Step(AuthStep::Complete(Box::new(Completed {
@@ -714,7 +733,12 @@ pub async fn mfa_setup(
             }
         }
         SetupAnswer::Email if settable.contains(&MfaFactor::Email) => {
-            mfa::set_preferences(ctx, &user, Some(true), None).await?;
+            let settings = mfa::with_preferences(ctx, &user, settings, Some(true), None)?;
+            match crate::store::mfa::save(&ctx.store, &settings, None).await {
+                Ok(()) => {}
+                Err(StoreError::Contention) => return Ok(Outcome::Refused(Refused::Expired)),
+                Err(e) => return Err(e.into()),
+            }
             mfa::notify_change(ctx, start.pool, &user, "codes by email were turned on").await?;
             // The address proves itself with the first code.
             let step = mfa_step(

@@ -51,15 +51,26 @@ fn seal_context(user_id: &str) -> String {
 
 pub async fn factors(ctx: &Context, user: &UserRow) -> Result<Factors> {
     let (row, left) = store::get_with_recovery_count(&ctx.store, &user.id).await?;
-    let row = row.unwrap_or_default();
     Ok(Factors {
+        recovery_codes_left: left,
+        ..factors_in(user, &row.unwrap_or_default())
+    })
+}
+
+/// What `row` holds for `user` (recovery codes not counted).
+pub(crate) fn factors_in(user: &UserRow, row: &MfaRow) -> Factors {
+    Factors {
         totp: row.totp_secret.is_some(),
         // Email codes only go to a verified address.
         email: row.email_enabled && has_verified_email(user),
         preferred: row.preferred.as_deref().and_then(MfaFactor::parse),
-        recovery_codes_left: left,
-    })
+        recovery_codes_left: 0,
+    }
 }
+
+/// How often a change of the settings reads them again and retries, when another change
+/// wrote them between its read and its write.
+pub(crate) const RETRIES: usize = 5;
 
 /// The factors `user` can be asked for in `pool`: set up, and allowed by the pool. The
 /// preferred one first.
@@ -245,14 +256,15 @@ pub(crate) async fn current_row(ctx: &Context, user: &UserRow) -> Result<MfaRow>
 }
 
 /// Makes the confirmed `secret` (sealed) the user's TOTP factor, with `step` its first
-/// accepted step, and gives the user new recovery codes; returns them (shown once).
+/// accepted step, and gives the user new recovery codes; returns them (shown once). `row`
+/// is the settings as the caller read and judged them: if they changed since, nothing is
+/// written and the answer is `Contention`.
 pub async fn enable_totp(
     ctx: &Context,
-    user: &UserRow,
+    mut row: MfaRow,
     sealed: &str,
     step: i64,
 ) -> Result<Vec<String>> {
-    let mut row = current_row(ctx, user).await?;
     let now = ctx.now();
     row.totp_secret = Some(sealed.to_string());
     row.totp_last_step = Some(step);
@@ -261,7 +273,7 @@ pub async fn enable_totp(
         row.preferred = Some(MfaFactor::SoftwareToken.as_str().into());
     }
     row.updated_at = now;
-    let (codes, digests) = new_recovery_codes(ctx, &user.id);
+    let (codes, digests) = new_recovery_codes(ctx, &row.user_id);
     store::save(&ctx.store, &row, Some(&digests)).await?;
     Ok(codes)
 }
@@ -278,16 +290,23 @@ pub fn confirm_new_secret(
 }
 
 /// Turns codes by email on or off, and sets the preferred factor, as `AdminSetUserMFAPreference`.
+/// A change written meanwhile is read again and this one applied over it.
 pub async fn set_preferences(
     ctx: &Context,
     user: &UserRow,
     email_enabled: Option<bool>,
     preferred: Option<Option<MfaFactor>>,
 ) -> Result<Factors> {
-    let row = current_row(ctx, user).await?;
-    let row = with_preferences(ctx, user, row, email_enabled, preferred)?;
-    store::save(&ctx.store, &row, None).await?;
-    factors(ctx, user).await
+    for _ in 0..RETRIES {
+        let row = current_row(ctx, user).await?;
+        let row = with_preferences(ctx, user, row, email_enabled, preferred)?;
+        match store::save(&ctx.store, &row, None).await {
+            Ok(()) => return factors(ctx, user).await,
+            Err(StoreError::Contention) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::Store(StoreError::Contention))
 }
 
 /// `row` with codes by email turned on or off and the preferred factor set, if the user
@@ -339,20 +358,6 @@ pub(crate) fn with_preferences(
     }
     row.updated_at = ctx.now();
     Ok(row)
-}
-
-/// Regenerates the recovery codes (the old set dies); they require TOTP.
-pub async fn regenerate_recovery_codes(ctx: &Context, user: &UserRow) -> Result<Vec<String>> {
-    let mut row = current_row(ctx, user).await?;
-    if row.totp_secret.is_none() {
-        return Err(Error::Conflict(
-            "recovery codes go with an authenticator app; set one up first".into(),
-        ));
-    }
-    row.updated_at = ctx.now();
-    let (codes, digests) = new_recovery_codes(ctx, &user.id);
-    store::save(&ctx.store, &row, Some(&digests)).await?;
-    Ok(codes)
 }
 
 /// A lost phone: removes TOTP and the recovery codes and signs the user out everywhere.

@@ -58,6 +58,8 @@ struct VerifyPage<'a> {
     csrf_token: &'a str,
     notice: Option<&'a str>,
     error: Option<&'a str>,
+    /// The password alone may step this session up.
+    password: bool,
     totp: bool,
     email: bool,
     email_sent: bool,
@@ -104,6 +106,10 @@ fn refused_text(refused: Refused) -> &'static str {
         }
         Refused::NotOffered => "That is not available for your account.",
         Refused::NotSetUp => "That is not set up for your account.",
+        Refused::FactorRequired => {
+            "Confirm it is you with your authenticator app or a code by email: this sign-in \
+             did not use them, so the password alone is not enough."
+        }
         Refused::LastFactor => {
             "This service requires a second step at sign-in: set up another one before you remove this one."
         }
@@ -194,6 +200,7 @@ fn verify_page(
         csrf_token: &token,
         notice,
         error,
+        password: account.password_suffices(pool),
         totp: options.enabled
             && account.factors.totp
             && allowed.contains(&MfaFactor::SoftwareToken),

@@ -23,6 +23,7 @@ use crate::hosted::{html, see_other};
 use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
 use crate::pools::pool::cached_pool;
+use crate::store::StoreError;
 use crate::store::oauth::AuthRequestRow;
 use crate::tokens::authorize::{self, CodeRedirect, Params, with_query};
 
@@ -107,6 +108,14 @@ pub(crate) fn internal(err: Error) -> HttpResponse {
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests",
             "Too many requests came from your network. Please wait a while and try again.",
+        ),
+        // The same change raced another (a double click, an admin at the same moment) more
+        // often than it retries: nothing was written.
+        Error::Store(StoreError::Contention) => (
+            StatusCode::CONFLICT,
+            "Changed meanwhile",
+            "Something else changed your account at the same moment, so nothing was saved. \
+             Please go back and try again.",
         ),
         _ => {
             tracing::error!(error = %err, "hosted page failed");

@@ -3,7 +3,7 @@
 //! write names a live session, so a revoked or expired session can neither step up nor
 //! finish a set-up.
 
-use super::mfa::{MfaRow, remove_totp_in, save_in};
+use super::mfa::{MfaRow, save_in};
 use super::oauth::SessionRow;
 use super::outbox::{OutboxRow, insert_outbox_query};
 use super::users::UserRow;
@@ -144,8 +144,9 @@ pub async fn change_password(
     Ok(true)
 }
 
-/// Writes a user's second-factor settings (with `recovery`, a new set of recovery codes)
-/// and the notice, together.
+/// Writes a user's second-factor settings if they are still at the version read (else
+/// `Contention`; with `recovery`, a new set of recovery codes, empty to remove them) and the
+/// notice, together.
 pub async fn save_settings(
     store: &Store,
     row: &MfaRow,
@@ -154,21 +155,6 @@ pub async fn save_settings(
 ) -> StoreResult<()> {
     in_tx!(store, tx => {
         save_in!(tx, row, recovery);
-        notice_in!(tx, notice);
-    });
-    Ok(())
-}
-
-/// Removes the user's TOTP factor and recovery codes (the preference falls to codes by
-/// email, if on), with the notice. The sessions stay: the user asked, and proved it.
-pub async fn remove_totp(
-    store: &Store,
-    user_id: &str,
-    now: i64,
-    notice: Option<&OutboxRow>,
-) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        remove_totp_in!(tx, user_id, now);
         notice_in!(tx, notice);
     });
     Ok(())

@@ -13,6 +13,8 @@ pub struct MfaRow {
     pub email_enabled: bool,
     pub preferred: Option<String>,
     pub updated_at: i64,
+    /// Bumped by every write; a write names the version it read (0: not stored yet).
+    pub version: i64,
 }
 
 impl std::fmt::Debug for MfaRow {
@@ -26,7 +28,7 @@ impl std::fmt::Debug for MfaRow {
     }
 }
 
-const COLUMNS: &str = "user_id, pool_id, totp_secret, totp_last_step, totp_enabled_at, email_enabled, preferred, updated_at";
+const COLUMNS: &str = "user_id, pool_id, totp_secret, totp_last_step, totp_enabled_at, email_enabled, preferred, updated_at, version";
 
 pub async fn get(store: &Store, user_id: &str) -> StoreResult<Option<MfaRow>> {
     on_pool!(store, pool => Ok(sqlx::query_as::<_, MfaRow>(sqlx::AssertSqlSafe(format!(
@@ -56,9 +58,11 @@ macro_rules! upsert_query {
     ($row:expr) => {
         sqlx::query(
             "INSERT INTO mfa_settings (user_id, pool_id, totp_secret, totp_last_step, totp_enabled_at, \
-             email_enabled, preferred, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             email_enabled, preferred, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9 + 1) \
              ON CONFLICT (user_id) DO UPDATE SET totp_secret = $3, totp_last_step = $4, \
-             totp_enabled_at = $5, email_enabled = $6, preferred = $7, updated_at = $8",
+             totp_enabled_at = $5, email_enabled = $6, preferred = $7, updated_at = $8, \
+             version = mfa_settings.version + 1 WHERE mfa_settings.version = $9",
         )
         .bind(&$row.user_id)
         .bind(&$row.pool_id)
@@ -68,18 +72,25 @@ macro_rules! upsert_query {
         .bind($row.email_enabled)
         .bind(&$row.preferred)
         .bind($row.updated_at)
+        .bind($row.version)
     };
 }
 
-/// Writes the settings inside a transaction; with `recovery`, replaces the user's recovery
-/// codes with these digests (an empty list removes them).
+/// Writes the settings inside a transaction, if they are still at the version `row` was
+/// read at (else the enclosing function returns `Contention` and the transaction rolls
+/// back); with `recovery`, replaces the user's recovery codes with these digests (an empty
+/// list removes them).
 macro_rules! save_in {
     ($tx:expr, $row:expr, $recovery:expr) => {{
         let row: &$crate::store::mfa::MfaRow = $row;
         let recovery: Option<&[String]> = $recovery;
-        $crate::store::mfa::upsert_query!(row)
+        let written = $crate::store::mfa::upsert_query!(row)
             .execute(&mut *$tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if written != 1 {
+            return Err($crate::store::StoreError::Contention);
+        }
         if let Some(codes) = recovery {
             sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
                 .bind(&row.user_id)
@@ -101,8 +112,9 @@ macro_rules! save_in {
 }
 pub(crate) use {save_in, upsert_query};
 
-/// Writes the settings; with `recovery`, replaces the user's recovery codes with these
-/// digests in the same transaction (an empty list removes them).
+/// Writes the settings if they are still at `row.version` (else `Contention`); with
+/// `recovery`, replaces the user's recovery codes with these digests in the same
+/// transaction (an empty list removes them).
 pub async fn save(store: &Store, row: &MfaRow, recovery: Option<&[String]>) -> StoreResult<()> {
     in_tx!(store, tx => {
         save_in!(tx, row, recovery);
@@ -119,7 +131,7 @@ pub async fn accept_totp_step(
     now: i64,
 ) -> StoreResult<bool> {
     let rows = in_tx!(store, tx => sqlx::query(
-        "UPDATE mfa_settings SET totp_last_step = $1, updated_at = $2 \
+        "UPDATE mfa_settings SET totp_last_step = $1, updated_at = $2, version = version + 1 \
          WHERE user_id = $3 AND totp_secret IS NOT NULL \
          AND (totp_last_step IS NULL OR totp_last_step < $1)",
     )
@@ -158,7 +170,8 @@ macro_rules! remove_totp_in {
     ($tx:expr, $user_id:expr, $now:expr) => {{
         sqlx::query(
             "UPDATE mfa_settings SET totp_secret = NULL, totp_last_step = NULL, totp_enabled_at = NULL, \
-             preferred = CASE WHEN email_enabled THEN 'EMAIL_OTP' ELSE NULL END, updated_at = $1 \
+             preferred = CASE WHEN email_enabled THEN 'EMAIL_OTP' ELSE NULL END, updated_at = $1, \
+             version = version + 1 \
              WHERE user_id = $2",
         )
         .bind($now)
@@ -171,7 +184,6 @@ macro_rules! remove_totp_in {
             .await?;
     }};
 }
-pub(crate) use remove_totp_in;
 
 /// Removes TOTP and the recovery codes, and signs the user out everywhere, together: a lost
 /// phone. `signed_out_at` is the users table's; this is the one write that needs it here.

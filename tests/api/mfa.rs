@@ -1433,8 +1433,36 @@ async fn a_new_device_over_an_old_one_needs_a_step_up(backend: Backend) {
     let page = account_page(&env, &browser).await;
     let start = browser.submit_to(&page, "/account/totp", &[]).await;
     assert!(location(&start).ends_with("/account/verify"), "{start:?}");
+    // This session signed in with the password alone, and the account now has an app: the
+    // password no longer steps it up, the app's code does.
+    let verify = browser
+        .get(&format!("/{}/account/verify", env.web.pool))
+        .await;
+    assert!(
+        !verify.body.contains("name=\"password\""),
+        "{}",
+        verify.body
+    );
+    let refused = browser
+        .post_form(
+            &format!("/{}/account/verify", env.web.pool),
+            &[
+                ("csrf_token", &hidden(&verify.body, "csrf_token").unwrap()),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 200);
+    assert!(refused.body.contains("the password alone is not enough"));
+    let stepped = browser
+        .submit_with(
+            &verify,
+            ("factor", "SOFTWARE_TOKEN_MFA"),
+            &[("code", &now_code(&old, &env.clock))],
+        )
+        .await;
+    assert!(location(&stepped).ends_with("done=verified"), "{stepped:?}");
     // Started while stepped up, confirmed after the step-up lapsed: refused.
-    step_up_with_password(&env, &browser).await;
     let page = account_page(&env, &browser).await;
     let setup = browser.submit_to(&page, "/account/totp", &[]).await;
     let new = totp_on(&setup);

@@ -1,7 +1,8 @@
 //! An attacker's review of multi-factor sign-in and the account page. Each test asserts the
-//! secure, documented behaviour (README "Multi-factor sign-in"): it fails where there is a
-//! hole. Tests marked `HOLE:` failed when written; the others held and stay as regression
-//! tests.
+//! secure, documented behaviour (README "Multi-factor sign-in"). The first four found holes
+//! when written (a stale set-up step, racing factor removals, a 500 on a double-posted
+//! password change, a password-only session replacing the factor) and guard their fixes;
+//! the others held from the start.
 
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use crate::signup::{Env, NEW_PASSWORD, env_configured};
 use crate::smtp::{Message, code_in};
 
 on_both!(
-    // Holes (failed when written).
+    // Found holes when written; fixed.
     a_stale_set_up_step_cannot_replace_a_factor_set_up_meanwhile,
     racing_removals_cannot_leave_an_on_pool_account_without_a_factor,
     parallel_password_changes_never_answer_500,
@@ -242,7 +243,7 @@ fn is_server_error(page: &Page) -> bool {
 // Holes
 // ---------------------------------------------------------------------------------------------
 
-/// HOLE. An attacker with the password, in an `ON` pool, stops at the set-up page (an
+/// Found a hole when written. An attacker with the password, in an `ON` pool, stops at the set-up page (an
 /// `MFA_SETUP` step, live 3 minutes). Meanwhile the user sets up their app. The attacker then
 /// confirms the stale step with an app of their own: it must not replace the user's factor
 /// (the step was for a user without one; the user has one now).
@@ -271,16 +272,16 @@ async fn a_stale_set_up_step_cannot_replace_a_factor_set_up_meanwhile(backend: B
     );
 }
 
-/// HOLE. In an `ON` pool a user has an app and codes by email. Removing the app and turning
+/// Found a hole when written. In an `ON` pool a user has an app and codes by email. Removing the app and turning
 /// codes by email off, posted at once, each see the other factor still there: the account
 /// must keep at least one ("Under ON, the last factor cannot be removed").
 async fn racing_removals_cannot_leave_an_on_pool_account_without_a_factor(backend: Backend) {
     let env = mfa_env(backend, pool("ON", &["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"])).await;
     let browser = Browser::new(&env.app);
     forced_set_up(&env, &browser, "alice").await;
-    step_up_with_password(&env, &browser).await;
     for round in 0..20 {
-        // Both factors on.
+        // Both factors on (this session passed a factor at sign-in: its password steps up).
+        step_up_with_password(&env, &browser).await;
         let state = mfa_of(&env, "alice").await;
         if state["totp"] == false {
             env.clock.advance_secs(30);
@@ -314,7 +315,7 @@ async fn racing_removals_cannot_leave_an_on_pool_account_without_a_factor(backen
     }
 }
 
-/// HOLE. Two password changes posted at once from the account page (a double click): one
+/// Found a hole when written. Two password changes posted at once from the account page (a double click): one
 /// wins, the other must get a page (its current password is no longer right, or "try again"),
 /// never a 500.
 async fn parallel_password_changes_never_answer_500(backend: Backend) {
@@ -358,7 +359,7 @@ async fn parallel_password_changes_never_answer_500(backend: Backend) {
     }
 }
 
-/// HOLE (design). A session signed in with the password alone, before the pool became `ON`,
+/// Found a hole when written. A session signed in with the password alone, before the pool became `ON`,
 /// no longer answers an authorization request by itself. Its holder (who knows the password)
 /// must not be able to use the account page to put their own authenticator app in place of
 /// the user's, with the password as the only proof, and so pass the second factor.
