@@ -263,12 +263,14 @@ pub async fn refresh_token(
     // client's retry would look like reuse and kill its own family.
     let mut answer = issue_user_tokens(ctx, &grant, &groups, false).await?;
     let (new_token, new_row) = mint_refresh(ctx, &grant, &granted, row.expires_at);
-    if !store::rotate_and_insert(
+    if !store::rotate_refresh(
         &ctx.store,
         &client.pool_id,
         &client.client_id,
         &hash,
-        &new_row,
+        &new_row.token_hash,
+        &new_row.scope,
+        new_row.created_at,
     )
     .await?
     {

@@ -24,6 +24,7 @@ on_both!(
     pkce_is_required_and_checked,
     code_reuse_revokes_what_it_issued,
     refresh_rotates_and_reuse_revokes_the_family,
+    parallel_refreshes_of_one_token_rotate_it_once,
     missing_or_wrong_csrf_token_is_refused,
     prompt_none_and_single_sign_on,
     max_age_forces_the_form,
@@ -440,6 +441,53 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
     userinfo(&app, &web.pool, &second_access)
         .await
         .expect_oauth(401, "invalid_token");
+}
+
+/// One refresh token presented by many requests at once: one rotation at most, and since
+/// the others prove a copy exists, the family dies with the tokens the winner got. A chain
+/// of sequential rotations keeps working (each successor is written by the same statement
+/// that spends its predecessor).
+async fn parallel_refreshes_of_one_token_rotate_it_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let web = web_app(&app, false).await;
+    let refresh = |token: String| {
+        let app = &app;
+        let web = &web;
+        async move {
+            token_request(
+                app,
+                &web.pool,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &token),
+                    ("client_id", &web.client_id),
+                ],
+            )
+            .await
+        }
+    };
+    let tokens = tokens_for(&app, &web, &Browser::new(&app)).await;
+    let mut token = tokens["refresh_token"].as_str().unwrap().to_string();
+    for _ in 0..3 {
+        let next = refresh(token.clone()).await.expect(200);
+        let access = next["access_token"].as_str().unwrap();
+        userinfo(&app, &web.pool, access).await.expect(200);
+        token = next["refresh_token"].as_str().unwrap().to_string();
+    }
+    let answers = futures_util::future::join_all((0..12).map(|_| refresh(token.clone()))).await;
+    let won: Vec<&crate::helpers::Answer> = answers.iter().filter(|a| a.status == 200).collect();
+    assert!(won.len() <= 1, "{} requests rotated one token", won.len());
+    for lost in answers.iter().filter(|a| a.status != 200) {
+        lost.expect_oauth(400, "invalid_grant");
+    }
+    if let Some(winner) = won.first() {
+        let next = winner.body["refresh_token"].as_str().unwrap().to_string();
+        refresh(next).await.expect_oauth(400, "invalid_grant");
+        let access = winner.body["access_token"].as_str().unwrap();
+        userinfo(&app, &web.pool, access)
+            .await
+            .expect_oauth(401, "invalid_token");
+    }
 }
 
 async fn missing_or_wrong_csrf_token_is_refused(backend: Backend) {
