@@ -202,6 +202,31 @@ fn spawn_sweeper(store: Store, clock: Arc<dyn Clock>) -> tokio::task::JoinHandle
     })
 }
 
+/// Checkpoints SQLite's write-ahead log every `CHECKPOINT_EVERY`, off the write path (see
+/// `Store::checkpoint`). Nothing to do on PostgreSQL: the task ends at once.
+fn spawn_checkpointer(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if !matches!(store, Store::Sqlite(_)) {
+            return;
+        }
+        let mut every = tokio::time::interval(crate::store::CHECKPOINT_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
+        loop {
+            every.tick().await;
+            match store.checkpoint().await {
+                Ok(_) => failing = false,
+                // Said once per run of failures; the commit's own checkpoint is the backstop.
+                Err(err) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %err, "checkpointing the SQLite log failed");
+                }
+                Err(_) => {}
+            }
+        }
+    })
+}
+
 pub struct Application {
     port: u16,
     background: Vec<tokio::task::JoinHandle<()>>,
@@ -289,6 +314,7 @@ impl Application {
             ctx.outbox.waker(),
         );
         let sweeper = spawn_sweeper(store.clone(), ctx.clock.clone());
+        let checkpointer = spawn_checkpointer(store.clone());
         let demo = if settings.demo {
             let demo = crate::demo::ensure(&ctx)
                 .await
@@ -426,7 +452,7 @@ impl Application {
         .run();
         Ok(Self {
             port,
-            background: vec![worker, sweeper],
+            background: vec![worker, sweeper, checkpointer],
             public_url,
             server,
             store,

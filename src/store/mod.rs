@@ -161,10 +161,49 @@ fn with_suffix(file: &std::path::Path, suffix: &str) -> std::path::PathBuf {
     name.into()
 }
 
+/// Pages of SQLite write-ahead log at which a commit checkpoints by itself (SQLite's default
+/// is 1,000). The server's background checkpoint keeps the log well below it.
+const WAL_AUTOCHECKPOINT_PAGES: &str = "16000";
+/// The size SQLite truncates the write-ahead log file back to after a checkpoint reset it.
+const WAL_SIZE_LIMIT_BYTES: &str = "67108864";
+/// Frames (pages) of write-ahead log after which the background checkpoint makes the log
+/// start again from its beginning: 16 MiB of 4 KiB pages.
+const WAL_RESTART_FRAMES: i64 = 4096;
+/// How often the server checkpoints SQLite's write-ahead log.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
 /// A PostgreSQL connection idle this long is pinged before it is used again.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 impl Store {
+    /// SQLite: copies the write-ahead log back into the database file, as far as readers
+    /// allow, without waiting for any reader or writer (a `PASSIVE` checkpoint). Left to
+    /// itself SQLite does this inside the commit that fills 1,000 pages of log, while that
+    /// commit holds the single write lock and every other writer waits on it, fsync
+    /// included; the server runs it in the background instead (`CHECKPOINT_EVERY`).
+    ///
+    /// The log file only starts again from its beginning when no reader is still using it,
+    /// which under steady load may not happen by itself: once it holds `WAL_RESTART_FRAMES`,
+    /// the checkpoint takes this process's write turn (writers queue on it, not in SQLite's
+    /// busy handler) and waits for the readers, so the next writer starts the log again.
+    /// Returns the frames the log held. PostgreSQL has nothing to do.
+    pub async fn checkpoint(&self) -> StoreResult<Option<i64>> {
+        let Store::Sqlite(sqlite) = self else {
+            return Ok(None);
+        };
+        let (_busy, frames, _copied): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&sqlite.pool)
+                .await?;
+        if frames >= WAL_RESTART_FRAMES {
+            let _turn = sqlite.write_turn().await;
+            sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                .execute(&sqlite.pool)
+                .await?;
+        }
+        Ok(Some(frames))
+    }
+
     /// Connects without migrating.
     pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Self, sqlx::Error> {
         match url {
@@ -173,6 +212,11 @@ impl Store {
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
+                    // The server checkpoints in the background (`Store::checkpoint`); the
+                    // commit that fills this many pages of log only does it if that falls
+                    // behind or is not running (the command line's short writes).
+                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
+                    .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
                 let file = options.get_filename();
