@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod hosted;
+pub mod iam;
 pub mod mail;
 pub mod oauth;
 pub mod ops;

@@ -1,0 +1,9 @@
+//! IAM-style admin access, as AWS IAM does it: policy documents in IAM's grammar and their
+//! evaluation (an explicit deny wins; otherwise an allow is needed; otherwise denied).
+//! No HTTP here: principals, signed requests and the audit trail build on this.
+
+pub mod condition;
+pub mod evaluate;
+pub mod managed;
+mod pattern;
+pub mod policy;
