@@ -7,3 +7,4 @@ pub mod evaluate;
 pub mod managed;
 mod pattern;
 pub mod policy;
+pub mod sigv4;
