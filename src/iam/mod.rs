@@ -2,6 +2,7 @@
 //! evaluation (an explicit deny wins; otherwise an allow is needed; otherwise denied).
 //! No HTTP here: principals, signed requests and the audit trail build on this.
 
+pub mod actions;
 pub mod condition;
 pub mod evaluate;
 pub mod managed;

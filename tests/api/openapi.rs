@@ -44,6 +44,16 @@ async fn every_operation_is_named_and_every_answer_described(backend: Backend) {
     let doc = document(&app).await;
     let ops = operations(&doc);
     assert_eq!(ops.len(), 39, "one operation per route");
+    // Every route is one IAM action (the table the coming IAM layer authorises by), and
+    // the table names no route the server does not have.
+    for (method, path, _) in &ops {
+        let route = path.strip_prefix("/admin/v1").unwrap_or(path);
+        assert!(
+            cognate::iam::actions::action_for(method, route).is_some(),
+            "{method} {path} has no IAM action"
+        );
+    }
+    assert_eq!(cognate::iam::actions::ROUTES.len(), ops.len());
 
     let mut ids: Vec<&str> = ops
         .iter()
