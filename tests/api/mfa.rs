@@ -52,7 +52,7 @@ const NOT_VALID: &str = "That code is not valid";
 const EXPIRED: &str = "Sign-in expired";
 const NOTICE_SUBJECT: &str = "security settings changed";
 
-fn pool(rule: &str, factors: &[&str]) -> Value {
+pub(crate) fn pool(rule: &str, factors: &[&str]) -> Value {
     json!({"mfa_configuration": rule, "mfa_factors": factors,
            "auto_verified_attributes": ["email"]})
 }
@@ -92,18 +92,18 @@ async fn user(env: &Env, name: &str) -> Value {
 
 /// The password step of a fresh sign-in (`prompt=login`); returns where it sent the browser
 /// and the PKCE verifier.
-async fn password_step(env: &Env, browser: &Browser, name: &str) -> (Page, String) {
+pub(crate) async fn password_step(env: &Env, browser: &Browser, name: &str) -> (Page, String) {
     let (url, verifier) = authorize_url(&env.web, &[("prompt", "login")]);
     let answer = browser.sign_in(&url, name, PASSWORD).await;
     assert_eq!(answer.status, 303, "{}", answer.body);
     (answer, verifier)
 }
 
-fn location(page: &Page) -> &str {
+pub(crate) fn location(page: &Page) -> &str {
     page.location.as_deref().unwrap_or("")
 }
 
-fn is_code(page: &Page) -> bool {
+pub(crate) fn is_code(page: &Page) -> bool {
     (page.status == 302 || page.status == 303)
         && location(page).starts_with(CALLBACK)
         && location(page).contains("code=")
@@ -115,7 +115,7 @@ fn code_of(page: &Page) -> String {
 }
 
 /// Follows a redirect to a hosted page that must be at `path_part`.
-async fn follow(browser: &Browser, page: &Page, path_part: &str) -> Page {
+pub(crate) async fn follow(browser: &Browser, page: &Page, path_part: &str) -> Page {
     assert!(
         page.status == 303 && location(page).contains(path_part),
         "expected a redirect to {path_part}: {page:?}"
@@ -125,7 +125,7 @@ async fn follow(browser: &Browser, page: &Page, path_part: &str) -> Page {
     next
 }
 
-fn totp_on(page: &Page) -> Totp {
+pub(crate) fn totp_on(page: &Page) -> Totp {
     let uri = link_to(&page.body, "Open in an authenticator app on this device")
         .unwrap_or_else(|| panic!("no otpauth link: {}", page.body));
     assert!(uri.starts_with("otpauth://totp/"), "{uri}");
@@ -133,12 +133,12 @@ fn totp_on(page: &Page) -> Totp {
 }
 
 /// The code `steps` periods from now on the app's clock.
-fn code_at(totp: &Totp, clock: &ManualClock, steps: i64) -> String {
+pub(crate) fn code_at(totp: &Totp, clock: &ManualClock, steps: i64) -> String {
     let secs = clock.now_millis() / 1000 + steps * 30;
     totp.generate(secs as u64).to_string()
 }
 
-fn now_code(totp: &Totp, clock: &ManualClock) -> String {
+pub(crate) fn now_code(totp: &Totp, clock: &ManualClock) -> String {
     code_at(totp, clock, 0)
 }
 
@@ -201,7 +201,7 @@ fn notices(env: &Env) -> Vec<Message> {
 }
 
 /// Waits for the `n`th mail whose subject contains `subject`.
-async fn nth_mail(env: &Env, subject: &str, n: usize) -> Message {
+pub(crate) async fn nth_mail(env: &Env, subject: &str, n: usize) -> Message {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let found: Vec<Message> = env
@@ -578,13 +578,13 @@ async fn account(env: &Env, browser: &Browser) -> Page {
     page
 }
 
-async fn account_page(env: &Env, browser: &Browser) -> Page {
+pub(crate) async fn account_page(env: &Env, browser: &Browser) -> Page {
     let page = browser.get(&format!("/{}/account", env.web.pool)).await;
     assert_eq!(page.status, 200, "{}", page.body);
     page
 }
 
-async fn step_up_with_password(env: &Env, browser: &Browser) {
+pub(crate) async fn step_up_with_password(env: &Env, browser: &Browser) {
     let verify = browser
         .get(&format!("/{}/account/verify", env.web.pool))
         .await;
