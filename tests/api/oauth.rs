@@ -406,28 +406,31 @@ async fn code_reuse_revokes_what_it_issued(backend: Backend) {
     .expect_oauth(400, "invalid_grant");
 }
 
+/// A refresh grant for `web`'s public client.
+async fn refresh_grant(
+    app: &crate::helpers::TestApp,
+    web: &crate::browser::WebApp,
+    token: String,
+) -> crate::helpers::Answer {
+    token_request(
+        app,
+        &web.pool,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &token),
+            ("client_id", &web.client_id),
+        ],
+    )
+    .await
+}
+
 async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
     let app = spawn_app(backend).await;
     let web = web_app(&app, false).await;
     let browser = Browser::new(&app);
     let tokens = tokens_for(&app, &web, &browser).await;
     let first = tokens["refresh_token"].as_str().unwrap().to_string();
-    let refresh = |token: String| {
-        let app = &app;
-        let web = &web;
-        async move {
-            token_request(
-                app,
-                &web.pool,
-                &[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", &token),
-                    ("client_id", &web.client_id),
-                ],
-            )
-            .await
-        }
-    };
+    let refresh = |token: String| refresh_grant(&app, &web, token);
     let second = refresh(first.clone()).await.expect(200);
     assert!(second.get("refresh_token").is_some() && second["id_token"].is_string());
     let second_refresh = second["refresh_token"].as_str().unwrap().to_string();
@@ -450,22 +453,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
 async fn parallel_refreshes_of_one_token_rotate_it_once(backend: Backend) {
     let app = spawn_app(backend).await;
     let web = web_app(&app, false).await;
-    let refresh = |token: String| {
-        let app = &app;
-        let web = &web;
-        async move {
-            token_request(
-                app,
-                &web.pool,
-                &[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", &token),
-                    ("client_id", &web.client_id),
-                ],
-            )
-            .await
-        }
-    };
+    let refresh = |token: String| refresh_grant(&app, &web, token);
     let tokens = tokens_for(&app, &web, &Browser::new(&app)).await;
     let mut token = tokens["refresh_token"].as_str().unwrap().to_string();
     for _ in 0..3 {
