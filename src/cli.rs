@@ -1,4 +1,4 @@
-//! The command line: `cognate [serve]`, `cognate migrate`.
+//! The command line: `cognate [serve]`, `cognate migrate`, `cognate root-key rotate|disable|enable`.
 
 use std::path::PathBuf;
 
@@ -37,6 +37,21 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// The root key, for emergencies only: run on the machine itself.
+    RootKey {
+        #[command(subcommand)]
+        action: RootKeyAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RootKeyAction {
+    /// Replace the root key with a new one, printed once (only its hash is stored).
+    Rotate,
+    /// Make every request with the root key answer 401 until `enable`.
+    Disable,
+    /// Accept the root key again.
+    Enable,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +77,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Migrate => {
                 crate::startup::migrate_only(&settings).await?;
                 eprintln!("cognate: migrations applied");
+                Ok(())
+            }
+            Command::RootKey { action } => {
+                let message = crate::startup::root_key(&settings, action).await?;
+                eprintln!("cognate: {message}");
                 Ok(())
             }
             Command::Serve => {

@@ -35,6 +35,8 @@ pub const KEYS: &[&str] = &[
     "password_hash_queue_depth",
     "request_body_timeout_secs",
     "max_connections_per_address",
+    "account_id",
+    "audit_retention_days",
 ];
 
 /// A value that must never reach a log line or a `Debug` dump.
@@ -135,6 +137,9 @@ struct RawSettings {
     password_hash_queue_depth: u32,
     request_body_timeout_secs: u64,
     max_connections_per_address: u32,
+    #[serde(deserialize_with = "string_like")]
+    account_id: String,
+    audit_retention_days: u32,
 }
 
 impl Default for RawSettings {
@@ -160,6 +165,8 @@ impl Default for RawSettings {
             password_hash_queue_depth: 64,
             request_body_timeout_secs: 10,
             max_connections_per_address: 128,
+            account_id: "000000000000".into(),
+            audit_retention_days: 365,
         }
     }
 }
@@ -263,6 +270,10 @@ pub struct Settings {
     pub max_connections_per_address: usize,
     /// Set by `--demo`: create the demo pool and client and serve the demo pages.
     pub demo: bool,
+    /// The 12-digit account in every ARN (`arn:aws:iam::<account>:user/…`).
+    pub account_id: String,
+    /// Audit events older than this many days are deleted.
+    pub audit_retention_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -356,6 +367,12 @@ impl Settings {
                 message: "must be 1-32 characters of a-z, 0-9 and `-`".into(),
             });
         }
+        if raw.account_id.len() != 12 || !raw.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConfigError::Invalid {
+                key: "account_id",
+                message: "must be 12 digits".into(),
+            });
+        }
         if let Some(key) = &raw.admin_key
             && key.expose().len() < 16
         {
@@ -442,6 +459,7 @@ impl Settings {
                 u64::from(raw.password_hash_queue_depth),
             ),
             ("request_body_timeout_secs", raw.request_body_timeout_secs),
+            ("audit_retention_days", u64::from(raw.audit_retention_days)),
             (
                 "max_connections_per_address",
                 u64::from(raw.max_connections_per_address),
@@ -473,6 +491,8 @@ impl Settings {
             request_body_timeout_secs: raw.request_body_timeout_secs,
             max_connections_per_address: raw.max_connections_per_address as usize,
             demo: false,
+            account_id: raw.account_id,
+            audit_retention_days: raw.audit_retention_days,
         })
     }
 }

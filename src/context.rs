@@ -31,6 +31,10 @@ pub struct Context {
     pub public_url: Url,
     /// Pools, clients and key documents, kept for a few seconds (see `cache`).
     pub caches: Arc<Caches>,
+    /// Admin principals, keys and policies, kept for a few seconds (see `iam::directory`).
+    pub iam: Arc<crate::iam::directory::Directory>,
+    /// `COGNATE_ACCOUNT_ID`, the account in every ARN.
+    pub account_id: String,
 }
 
 impl Context {

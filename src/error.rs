@@ -13,6 +13,10 @@ pub enum Error {
     /// Well-formed but unacceptable input; `field` names what to fix.
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
+    /// The caller's credentials do not allow this; the message names the action and
+    /// resource, as AWS's `AccessDenied` does.
+    #[error("{0}")]
+    Forbidden(String),
     /// A rate limit on the caller (its address) was reached; it says nothing about accounts.
     #[error("too many requests; try again later")]
     TooManyRequests,

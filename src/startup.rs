@@ -93,6 +93,52 @@ pub async fn migrate_only(settings: &Settings) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// `cognate root-key …`: what was done, for the operator. Every change is logged at `WARN`.
+pub async fn root_key(
+    settings: &Settings,
+    action: crate::cli::RootKeyAction,
+) -> Result<String, StartupError> {
+    use crate::cli::RootKeyAction;
+    let store = open_store(settings).await?;
+    let now = crate::clock::SystemClock.now_millis();
+    let result = match action {
+        RootKeyAction::Rotate => {
+            if settings.admin_key.is_some() {
+                return Err(StartupError::AdminKey(crate::store::StoreError::Corrupt(
+                    "the root key comes from COGNATE_ADMIN_KEY: change it there".into(),
+                )));
+            }
+            let key = random::token(32);
+            admin_keys::set_root(&store, &secret::digest(&key), now)
+                .await
+                .map_err(StartupError::AdminKey)?;
+            tracing::warn!("the root key was rotated from the command line");
+            // The first start's key file would hold a key that no longer works.
+            let _ = std::fs::remove_file(settings.data_dir.join("admin-key"));
+            println!("{key}");
+            "root key rotated; the new key is printed above, once (only its hash is stored)"
+                .to_string()
+        }
+        RootKeyAction::Disable | RootKeyAction::Enable => {
+            let disable = matches!(action, RootKeyAction::Disable);
+            let found = admin_keys::set_root_disabled(&store, disable.then_some(now))
+                .await
+                .map_err(StartupError::AdminKey)?;
+            if !found {
+                return Err(StartupError::AdminKey(crate::store::StoreError::NotFound));
+            }
+            let what = if disable { "disabled" } else { "enabled" };
+            tracing::warn!("the root key was {what} from the command line");
+            format!(
+                "root key {what}; running servers see it within {} seconds",
+                crate::cache::TTL_MS / 1000
+            )
+        }
+    };
+    store.close().await;
+    Ok(result)
+}
+
 /// Makes the configured admin key the root key, or creates one on first start and shows it
 /// once (stderr and `<data dir>/admin-key`, mode 0600).
 async fn bootstrap_admin_key(
@@ -180,7 +226,11 @@ const OPENAPI_PATH: &str = "/admin/v1/openapi.json";
 
 /// Deletes expired sign-in requests, codes, sessions and idle throttle counters every
 /// minute: unauthenticated requests create some of them, so they must not pile up.
-fn spawn_sweeper(store: Store, clock: Arc<dyn Clock>) -> tokio::task::JoinHandle<()> {
+fn spawn_sweeper(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    audit_retention_days: u32,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -193,6 +243,18 @@ fn spawn_sweeper(store: Store, clock: Arc<dyn Clock>) -> tokio::task::JoinHandle
                     .map(|m| n + m),
                 Err(err) => Err(err),
             };
+            let swept = match swept {
+                Ok(n) => crate::store::iam::sweep_sessions(&store, now)
+                    .await
+                    .map(|m| n + m),
+                Err(err) => Err(err),
+            };
+            let retention = i64::from(audit_retention_days) * 86_400_000;
+            match crate::store::audit::sweep(&store, now - retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "audit events past retention removed"),
+                Err(err) => tracing::warn!(error = %err, "sweeping audit events failed"),
+            }
             match swept {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "expired sign-in state removed"),
@@ -256,6 +318,10 @@ impl Application {
         let code_key = Arc::new(master.derive_hmac_key("cognate verification codes v1"));
         let csrf_key = Arc::new(master.derive_hmac_key("cognate csrf tokens v1"));
         let device_key = Arc::new(master.derive_hmac_key("cognate device cookies v1"));
+        let iam = Arc::new(crate::iam::directory::Directory::new(
+            settings.account_id.clone(),
+            master.clone(),
+        ));
         let keys = Arc::new(KeyRing::new(master));
         keys.check_master_key(&store).await.map_err(|_| {
             StartupError::MasterKey(
@@ -293,7 +359,16 @@ impl Application {
             region: settings.region.clone(),
             public_url: public_url.clone(),
             caches: Default::default(),
+            iam,
+            account_id: settings.account_id.clone(),
         };
+        crate::store::iam::seed_managed(
+            &store,
+            &crate::iam::managed::MANAGED.map(|(name, _)| name),
+            ctx.now(),
+        )
+        .await
+        .map_err(StartupError::AdminKey)?;
         let transport = match &settings.smtp_url {
             Some(url) => {
                 Transport::smtp(url.expose()).map_err(|e| StartupError::Mail(e.to_string()))?
@@ -313,7 +388,11 @@ impl Application {
             transport,
             ctx.outbox.waker(),
         );
-        let sweeper = spawn_sweeper(store.clone(), ctx.clock.clone());
+        let sweeper = spawn_sweeper(
+            store.clone(),
+            ctx.clock.clone(),
+            settings.audit_retention_days,
+        );
         let checkpointer = spawn_checkpointer(store.clone());
         let demo = if settings.demo {
             let demo = crate::demo::ensure(&ctx)

@@ -25,7 +25,7 @@ use crate::admin::error::ApiError;
 /// duplicate keys at any depth.
 pub struct Body<T>(pub T);
 
-fn is_json(req: &HttpRequest) -> bool {
+pub(crate) fn is_json(req: &HttpRequest) -> bool {
     req.headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

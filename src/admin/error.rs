@@ -12,7 +12,7 @@ use crate::error::Error;
 pub enum ApiError {
     #[error("{0}")]
     InvalidRequest(String),
-    #[error("a valid admin key is required (Authorization: Bearer <key>)")]
+    #[error("the request signature or credentials are invalid")]
     Unauthorized,
     #[error("{0}")]
     NotFound(String),
@@ -32,7 +32,7 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `invalid_request`, `unauthorized`, `not_found`, `method_not_allowed`, `conflict`,
+    /// `invalid_request`, `unauthorized`, `access_denied` (403), `not_found`, `method_not_allowed`, `conflict`,
     /// `validation_failed`, `payload_too_large`, `too_many_requests` (429), `busy` (503,
     /// with `Retry-After`) or `internal_error`.
     pub code: &'static str,
@@ -49,6 +49,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Core(Error::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Core(Error::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Core(Error::Forbidden(_)) => (StatusCode::FORBIDDEN, "access_denied"),
             ApiError::Core(Error::Validation { .. }) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
             }

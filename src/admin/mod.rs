@@ -8,8 +8,11 @@ pub mod docs;
 pub mod document;
 pub mod error;
 pub mod groups;
+pub mod iam;
+pub mod policies;
 pub mod pools;
 pub mod resource_servers;
+pub mod sts;
 pub mod users;
 
 use actix_web::HttpResponse;
@@ -61,11 +64,14 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .configure(resource_servers::routes)
         .configure(users::routes)
         .configure(groups::routes)
+        .configure(iam::routes)
+        .configure(policies::routes)
+        .configure(sts::routes)
         .default_service(web::to(|req: actix_web::HttpRequest| async move {
             Err::<HttpResponse, _>(match document::methods_of(req.path()) {
                 Some(allow) => ApiError::MethodNotAllowed(allow),
                 None => ApiError::NotFound("no such admin route".into()),
             })
         }))
-        .wrap(actix_web::middleware::from_fn(auth::require_admin_key))
+        .wrap(actix_web::middleware::from_fn(auth::require_credentials))
 }

@@ -3,9 +3,15 @@
 //! No HTTP here: principals, signed requests and the audit trail build on this.
 
 pub mod actions;
+pub mod authenticate;
+pub mod authorize;
 pub mod condition;
+pub mod directory;
 pub mod evaluate;
+pub mod manage;
 pub mod managed;
 mod pattern;
 pub mod policy;
 pub mod sigv4;
+pub mod simulate;
+pub mod sts;

@@ -127,19 +127,81 @@ impl Policy {
         let statements = statements
             .into_iter()
             .enumerate()
-            .map(|(i, s)| statement(i, s))
+            .map(|(i, s)| statement(i, s, false).map(|(statement, _)| statement))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Policy { statements })
     }
 }
 
-fn statement(i: usize, s: &Map<String, Value>) -> Result<Statement, PolicyError> {
+/// A role's trust policy: who may assume it. Each statement names principals
+/// (`"Principal": {"AWS": [ARNs]}`) instead of resources; actions and conditions read as in
+/// any policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustPolicy {
+    pub statements: Vec<(Statement, Vec<String>)>,
+}
+
+impl TrustPolicy {
+    pub fn parse(text: &str) -> Result<TrustPolicy, PolicyError> {
+        // The same envelope as any policy; the statements are read again in trust form.
+        let length = text.chars().filter(|c| !c.is_whitespace()).count();
+        if length > TRUST_MAX {
+            return Err(refuse(
+                None,
+                "document",
+                format!("is {length} characters without whitespace; the limit is {TRUST_MAX}"),
+            ));
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| refuse(None, "document", format!("is not JSON: {e}")))?;
+        let statements: Vec<&Map<String, Value>> = match value.get("Statement") {
+            Some(Value::Object(one)) => vec![one],
+            Some(Value::Array(many)) => many.iter().filter_map(Value::as_object).collect(),
+            _ => Vec::new(),
+        };
+        let mut envelope = value.clone();
+        if let Some(top) = envelope.as_object_mut() {
+            // Checked by `Policy::parse` with trust statements set aside.
+            top.insert(
+                "Statement".into(),
+                serde_json::json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}),
+            );
+        }
+        Policy::parse(&envelope.to_string(), TRUST_MAX)?;
+        if value
+            .get("Statement")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.len() != statements.len())
+        {
+            return Err(refuse(None, "Statement", "must hold objects only"));
+        }
+        let statements = statements
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| statement(i, s, true))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TrustPolicy { statements })
+    }
+}
+
+/// AWS's limit on a role's trust policy.
+pub const TRUST_MAX: usize = 2_048;
+
+fn statement(
+    i: usize,
+    s: &Map<String, Value>,
+    trust: bool,
+) -> Result<(Statement, Vec<String>), PolicyError> {
     let at = Some(i);
     for key in s.keys() {
         match key.as_str() {
-            "Sid" | "Effect" | "Action" | "NotAction" | "Resource" | "NotResource"
-            | "Condition" => {}
-            "Principal" | "NotPrincipal" => {
+            "Sid" | "Effect" | "Action" | "NotAction" | "Condition" => {}
+            "Resource" | "NotResource" if !trust => {}
+            "Principal" if trust => {}
+            "Resource" | "NotResource" => {
+                return Err(refuse(at, key, "has no place in a trust policy"));
+            }
+            "Principal" | "NotPrincipal" if !trust => {
                 return Err(refuse(
                     at,
                     key,
@@ -149,6 +211,7 @@ fn statement(i: usize, s: &Map<String, Value>) -> Result<Statement, PolicyError>
             _ => return Err(refuse(at, key, "is not a statement element")),
         }
     }
+    let principals = if trust { principals(i, s)? } else { Vec::new() };
     let sid = match s.get("Sid") {
         None => None,
         Some(Value::String(sid)) if sid.chars().all(|c| c.is_ascii_alphanumeric()) => {
@@ -162,21 +225,63 @@ fn statement(i: usize, s: &Map<String, Value>) -> Result<Statement, PolicyError>
         _ => return Err(refuse(at, "Effect", "must be \"Allow\" or \"Deny\"")),
     };
     let actions = either(i, s, "Action", "NotAction", action_shape)?;
-    let resources = either(i, s, "Resource", "NotResource", |r| {
-        r == "*" || r.starts_with("arn:")
-    })?;
+    let resources = if trust {
+        Patterns::Only(vec!["*".into()])
+    } else {
+        either(i, s, "Resource", "NotResource", |r| {
+            r == "*" || r.starts_with("arn:")
+        })?
+    };
     let conditions = match s.get("Condition") {
         None => Vec::new(),
         Some(Value::Object(block)) => conditions(i, block)?,
         Some(_) => return Err(refuse(at, "Condition", "must be an object")),
     };
-    Ok(Statement {
-        sid,
-        effect,
-        actions,
-        resources,
-        conditions,
-    })
+    Ok((
+        Statement {
+            sid,
+            effect,
+            actions,
+            resources,
+            conditions,
+        },
+        principals,
+    ))
+}
+
+/// `"Principal": {"AWS": "arn…" | ["arn…", …]}`: IAM users, roles, or the account
+/// (`arn:aws:iam::<account>:root`, anyone in it whose own policies allow the call).
+fn principals(i: usize, s: &Map<String, Value>) -> Result<Vec<String>, PolicyError> {
+    let at = Some(i);
+    let Some(Value::Object(principal)) = s.get("Principal") else {
+        return Err(refuse(at, "Principal", "must be {\"AWS\": [ARNs]}"));
+    };
+    if principal.keys().any(|k| k != "AWS") {
+        return Err(refuse(at, "Principal", "may only name \"AWS\" principals"));
+    }
+    let arns: Vec<&Value> = match principal.get("AWS") {
+        Some(Value::String(_)) => vec![&principal["AWS"]],
+        Some(Value::Array(items)) if !items.is_empty() => items.iter().collect(),
+        _ => {
+            return Err(refuse(
+                at,
+                "Principal.AWS",
+                "must be an ARN or a non-empty array of ARNs",
+            ));
+        }
+    };
+    arns.into_iter()
+        .map(|v| match v.as_str() {
+            Some(arn) if arn.starts_with("arn:aws:iam::") && !arn.contains(['*', '?']) => {
+                Ok(arn.to_string())
+            }
+            _ => Err(refuse(
+                at,
+                "Principal.AWS",
+                "must hold IAM ARNs (arn:aws:iam::<account>:user/<name>, role/<name> or root)",
+            )),
+        })
+        .collect()
 }
 
 /// `*`, or `service:Action` with a lowercase service name; wildcards allowed in both parts.

@@ -1,7 +1,7 @@
 //! Request counts and latency histograms by route pattern and status, in Prometheus text.
 
 use actix_web::web::Data;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, get};
+use actix_web::{HttpResponse, get};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -78,16 +78,16 @@ impl Metrics {
     }
 }
 
-/// Needs the admin key: live outbox counts would otherwise let anyone watch whether a
-/// forgot-password or resend request for some name produced a mail, which tells whether the
-/// account exists. Prometheus sends it with `authorization: {credentials: <admin key>}`.
-#[get("/metrics")]
-pub async fn metrics(req: HttpRequest, metrics: Data<Metrics>, ctx: Data<Context>) -> HttpResponse {
-    match crate::admin::auth::is_admin(&ctx, req.headers()).await {
-        Ok(true) => {}
-        Ok(false) => return crate::admin::error::ApiError::Unauthorized.error_response(),
-        Err(err) => return err.error_response(),
-    }
+/// Needs a credential allowed `cognate:GetMetrics` (such as a key whose only policy is
+/// `CognateMetricsReader`), checked and audited as the admin API is: live outbox counts
+/// would otherwise let anyone watch whether a forgot-password or resend request for some
+/// name produced a mail, which tells whether the account exists. Prometheus sends
+/// `authorization: {credentials: <access key id>:<secret>}`.
+#[get(
+    "/metrics",
+    wrap = "actix_web::middleware::from_fn(crate::admin::auth::require_credentials)"
+)]
+pub async fn metrics(metrics: Data<Metrics>, ctx: Data<Context>) -> HttpResponse {
     // The outbox is shared by every process, so its figures come from the database.
     match crate::store::outbox::stats(&ctx.store).await {
         Ok((queued, sent, failed, oldest)) => {

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -13,6 +14,10 @@ use tracing::Instrument;
 use crate::ops::metrics::Metrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, in its extensions, for what records the request (the audit trail).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
 /// A client-supplied id is kept only if it is short and printable, so it cannot inject
 /// anything into logs or headers.
@@ -35,6 +40,7 @@ pub async fn observe(
     let metrics = req.app_data::<Data<Metrics>>().cloned();
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    req.extensions_mut().insert(RequestId(id.clone()));
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     // Handlers and our own middleware answer errors as responses; an `Err` here comes from

@@ -40,3 +40,14 @@ pub async fn digests(store: &Store) -> StoreResult<Vec<String>> {
         .fetch_all(pool)
         .await?))
 }
+
+/// Disables (`Some(now)`) or enables (`None`) the root key; false when there is none.
+pub async fn set_root_disabled(store: &Store, disabled_at: Option<i64>) -> StoreResult<bool> {
+    let rows = on_pool!(store, pool => sqlx::query("UPDATE admin_keys SET disabled_at = $2 WHERE id = $1")
+        .bind(ROOT)
+        .bind(disabled_at)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    Ok(rows == 1)
+}

@@ -9,10 +9,12 @@
 
 pub mod account;
 pub mod admin_keys;
+pub mod audit;
 pub mod clients;
 pub mod codes;
 pub mod files;
 pub mod groups;
+pub mod iam;
 pub mod mail_workers;
 pub mod mfa;
 pub mod oauth;
@@ -124,7 +126,8 @@ macro_rules! on_pool {
 }
 
 /// Runs `$body` inside one transaction with `$tx` bound to it; commits when the body
-/// finishes, rolls back when it returns early with `?`. SQLite write transactions take this
+/// finishes, rolls back when it returns early with `?`. An admin request's audit event is
+/// inserted in the first transaction it commits (see `audit`). SQLite write transactions take this
 /// process's write turn, then begin `IMMEDIATE` so a writer in another process is waited for
 /// on the busy timeout instead of failing to upgrade.
 macro_rules! in_tx {
@@ -134,13 +137,31 @@ macro_rules! in_tx {
                 let _turn = sqlite.write_turn().await;
                 let mut $tx = sqlite.pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
+                let event = $crate::store::audit::pending();
+                if let Some(event) = &event {
+                    $crate::store::audit::insert_event!(event)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
                 $tx.commit().await?;
+                if event.is_some() {
+                    $crate::store::audit::committed();
+                }
                 out
             }
             $crate::store::Store::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
                 let out = $body;
+                let event = $crate::store::audit::pending();
+                if let Some(event) = &event {
+                    $crate::store::audit::insert_event!(event)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
                 $tx.commit().await?;
+                if event.is_some() {
+                    $crate::store::audit::committed();
+                }
                 out
             }
         }

@@ -1,0 +1,208 @@
+//! Rows of `audit_events`, and the row an admin request carries until its first committed
+//! transaction takes it.
+//!
+//! An event is written with the change it records: while an admin request runs, its event
+//! waits in a task-local slot, and the first `in_tx!` that commits during the request
+//! inserts it in that transaction. A rolled-back write takes its event with it, so no row
+//! claims a change that did not happen. A request that commits nothing (a read, a refusal,
+//! a failed write) has its event inserted once its answer is known; one that did commit has
+//! the answer's status filled in then. Either way the request has one row.
+
+use std::cell::RefCell;
+
+use sqlx::AssertSqlSafe;
+
+use super::{Store, StoreResult, on_pool};
+use crate::store::paging::PageRequest;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: String,
+    pub at: i64,
+    pub request_id: String,
+    pub principal_arn: Option<String>,
+    pub access_key_id: Option<String>,
+    pub action: String,
+    pub resource: String,
+    pub decision: String,
+    pub deciding_policy: Option<String>,
+    pub deciding_sid: Option<String>,
+    pub source_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub status: Option<i64>,
+}
+
+const COLUMNS: &str = "id, at, request_id, principal_arn, access_key_id, action, resource, \
+     decision, deciding_policy, deciding_sid, source_address, user_agent, status";
+
+/// The insert of `$event`, bound for whichever engine runs it.
+macro_rules! insert_event {
+    ($event:expr) => {
+        sqlx::query(
+            "INSERT INTO audit_events (id, at, request_id, principal_arn, access_key_id, action, \
+             resource, decision, deciding_policy, deciding_sid, source_address, user_agent, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&$event.id)
+        .bind($event.at)
+        .bind(&$event.request_id)
+        .bind(&$event.principal_arn)
+        .bind(&$event.access_key_id)
+        .bind(&$event.action)
+        .bind(&$event.resource)
+        .bind(&$event.decision)
+        .bind(&$event.deciding_policy)
+        .bind(&$event.deciding_sid)
+        .bind(&$event.source_address)
+        .bind(&$event.user_agent)
+        .bind($event.status)
+    };
+}
+pub(crate) use insert_event;
+
+#[derive(Default)]
+struct Slot {
+    event: Option<EventRow>,
+    committed: bool,
+}
+
+tokio::task_local! {
+    static PENDING: RefCell<Slot>;
+}
+
+/// Runs `work` (an admin request) with `event` waiting for its first committed write.
+/// Returns what `work` returned, the event as it stands at the end, and whether it was
+/// committed with a change.
+pub async fn carried_by<F: std::future::Future>(
+    event: EventRow,
+    work: F,
+) -> (F::Output, EventRow, bool) {
+    let slot = RefCell::new(Slot {
+        event: Some(event.clone()),
+        committed: false,
+    });
+    PENDING
+        .scope(slot, async {
+            let out = work.await;
+            let (event, committed) = PENDING.with(|s| {
+                let mut s = s.borrow_mut();
+                (s.event.take().unwrap_or(event), s.committed)
+            });
+            (out, event, committed)
+        })
+        .await
+}
+
+/// The event a transaction about to commit must insert, if it is the request's first.
+pub fn pending() -> Option<EventRow> {
+    PENDING
+        .try_with(|s| {
+            let s = s.borrow();
+            if s.committed { None } else { s.event.clone() }
+        })
+        .ok()
+        .flatten()
+}
+
+/// Changes the pending event before it is written: a route that decides more than the
+/// route's own action (a trust policy) records its verdict.
+pub fn amend(change: impl FnOnce(&mut EventRow)) {
+    let _ = PENDING.try_with(|s| {
+        let mut s = s.borrow_mut();
+        if !s.committed
+            && let Some(event) = s.event.as_mut()
+        {
+            change(event);
+        }
+    });
+}
+
+/// Called once a transaction that inserted the pending event has committed.
+pub fn committed() {
+    let _ = PENDING.try_with(|s| s.borrow_mut().committed = true);
+}
+
+pub async fn insert(store: &Store, event: &EventRow) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        insert_event!(event).execute(pool).await?;
+    });
+    Ok(())
+}
+
+/// The answer's status, for an event committed with its change.
+pub async fn set_status(store: &Store, id: &str, status: i64) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query("UPDATE audit_events SET status = $2 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// What `GET /audit-events` filters on; every part is optional.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub principal: Option<String>,
+    pub action: Option<String>,
+    pub resource: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// Events in time order, oldest first, after the page's key.
+pub async fn list(
+    store: &Store,
+    filter: &Filter,
+    page: &PageRequest,
+) -> StoreResult<Vec<EventRow>> {
+    // Every filter is bound, never spliced: `$n` numbers follow the parts present.
+    let mut sql = format!("SELECT {COLUMNS} FROM audit_events WHERE 1 = 1");
+    let mut n = 1;
+    let mut texts: Vec<&str> = Vec::new();
+    let mut times: Vec<(usize, i64)> = Vec::new();
+    for (column, value) in [
+        ("principal_arn", &filter.principal),
+        ("action", &filter.action),
+        ("resource", &filter.resource),
+    ] {
+        if let Some(value) = value {
+            sql.push_str(&format!(" AND {column} = ${n}"));
+            texts.push(value);
+            n += 1;
+        }
+    }
+    if let Some(after) = page.after_key() {
+        sql.push_str(&format!(" AND id > ${n}"));
+        texts.push(after);
+        n += 1;
+    }
+    for (op, value) in [(">=", filter.since), ("<", filter.until)] {
+        if let Some(value) = value {
+            sql.push_str(&format!(" AND at {op} ${n}"));
+            times.push((n, value));
+            n += 1;
+        }
+    }
+    sql.push_str(&format!(" ORDER BY id LIMIT ${n}"));
+    on_pool!(store, pool => {
+        let mut query = sqlx::query_as::<_, EventRow>(AssertSqlSafe(sql.clone()));
+        for text in &texts {
+            query = query.bind(*text);
+        }
+        for (_, value) in &times {
+            query = query.bind(*value);
+        }
+        Ok(query.bind(page.fetch()).fetch_all(pool).await?)
+    })
+}
+
+/// Deletes events older than `before`; the number deleted.
+pub async fn sweep(store: &Store, before: i64) -> StoreResult<u64> {
+    on_pool!(store, pool => Ok(sqlx::query("DELETE FROM audit_events WHERE at < $1")
+        .bind(before)
+        .execute(pool)
+        .await?
+        .rows_affected()))
+}
