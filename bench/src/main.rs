@@ -3,6 +3,7 @@
 //! argon2id hashes), and prints a Markdown table plus a JSON file. See the README's
 //! Performance section.
 
+mod admin;
 mod limits;
 mod load;
 mod openssl;

@@ -142,6 +142,10 @@ pub struct Inputs {
     access_token: String,
     pending_ids: Vec<String>,
     run_tag: String,
+    admin_key: String,
+    /// `Authorization` and `X-Amz-Date` of a SigV4-signed `GET /admin/v1/pools/{pool}` by a
+    /// user whose one policy has 10 statements. Valid for the 5 minutes of allowed skew.
+    signed_pool_get: Vec<(String, String)>,
 }
 
 impl Inputs {
@@ -161,11 +165,14 @@ impl Inputs {
         }
         let sign_ins = (limits.argon2_hashes_per_s * duration.as_secs_f64() * 1.5) as usize + 64;
         let pending_ids = pending(http, seeded, browser, sign_ins)?;
+        let signed_pool_get = crate::admin::signed_reader(http, seeded)?;
         Ok(Self {
             refresh_tokens,
             access_token,
             pending_ids,
             run_tag: format!("s{}", std::process::id()),
+            admin_key: http.admin_key().to_string(),
+            signed_pool_get,
         })
     }
 }
@@ -207,6 +214,43 @@ pub fn all(
             load: with(static_load()),
         },
     ];
+    // Signed at preparation: these run first, well within SigV4's five minutes.
+    let pool_path = format!("/admin/v1/pools/{pool}");
+    let root = format!("Bearer {}", inputs.admin_key);
+    let signed: Vec<(&str, &str)> = inputs
+        .signed_pool_get
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    scenarios.insert(
+        0,
+        Scenario {
+            name: "admin GET pool, root key",
+            unit: "req/s",
+            limit: None,
+            script: Script::Static,
+            preamble: Preamble::default().number("expected", 200).request(
+                "GET",
+                &pool_path,
+                &[("Authorization", &root)],
+                None,
+            ),
+            load: with(static_load()),
+        },
+    );
+    scenarios.insert(
+        1,
+        Scenario {
+            name: "admin GET pool, SigV4 (10-statement policy)",
+            unit: "req/s",
+            limit: None,
+            script: Script::Static,
+            preamble: Preamble::default()
+                .number("expected", 200)
+                .request("GET", &pool_path, &signed, None),
+            load: with(static_load()),
+        },
+    );
     scenarios.extend(
         seeded
             .m2m

@@ -137,6 +137,10 @@ impl Http {
         }
     }
 
+    pub fn admin_key(&self) -> &str {
+        &self.admin_key
+    }
+
     pub fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Fail> {
         let request = self
             .agent

@@ -122,7 +122,7 @@ CREATE TABLE audit_events (
     deciding_sid    TEXT COLLATE "C",
     source_address  TEXT COLLATE "C",
     user_agent      TEXT COLLATE "C",
-    status          INTEGER
+    status          BIGINT
 );
 CREATE INDEX audit_events_at ON audit_events (at);
 

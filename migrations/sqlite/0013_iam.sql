@@ -122,7 +122,7 @@ CREATE TABLE audit_events (
     deciding_sid    TEXT,
     source_address  TEXT,
     user_agent      TEXT,
-    status          INTEGER
+    status          BIGINT
 );
 CREATE INDEX audit_events_at ON audit_events (at);
 

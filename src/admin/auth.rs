@@ -62,6 +62,14 @@ fn has_odd_segments(path: &str) -> bool {
     })
 }
 
+/// Text for the audit trail: control characters (a `%00` in a path) become U+FFFD, so
+/// every engine stores the row and no log line can be split.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
 /// The resource a route acts on, from its path or its body.
 fn resource_of(
     ctx: &Context,
@@ -86,13 +94,14 @@ fn resource_of(
                 ))
             })
     };
-    Ok(match route.target {
+    let resource = match route.target {
         Target::Any => "*".to_string(),
         Target::Pool => pool_arn(&ctx.region, &ctx.account_id, value("pool_id")),
         Target::Path(kind, name) => iam_arn(&ctx.account_id, kind, value(name)),
         Target::Body(kind, field) => iam_arn(&ctx.account_id, kind, &from_body(field)?),
         Target::BodyArn(field) => from_body(field)?,
-    })
+    };
+    Ok(printable(&resource))
 }
 
 fn client_ip(req: &ServiceRequest) -> Option<IpAddr> {

@@ -5,6 +5,7 @@
 mod browser;
 mod helpers;
 
+mod audit;
 mod auth_flow;
 mod bad_input;
 mod clients;
@@ -14,6 +15,7 @@ mod file_modes;
 mod groups;
 mod hardening;
 mod hardening_oauth;
+mod iam;
 mod mail_workers;
 mod mfa;
 mod mfa_review;
@@ -27,6 +29,7 @@ mod races;
 mod resource_servers;
 mod signing;
 mod signup;
+mod sigv4;
 mod smtp;
 mod strict_bodies;
 mod usernames;

@@ -83,6 +83,28 @@ impl Process {
             .collect()
     }
 
+    /// Every log line so far, as one text (to search for what must never be there).
+    pub fn all_lines(&self) -> String {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The log entries so far from `target`.
+    pub fn lines_with_target(&self, target: &str) -> Vec<Value> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|entry| entry["target"] == target)
+            .cloned()
+            .collect()
+    }
+
     /// `kill -9`, and waits until the process is gone.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -436,3 +436,4 @@ impl Answer {
         assert!(!description.contains(['\r', '\n', '\t']));
     }
 }
+pub mod iam;
