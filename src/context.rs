@@ -35,6 +35,8 @@ pub struct Context {
     pub iam: Arc<crate::iam::directory::Directory>,
     /// `COGNATE_ACCOUNT_ID`, the account in every ARN.
     pub account_id: String,
+    /// Group-commits the audit rows of admin requests that changed nothing.
+    pub audit: crate::store::audit::AuditWriter,
 }
 
 impl Context {

@@ -323,6 +323,7 @@ impl Application {
             master.clone(),
         ));
         let keys = Arc::new(KeyRing::new(master));
+        let (audit_writer, audit_task) = crate::store::audit::AuditWriter::spawn(store.clone());
         keys.check_master_key(&store).await.map_err(|_| {
             StartupError::MasterKey(
                 "it does not open the stored signing keys (COGNATE_MASTER_KEY, or <data dir>/master-key, changed?)"
@@ -361,6 +362,7 @@ impl Application {
             caches: Default::default(),
             iam,
             account_id: settings.account_id.clone(),
+            audit: audit_writer,
         };
         crate::store::iam::seed_managed(
             &store,
@@ -531,7 +533,7 @@ impl Application {
         .run();
         Ok(Self {
             port,
-            background: vec![worker, sweeper, checkpointer],
+            background: vec![worker, sweeper, checkpointer, audit_task],
             public_url,
             server,
             store,

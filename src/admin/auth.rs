@@ -51,15 +51,52 @@ fn route_of(method: &str, path: &str) -> Option<(&'static Route, Vec<(&'static s
     actions::match_route(method, path.strip_prefix("/admin/v1")?)
 }
 
-/// A path with an empty or dot segment: no route has one, and canonical forms of it differ.
+/// A path with an empty or dot segment, as sent or once decoded (`.%2e`): no route has
+/// one, and canonical forms of it differ.
 fn has_odd_segments(path: &str) -> bool {
     path.split('/').skip(1).any(|s| {
-        s.is_empty()
-            || s == "."
-            || s == ".."
-            || s.eq_ignore_ascii_case("%2e")
-            || s.to_ascii_lowercase().contains("%2e%2e")
+        let decoded = percent_encoding::percent_decode_str(s).decode_utf8_lossy();
+        s.is_empty() || decoded == "." || decoded == ".."
     })
+}
+
+/// `aws:SecureTransport`: the listener speaks plain HTTP, so a request came over TLS only
+/// if a trusted proxy in front of it says so.
+fn secure_transport(req: &ServiceRequest) -> bool {
+    let trusted = match (req.peer_addr(), req.app_data::<Data<TrustedProxies>>()) {
+        (Some(peer), Some(proxies)) => proxies.contains(peer.ip()),
+        _ => false,
+    };
+    if !trusted {
+        return false;
+    }
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+    };
+    header("x-forwarded-proto").is_some_and(|p| p.trim() == "https")
+        || header("forwarded").is_some_and(|f| f.contains("proto=https"))
+}
+
+/// `iam:PolicyARN` for the routes that attach and detach a policy, as in AWS: a policy
+/// may then allow attaching only some policies.
+fn policy_arn(ctx: &Context, route: &Route, values: &[(&'static str, String)]) -> Option<String> {
+    if !route.pattern.ends_with("/attached-policies/{policy}") {
+        return None;
+    }
+    let name = values
+        .iter()
+        .find(|(n, _)| *n == "policy")
+        .map(|(_, v)| v.as_str())?;
+    Some(
+        if crate::iam::managed::MANAGED.iter().any(|(m, _)| *m == name) {
+            format!("arn:aws:iam::aws:policy/{name}")
+        } else {
+            iam_arn(&ctx.account_id, crate::iam::actions::Kind::Policy, name)
+        },
+    )
 }
 
 /// Text for the audit trail: control characters (a `%00` in a path) become U+FFFD, so
@@ -163,7 +200,7 @@ async fn refuse(
     let response = err.error_response();
     event.status = Some(i64::from(response.status().as_u16()));
     log_event(&event);
-    if let Err(e) = audit::insert(&ctx.store, &event).await {
+    if let Err(e) = ctx.audit.write(event).await {
         tracing::error!(error = %e, "writing an audit event failed");
         return Ok(req.into_response(ApiError::Core(e.into()).error_response()));
     }
@@ -261,6 +298,9 @@ pub async fn require_credentials(
     let caller = match authenticate(&ctx.iam, &ctx.store, &ctx.region, &presented, now).await {
         Ok(caller) => caller,
         Err(AuthError::Refused(_)) => {
+            if !ctx.iam.record_refusal(source, now) {
+                return Ok(req.into_response(ApiError::Unauthorized.error_response()));
+            }
             return refuse(&ctx, req, event, ApiError::Unauthorized).await;
         }
         Err(AuthError::Store(e)) => {
@@ -287,8 +327,11 @@ pub async fn require_credentials(
         Err(err) => return refuse(&ctx, req, event, err).await,
     };
     event.resource = resource.clone();
-    let secure = ctx.public_url.scheme() == "https";
-    let conditions = request_context(&caller, &ctx.account_id, now, source, secure);
+    let secure = secure_transport(&req);
+    let mut conditions = request_context(&caller, &ctx.account_id, now, source, secure);
+    if let Some(arn) = policy_arn(&ctx, route, &values) {
+        conditions = conditions.with("iam:PolicyARN", printable(&arn));
+    }
     let snapshot = match ctx.iam.snapshot(&ctx.store, now).await {
         Ok(snapshot) => snapshot,
         Err(e) => return refuse(&ctx, req, event, ApiError::Core(e.into())).await,
@@ -327,20 +370,30 @@ pub async fn require_credentials(
         conditions: std::sync::Arc::new(conditions),
     });
     let (result, mut event, committed) = audit::carried_by(event, next.call(req)).await;
-    let response = result?.map_into_boxed_body();
-    let status = i64::from(response.status().as_u16());
+    // An error from inside is rendered by actix, but recorded here like any answer.
+    let (response, status) = match result {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            (Ok(response.map_into_boxed_body()), status)
+        }
+        Err(err) => {
+            let status = err.as_response_error().status_code().as_u16();
+            (Err(err), status)
+        }
+    };
+    let status = i64::from(status);
     event.status = Some(status);
     log_event(&event);
     let recorded = if committed {
         audit::set_status(&ctx.store, &event.id, status).await
     } else {
-        audit::insert(&ctx.store, &event).await
+        ctx.audit.write(event.clone()).await
     };
     if let Err(e) = recorded {
         // What the request did is committed with its event; only the answer's status is
         // missing, or (for a request that changed nothing) the whole row. Say so.
         tracing::error!(error = %e, event_id = %event.id, "writing an audit event failed");
-        if !committed {
+        if !committed && let Ok(response) = response {
             let (req, _) = response.into_parts();
             return Ok(ServiceResponse::new(
                 req,
@@ -348,7 +401,7 @@ pub async fn require_credentials(
             ));
         }
     }
-    Ok(response)
+    response
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -32,8 +32,11 @@ pub fn openapi() -> OpenApi {
     api.info.contact = None;
     api.info.license = Some(utoipa::openapi::License::new("Apache-2.0"));
     api.info.description = Some(
-        "Configure user pools, app clients, resource servers, users and groups. Every route needs \
-         `Authorization: Bearer <admin key>`. Errors are `{\"error\": {\"code\", \"message\"}}`. \
+        "Configure user pools, app clients, resource servers, users and groups, and the IAM users, \
+         groups, roles and policies that may. Every route needs a credential: an access key's SigV4 \
+         signature (service `cognito-idp`), `Authorization: Bearer <access key id>:<secret>`, or \
+         the root key as `Authorization: Bearer <root key>`; each operation names its IAM action \
+         (`x-iam-action`). Errors are `{\"error\": {\"code\", \"message\"}}`. \
          Bodies are JSON objects at every depth: an array never stands for an object and a key \
          may appear only once. Integers may be written as integral numbers such as `1e2`."
             .into(),
@@ -45,7 +48,7 @@ pub fn openapi() -> OpenApi {
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .description(Some(
-                    "The admin key (COGNATE_ADMIN_KEY, or <data dir>/admin-key)",
+                    "`<access key id>:<secret access key>`, or the root key (COGNATE_ADMIN_KEY, or <data dir>/admin-key). AWS Signature Version 4 (service `cognito-idp`) is accepted too.",
                 ))
                 .build(),
         ),
@@ -94,10 +97,36 @@ pub fn methods_of(path: &str) -> Option<String> {
 }
 
 fn complete(doc: &mut Value) {
+    name_actions(doc);
     split_client_input(doc);
     add_limits(doc);
     add_shared_responses(doc);
     walk_schemas(doc, &mut integer_format);
+}
+
+/// Every operation names the IAM action it is authorised by (`x-iam-action`), and says so
+/// in its description, from the same table the server authorises with.
+fn name_actions(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let route = path.strip_prefix("/admin/v1").unwrap_or(path);
+        for (method, operation) in item.as_object_mut().into_iter().flatten() {
+            let Some(action) = crate::iam::actions::action_for(method, route) else {
+                continue;
+            };
+            if let Some(operation) = operation.as_object_mut() {
+                operation.insert("x-iam-action".into(), json!(action));
+                let text = format!("IAM action: `{action}`.");
+                let description = match operation.get("description").and_then(Value::as_str) {
+                    Some(existing) if !existing.is_empty() => format!("{existing}\n\n{text}"),
+                    _ => text,
+                };
+                operation.insert("description".into(), json!(description));
+            }
+        }
+    }
 }
 
 /// The schema named `name` in components.
@@ -500,7 +529,18 @@ fn add_shared_responses(doc: &mut Value) {
             let Some(responses) = op["responses"].as_object_mut() else {
                 continue;
             };
-            let mut shared = vec![("401", error("The admin key is missing or wrong"))];
+            let mut shared = vec![
+                (
+                    "401",
+                    error("The request signature or credentials are invalid"),
+                ),
+                (
+                    "403",
+                    error(
+                        "The caller's policies do not allow this operation's IAM action on its resource",
+                    ),
+                ),
+            ];
             if in_pool {
                 shared.push((
                     "404",
@@ -531,6 +571,8 @@ fn add_shared_responses(doc: &mut Value) {
                     error("`limit` is outside its range, `next_token` is not one this API issued, or the filter is invalid"),
                 ));
             }
+            // Last, so an operation's own 400 keeps its description.
+            shared.push(("400", error("The path has an empty or dot segment")));
             for (status, answer) in shared {
                 match responses.get_mut(status) {
                     Some(existing) => {

@@ -230,6 +230,13 @@ pub async fn authenticate(
     ] {
         single(request.headers, name)?;
     }
+    // A raw `+` reads as a space to the handler but as itself to the canonical query, so
+    // the two would disagree on what was signed; signers encode it as `%2B`.
+    if request.query.contains('+')
+        && (presigned || authorization.is_some_and(|a| a.starts_with(sigv4::ALGORITHM)))
+    {
+        return Err(refuse("a raw + in a signed query"));
+    }
     match (authorization, presigned) {
         (Some(_), true) => Err(refuse("both a header and a presigned signature")),
         (None, false) => Err(refuse("no credentials")),

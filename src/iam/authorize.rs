@@ -47,7 +47,7 @@ pub fn request_context(
     context
 }
 
-fn applied<'a>(named: &'a [Named<'a>]) -> Vec<Applied<'a>> {
+fn applied(named: &[Named]) -> Vec<Applied<'_>> {
     named
         .iter()
         .map(|(name, policy)| Applied { name, policy })
@@ -74,7 +74,7 @@ pub fn decide(
         }),
         Caller::User { name, .. } => {
             let named = snapshot.user_policies(name);
-            evaluate(&applied(&named), None, &request)
+            evaluate(&applied(named), None, &request)
         }
         Caller::Session(session) => {
             let named = snapshot.role_policies(&session.role);
@@ -84,7 +84,7 @@ pub fn decide(
                     policy,
                 }]
             });
-            evaluate(&applied(&named), session_policy.as_deref(), &request)
+            evaluate(&applied(named), session_policy.as_deref(), &request)
         }
     }
 }

@@ -51,7 +51,7 @@ pub struct Entity {
     /// Attached policy names (built-in or customer-managed).
     pub attached: Vec<String>,
     /// Inline policies: name, document as stored, and the parsed form.
-    pub inline: Vec<(String, String, Option<Policy>)>,
+    pub inline: Vec<(String, String, Option<Arc<Policy>>)>,
     /// A user's groups, or a group's members.
     pub related: Vec<String>,
 }
@@ -69,7 +69,7 @@ pub struct StoredPolicy {
     pub managed: bool,
     pub description: Option<String>,
     pub text: String,
-    pub policy: Option<Policy>,
+    pub policy: Option<Arc<Policy>>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -91,6 +91,10 @@ pub struct Snapshot {
     pub groups: BTreeMap<String, Entity>,
     pub roles: BTreeMap<String, Role>,
     pub policies: BTreeMap<String, StoredPolicy>,
+    /// Each user's and role's identity policies in evaluation order, worked out once per
+    /// snapshot rather than per request.
+    user_applied: HashMap<String, Vec<Named>>,
+    role_applied: HashMap<String, Vec<Named>>,
 }
 
 /// A role session, as `sts assume-role` made it.
@@ -106,6 +110,9 @@ pub struct Session {
     pub expires_at: Millis,
 }
 
+/// A session (or its absence) and until when that answer is kept.
+type CachedSession = (Option<Arc<Session>>, Millis);
+
 pub struct Directory {
     pub account: String,
     master: MasterKey,
@@ -113,9 +120,17 @@ pub struct Directory {
     current: RwLock<Option<Arc<Snapshot>>>,
     generation: AtomicU64,
     reloading: tokio::sync::Mutex<()>,
-    sessions: RwLock<HashMap<String, (Arc<Session>, Millis)>>,
+    /// Sessions by key id, and ids found to be no live session (so a stream of made-up
+    /// `ASIA…` ids costs one read each per TTL, not one per request).
+    sessions: RwLock<HashMap<String, CachedSession>>,
     touched: Mutex<HashMap<String, Millis>>,
+    refusals: Mutex<HashMap<std::net::IpAddr, (Millis, u32)>>,
 }
+
+/// Refused (unauthenticated) requests recorded per client address and minute; past it the
+/// address's refusals are counted in one log line instead of a row each, so a flood of
+/// bad credentials cannot turn into a flood of writes.
+pub const REFUSALS_RECORDED_PER_MINUTE: u32 = 60;
 
 /// The sealing context of a secret: a sealed value copied to another key's row opens as
 /// nothing.
@@ -135,6 +150,7 @@ impl Directory {
             reloading: tokio::sync::Mutex::new(()),
             sessions: RwLock::new(HashMap::new()),
             touched: Mutex::new(HashMap::new()),
+            refusals: Mutex::new(HashMap::new()),
         }
     }
 
@@ -230,7 +246,9 @@ impl Directory {
         for row in rows.policies {
             let (text, policy) = if row.managed {
                 match managed::MANAGED.iter().find(|(n, _)| *n == row.name) {
-                    Some((_, text)) => (text.to_string(), managed::managed(&row.name)),
+                    Some((_, text)) => {
+                        (text.to_string(), managed::managed(&row.name).map(Arc::new))
+                    }
                     None => continue,
                 }
             } else {
@@ -280,6 +298,16 @@ impl Directory {
             entity.inline.sort_by(|a, b| a.0.cmp(&b.0));
             entity.related.sort();
         }
+        snapshot.user_applied = snapshot
+            .users
+            .keys()
+            .map(|name| (name.clone(), snapshot.gather_user(name)))
+            .collect();
+        snapshot.role_applied = snapshot
+            .roles
+            .keys()
+            .map(|name| (name.clone(), snapshot.gather_role(name)))
+            .collect();
         for row in rows.keys {
             let secret = self
                 .master
@@ -314,12 +342,12 @@ impl Directory {
         if let Ok(sessions) = self.sessions.read()
             && let Some((session, until)) = sessions.get(id)
             && now < *until
-            && now < session.expires_at
         {
-            return Ok(Some(session.clone()));
+            return Ok(session.clone().filter(|s| now < s.expires_at));
         }
         let generation = self.generation.load(Ordering::Acquire);
         let Some(row) = store::live_session(store, id, now).await? else {
+            self.keep_session(id, None, now, generation);
             return Ok(None);
         };
         let secret = self
@@ -347,15 +375,43 @@ impl Directory {
             issued_at: row.created_at,
             expires_at: row.expires_at,
         });
+        self.keep_session(id, Some(session.clone()), now, generation);
+        Ok(Some(session))
+    }
+
+    fn keep_session(&self, id: &str, session: Option<Arc<Session>>, now: Millis, since: u64) {
         if let Ok(mut sessions) = self.sessions.write()
-            && self.generation.load(Ordering::Acquire) == generation
+            && self.generation.load(Ordering::Acquire) == since
         {
             if sessions.len() >= 10_000 {
                 sessions.clear();
             }
-            sessions.insert(id.to_string(), (session.clone(), now + TTL_MS));
+            sessions.insert(id.to_string(), (session, now + TTL_MS));
         }
-        Ok(Some(session))
+    }
+
+    /// Whether a refused request from `address` gets its own audit row (see
+    /// [`REFUSALS_RECORDED_PER_MINUTE`]).
+    pub fn record_refusal(&self, address: Option<std::net::IpAddr>, now: Millis) -> bool {
+        let Some(address) = address.map(crate::ops::client_address::limit_key) else {
+            return true;
+        };
+        let Ok(mut refusals) = self.refusals.lock() else {
+            return true;
+        };
+        if refusals.len() >= 10_000 {
+            refusals.retain(|_, (start, _)| now - *start < 60_000);
+        }
+        let entry = refusals.entry(address).or_insert((now, 0));
+        if now - entry.0 >= 60_000 || now < entry.0 {
+            if entry.1 > REFUSALS_RECORDED_PER_MINUTE {
+                tracing::warn!(target: "audit", source = %address, refused = entry.1 - REFUSALS_RECORDED_PER_MINUTE,
+                    "refused admin requests from this address were counted, not recorded one by one");
+            }
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= REFUSALS_RECORDED_PER_MINUTE
     }
 
     /// Records that `key` was used, at most once a minute per key in this process.
@@ -393,39 +449,33 @@ fn entity(created_at: Millis) -> Entity {
 }
 
 /// A stored document, parsed; one that no longer parses grants nothing (and says so).
-fn readable(name: &str, text: &str, max: usize) -> Option<Policy> {
+fn readable(name: &str, text: &str, max: usize) -> Option<Arc<Policy>> {
     Policy::parse(text, max)
+        .map(Arc::new)
         .map_err(|e| tracing::warn!(policy = %name, error = %e, "stored policy unreadable; it grants nothing"))
         .ok()
 }
 
 /// A policy as it applies, with the name a decision reports: an attached policy by its
 /// name, an inline one as `<kind>/<principal>/<policy>`.
-pub type Named<'a> = (String, &'a Policy);
+pub type Named = (String, Arc<Policy>);
 
 impl Snapshot {
     /// The identity policies of an entity: its attached, then its inline policies.
-    fn policies_of<'a>(
-        &'a self,
-        kind: &str,
-        name: &str,
-        entity: &'a Entity,
-        out: &mut Vec<Named<'a>>,
-    ) {
+    fn policies_of(&self, kind: &str, name: &str, entity: &Entity, out: &mut Vec<Named>) {
         for attached in &entity.attached {
             if let Some(policy) = self.policies.get(attached).and_then(|p| p.policy.as_ref()) {
-                out.push((attached.clone(), policy));
+                out.push((attached.clone(), policy.clone()));
             }
         }
         for (inline, _, policy) in &entity.inline {
             if let Some(policy) = policy {
-                out.push((format!("{kind}/{name}/{inline}"), policy));
+                out.push((format!("{kind}/{name}/{inline}"), policy.clone()));
             }
         }
     }
 
-    /// Every identity policy of a user: its own, then its groups'.
-    pub fn user_policies(&self, user: &str) -> Vec<Named<'_>> {
+    fn gather_user(&self, user: &str) -> Vec<Named> {
         let mut out = Vec::new();
         if let Some(entity) = self.users.get(user) {
             self.policies_of("user", user, entity, &mut out);
@@ -438,12 +488,21 @@ impl Snapshot {
         out
     }
 
-    /// A role's identity policies.
-    pub fn role_policies(&self, role: &str) -> Vec<Named<'_>> {
+    fn gather_role(&self, role: &str) -> Vec<Named> {
         let mut out = Vec::new();
         if let Some(r) = self.roles.get(role) {
             self.policies_of("role", role, &r.entity, &mut out);
         }
         out
+    }
+
+    /// Every identity policy of a user: its own, then its groups'.
+    pub fn user_policies(&self, user: &str) -> &[Named] {
+        self.user_applied.get(user).map_or(&[], Vec::as_slice)
+    }
+
+    /// A role's identity policies.
+    pub fn role_policies(&self, role: &str) -> &[Named] {
+        self.role_applied.get(role).map_or(&[], Vec::as_slice)
     }
 }

@@ -30,7 +30,10 @@ pub const DEFAULT_SESSION_DURATION: i64 = 3_600;
 pub const NAME_CHARS: &str = "A-Za-z0-9+=,.@_-";
 
 pub fn validate_name(field: &str, name: &str, max: usize) -> Result<()> {
+    // `.` and `..` could never be named in a path again.
     let ok = !name.is_empty()
+        && name != "."
+        && name != ".."
         && name.len() <= max
         && name
             .bytes()

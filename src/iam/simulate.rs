@@ -61,7 +61,7 @@ pub async fn simulate(ctx: &Context, ask: Simulation) -> Result<Vec<Outcome>> {
     let named = match rest.split_once('/') {
         Some(("user", name)) if snapshot.users.contains_key(name) => snapshot.user_policies(name),
         Some(("role", name)) if snapshot.roles.contains_key(name) => snapshot.role_policies(name),
-        _ if rest == "root" => Vec::new(),
+        _ if rest == "root" => &[],
         _ => return Err(Error::NotFound("principal")),
     };
     let applied: Vec<Applied<'_>> = named

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Store, StoreResult, on_pool};
+use super::{Store, StoreError, StoreResult, in_tx, on_pool};
 use crate::store::paging::PageRequest;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -122,20 +122,86 @@ pub fn committed() {
     let _ = PENDING.try_with(|s| s.borrow_mut().committed = true);
 }
 
+/// Inserts an event on its own (outside any request's scope, so nothing else rides along).
+/// A transaction, so SQLite writes queue on the process's write turn with the others.
 pub async fn insert(store: &Store, event: &EventRow) -> StoreResult<()> {
-    on_pool!(store, pool => {
-        insert_event!(event).execute(pool).await?;
+    in_tx!(store, tx => {
+        insert_event!(event).execute(&mut *tx).await?;
+    });
+    Ok(())
+}
+
+/// Events waiting for the writer, each with who waits for its commit.
+type Queued = (EventRow, tokio::sync::oneshot::Sender<Result<(), String>>);
+
+/// Writes the events of requests that changed nothing (reads, refusals, failed writes) in
+/// group commits: each request still answers only once its row is committed, but rows
+/// that arrive together share one transaction, so a busy read path costs one commit per
+/// batch instead of one per request.
+#[derive(Clone)]
+pub struct AuditWriter {
+    queue: flume::Sender<Queued>,
+}
+
+/// The most rows one commit takes.
+const BATCH: usize = 256;
+
+impl AuditWriter {
+    pub fn spawn(store: Store) -> (Self, tokio::task::JoinHandle<()>) {
+        let (queue, waiting) = flume::unbounded::<Queued>();
+        let task = tokio::spawn(async move {
+            while let Ok(first) = waiting.recv_async().await {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match waiting.try_recv() {
+                        Ok(more) => batch.push(more),
+                        Err(_) => break,
+                    }
+                }
+                let written = insert_all(&store, batch.iter().map(|(e, _)| e)).await;
+                let outcome = written.map_err(|e| e.to_string());
+                for (_, done) in batch {
+                    let _ = done.send(outcome.clone());
+                }
+            }
+        });
+        (Self { queue }, task)
+    }
+
+    /// Writes `event`, returning once it is committed.
+    pub async fn write(&self, event: EventRow) -> StoreResult<()> {
+        let (done, committed) = tokio::sync::oneshot::channel();
+        let gone =
+            || StoreError::Database(sqlx::Error::Protocol("the audit writer stopped".into()));
+        self.queue.send((event, done)).map_err(|_| gone())?;
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(StoreError::Database(sqlx::Error::Protocol(message))),
+            Err(_) => Err(gone()),
+        }
+    }
+}
+
+async fn insert_all<'a>(
+    store: &Store,
+    events: impl Iterator<Item = &'a EventRow>,
+) -> StoreResult<()> {
+    let events: Vec<&EventRow> = events.collect();
+    in_tx!(store, tx => {
+        for event in &events {
+            insert_event!(event).execute(&mut *tx).await?;
+        }
     });
     Ok(())
 }
 
 /// The answer's status, for an event committed with its change.
 pub async fn set_status(store: &Store, id: &str, status: i64) -> StoreResult<()> {
-    on_pool!(store, pool => {
+    in_tx!(store, tx => {
         sqlx::query("UPDATE audit_events SET status = $2 WHERE id = $1")
             .bind(id)
             .bind(status)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
     });
     Ok(())

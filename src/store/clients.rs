@@ -125,12 +125,12 @@ pub async fn update(
 }
 
 pub async fn delete(store: &Store, pool_id: &str, client_id: &str) -> StoreResult<bool> {
-    let rows = on_pool!(store, pool => sqlx::query(
+    let rows = crate::store::in_tx!(store, tx => sqlx::query(
         "DELETE FROM app_clients WHERE pool_id = $1 AND client_id = $2",
     )
     .bind(pool_id)
     .bind(client_id)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?
     .rows_affected());
     Ok(rows == 1)
@@ -143,7 +143,7 @@ pub async fn set_secret(
     secret_hash: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = on_pool!(store, pool => sqlx::query(
+    let rows = crate::store::in_tx!(store, tx => sqlx::query(
         "UPDATE app_clients SET secret_hash = $1, version = version + 1, updated_at = $2 \
          WHERE pool_id = $3 AND client_id = $4 AND secret_hash IS NOT NULL",
     )
@@ -151,7 +151,7 @@ pub async fn set_secret(
     .bind(now)
     .bind(pool_id)
     .bind(client_id)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?
     .rows_affected());
     Ok(rows == 1)

@@ -32,7 +32,7 @@ pub struct GroupRow {
 }
 
 pub async fn insert(store: &Store, row: &GroupRow) -> StoreResult<()> {
-    on_pool!(store, pool => {
+    crate::store::in_tx!(store, tx => {
         sqlx::query(
             "INSERT INTO user_groups (pool_id, name, description, precedence, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -43,7 +43,7 @@ pub async fn insert(store: &Store, row: &GroupRow) -> StoreResult<()> {
         .bind(row.precedence)
         .bind(row.created_at)
         .bind(row.updated_at)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
     });
     Ok(())
@@ -93,7 +93,7 @@ pub async fn update(
     precedence: Option<i64>,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = on_pool!(store, pool => sqlx::query(
+    let rows = crate::store::in_tx!(store, tx => sqlx::query(
         "UPDATE user_groups SET description = COALESCE($1, description), \
          precedence = COALESCE($2, precedence), updated_at = $3 WHERE pool_id = $4 AND name = $5",
     )
@@ -102,17 +102,17 @@ pub async fn update(
     .bind(now)
     .bind(pool_id)
     .bind(name)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?
     .rows_affected());
     Ok(rows == 1)
 }
 
 pub async fn delete(store: &Store, pool_id: &str, name: &str) -> StoreResult<bool> {
-    let rows = on_pool!(store, pool => sqlx::query("DELETE FROM user_groups WHERE pool_id = $1 AND name = $2")
+    let rows = crate::store::in_tx!(store, tx => sqlx::query("DELETE FROM user_groups WHERE pool_id = $1 AND name = $2")
         .bind(pool_id)
         .bind(name)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected());
     Ok(rows == 1)
@@ -126,7 +126,7 @@ pub async fn add_member(
     user_id: &str,
     now: i64,
 ) -> StoreResult<()> {
-    on_pool!(store, pool => {
+    crate::store::in_tx!(store, tx => {
         sqlx::query(
             "INSERT INTO group_members (pool_id, group_name, user_id, added_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (pool_id, group_name, user_id) DO NOTHING",
@@ -135,7 +135,7 @@ pub async fn add_member(
         .bind(group)
         .bind(user_id)
         .bind(now)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
     });
     Ok(())
@@ -147,12 +147,12 @@ pub async fn remove_member(
     group: &str,
     user_id: &str,
 ) -> StoreResult<()> {
-    on_pool!(store, pool => {
+    crate::store::in_tx!(store, tx => {
         sqlx::query("DELETE FROM group_members WHERE pool_id = $1 AND group_name = $2 AND user_id = $3")
             .bind(pool_id)
             .bind(group)
             .bind(user_id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
     });
     Ok(())

@@ -69,7 +69,7 @@ pub async fn update(
     config: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = on_pool!(store, pool => sqlx::query(
+    let rows = crate::store::in_tx!(store, tx => sqlx::query(
         "UPDATE pools SET name = $1, config = $2, version = version + 1, updated_at = $3 \
          WHERE id = $4 AND version = $5",
     )
@@ -78,7 +78,7 @@ pub async fn update(
     .bind(now)
     .bind(id)
     .bind(version)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?
     .rows_affected());
     Ok(rows == 1)
@@ -122,10 +122,10 @@ pub async fn update_with_new_key(
 /// Deletes the pool, and through foreign keys everything in it, if it is still at
 /// `version` (the version whose config was checked for deletion protection).
 pub async fn delete_at_version(store: &Store, id: &str, version: i64) -> StoreResult<bool> {
-    let rows = on_pool!(store, pool => sqlx::query("DELETE FROM pools WHERE id = $1 AND version = $2")
+    let rows = crate::store::in_tx!(store, tx => sqlx::query("DELETE FROM pools WHERE id = $1 AND version = $2")
         .bind(id)
         .bind(version)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected());
     Ok(rows == 1)

@@ -57,8 +57,8 @@ macro_rules! bind_key {
 pub(crate) use bind_key;
 
 pub async fn insert(store: &Store, key: &KeyRow) -> StoreResult<()> {
-    on_pool!(store, pool => {
-        bind_key!(sqlx::query(INSERT), key).execute(pool).await?;
+    crate::store::in_tx!(store, tx => {
+        bind_key!(sqlx::query(INSERT), key).execute(&mut *tx).await?;
     });
     Ok(())
 }

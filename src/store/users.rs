@@ -95,8 +95,8 @@ macro_rules! insert_user_query {
 }
 
 pub async fn insert(store: &Store, row: &UserRow) -> StoreResult<()> {
-    on_pool!(store, pool => {
-        insert_user_query!(row).execute(pool).await?;
+    crate::store::in_tx!(store, tx => {
+        insert_user_query!(row).execute(&mut *tx).await?;
     });
     Ok(())
 }
@@ -199,8 +199,8 @@ macro_rules! save_user_query {
 
 /// Writes every mutable column if the row is still at `version`; false when it moved on.
 pub async fn save(store: &Store, row: &UserRow, version: i64) -> StoreResult<bool> {
-    let rows = on_pool!(store, pool => save_user_query!(row, version)
-        .execute(pool)
+    let rows = crate::store::in_tx!(store, tx => save_user_query!(row, version)
+        .execute(&mut *tx)
         .await?
         .rows_affected());
     Ok(rows == 1)
@@ -228,10 +228,10 @@ pub async fn save_killing_codes(
 }
 
 pub async fn delete(store: &Store, pool_id: &str, id: &str) -> StoreResult<bool> {
-    let rows = on_pool!(store, pool => sqlx::query("DELETE FROM users WHERE pool_id = $1 AND id = $2")
+    let rows = crate::store::in_tx!(store, tx => sqlx::query("DELETE FROM users WHERE pool_id = $1 AND id = $2")
         .bind(pool_id)
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected());
     Ok(rows == 1)

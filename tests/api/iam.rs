@@ -21,6 +21,7 @@ on_both!(
     malformed_policies_are_refused_naming_the_place,
     the_simulator_reports_the_deciding_statement,
     metrics_take_a_metrics_reader_key,
+    conditions_on_policy_arn_and_transport_hold,
 );
 
 async fn read_only_user_reads_but_cannot_write(backend: Backend) {
@@ -774,6 +775,11 @@ async fn principals_and_policies_crud(backend: Backend) {
     )
     .await
     .expect_error(409, "conflict");
+    for name in [".", ".."] {
+        app.admin("POST", "/iam/users", Some(json!({"name": name})))
+            .await
+            .expect_error(422, "validation_failed");
+    }
     app.admin("POST", "/iam/users", Some(json!({"name": "has space"})))
         .await
         .expect_error(422, "validation_failed");
@@ -1087,4 +1093,56 @@ async fn metrics_take_a_metrics_reader_key(backend: Backend) {
     assert_eq!(app.get("/metrics").await.status, 401);
     // The root key keeps working.
     assert_eq!(app.metrics().await.status, 200);
+}
+
+async fn conditions_on_policy_arn_and_transport_hold(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pool = app.create_pool("p", json!({})).await;
+    // May attach policies to herself, but only the metrics reader (iam:PolicyARN).
+    let key = app
+        .iam_user_with(
+            "delegate",
+            json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "iam:AttachUserPolicy",
+                "Resource": arn("user", "delegate"),
+                "Condition": {"StringEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/CognateMetricsReader"}}}}),
+        )
+        .await;
+    app.signed(
+        &key,
+        "PUT",
+        "/iam/users/delegate/attached-policies/AdministratorAccess",
+        None,
+    )
+    .await
+    .expect_error(403, "access_denied");
+    app.signed(
+        &key,
+        "PUT",
+        "/iam/users/delegate/attached-policies/CognateMetricsReader",
+        None,
+    )
+    .await
+    .expect(204);
+    // Cognate listens on plain HTTP: without a trusted proxy saying https, a policy that
+    // needs aws:SecureTransport does not allow.
+    let tls_only = app
+        .iam_user_with(
+            "tls",
+            json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "cognito-idp:DescribeUserPool",
+                "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}}),
+        )
+        .await;
+    app.signed(&tls_only, "GET", &format!("/pools/{pool}"), None)
+        .await
+        .expect_error(403, "access_denied");
+    // A forged X-Forwarded-Proto from an untrusted peer changes nothing.
+    let answer = app
+        .send(
+            app.http
+                .get(app.url(&format!("/admin/v1/pools/{pool}")))
+                .bearer_auth(format!("{}:{}", tls_only.id, tls_only.secret))
+                .header("x-forwarded-proto", "https"),
+        )
+        .await;
+    answer.expect_error(403, "access_denied");
 }

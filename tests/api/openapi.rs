@@ -52,9 +52,12 @@ async fn every_operation_is_named_and_every_answer_described(backend: Backend) {
     // the table names no route the server does not have.
     for (method, path, _) in &ops {
         let route = path.strip_prefix("/admin/v1").unwrap_or(path);
-        assert!(
-            cognate::iam::actions::action_for(method, route).is_some(),
-            "{method} {path} has no IAM action"
+        let action = cognate::iam::actions::action_for(method, route);
+        assert!(action.is_some(), "{method} {path} has no IAM action");
+        assert_eq!(
+            doc["paths"][path][method.to_lowercase()]["x-iam-action"].as_str(),
+            action,
+            "{method} {path}"
         );
     }
     assert_eq!(cognate::iam::actions::ROUTES.len(), ops.len());

@@ -22,6 +22,8 @@ on_both!(
     path_tricks_do_not_reach_another_route,
     presigned_urls_expire_and_carry_no_body,
     every_refusal_says_the_same,
+    a_flood_of_bad_credentials_is_counted_not_written,
+    a_raw_plus_or_a_stray_signature_in_the_query_is_refused,
 );
 
 const REFUSED: &str = "the request signature or credentials are invalid";
@@ -415,4 +417,35 @@ async fn every_refusal_says_the_same(backend: Backend) {
     assert_eq!(unauthenticated, answers.len(), "{events:?}");
     let all = serde_json::to_string(&events).unwrap();
     assert!(!all.contains(&key.secret) && !all.contains("wrong-root-key"));
+}
+
+async fn a_flood_of_bad_credentials_is_counted_not_written(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let asks =
+        (0..90).map(|_| app.send(app.http.get(app.url("/admin/v1/pools")).bearer_auth("bad")));
+    for answer in futures_util::future::join_all(asks).await {
+        refused(&answer);
+    }
+    let rows = app.audit("action=cognito-idp%3AListUserPools").await;
+    let unauthenticated = rows
+        .iter()
+        .filter(|e| e["decision"] == "unauthenticated")
+        .count();
+    assert_eq!(unauthenticated, 60, "{} rows", rows.len());
+}
+
+async fn a_raw_plus_or_a_stray_signature_in_the_query_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = admin_key(&app).await;
+    refused(
+        &app.signed(&key, "GET", "/audit-events?action=a+b", None)
+            .await,
+    );
+    app.signed(&key, "GET", "/audit-events?action=a%2Bb", None)
+        .await
+        .expect(200);
+    refused(
+        &app.signed(&key, "GET", "/pools?X-Amz-Signature=00", None)
+            .await,
+    );
 }
