@@ -98,6 +98,15 @@ pub fn methods_of(path: &str) -> Option<String> {
 
 fn complete(doc: &mut Value) {
     name_actions(doc);
+    limit(
+        doc,
+        "SimulateBody",
+        "context",
+        json!({"additionalProperties": {"oneOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}}
+        ]}}),
+    );
     split_client_input(doc);
     add_limits(doc);
     add_shared_responses(doc);

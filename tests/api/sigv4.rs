@@ -24,6 +24,7 @@ on_both!(
     every_refusal_says_the_same,
     a_flood_of_bad_credentials_is_counted_not_written,
     a_raw_plus_or_a_stray_signature_in_the_query_is_refused,
+    curl_aws_sigv4_works,
 );
 
 const REFUSED: &str = "the request signature or credentials are invalid";
@@ -447,5 +448,54 @@ async fn a_raw_plus_or_a_stray_signature_in_the_query_is_refused(backend: Backen
     refused(
         &app.signed(&key, "GET", "/pools?X-Amz-Signature=00", None)
             .await,
+    );
+}
+
+/// `curl --aws-sigv4 "aws:amz:<region>:cognito-idp" --user KEY:SECRET`, as the README shows.
+async fn curl_aws_sigv4_works(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = admin_key(&app).await;
+    let curl = |args: Vec<String>| {
+        let output = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--aws-sigv4",
+                "aws:amz:local:cognito-idp",
+            ])
+            .args(args)
+            .output()
+            .expect("curl is installed (the README's walk-through uses it)");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let user = format!("{}:{}", key.id, key.secret);
+    assert_eq!(
+        curl(vec![
+            "--user".into(),
+            user.clone(),
+            app.url("/admin/v1/pools")
+        ]),
+        "200"
+    );
+    let body = r#"{"name": "from-curl"}"#.to_string();
+    assert_eq!(
+        curl(vec![
+            "--user".into(),
+            user.clone(),
+            "-H".into(),
+            "content-type: application/json".into(),
+            "-d".into(),
+            body,
+            app.url("/admin/v1/pools"),
+        ]),
+        "201"
+    );
+    let wrong = format!("{}:{}", key.id, "x".repeat(40));
+    assert_eq!(
+        curl(vec!["--user".into(), wrong, app.url("/admin/v1/pools")]),
+        "401"
     );
 }
