@@ -401,16 +401,25 @@ impl Directory {
         };
         if refusals.len() >= 10_000 {
             refusals.retain(|_, (start, _)| now - *start < 60_000);
+            if refusals.len() >= 10_000 {
+                // Addresses beyond counting: start over rather than scan a growing map.
+                tracing::warn!(target: "audit", "refused admin requests came from over 10,000 addresses in a minute");
+                refusals.clear();
+            }
         }
         let entry = refusals.entry(address).or_insert((now, 0));
         if now - entry.0 >= 60_000 || now < entry.0 {
             if entry.1 > REFUSALS_RECORDED_PER_MINUTE {
-                tracing::warn!(target: "audit", source = %address, refused = entry.1 - REFUSALS_RECORDED_PER_MINUTE,
-                    "refused admin requests from this address were counted, not recorded one by one");
+                tracing::warn!(target: "audit", source = %address, refused = entry.1,
+                    "refused admin requests from this address in the last minute");
             }
             *entry = (now, 0);
         }
         entry.1 += 1;
+        if entry.1 == REFUSALS_RECORDED_PER_MINUTE + 1 {
+            tracing::warn!(target: "audit", source = %address,
+                "more refused admin requests from this address this minute: counted, not recorded one by one");
+        }
         entry.1 <= REFUSALS_RECORDED_PER_MINUTE
     }
 

@@ -41,7 +41,8 @@ macro_rules! insert_event {
         sqlx::query(
             "INSERT INTO audit_events (id, at, request_id, principal_arn, access_key_id, action, \
              resource, decision, deciding_policy, deciding_sid, source_address, user_agent, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(&$event.id)
         .bind($event.at)
@@ -158,10 +159,21 @@ impl AuditWriter {
                         Err(_) => break,
                     }
                 }
-                let written = insert_all(&store, batch.iter().map(|(e, _)| e)).await;
-                let outcome = written.map_err(|e| e.to_string());
-                for (_, done) in batch {
-                    let _ = done.send(outcome.clone());
+                // Ids are unique and a row already there (its transaction committed but
+                // said otherwise) is kept, so a batch fails only with the database. Then
+                // each row is tried alone, and each request learns its own outcome.
+                if insert_all(&store, batch.iter().map(|(e, _)| e))
+                    .await
+                    .is_ok()
+                {
+                    for (_, done) in batch {
+                        let _ = done.send(Ok(()));
+                    }
+                    continue;
+                }
+                for (event, done) in batch {
+                    let alone = insert_all(&store, std::iter::once(&event)).await;
+                    let _ = done.send(alone.map_err(|e| e.to_string()));
                 }
             }
         });
