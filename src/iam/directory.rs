@@ -175,8 +175,9 @@ impl Directory {
     fn cached(&self, now: Millis) -> Option<Arc<Snapshot>> {
         let current = self.current.read().ok()?;
         let snapshot = current.as_ref()?;
+        // A request whose clock reading predates the load (they run concurrently) is
+        // served by it too: only age and local changes make a snapshot stale.
         let fresh = now < snapshot.loaded_at + TTL_MS
-            && now >= snapshot.loaded_at
             && snapshot.generation == self.generation.load(Ordering::Acquire);
         fresh.then(|| snapshot.clone())
     }
@@ -408,7 +409,9 @@ impl Directory {
             }
         }
         let entry = refusals.entry(address).or_insert((now, 0));
-        if now - entry.0 >= 60_000 || now < entry.0 {
+        // Requests reach this out of order by a few milliseconds: only a minute gone by
+        // starts a new window, never an earlier `now`.
+        if now - entry.0 >= 60_000 {
             if entry.1 > REFUSALS_RECORDED_PER_MINUTE {
                 tracing::warn!(target: "audit", source = %address, refused = entry.1,
                     "refused admin requests from this address in the last minute");
@@ -429,7 +432,7 @@ impl Directory {
             Ok(mut touched) => {
                 let due = touched
                     .get(key)
-                    .is_none_or(|last| now - *last >= TOUCH_EVERY_MS || now < *last);
+                    .is_none_or(|last| now - *last >= TOUCH_EVERY_MS);
                 if due {
                     if touched.len() >= 10_000 {
                         touched.clear();
