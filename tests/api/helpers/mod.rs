@@ -234,21 +234,7 @@ pub async fn spawn_on(
     let app = Application::build_with_clock(settings, as_clock)
         .await
         .expect("the app starts");
-    let port = app.port();
-    let handle = app.handle();
-    let ctx = app.context();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client"),
-        db,
-        ctx,
-        handle,
-    }
+    adopt(app, db)
 }
 
 /// A response reduced to what tests assert on.
