@@ -16,12 +16,12 @@ use futures_util::StreamExt;
 
 use crate::admin::error::ApiError;
 use crate::context::Context;
-use crate::crypto::{random, secret};
+use crate::crypto::secret;
 use crate::iam::actions::{self, Route, Target, iam_arn, pool_arn};
-use crate::iam::authenticate::{AuthError, Caller, Presented, authenticate};
-use crate::iam::authorize::{decide, request_context};
+use crate::iam::authenticate::{Caller, Presented};
+use crate::iam::authorize::request_context;
 use crate::iam::condition::Context as Conditions;
-use crate::iam::evaluate::Decision;
+use crate::iam::gate::{self, Stop};
 use crate::ops::client_address::TrustedProxies;
 use crate::ops::observe::RequestId;
 use crate::store::audit::{self, EventRow};
@@ -60,24 +60,13 @@ fn has_odd_segments(path: &str) -> bool {
     })
 }
 
-/// `aws:SecureTransport`: the listener speaks plain HTTP, so a request came over TLS only
-/// if a trusted proxy in front of it says so.
+/// `aws:SecureTransport` (see `ops::client_address::forwarded_https`).
 fn secure_transport(req: &ServiceRequest) -> bool {
-    let trusted = match (req.peer_addr(), req.app_data::<Data<TrustedProxies>>()) {
-        (Some(peer), Some(proxies)) => proxies.contains(peer.ip()),
-        _ => false,
-    };
-    if !trusted {
-        return false;
-    }
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_ascii_lowercase)
-    };
-    header("x-forwarded-proto").is_some_and(|p| p.trim() == "https")
-        || header("forwarded").is_some_and(|f| f.contains("proto=https"))
+    crate::ops::client_address::forwarded_https(
+        req.peer_addr(),
+        req.app_data::<Data<TrustedProxies>>().map(|d| d.get_ref()),
+        req.headers(),
+    )
 }
 
 /// `iam:PolicyARN` for the routes that attach and detach a policy, as in AWS: a policy
@@ -97,14 +86,6 @@ fn policy_arn(ctx: &Context, route: &Route, values: &[(&'static str, String)]) -
             iam_arn(&ctx.account_id, crate::iam::actions::Kind::Policy, name)
         },
     )
-}
-
-/// Text for the audit trail: control characters (a `%00` in a path) become U+FFFD, so
-/// every engine stores the row and no log line can be split.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
 }
 
 /// The resource a route acts on, from its path or its body.
@@ -138,7 +119,7 @@ fn resource_of(
         Target::Body(kind, field) => iam_arn(&ctx.account_id, kind, &from_body(field)?),
         Target::BodyArn(field) => from_body(field)?,
     };
-    Ok(printable(&resource))
+    Ok(gate::printable(&resource))
 }
 
 fn client_ip(req: &ServiceRequest) -> Option<IpAddr> {
@@ -149,62 +130,36 @@ fn client_ip(req: &ServiceRequest) -> Option<IpAddr> {
     })
 }
 
-fn decision_name(decision: &Decision) -> &'static str {
-    match decision {
-        Decision::Allowed(_) => "allowed",
-        Decision::ExplicitlyDenied(_) => "explicitly_denied",
-        Decision::ImplicitlyDenied => "implicitly_denied",
-    }
-}
-
-/// Writes the audit line operators ship; the root key's use is a warning.
-fn log_event(event: &EventRow) {
-    let root = event
-        .principal_arn
-        .as_deref()
-        .is_some_and(|a| a.ends_with(":root"));
-    macro_rules! line {
-        ($level:expr) => {
-            tracing::event!(
-                target: "audit",
-                $level,
-                event_id = %event.id,
-                request_id = %event.request_id,
-                principal = event.principal_arn.as_deref().unwrap_or("-"),
-                access_key_id = event.access_key_id.as_deref().unwrap_or("-"),
-                action = %event.action,
-                resource = %event.resource,
-                decision = %event.decision,
-                deciding_policy = event.deciding_policy.as_deref().unwrap_or("-"),
-                deciding_sid = event.deciding_sid.as_deref().unwrap_or("-"),
-                source = event.source_address.as_deref().unwrap_or("-"),
-                status = event.status.unwrap_or(0),
-                "admin request"
-            )
-        };
-    }
-    if root {
-        line!(tracing::Level::WARN);
-    } else {
-        line!(tracing::Level::INFO);
-    }
-}
-
 /// Records a request that reached no handler (refused, or no route) and answers it.
 async fn refuse(
     ctx: &Context,
     req: ServiceRequest,
-    mut event: EventRow,
+    event: EventRow,
     err: ApiError,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let response = err.error_response();
-    event.status = Some(i64::from(response.status().as_u16()));
-    log_event(&event);
-    if let Err(e) = ctx.audit.write(event).await {
-        tracing::error!(error = %e, "writing an audit event failed");
-        return Ok(req.into_response(ApiError::Core(e.into()).error_response()));
+    if let Err(e) = gate::finish(ctx, event, false, response.status().as_u16()).await {
+        return Ok(req.into_response(ApiError::Core(e).error_response()));
     }
     Ok(req.into_response(response))
+}
+
+/// Answers a request the gate stopped.
+async fn stopped(
+    ctx: &Context,
+    req: ServiceRequest,
+    event: EventRow,
+    stop: Stop,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let err = match stop {
+        Stop::Unauthenticated { record: false } => {
+            return Ok(req.into_response(ApiError::Unauthorized.error_response()));
+        }
+        Stop::Unauthenticated { record: true } => ApiError::Unauthorized,
+        Stop::Denied(message) => ApiError::Core(crate::error::Error::Forbidden(message)),
+        Stop::Failed(e) => ApiError::Core(e),
+    };
+    refuse(ctx, req, event, err).await
 }
 
 pub async fn require_credentials(
@@ -253,24 +208,8 @@ pub async fn require_credentials(
                 .collect()
         });
     let matched = route_of(&method, &path);
-    let mut event = EventRow {
-        id: format!("{now:013}-{}", random::lower_alphanumeric(12)),
-        at: now,
-        request_id,
-        principal_arn: None,
-        access_key_id: None,
-        action: matched
-            .as_ref()
-            .map_or("unknown", |(r, _)| r.action)
-            .to_string(),
-        resource: "*".into(),
-        decision: "unauthenticated".into(),
-        deciding_policy: None,
-        deciding_sid: None,
-        source_address: source.map(|ip| ip.to_string()),
-        user_agent,
-        status: None,
-    };
+    let action = matched.as_ref().map_or("unknown", |(r, _)| r.action);
+    let mut event = gate::new_event(now, request_id, action, source, user_agent);
 
     let headers: Vec<(String, String)> = req
         .headers()
@@ -295,21 +234,10 @@ pub async fn require_credentials(
         let err = ApiError::PayloadTooLarge(crate::admin::MAX_BODY_BYTES);
         return refuse(&ctx, req, event, err).await;
     }
-    let caller = match authenticate(&ctx.iam, &ctx.store, &ctx.region, &presented, now).await {
+    let caller = match gate::authenticate_caller(&ctx, &presented, source, now, &mut event).await {
         Ok(caller) => caller,
-        Err(AuthError::Refused(_)) => {
-            if !ctx.iam.record_refusal(source, now) {
-                return Ok(req.into_response(ApiError::Unauthorized.error_response()));
-            }
-            return refuse(&ctx, req, event, ApiError::Unauthorized).await;
-        }
-        Err(AuthError::Store(e)) => {
-            return refuse(&ctx, req, event, ApiError::Core(e.into())).await;
-        }
+        Err(stop) => return stopped(&ctx, req, event, stop).await,
     };
-    event.principal_arn = Some(caller.arn(&ctx.account_id));
-    event.access_key_id = caller.access_key_id().map(str::to_string);
-    event.decision = "none".into();
 
     if has_odd_segments(&path) {
         let err = ApiError::InvalidRequest("the path has an empty or dot segment".into());
@@ -326,50 +254,29 @@ pub async fn require_credentials(
         Ok(resource) => resource,
         Err(err) => return refuse(&ctx, req, event, err).await,
     };
-    event.resource = resource.clone();
     let secure = secure_transport(&req);
     let mut conditions = request_context(&caller, &ctx.account_id, now, source, secure);
     if let Some(arn) = policy_arn(&ctx, route, &values) {
-        conditions = conditions.with("iam:PolicyARN", printable(&arn));
+        conditions = conditions.with("iam:PolicyARN", gate::printable(&arn));
     }
-    let snapshot = match ctx.iam.snapshot(&ctx.store, now).await {
-        Ok(snapshot) => snapshot,
-        Err(e) => return refuse(&ctx, req, event, ApiError::Core(e.into())).await,
-    };
-    let decision = decide(&snapshot, &caller, route.action, &resource, &conditions);
-    drop(snapshot);
-    event.decision = decision_name(&decision).into();
-    match &decision {
-        Decision::Allowed(d) | Decision::ExplicitlyDenied(d) => {
-            event.deciding_policy = Some(d.policy.clone());
-            event.deciding_sid = d.sid.clone();
-        }
-        Decision::ImplicitlyDenied => {}
-    }
-    if !decision.is_allowed() {
-        let explicit = if matches!(decision, Decision::ExplicitlyDenied(_)) {
-            " with an explicit deny"
-        } else {
-            ""
-        };
-        let err = ApiError::Core(crate::error::Error::Forbidden(format!(
-            "{} is not authorized to perform: {} on resource: {resource}{explicit}",
-            caller.arn(&ctx.account_id),
-            route.action
-        )));
-        return refuse(&ctx, req, event, err).await;
-    }
-    if let Caller::User { access_key_id, .. } = &caller {
-        let address = source.map(|ip| ip.to_string());
-        ctx.iam
-            .note_use(&ctx.store, access_key_id, now, address.as_deref())
-            .await;
+    if let Err(stop) = gate::authorize(
+        &ctx,
+        &caller,
+        route.action,
+        &resource,
+        &conditions,
+        source,
+        &mut event,
+    )
+    .await
+    {
+        return stopped(&ctx, req, event, stop).await;
     }
     req.extensions_mut().insert(Authorised {
         caller,
         conditions: std::sync::Arc::new(conditions),
     });
-    let (result, mut event, committed) = audit::carried_by(event, next.call(req)).await;
+    let (result, event, committed) = audit::carried_by(event, next.call(req)).await;
     // An error from inside is rendered by actix, but recorded here like any answer.
     let (response, status) = match result {
         Ok(response) => {
@@ -381,23 +288,14 @@ pub async fn require_credentials(
             (Err(err), status)
         }
     };
-    let status = i64::from(status);
-    event.status = Some(status);
-    log_event(&event);
-    let recorded = if committed {
-        audit::set_status(&ctx.store, &event.id, status).await
-    } else {
-        ctx.audit.write(event.clone()).await
-    };
-    if let Err(e) = recorded {
+    if let Err(e) = gate::finish(&ctx, event, committed, status).await {
         // What the request did is committed with its event; only the answer's status is
         // missing, or (for a request that changed nothing) the whole row. Say so.
-        tracing::error!(error = %e, event_id = %event.id, "writing an audit event failed");
         if !committed && let Ok(response) = response {
             let (req, _) = response.into_parts();
             return Ok(ServiceResponse::new(
                 req,
-                ApiError::Core(e.into()).error_response(),
+                ApiError::Core(e).error_response(),
             ));
         }
     }

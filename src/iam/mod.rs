@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod condition;
 pub mod directory;
 pub mod evaluate;
+pub mod gate;
 pub mod manage;
 pub mod managed;
 mod pattern;

@@ -163,6 +163,30 @@ fn parse_hop(text: &str) -> Option<IpAddr> {
     std::net::Ipv4Addr::from_str(host).ok().map(IpAddr::V4)
 }
 
+/// `aws:SecureTransport`: the listener speaks plain HTTP, so a request came over TLS only
+/// if a trusted proxy in front of it says so.
+pub fn forwarded_https(
+    peer: Option<std::net::SocketAddr>,
+    proxies: Option<&TrustedProxies>,
+    headers: &HeaderMap,
+) -> bool {
+    let trusted = match (peer, proxies) {
+        (Some(peer), Some(proxies)) => proxies.contains(peer.ip()),
+        _ => false,
+    };
+    if !trusted {
+        return false;
+    }
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+    };
+    header("x-forwarded-proto").is_some_and(|p| p.trim() == "https")
+        || header("forwarded").is_some_and(|f| f.contains("proto=https"))
+}
+
 /// The client address of a request as limits count it (see `limit_key`), as an extractor;
 /// `None` only when the peer is unknown.
 #[derive(Debug, Clone, Copy)]
