@@ -601,6 +601,7 @@ pub async fn change_password(
         .await?
         {
             ctx.outbox.wake();
+            crate::accounts::srp::remember(ctx, &user, new_password).await;
             // The current password was just proved: the new session may go on changing
             // settings.
             store::record_step_up(&ctx.store, &token_hash, now + 1).await?;

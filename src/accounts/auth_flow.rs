@@ -147,18 +147,43 @@ fn token_hash(token: &str) -> Option<String> {
     .then(|| secret::digest(token))
 }
 
-struct NewStep<'a> {
-    user: &'a UserRow,
-    step: String,
-    amr: &'a str,
-    auth_time: Millis,
-    setup_secret: Option<String>,
+pub(crate) struct NewStep<'a> {
+    pub user: &'a UserRow,
+    pub step: String,
+    pub amr: &'a str,
+    pub auth_time: Millis,
+    pub setup_secret: Option<String>,
     /// A retry keeps the first token's expiry: wrong codes do not buy time.
-    expires_at: Option<Millis>,
+    pub expires_at: Option<Millis>,
 }
 
-async fn save_step(ctx: &Context, start: &Start<'_>, new: NewStep<'_>) -> Result<String> {
-    let (token, hash) = mint();
+/// A retry of the step behind `token`. A browser gets a fresh token with each page; an
+/// API client cannot be handed one with an error, so its `Session` stays the same.
+pub(crate) fn retry_token<'a>(start: &Start<'_>, token: &'a str) -> Option<&'a str> {
+    matches!(start.binding, Binding::Opaque).then_some(token)
+}
+
+pub(crate) async fn save_step(
+    ctx: &Context,
+    start: &Start<'_>,
+    new: NewStep<'_>,
+) -> Result<String> {
+    save_step_as(ctx, start, new, None).await
+}
+
+/// `save_step` under a token the caller derived, in place of any step under it.
+pub(crate) async fn save_step_replacing(
+    ctx: &Context,
+    start: &Start<'_>,
+    new: NewStep<'_>,
+    token: &str,
+) -> Result<()> {
+    let row = step_row(ctx, start, new, secret::digest(token));
+    store::replace(&ctx.store, &row, false).await?;
+    Ok(())
+}
+
+fn step_row(ctx: &Context, start: &Start<'_>, new: NewStep<'_>, hash: String) -> StepRow {
     let now = ctx.now();
     let (browser, auth_request) = match start.binding {
         Binding::Browser {
@@ -167,25 +192,41 @@ async fn save_step(ctx: &Context, start: &Start<'_>, new: NewStep<'_>) -> Result
         } => (Some(browser.to_string()), Some(auth_request.to_string())),
         Binding::Opaque => (None, None),
     };
-    store::insert(
-        &ctx.store,
-        &StepRow {
-            token_hash: hash,
-            pool_id: start.pool.id.clone(),
-            client_id: start.client_id.to_string(),
-            user_id: new.user.id.clone(),
-            step: new.step,
-            browser,
-            auth_request_id: auth_request,
-            amr: new.amr.to_string(),
-            auth_time: new.auth_time,
-            setup_secret: new.setup_secret,
-            created_at: now,
-            expires_at: new.expires_at.unwrap_or(now + STEP_LIFETIME_MS),
-            consumed_at: None,
-        },
-    )
-    .await?;
+    StepRow {
+        token_hash: hash,
+        pool_id: start.pool.id.clone(),
+        client_id: start.client_id.to_string(),
+        user_id: new.user.id.clone(),
+        step: new.step,
+        browser,
+        auth_request_id: auth_request,
+        amr: new.amr.to_string(),
+        auth_time: new.auth_time,
+        setup_secret: new.setup_secret,
+        created_at: now,
+        expires_at: new.expires_at.unwrap_or(now + STEP_LIFETIME_MS),
+        consumed_at: None,
+    }
+}
+
+/// `save_step`, under the spent token `reuse` when given (see `retry_token`).
+pub(crate) async fn save_step_as(
+    ctx: &Context,
+    start: &Start<'_>,
+    new: NewStep<'_>,
+    reuse: Option<&str>,
+) -> Result<String> {
+    let (token, hash) = match reuse.and_then(|t| token_hash(t).map(|h| (t.to_string(), h))) {
+        Some(pair) => pair,
+        None => mint(),
+    };
+    let reused = reuse.is_some_and(|t| t == token);
+    let row = step_row(ctx, start, new, hash);
+    if reused {
+        store::replace_spent(&ctx.store, &row).await?;
+    } else {
+        store::insert(&ctx.store, &row).await?;
+    }
     Ok(token)
 }
 
@@ -197,9 +238,19 @@ pub async fn password(
     password: &str,
 ) -> Result<Outcome> {
     let outcome = signin::authenticate(ctx, start.pool, username, password, &start.origin).await?;
+    first_factor(ctx, start, outcome, "pwd").await
+}
+
+/// Where a first factor's outcome (a password, or its SRP proof) leads.
+pub async fn first_factor(
+    ctx: &Context,
+    start: &Start<'_>,
+    outcome: SignIn,
+    amr: &str,
+) -> Result<Outcome> {
     Ok(match outcome {
         SignIn::Success(user) => {
-            after_first_factor(ctx, start, user, "pwd", ctx.now(), false).await?
+            after_first_factor(ctx, start, user, amr, ctx.now(), false).await?
         }
         SignIn::NewPasswordRequired(user) => {
             let token = save_step(
@@ -208,7 +259,7 @@ pub async fn password(
                 NewStep {
                     user: &user,
                     step: NEW_PASSWORD_REQUIRED.into(),
-                    amr: "pwd",
+                    amr,
                     auth_time: ctx.now(),
                     setup_secret: None,
                     expires_at: None,
@@ -224,6 +275,44 @@ pub async fn password(
         SignIn::Invalid => Outcome::Refused(Refused::Invalid),
         SignIn::Throttled => Outcome::Refused(Refused::Throttled),
     })
+}
+
+/// `USER_SRP_AUTH`'s first step, kept like any other: `sealed` is the server's side of
+/// the exchange (see `accounts::srp`).
+pub async fn save_srp_step(
+    ctx: &Context,
+    start: &Start<'_>,
+    user: &UserRow,
+    sealed: String,
+) -> Result<String> {
+    save_step(
+        ctx,
+        start,
+        NewStep {
+            user,
+            step: crate::accounts::srp::PASSWORD_VERIFIER.into(),
+            amr: "",
+            auth_time: ctx.now(),
+            setup_secret: Some(sealed),
+            expires_at: None,
+        },
+    )
+    .await
+}
+
+/// Spends a `PASSWORD_VERIFIER` step.
+pub async fn take_srp_step(
+    ctx: &Context,
+    start: &Start<'_>,
+    token: &str,
+) -> Result<Option<(StepRow, UserRow)>> {
+    take(
+        ctx,
+        start,
+        token,
+        &[crate::accounts::srp::PASSWORD_VERIFIER],
+    )
+    .await
 }
 
 /// What follows a first factor (or a session that lacks the second the pool now wants):
@@ -259,7 +348,10 @@ pub async fn after_first_factor(
         return setup_step(ctx, start, &user, amr, auth_time).await;
     }
     Ok(Outcome::Step(
-        mfa_step(ctx, start, &user, amr, auth_time, usable[0], usable, None).await?,
+        mfa_step(
+            ctx, start, &user, amr, auth_time, usable[0], usable, None, None,
+        )
+        .await?,
     ))
 }
 
@@ -303,6 +395,7 @@ async fn mfa_step(
     current: MfaFactor,
     factors: Vec<MfaFactor>,
     expires_at: Option<Millis>,
+    reuse: Option<&str>,
 ) -> Result<AuthStep> {
     // A code by email is sent when that factor is asked for (not again on a retry).
     if current == MfaFactor::Email && expires_at.is_none() {
@@ -310,7 +403,7 @@ async fn mfa_step(
     }
     let recovery = factors.contains(&MfaFactor::SoftwareToken)
         && mfa::factors(ctx, user).await?.recovery_codes_left > 0;
-    let token = save_step(
+    let token = save_step_as(
         ctx,
         start,
         NewStep {
@@ -321,6 +414,7 @@ async fn mfa_step(
             setup_secret: None,
             expires_at,
         },
+        reuse,
     )
     .await?;
     Ok(AuthStep::MfaRequired {
@@ -332,7 +426,7 @@ async fn mfa_step(
 }
 
 /// Takes the step `token` for `binding`, if it is live, of one of `kinds`, and theirs.
-async fn take(
+pub(crate) async fn take(
     ctx: &Context,
     start: &Start<'_>,
     token: &str,
@@ -377,6 +471,32 @@ pub struct StepView {
     pub recovery: bool,
     /// For a TOTP set-up: the secret in base32 and its `otpauth://` URI.
     pub setup: Option<(String, String)>,
+}
+
+/// The user of a live step that belongs to `start`, without spending it.
+pub async fn step_user(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Option<UserRow>> {
+    let Some(hash) = token_hash(token) else {
+        return Ok(None);
+    };
+    let Some(row) = store::live(&ctx.store, &start.pool.id, &hash, ctx.now()).await? else {
+        return Ok(None);
+    };
+    if !start.binding.matches(&row) || row.client_id != start.client_id {
+        return Ok(None);
+    }
+    crate::accounts::users::find_by_sub(ctx, &start.pool.id, &row.user_id).await
+}
+
+/// The client of a live API step, from its token alone (`AssociateSoftwareToken` names
+/// no client).
+pub async fn step_client(ctx: &Context, token: &str) -> Result<Option<String>> {
+    let Some(hash) = token_hash(token) else {
+        return Ok(None);
+    };
+    Ok(store::live_anywhere(&ctx.store, &hash, ctx.now())
+        .await?
+        .filter(|row| row.browser.is_none())
+        .map(|row| row.client_id))
 }
 
 pub async fn view(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Option<StepView>> {
@@ -462,6 +582,39 @@ pub async fn new_password(
     after_first_factor(ctx, start, user, &row.amr, row.auth_time, false).await
 }
 
+const COMPLETE: &str = "COMPLETE";
+
+/// Keeps a finished sign-in for one more request under a new token: the API's `MFA_SETUP`
+/// finishes in `VerifySoftwareToken`, and its tokens are collected by the next
+/// `RespondToAuthChallenge`.
+pub async fn hold(ctx: &Context, start: &Start<'_>, done: &Completed) -> Result<String> {
+    save_step(
+        ctx,
+        start,
+        NewStep {
+            user: &done.user,
+            step: COMPLETE.into(),
+            amr: &done.amr,
+            auth_time: done.auth_time,
+            setup_secret: None,
+            expires_at: None,
+        },
+    )
+    .await
+}
+
+/// Spends what `hold` kept.
+pub async fn collect(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Option<Completed>> {
+    Ok(take(ctx, start, token, &[COMPLETE])
+        .await?
+        .map(|(row, user)| Completed {
+            user,
+            amr: row.amr,
+            auth_time: row.auth_time,
+            recovery_codes: None,
+        }))
+}
+
 /// What a person answers to a second-factor step.
 #[derive(Debug, Clone, Copy)]
 pub enum MfaAnswer<'a> {
@@ -499,6 +652,7 @@ pub async fn mfa(
             factor,
             factors.clone(),
             expires,
+            retry_token(start, token),
         )
     };
     let code = match answer {
@@ -589,7 +743,7 @@ pub async fn mfa(
 }
 
 /// `amr` with `more` added, each method once, in RFC 8176's usual order.
-fn join_amr(amr: &str, more: &str) -> String {
+pub(crate) fn join_amr(amr: &str, more: &str) -> String {
     let mut out: Vec<&str> = Vec::new();
     for method in amr.split(' ').chain(more.split(' ')) {
         if !method.is_empty() && !out.contains(&method) {
@@ -708,7 +862,7 @@ pub async fn mfa_setup(
                 }
                 None => {
                     // The same secret again: the app already holds it.
-                    let token = save_step(
+                    let token = save_step_as(
                         ctx,
                         start,
                         NewStep {
@@ -719,6 +873,7 @@ pub async fn mfa_setup(
                             setup_secret: row.setup_secret.clone(),
                             expires_at: Some(row.expires_at),
                         },
+                        retry_token(start, token),
                     )
                     .await?;
                     Ok(Outcome::Refused(Refused::WrongCode {
@@ -749,6 +904,7 @@ pub async fn mfa_setup(
                 row.auth_time,
                 MfaFactor::Email,
                 vec![MfaFactor::Email],
+                None,
                 None,
             )
             .await?;

@@ -12,6 +12,8 @@ pub enum Attribute {
     FamilyName,
     PreferredUsername,
     Status,
+    /// Cognito's `status = "Enabled"` / `"Disabled"`: the enabled flag, not the state.
+    Enabled,
     Sub,
 }
 
@@ -89,6 +91,17 @@ pub fn parse(input: &str) -> Result<Filter> {
     if !chars.as_str().trim().is_empty() {
         return Err(invalid("unexpected text after the value"));
     }
+    // `status` is the enabled flag in Cognito's spelling (`Enabled`, `Disabled`), and the
+    // user's state otherwise, as `cognito:user_status` always is.
+    let attribute =
+        if &input[..name_end] == "status" && matches!(value.as_str(), "Enabled" | "Disabled") {
+            if prefix {
+                return Err(invalid("status takes = \"Enabled\" or = \"Disabled\""));
+            }
+            Attribute::Enabled
+        } else {
+            attribute
+        };
     Ok(Filter {
         attribute,
         matches: if prefix {

@@ -114,6 +114,10 @@ pub async fn authenticate(
         Ok(SignIn::Invalid) => refused_sign_up(ctx, pool, &key, password).await,
         other => other,
     };
+    // A password set before SRP verifiers were kept gets one at its first right use.
+    if let Ok(SignIn::Success(user) | SignIn::NewPasswordRequired(user)) = &outcome {
+        crate::accounts::srp::ensure(ctx, user, password).await;
+    }
     match outcome {
         Ok(SignIn::Invalid) => attempt.failed().await?,
         // The confirm page proves no account (a refused sign-up's password leads there too),
@@ -165,14 +169,20 @@ async fn check_password(ctx: &Context, user: Option<UserRow>, password: &str) ->
     if !verified {
         return Ok(SignIn::Invalid);
     }
+    Ok(proven(ctx, user))
+}
+
+/// What a proven first factor (a right password, or its SRP proof) leads to, by the
+/// account's state.
+fn proven(ctx: &Context, user: UserRow) -> SignIn {
     if !user.enabled {
-        return Ok(SignIn::NotAllowed);
+        return SignIn::NotAllowed;
     }
     if user.status == UNCONFIRMED {
         // The right password proves who is asking: telling them to confirm reveals nothing.
-        return Ok(SignIn::Unconfirmed);
+        return SignIn::Unconfirmed;
     }
-    Ok(match user.status.as_str() {
+    match user.status.as_str() {
         CONFIRMED => SignIn::Success(user),
         FORCE_CHANGE_PASSWORD
             if user
@@ -184,7 +194,34 @@ async fn check_password(ctx: &Context, user: Option<UserRow>, password: &str) ->
         FORCE_CHANGE_PASSWORD => SignIn::NewPasswordRequired(user),
         RESET_REQUIRED => SignIn::ResetRequired,
         _ => SignIn::NotAllowed,
-    })
+    }
+}
+
+/// An SRP proof for `user`, signed in as `username` (what was typed): counted against the
+/// same throttles as a password, so neither route is a way around the other's lock.
+pub async fn srp_proven(
+    ctx: &Context,
+    pool: &Pool,
+    user: UserRow,
+    username: &str,
+    origin: &Origin<'_>,
+    proof_holds: bool,
+) -> Result<SignIn> {
+    let key = login_key(pool, username);
+    let subjects = sign_in_subjects(&key, Some(&user), None, origin);
+    let Some(attempt) = throttle::begin(ctx, &pool.id, subjects).await? else {
+        return Ok(SignIn::Throttled);
+    };
+    if !proof_holds {
+        attempt.failed().await?;
+        return Ok(SignIn::Invalid);
+    }
+    let outcome = proven(ctx, user);
+    match outcome {
+        SignIn::Unconfirmed => attempt.abandoned().await?,
+        _ => attempt.succeeded().await?,
+    }
+    Ok(outcome)
 }
 
 /// The checks on a chosen password that need no account: the two fields agree and the
@@ -235,6 +272,7 @@ pub async fn choose_new_password(
         .await?
         {
             user.version += 1;
+            crate::accounts::srp::remember(ctx, &user, new_password).await;
             return Ok(user);
         }
     }

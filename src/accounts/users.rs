@@ -291,6 +291,7 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
     if !invitation.is_empty() {
         ctx.outbox.wake();
     }
+    crate::accounts::srp::remember(ctx, &row, &password).await;
     to_user(row, generated)
 }
 
@@ -435,6 +436,7 @@ pub async fn list_users(
                 Attribute::FamilyName => "family_name",
                 Attribute::PreferredUsername => "preferred_username",
                 Attribute::Status => "status",
+                Attribute::Enabled => "enabled",
                 Attribute::Sub => "id",
             };
             let (prefix, raw) = match &f.matches {
@@ -459,10 +461,15 @@ pub async fn list_users(
             None
         }
     });
-    let condition = match &value {
-        None => None,
-        Some((false, v)) => Some(ColumnMatch::Exact(column, v)),
-        Some((true, v)) => Some(ColumnMatch::Range(column, v, upper.as_deref())),
+    let flag = parsed
+        .as_ref()
+        .filter(|f| f.attribute == Attribute::Enabled)
+        .map(|f| f.matches == Match::Exact("Enabled".into()));
+    let condition = match (&value, flag) {
+        (_, Some(on)) => Some(ColumnMatch::Flag(column, on)),
+        (None, None) => None,
+        (Some((false, v)), None) => Some(ColumnMatch::Exact(column, v)),
+        (Some((true, v)), None) => Some(ColumnMatch::Range(column, v, upper.as_deref())),
     };
     let rows = store::list(&ctx.store, pool_id, condition, &page).await?;
     page.finish(rows, |r| r.username_key.clone())
@@ -478,6 +485,15 @@ async fn modify(
     login: &str,
     change: impl Fn(&Pool, &mut UserRow) -> Result<()>,
 ) -> Result<User> {
+    to_user(modify_row(ctx, pool_id, login, change).await?, None)
+}
+
+async fn modify_row(
+    ctx: &Context,
+    pool_id: &str,
+    login: &str,
+    change: impl Fn(&Pool, &mut UserRow) -> Result<()>,
+) -> Result<UserRow> {
     let pool = get_pool(ctx, pool_id).await?;
     for _ in 0..5 {
         let mut row = find_as(ctx, &pool, login, Lookup::Admin).await?;
@@ -493,7 +509,7 @@ async fn modify(
         };
         if saved.map_err(|e| conflict_on_write(e, &pool))? {
             row.version += 1;
-            return to_user(row, None);
+            return Ok(row);
         }
     }
     Err(Error::Store(StoreError::Contention))
@@ -557,6 +573,45 @@ pub async fn confirm(ctx: &Context, pool_id: &str, login: &str) -> Result<User> 
     .await
 }
 
+/// Sends a user who has not yet chosen a password a new invitation, with a new temporary
+/// password (`temporary`, or a generated one), as `AdminCreateUser` with `RESEND` does.
+pub async fn resend_invitation(
+    ctx: &Context,
+    pool_id: &str,
+    login: &str,
+    temporary: Option<String>,
+) -> Result<User> {
+    let pool = get_pool(ctx, pool_id).await?;
+    let policy = &pool.config.password_policy;
+    let password = match temporary {
+        Some(t) => {
+            password_policy::check("temporary_password", policy, &t)?;
+            t
+        }
+        None => password_policy::generate_temporary(policy),
+    };
+    let hash = ctx.hasher.hash(&password).await?;
+    let expires = ctx.now() + temporary_password_lifetime(policy);
+    let row = modify_row(ctx, pool_id, login, |_, row| {
+        if row.status != FORCE_CHANGE_PASSWORD {
+            return Err(Error::Conflict(
+                "only a user who has not chosen a password can be invited again".into(),
+            ));
+        }
+        row.password_hash = Some(hash.clone());
+        row.temporary_password_expires_at = Some(expires);
+        Ok(())
+    })
+    .await?;
+    crate::accounts::srp::remember(ctx, &row, &password).await;
+    if let Some(email) = &row.email {
+        let mail = crate::mail::invitation(&pool, email, &sign_in_name(&pool, &row), &password);
+        crate::store::outbox::enqueue(&ctx.store, &ctx.outbox.row(&pool, mail, ctx.now())).await?;
+        ctx.outbox.wake();
+    }
+    to_user(row, None)
+}
+
 /// Sets a permanent password (`CONFIRMED`) or a temporary one (`FORCE_CHANGE_PASSWORD`).
 pub async fn set_password(
     ctx: &Context,
@@ -569,7 +624,7 @@ pub async fn set_password(
     let hash = ctx.hasher.hash(&input.password).await?;
     let now = ctx.now();
     let lifetime = temporary_password_lifetime(&pool.config.password_policy);
-    modify(ctx, pool_id, login, |_, row| {
+    let row = modify_row(ctx, pool_id, login, |_, row| {
         row.password_hash = Some(hash.clone());
         if input.permanent {
             row.status = CONFIRMED.to_string();
@@ -580,7 +635,9 @@ pub async fn set_password(
         }
         Ok(())
     })
-    .await
+    .await?;
+    crate::accounts::srp::remember(ctx, &row, &input.password).await;
+    to_user(row, None)
 }
 
 /// Requires the user to reset the password before the next sign-in, and mails a reset

@@ -70,16 +70,23 @@ struct Fresh {
     submitted_by: Option<String>,
 }
 
+/// What a sign-up answers: the name the person signs in with and the account's `sub`. A
+/// sign-up refused under enumeration protection gets a `sub` no account has.
+#[derive(Debug)]
+pub struct SignedUp {
+    pub username: String,
+    pub sub: String,
+}
+
 /// Creates an `UNCONFIRMED` user with a code and its mail, in one transaction. An account
 /// that exists already answers the same (when `protect`) and its owner gets a note instead.
-/// Returns the name the person signs in with.
 pub async fn sign_up(
     ctx: &Context,
     pool: &Pool,
     form: SignUpForm,
     protect: bool,
     address: Option<IpAddr>,
-) -> Result<String> {
+) -> Result<SignedUp> {
     if pool.config.allow_admin_create_user_only {
         return Err(Error::Conflict("sign-up is disabled for this pool".into()));
     }
@@ -129,16 +136,20 @@ pub async fn sign_up(
         }
         // Someone may take the name between our lookup and our insert: then it is answered
         // as a name that was taken all along.
-        if create_unconfirmed(ctx, pool, &fresh).await? {
-            return Ok(fresh.username);
+        if let Some(row) = create_unconfirmed(ctx, pool, &fresh).await? {
+            crate::accounts::srp::remember(ctx, &row, &fresh.password).await;
+            return Ok(SignedUp {
+                username: fresh.username,
+                sub: row.id,
+            });
         }
     }
     Err(Error::Store(StoreError::Contention))
 }
 
 /// A new `UNCONFIRMED` account, with its code and mail when the address may have more mail
-/// this hour (otherwise the person asks for a code later). False if the name was taken.
-async fn create_unconfirmed(ctx: &Context, pool: &Pool, fresh: &Fresh) -> Result<bool> {
+/// this hour (otherwise the person asks for a code later). `None` if the name was taken.
+async fn create_unconfirmed(ctx: &Context, pool: &Pool, fresh: &Fresh) -> Result<Option<UserRow>> {
     let id = uuid::Uuid::new_v4().to_string();
     let stored_username = if pool.config.email_is_username() {
         id.clone()
@@ -172,13 +183,13 @@ async fn create_unconfirmed(ctx: &Context, pool: &Pool, fresh: &Fresh) -> Result
     let code_row = mail_allowed.then_some(&code_row);
     match users_store::insert_with(&ctx.store, &row, code_row, &mails).await {
         Ok(()) => {}
-        Err(StoreError::Conflict(_)) => return Ok(false),
+        Err(StoreError::Conflict(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     }
     if mail_allowed {
         ctx.outbox.wake();
     }
-    Ok(true)
+    Ok(Some(row))
 }
 
 /// Notices to one address about sign-up attempts: at most one an hour, so the page cannot
@@ -194,7 +205,7 @@ async fn existing_account(
     user: &UserRow,
     fresh: &Fresh,
     protect: bool,
-) -> Result<String> {
+) -> Result<SignedUp> {
     if !protect {
         return Err(Error::Conflict(
             "an account with this username already exists".into(),
@@ -237,12 +248,19 @@ async fn existing_account(
     if !users_store::save_killing_codes(&ctx.store, &updated, user.version, MAX_TRIES).await? {
         // Another sign-up (or an edit) changed the pending account meanwhile. Newest wins, and
         // that one is newer: this sign-up is superseded, exactly as if it had come first.
-        return Ok(fresh.username.clone());
+        return Ok(SignedUp {
+            username: fresh.username.clone(),
+            sub: user.id.clone(),
+        });
     }
     updated.version += 1;
+    crate::accounts::srp::remember(ctx, &updated, &fresh.password).await;
     // A new code to the new address; the dead one is no reason to wait.
     send_code(ctx, pool, &updated, SIGNUP).await?;
-    Ok(fresh.username.clone())
+    Ok(SignedUp {
+        username: fresh.username.clone(),
+        sub: updated.id,
+    })
 }
 
 /// A sign-up refused because the name or address belongs to `owner`: the owner may get a
@@ -254,7 +272,7 @@ async fn taken(
     owner: &UserRow,
     fresh: &Fresh,
     protect: bool,
-) -> Result<String> {
+) -> Result<SignedUp> {
     if !protect {
         return Err(Error::Conflict(
             "an account with this username already exists".into(),
@@ -292,7 +310,10 @@ async fn taken(
             users_store::touch(&ctx.store, &owner.id).await?;
         }
     }
-    Ok(fresh.username.clone())
+    Ok(SignedUp {
+        username: fresh.username.clone(),
+        sub: uuid::Uuid::new_v4().to_string(),
+    })
 }
 
 /// Confirms a sign-up: the right code marks the user `CONFIRMED` with the address it was
@@ -472,7 +493,7 @@ async fn reset_guarded(
     // Known or not, the new password is hashed: the answer costs the same.
     let outcome = match ctx.hasher.hash(new_password).await {
         Ok(hash) => match user {
-            Some(user) => reset_user(ctx, pool, user, code, hash).await,
+            Some(user) => reset_user(ctx, pool, user, code, hash, new_password).await,
             None => Ok(CodeCheck::Rejected),
         },
         Err(e) => Err(e.into()),
@@ -491,6 +512,7 @@ async fn reset_user(
     user: UserRow,
     code: &str,
     hash: String,
+    new_password: &str,
 ) -> Result<CodeCheck> {
     let live = match check_code(ctx, &user, RESET, code).await? {
         Ok(live) => live,
@@ -506,6 +528,7 @@ async fn reset_user(
         return Ok(CodeCheck::Rejected);
     }
     crate::store::oauth::revoke_user(&ctx.store, &pool.id, &user.id, now).await?;
+    crate::accounts::srp::remember(ctx, &updated, new_password).await;
     Ok(CodeCheck::Accepted)
 }
 

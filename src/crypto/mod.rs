@@ -6,4 +6,5 @@ pub mod password;
 pub mod random;
 pub mod sealed;
 pub mod secret;
+pub mod srp;
 pub mod totp;

@@ -227,9 +227,9 @@ pub async fn signup_submit(
     };
     let protect = protect(&ctx, &pool, pending.as_ref()).await;
     match verification::sign_up(&ctx, &pool, submitted, protect, address.0).await {
-        Ok(login) => see_other(&with_query(
+        Ok(signed_up) => see_other(&with_query(
             &link(&pool, "confirm", &request),
-            &[("username", &login), ("sent", "1")],
+            &[("username", &signed_up.username), ("sent", "1")],
         )),
         Err(Error::Validation { field, message }) => {
             let text = format!("{}: {message}.", field_label(&field));

@@ -152,7 +152,14 @@ pub async fn token(
             let refresh = params
                 .get("refresh_token")
                 .ok_or_else(|| OAuthError::InvalidRequest("refresh_token is missing".into()))?;
-            grants::refresh_token(&ctx, &client, refresh, params.get("scope")).await?
+            grants::refresh_token(
+                &ctx,
+                &client,
+                refresh,
+                params.get("scope"),
+                grants::RefreshDoor::OAuth,
+            )
+            .await?
         }
         _ => grants::client_credentials(&ctx, &client, params.get("scope")).await?,
     };

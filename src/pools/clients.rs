@@ -400,6 +400,13 @@ fn new_secret() -> String {
     random::token(48)
 }
 
+/// The client secret sealed under the master key, bound to the client.
+fn seal_secret(ctx: &Context, client_id: &str, secret: &str) -> Result<String> {
+    ctx.keys
+        .seal(secret.as_bytes(), &format!("client-secret:{client_id}"))
+        .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))
+}
+
 fn to_client(row: store::ClientRow, secret: Option<String>) -> Result<AppClient> {
     let config: ClientConfig = serde_json::from_str(&row.config).map_err(StoreError::from)?;
     Ok(AppClient {
@@ -442,11 +449,17 @@ pub async fn create_client(ctx: &Context, pool_id: &str, input: ClientInput) -> 
     let custom = config.validate(&pool.config, has_secret, &known)?;
     let secret = has_secret.then(new_secret);
     let now = ctx.now();
+    let client_id = random::lower_alphanumeric(26);
+    let secret_sealed = secret
+        .as_deref()
+        .map(|s| seal_secret(ctx, &client_id, s))
+        .transpose()?;
     let row = store::ClientRow {
-        client_id: random::lower_alphanumeric(26),
+        client_id,
         pool_id: pool_id.to_string(),
         name: name.clone(),
         secret_hash: secret.as_deref().map(secret::digest),
+        secret_sealed,
         config: serde_json::to_string(&config).map_err(StoreError::from)?,
         version: 1,
         created_at: now,
@@ -555,6 +568,7 @@ pub async fn rotate_secret(ctx: &Context, pool_id: &str, client_id: &str) -> Res
         pool_id,
         client_id,
         &secret::digest(&secret),
+        &seal_secret(ctx, client_id, &secret)?,
         now,
     )
     .await?
@@ -590,6 +604,7 @@ pub struct OAuthClient {
     pub pool_id: String,
     pub config: ClientConfig,
     secret_hash: Option<String>,
+    secret_sealed: Option<String>,
 }
 
 impl std::fmt::Debug for OAuthClient {
@@ -611,6 +626,17 @@ impl OAuthClient {
             Some(digest) => secret::matches(presented, digest),
             None => false,
         }
+    }
+
+    /// The secret itself, for checks keyed with it (`SECRET_HASH`); `None` for a public
+    /// client, or one whose secret predates sealing (until it is rotated).
+    pub fn secret(&self, ctx: &Context) -> Option<String> {
+        let sealed = self.secret_sealed.as_deref()?;
+        let opened = ctx
+            .keys
+            .open(sealed, &format!("client-secret:{}", self.client_id))
+            .ok()?;
+        String::from_utf8(opened).ok()
     }
 
     pub fn allows_flow(&self, flow: &str) -> bool {
@@ -645,6 +671,7 @@ pub async fn find_oauth_client(
                 client_id: row.client_id,
                 pool_id: row.pool_id,
                 secret_hash: row.secret_hash,
+                secret_sealed: row.secret_sealed,
             };
             ctx.caches
                 .keep(&ctx.caches.clients, since, key, client.clone(), now, None);

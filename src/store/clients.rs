@@ -11,6 +11,8 @@ pub struct ClientRow {
     pub pool_id: String,
     pub name: String,
     pub secret_hash: Option<String>,
+    /// The secret itself, sealed under the master key (for `SECRET_HASH`).
+    pub secret_sealed: Option<String>,
     pub config: String,
     pub version: i64,
     pub created_at: i64,
@@ -28,13 +30,14 @@ pub async fn insert(
 ) -> StoreResult<()> {
     in_tx!(store, tx => {
         sqlx::query(
-            "INSERT INTO app_clients (client_id, pool_id, name, secret_hash, config, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO app_clients (client_id, pool_id, name, secret_hash, secret_sealed, config, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&row.client_id)
         .bind(&row.pool_id)
         .bind(&row.name)
         .bind(&row.secret_hash)
+        .bind(&row.secret_sealed)
         .bind(&row.config)
         .bind(row.version)
         .bind(row.created_at)
@@ -56,7 +59,7 @@ pub async fn insert(
 
 pub async fn get(store: &Store, pool_id: &str, client_id: &str) -> StoreResult<ClientRow> {
     on_pool!(store, pool => Ok(sqlx::query_as::<_, ClientRow>(
-        "SELECT client_id, pool_id, name, secret_hash, config, version, created_at, updated_at \
+        "SELECT client_id, pool_id, name, secret_hash, secret_sealed, config, version, created_at, updated_at \
          FROM app_clients WHERE pool_id = $1 AND client_id = $2",
     )
     .bind(pool_id)
@@ -67,7 +70,7 @@ pub async fn get(store: &Store, pool_id: &str, client_id: &str) -> StoreResult<C
 
 pub async fn list(store: &Store, pool_id: &str, page: &PageRequest) -> StoreResult<Vec<ClientRow>> {
     let sql = format!(
-        "SELECT client_id, pool_id, name, secret_hash, config, version, created_at, updated_at \
+        "SELECT client_id, pool_id, name, secret_hash, secret_sealed, config, version, created_at, updated_at \
          FROM app_clients WHERE pool_id = $1{} ORDER BY client_id LIMIT $2",
         page.after_sql("client_id", 3)
     );
@@ -141,20 +144,33 @@ pub async fn set_secret(
     pool_id: &str,
     client_id: &str,
     secret_hash: &str,
+    secret_sealed: &str,
     now: i64,
 ) -> StoreResult<bool> {
     let rows = crate::store::in_tx!(store, tx => sqlx::query(
-        "UPDATE app_clients SET secret_hash = $1, version = version + 1, updated_at = $2 \
-         WHERE pool_id = $3 AND client_id = $4 AND secret_hash IS NOT NULL",
+        "UPDATE app_clients SET secret_hash = $1, secret_sealed = $5, version = version + 1, \
+         updated_at = $2 WHERE pool_id = $3 AND client_id = $4 AND secret_hash IS NOT NULL",
     )
     .bind(secret_hash)
     .bind(now)
     .bind(pool_id)
     .bind(client_id)
+    .bind(secret_sealed)
     .execute(&mut *tx)
     .await?
     .rows_affected());
     Ok(rows == 1)
+}
+
+/// The pool a client belongs to: client ids are unique across pools, and the Cognito API
+/// names only the client.
+pub async fn pool_of(store: &Store, client_id: &str) -> StoreResult<Option<String>> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, String>(
+        "SELECT pool_id FROM app_clients WHERE client_id = $1",
+    )
+    .bind(client_id)
+    .fetch_optional(pool)
+    .await?))
 }
 
 pub async fn id_by_name(store: &Store, pool_id: &str, name: &str) -> StoreResult<Option<String>> {

@@ -25,6 +25,7 @@ pub mod refused_sign_ups;
 pub mod resource_servers;
 pub mod sign_in_steps;
 pub mod signing_keys;
+pub mod srp;
 pub mod throttle;
 pub mod users;
 

@@ -58,6 +58,49 @@ pub async fn insert(store: &Store, row: &StepRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// Puts `row` under the token of a step that was just spent (an API client's retry keeps
+/// its `Session`). Nothing happens unless that step was spent: a live one is not replaced.
+pub async fn replace_spent(store: &Store, row: &StepRow) -> StoreResult<()> {
+    replace(store, row, true).await
+}
+
+/// Puts `row` under its token, in place of any step there (`only_spent`: only of a spent
+/// one; otherwise nothing is written).
+pub async fn replace(store: &Store, row: &StepRow, only_spent: bool) -> StoreResult<()> {
+    in_tx!(store, tx => {
+        let gone = sqlx::query(
+            "DELETE FROM sign_in_steps WHERE token_hash = $1 AND (consumed_at IS NOT NULL OR $2)",
+        )
+        .bind(&row.token_hash)
+        .bind(!only_spent)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if gone == 1 || !only_spent {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO sign_in_steps ({COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            )))
+            .bind(&row.token_hash)
+            .bind(&row.pool_id)
+            .bind(&row.client_id)
+            .bind(&row.user_id)
+            .bind(&row.step)
+            .bind(&row.browser)
+            .bind(&row.auth_request_id)
+            .bind(&row.amr)
+            .bind(row.auth_time)
+            .bind(&row.setup_secret)
+            .bind(row.created_at)
+            .bind(row.expires_at)
+            .bind(row.consumed_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+    });
+    Ok(())
+}
+
 /// A live step, for showing its page (nothing is consumed).
 pub async fn live(
     store: &Store,
@@ -71,6 +114,22 @@ pub async fn live(
     )))
     .bind(token_hash)
     .bind(pool_id)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?))
+}
+
+/// A live step in any pool.
+pub async fn live_anywhere(
+    store: &Store,
+    token_hash: &str,
+    now: i64,
+) -> StoreResult<Option<StepRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, StepRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM sign_in_steps \
+         WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > $2"
+    )))
+    .bind(token_hash)
     .bind(now)
     .fetch_optional(pool)
     .await?))

@@ -58,6 +58,8 @@ pub enum ColumnMatch<'a> {
     Exact(&'static str, &'a str),
     /// `column >= from AND column < to` (no upper bound when `to` is `None`).
     Range(&'static str, &'a str, Option<&'a str>),
+    /// A boolean column, true or false.
+    Flag(&'static str, bool),
 }
 
 macro_rules! insert_user_query {
@@ -144,6 +146,11 @@ pub async fn list(
         Some(ColumnMatch::Range(col, from, None)) => {
             (format!(" AND {col} >= $3"), Some(*from), None)
         }
+        Some(ColumnMatch::Flag(col, on)) => (
+            format!(" AND {col} = {}", if *on { "TRUE" } else { "FALSE" }),
+            None,
+            None,
+        ),
     };
     let next = 3 + usize::from(first.is_some()) + usize::from(second.is_some());
     let sql = format!(

@@ -59,6 +59,9 @@ pub struct Grant<'a> {
     pub amr: Option<&'a str>,
 }
 
+/// The scope of tokens issued by the user-pools API, which its self-service operations ask for.
+pub const USER_ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
+
 fn has(scopes: &[String], scope: &str) -> bool {
     scopes.iter().any(|s| s == scope)
 }
@@ -88,15 +91,18 @@ pub fn user_claims(
             out.insert(name.to_string(), v.clone());
         }
     };
-    if has(scopes, "email") || (for_id_token && has(scopes, "openid")) {
+    // An ID token of the user-pools API (`aws.cognito.signin.user.admin`) carries every
+    // readable attribute, as Cognito's does.
+    let everything = for_id_token && has(scopes, USER_ADMIN_SCOPE);
+    if everything || has(scopes, "email") || (for_id_token && has(scopes, "openid")) {
         copy("email");
         copy("email_verified");
     }
-    if has(scopes, "phone") {
+    if everything || has(scopes, "phone") {
         copy("phone_number");
         copy("phone_number_verified");
     }
-    if has(scopes, "profile") {
+    if everything || has(scopes, "profile") {
         for claim in PROFILE_CLAIMS {
             copy(claim);
         }
@@ -151,7 +157,7 @@ pub fn mint_refresh(
     (token, row)
 }
 
-/// Signs the access token, the ID token when `openid` was granted, and stores a new
+/// Signs the access token, the ID token when `openid` (or the API's scope) was granted, and stores a new
 /// refresh token of the family when `refresh` is asked for.
 pub async fn issue_user_tokens(
     ctx: &Context,
@@ -190,7 +196,7 @@ pub async fn issue_user_tokens(
     // requests waiting on it run between the two.
     tokio::task::yield_now().await;
 
-    let id_token = if has(grant.scopes, "openid") {
+    let id_token = if has(grant.scopes, "openid") || has(grant.scopes, USER_ADMIN_SCOPE) {
         let mut id = json!({
             "sub": grant.user.id,
             "aud": grant.client.client_id,

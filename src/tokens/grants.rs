@@ -189,16 +189,34 @@ pub async fn authorization_code(
     .await
 }
 
+/// The door a refresh comes through: its rule for who may refresh differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshDoor {
+    /// `/oauth2/token`: a standing code grant, for clients with the code flow.
+    OAuth,
+    /// The user-pools API: for clients with `ALLOW_REFRESH_TOKEN_AUTH`.
+    Api,
+}
+
 pub async fn refresh_token(
     ctx: &Context,
     client: &OAuthClient,
     token: &str,
     scope: Option<&str>,
+    door: RefreshDoor,
 ) -> Result<TokenResponse, OAuthError> {
-    // A refresh token is a standing code grant: a client that lost the code flow loses it.
-    if !client.allows_flow("code") {
+    let allowed = match door {
+        // A refresh token is a standing code grant: a client that lost the code flow loses it.
+        RefreshDoor::OAuth => client.allows_flow("code"),
+        RefreshDoor::Api => client
+            .config
+            .explicit_auth_flows
+            .iter()
+            .any(|f| f == "ALLOW_REFRESH_TOKEN_AUTH"),
+    };
+    if !allowed {
         return Err(OAuthError::UnauthorizedClient(
-            "this client may no longer use the authorization code grant".into(),
+            "this client may not refresh tokens this way".into(),
         ));
     }
     let now = ctx.now();
@@ -229,9 +247,13 @@ pub async fn refresh_token(
     }
     // What the grant still covers: what was granted, less what the client may no longer
     // ask for. The refresh token keeps that for good (RFC 6749 §6).
+    // The API's own scope is not an OAuth scope a client is allowed: the API keeps it.
     let granted: Vec<String> = parse_scopes(&row.scope)?
         .into_iter()
-        .filter(|s| client.allows_scope(s))
+        .filter(|s| {
+            client.allows_scope(s)
+                || (door == RefreshDoor::Api && s == crate::tokens::claims::USER_ADMIN_SCOPE)
+        })
         .collect();
     if granted.is_empty() {
         return Err(OAuthError::InvalidGrant(
@@ -280,6 +302,51 @@ pub async fn refresh_token(
     }
     answer.refresh_token = Some(new_token);
     Ok(answer)
+}
+
+/// The user a refresh token of `client` was issued to, if any (for checks that name the
+/// user before the refresh, such as `SECRET_HASH`).
+pub async fn refresh_token_user(
+    ctx: &Context,
+    client: &OAuthClient,
+    token: &str,
+) -> Result<Option<UserRow>, OAuthError> {
+    let hash = secret::digest(token);
+    Ok(
+        match store::refresh_with_user(&ctx.store, &client.pool_id, &hash).await? {
+            Some(found) if found.refresh.client_id == client.client_id => Some(found.user),
+            _ => None,
+        },
+    )
+}
+
+/// Tokens for a sign-in finished through the user-pools API (`AuthenticationResult`): a new
+/// grant family with the API's scope, refreshable through either door.
+pub async fn api_sign_in(
+    ctx: &Context,
+    client: &OAuthClient,
+    user: &UserRow,
+    amr: &str,
+    auth_time: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let groups = store::group_names(&ctx.store, &user.id).await?;
+    let origin_jti = uuid::Uuid::new_v4().to_string();
+    let scopes = [crate::tokens::claims::USER_ADMIN_SCOPE.to_string()];
+    issue_user_tokens(
+        ctx,
+        &Grant {
+            client,
+            user,
+            scopes: &scopes,
+            auth_time,
+            nonce: None,
+            origin_jti: &origin_jti,
+            amr: Some(amr),
+        },
+        &groups,
+        true,
+    )
+    .await
 }
 
 async fn reuse_detected(

@@ -188,7 +188,8 @@ async fn temporary_password_new_password_then_set_up(backend: Backend) {
     let (secret, uri) = view.setup.unwrap();
     assert!(uri.contains(&secret));
     let totp = totp_of(&uri);
-    // A wrong code: the same set-up goes on under a new token, with the same secret.
+    // A wrong code: the same set-up goes on with the same secret. Whoever holds an opaque
+    // token (the API's `Session`) keeps it, since an error cannot carry a new one.
     let retry = match refused(
         auth_flow::mfa_setup(ctx, &s, &set_up, SetupAnswer::Totp("000000"))
             .await
@@ -200,8 +201,15 @@ async fn temporary_password_new_password_then_set_up(backend: Backend) {
         },
         other => panic!("{other:?}"),
     };
+    assert_eq!(retry, set_up);
     let again = auth_flow::view(ctx, &s, &retry).await.unwrap().unwrap();
     assert_eq!(again.setup.unwrap().0, secret);
+    let done = complete(step(
+        auth_flow::mfa_setup(ctx, &s, &retry, SetupAnswer::Totp(&code(&env, &totp)))
+            .await
+            .unwrap(),
+    ));
+    // Used: the token is spent for good.
     assert!(matches!(
         refused(
             auth_flow::mfa_setup(ctx, &s, &set_up, SetupAnswer::Totp(&code(&env, &totp)))
@@ -209,11 +217,6 @@ async fn temporary_password_new_password_then_set_up(backend: Backend) {
                 .unwrap()
         ),
         Refused::Expired
-    ));
-    let done = complete(step(
-        auth_flow::mfa_setup(ctx, &s, &retry, SetupAnswer::Totp(&code(&env, &totp)))
-            .await
-            .unwrap(),
     ));
     assert_eq!(done.amr, "pwd otp mfa");
     assert_eq!(done.recovery_codes.map(|c| c.len()), Some(10));

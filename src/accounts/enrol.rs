@@ -1,0 +1,114 @@
+//! An authenticator app set up by a signed-in user of the API (`AssociateSoftwareToken` and
+//! `VerifySoftwareToken` with an access token). The secret waits, sealed, in a pending step
+//! that only that access token names, until its first code confirms it.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::accounts::auth_flow::{self, Binding, NewStep, Start};
+use crate::accounts::mfa;
+use crate::accounts::signin::Origin;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::pools::Pool;
+use crate::store::StoreError;
+use crate::store::users::UserRow;
+
+const STEP: &str = "TOTP_ENROL";
+
+/// The pending step's token: derived from the access token's id, so only its holder can
+/// finish the set-up.
+fn token_for(access_jti: &str) -> String {
+    URL_SAFE_NO_PAD.encode(crate::crypto::secret::sha256(
+        format!("totp-enrol\n{access_jti}").as_bytes(),
+    ))
+}
+
+fn start<'a>(pool: &'a Pool, client_id: &'a str) -> Start<'a> {
+    Start {
+        pool,
+        client_id,
+        binding: Binding::Opaque,
+        origin: Origin::default(),
+    }
+}
+
+/// A new secret for `user` (base32, as `SecretCode`), replacing any pending one.
+pub async fn begin(
+    ctx: &Context,
+    pool: &Pool,
+    client_id: &str,
+    user: &UserRow,
+    access_jti: &str,
+) -> Result<String> {
+    let sealed = mfa::new_totp_secret(ctx, &user.id)?;
+    let secret = mfa::open_totp_secret(ctx, &user.id, &sealed)?;
+    auth_flow::save_step_replacing(
+        ctx,
+        &start(pool, client_id),
+        NewStep {
+            user,
+            step: STEP.into(),
+            amr: "",
+            auth_time: ctx.now(),
+            setup_secret: Some(sealed),
+            expires_at: Some(ctx.now() + auth_flow::STEP_LIFETIME_MS),
+        },
+        &token_for(access_jti),
+    )
+    .await?;
+    Ok(crate::crypto::totp::base32(&secret))
+}
+
+/// What a code did to a pending set-up.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verified {
+    /// The app is the user's factor now.
+    Enabled,
+    /// A wrong code; the set-up still waits.
+    WrongCode,
+    /// No set-up is pending for this access token.
+    NothingPending,
+}
+
+pub async fn verify(
+    ctx: &Context,
+    pool: &Pool,
+    client_id: &str,
+    access_jti: &str,
+    code: &str,
+) -> Result<Verified> {
+    let start = start(pool, client_id);
+    let token = token_for(access_jti);
+    let Some((row, user)) = auth_flow::take(ctx, &start, &token, &[STEP]).await? else {
+        return Ok(Verified::NothingPending);
+    };
+    let Some(sealed) = row.setup_secret.as_deref() else {
+        return Ok(Verified::NothingPending);
+    };
+    let Some(step) = mfa::confirm_new_secret(ctx, &user.id, sealed, code)? else {
+        auth_flow::save_step_replacing(
+            ctx,
+            &start,
+            NewStep {
+                user: &user,
+                step: STEP.into(),
+                amr: "",
+                auth_time: row.auth_time,
+                setup_secret: Some(sealed.to_string()),
+                expires_at: Some(row.expires_at),
+            },
+            &token,
+        )
+        .await?;
+        return Ok(Verified::WrongCode);
+    };
+    let settings = mfa::current_row(ctx, &user).await?;
+    match mfa::enable_totp(ctx, settings, sealed, step).await {
+        Ok(_) => {}
+        Err(Error::Store(StoreError::Contention)) => return Ok(Verified::NothingPending),
+        Err(e) => return Err(e),
+    }
+    mfa::notify_change(ctx, pool, &user, "an authenticator app was set up").await?;
+    Ok(Verified::Enabled)
+}
