@@ -8,6 +8,7 @@ pub mod admin;
 pub mod cache;
 pub mod cli;
 pub mod clock;
+pub mod cognito;
 pub mod config;
 pub mod context;
 pub mod crypto;

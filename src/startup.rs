@@ -479,6 +479,7 @@ impl Application {
                     }),
                 )
                 .service(crate::admin::scope())
+                .route("/", web::post().to(crate::cognito::endpoint))
                 .service(crate::hosted::pages::stylesheet)
                 .service(crate::hosted::pages::form_post_script)
                 .service(crate::hosted::pages::branding_css)

@@ -422,4 +422,6 @@ impl Answer {
         assert!(!description.contains(['\r', '\n', '\t']));
     }
 }
+pub mod cognito;
 pub mod iam;
+pub mod srp;

@@ -1,0 +1,91 @@
+//! The app client an unauthenticated operation names, and its `SECRET_HASH`.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::cognito::Call;
+use crate::cognito::protocol::{Exception, Kind};
+use crate::pools::Pool;
+use crate::pools::clients::{OAuthClient, find_oauth_client, is_client_id};
+use crate::pools::pool::cached_pool;
+
+/// The client and its pool.
+pub struct AppClient {
+    pub pool: Pool,
+    pub client: OAuthClient,
+}
+
+impl AppClient {
+    /// With `PreventUserExistenceErrors` on (the default), nothing tells a stranger which
+    /// users exist.
+    pub fn protects_users(&self) -> bool {
+        self.client.config.prevent_user_existence_errors
+    }
+
+    pub fn allows(&self, flow: &str) -> bool {
+        self.client
+            .config
+            .explicit_auth_flows
+            .iter()
+            .any(|f| f == flow)
+    }
+}
+
+pub async fn find(call: &Call<'_>, client_id: &str) -> Result<AppClient, Exception> {
+    let missing = || Exception::new(Kind::ResourceNotFound, "User pool client does not exist.");
+    if !is_client_id(client_id) {
+        return Err(missing());
+    }
+    let ctx = call.ctx;
+    let pool_id = crate::store::clients::pool_of(&ctx.store, client_id)
+        .await?
+        .ok_or_else(missing)?;
+    let pool = cached_pool(ctx, &pool_id).await.map_err(|e| match e {
+        crate::error::Error::NotFound(_) => missing(),
+        other => other.into(),
+    })?;
+    let client = find_oauth_client(ctx, &pool_id, client_id)
+        .await?
+        .ok_or_else(missing)?;
+    Ok(AppClient { pool, client })
+}
+
+/// `SECRET_HASH` = base64(HMAC-SHA256(client secret, username ‖ client id)), required from
+/// a client with a secret. A public client's is ignored, as Cognito does.
+pub fn check_secret_hash(
+    call: &Call<'_>,
+    app: &AppClient,
+    username: &str,
+    presented: Option<&str>,
+) -> Result<(), Exception> {
+    if !app.client.is_confidential() {
+        return Ok(());
+    }
+    let client_id = &app.client.client_id;
+    let Some(presented) = presented else {
+        return Err(Exception::not_authorized(format!(
+            "Client {client_id} is configured with secret but SECRET_HASH was not received"
+        )));
+    };
+    let unverified = || {
+        Exception::not_authorized(format!(
+            "Unable to verify secret hash for client {client_id}"
+        ))
+    };
+    let Some(secret) = app.client.secret(call.ctx) else {
+        // A secret from before secrets were sealed: only its digest is known. Rotating it
+        // makes SECRET_HASH work.
+        return Err(unverified());
+    };
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+    let expected = aws_lc_rs::hmac::sign(&key, format!("{username}{client_id}").as_bytes());
+    let presented = STANDARD
+        .decode(presented.trim())
+        .map_err(|_| unverified())?;
+    use subtle::ConstantTimeEq;
+    if bool::from(expected.as_ref().ct_eq(&presented)) {
+        Ok(())
+    } else {
+        Err(unverified())
+    }
+}

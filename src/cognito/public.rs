@@ -1,0 +1,250 @@
+//! Sign-up, confirmation and the forgotten password: the operations a client calls with
+//! its client id alone, over `accounts::verification`, as the hosted pages do.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::accounts::codes::{CodeCheck, Resend};
+use crate::accounts::users::find_user;
+use crate::accounts::verification::{self, SignUpForm};
+use crate::cognito::Call;
+use crate::cognito::client::{self, AppClient};
+use crate::cognito::protocol::{Answer, Exception, Kind};
+use crate::cognito::shapes::{AttributeType, attributes_from, delivery, masked};
+use crate::error::Error;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SignUp {
+    client_id: String,
+    secret_hash: Option<String>,
+    username: String,
+    password: String,
+    #[serde(default)]
+    user_attributes: Vec<AttributeType>,
+}
+
+/// The client, its `SECRET_HASH` checked for `username`.
+async fn client_for(
+    call: &Call<'_>,
+    client_id: &str,
+    username: &str,
+    secret_hash: Option<&str>,
+) -> Result<AppClient, Exception> {
+    let app = client::find(call, client_id).await?;
+    client::check_secret_hash(call, &app, username, secret_hash)?;
+    Ok(app)
+}
+
+/// Without `PreventUserExistenceErrors`, an unknown user is named as such, as in Cognito.
+async fn require_known(call: &Call<'_>, app: &AppClient, username: &str) -> Result<(), Exception> {
+    if app.protects_users() {
+        return Ok(());
+    }
+    match find_user(call.ctx, &app.pool, username).await {
+        Ok(_) => Ok(()),
+        Err(Error::NotFound(_)) => Err(Exception::new(Kind::UserNotFound, "User does not exist.")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn too_many_tries() -> Exception {
+    Exception::new(
+        Kind::LimitExceeded,
+        "Attempt limit exceeded, please try after some time.",
+    )
+}
+
+fn code_refused(check: CodeCheck) -> Result<Value, Exception> {
+    match check {
+        CodeCheck::Accepted => Ok(json!({})),
+        CodeCheck::Rejected => Err(Exception::new(
+            Kind::CodeMismatch,
+            "Invalid verification code provided, please try again.",
+        )),
+        CodeCheck::TooManyTries => Err(too_many_tries()),
+    }
+}
+
+/// Where a code for `username` went, masked. A name without an account gets an answer of
+/// the same shape, stable per name.
+async fn destination(call: &Call<'_>, app: &AppClient, username: &str) -> Result<Value, Exception> {
+    if username.contains('@') && app.pool.config.email_is_username() {
+        return Ok(delivery(username));
+    }
+    let email = match find_user(call.ctx, &app.pool, username).await {
+        Ok(user) => user.email,
+        Err(Error::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(match email {
+        Some(email) => delivery(&email),
+        None => {
+            let digest = call
+                .ctx
+                .code_digest(&app.pool.id, "decoy-destination", username, "");
+            let letters: Vec<char> = digest
+                .bytes()
+                .map(|b| char::from(b'a' + b % 26))
+                .take(2)
+                .collect();
+            let fake = format!("{}@{}", letters[0], letters[1]);
+            json!({"Destination": masked(&fake), "DeliveryMedium": "EMAIL", "AttributeName": "email"})
+        }
+    })
+}
+
+pub async fn sign_up(call: &Call<'_>) -> Answer {
+    let input: SignUp = call.input()?;
+    let app = client_for(
+        call,
+        &input.client_id,
+        &input.username,
+        input.secret_hash.as_deref(),
+    )
+    .await?;
+    let attributes = attributes_from(&input.user_attributes)?;
+    let email = match attributes.get("email").and_then(Value::as_str) {
+        Some(email) => email.to_string(),
+        None if app.pool.config.email_is_username() => input.username.clone(),
+        None => {
+            return Err(Exception::invalid(
+                "Attributes did not conform to the schema: email: The attribute is required",
+            ));
+        }
+    };
+    let form = SignUpForm {
+        username: Some(input.username.clone()),
+        email: email.clone(),
+        password: input.password,
+        attributes,
+        submitted_by: None,
+    };
+    let signed_up = verification::sign_up(
+        call.ctx,
+        &app.pool,
+        form,
+        app.protects_users(),
+        call.address,
+    )
+    .await
+    .map_err(|e| match e {
+        Error::Conflict(m) if m.contains("already exists") => {
+            Exception::new(Kind::UsernameExists, "User already exists")
+        }
+        Error::Conflict(_) => {
+            Exception::not_authorized("SignUp is not permitted for this user pool.")
+        }
+        other => other.into(),
+    })?;
+    Ok(json!({
+        "UserConfirmed": false,
+        "UserSub": signed_up.sub,
+        "CodeDeliveryDetails": delivery(&email),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ConfirmSignUp {
+    client_id: String,
+    secret_hash: Option<String>,
+    username: String,
+    confirmation_code: String,
+}
+
+pub async fn confirm_sign_up(call: &Call<'_>) -> Answer {
+    let input: ConfirmSignUp = call.input()?;
+    let app = client_for(
+        call,
+        &input.client_id,
+        &input.username,
+        input.secret_hash.as_deref(),
+    )
+    .await?;
+    require_known(call, &app, &input.username).await?;
+    let (check, _) = verification::confirm_sign_up(
+        call.ctx,
+        &app.pool,
+        &input.username,
+        &input.confirmation_code,
+        call.address,
+        None,
+    )
+    .await?;
+    code_refused(check)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NamedUser {
+    client_id: String,
+    secret_hash: Option<String>,
+    username: String,
+}
+
+pub async fn resend_confirmation_code(call: &Call<'_>) -> Answer {
+    let input: NamedUser = call.input()?;
+    let app = client_for(
+        call,
+        &input.client_id,
+        &input.username,
+        input.secret_hash.as_deref(),
+    )
+    .await?;
+    require_known(call, &app, &input.username).await?;
+    match verification::resend_sign_up_code(call.ctx, &app.pool, &input.username, call.address)
+        .await?
+    {
+        Resend::Sent => {}
+        Resend::TooSoon => return Err(too_many_tries()),
+    }
+    Ok(json!({"CodeDeliveryDetails": destination(call, &app, &input.username).await?}))
+}
+
+pub async fn forgot_password(call: &Call<'_>) -> Answer {
+    let input: NamedUser = call.input()?;
+    let app = client_for(
+        call,
+        &input.client_id,
+        &input.username,
+        input.secret_hash.as_deref(),
+    )
+    .await?;
+    require_known(call, &app, &input.username).await?;
+    verification::forgot_password(call.ctx, &app.pool, &input.username, call.address).await?;
+    Ok(json!({"CodeDeliveryDetails": destination(call, &app, &input.username).await?}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ConfirmForgotPassword {
+    client_id: String,
+    secret_hash: Option<String>,
+    username: String,
+    confirmation_code: String,
+    password: String,
+}
+
+pub async fn confirm_forgot_password(call: &Call<'_>) -> Answer {
+    let input: ConfirmForgotPassword = call.input()?;
+    let app = client_for(
+        call,
+        &input.client_id,
+        &input.username,
+        input.secret_hash.as_deref(),
+    )
+    .await?;
+    require_known(call, &app, &input.username).await?;
+    let check = verification::reset_password(
+        call.ctx,
+        &app.pool,
+        &input.username,
+        &input.confirmation_code,
+        &input.password,
+        &input.password,
+        call.address,
+    )
+    .await?;
+    code_refused(check)
+}

@@ -1,0 +1,111 @@
+//! Refresh and revocation over the API: `REFRESH_TOKEN_AUTH`, `GetTokensFromRefreshToken`
+//! (rotating, as the OAuth endpoint does) and `RevokeToken`, over `tokens::grants`.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::cognito::Call;
+use crate::cognito::auth::flow_allowed;
+use crate::cognito::client::{self, AppClient};
+use crate::cognito::protocol::{Answer, Exception};
+use crate::tokens::claims::TokenResponse;
+use crate::tokens::grants::{self, RefreshDoor};
+
+/// `AuthenticationResultType`.
+pub fn authentication_result(answer: TokenResponse) -> Value {
+    let mut result = json!({
+        "AccessToken": answer.access_token,
+        "ExpiresIn": answer.expires_in,
+        "TokenType": "Bearer",
+    });
+    if let Some(id) = answer.id_token {
+        result["IdToken"] = json!(id);
+    }
+    if let Some(refresh) = answer.refresh_token {
+        result["RefreshToken"] = json!(refresh);
+    }
+    result
+}
+
+pub(crate) async fn refresh(
+    call: &Call<'_>,
+    app: &AppClient,
+    token: &str,
+    secret_hash: Option<&str>,
+) -> Answer {
+    if app.client.is_confidential() {
+        // SECRET_HASH names the token's user; a token of no user cannot match.
+        let username = grants::refresh_token_user(call.ctx, &app.client, token)
+            .await?
+            .map(|u| u.username)
+            .unwrap_or_default();
+        client::check_secret_hash(call, app, &username, secret_hash)?;
+    }
+    let answer = grants::refresh_token(call.ctx, &app.client, token, None, RefreshDoor::Api)
+        .await
+        .map_err(|_| Exception::not_authorized("Invalid Refresh Token"))?;
+    Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": authentication_result(answer)}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FromRefresh {
+    refresh_token: String,
+    client_id: String,
+    #[serde(default)]
+    client_secret: Option<String>,
+}
+
+/// `GetTokensFromRefreshToken` (Amplify v6's refresh): rotates, as the OAuth endpoint does.
+pub async fn get_tokens_from_refresh_token(call: &Call<'_>) -> Answer {
+    let input: FromRefresh = call.input()?;
+    let app = client::find(call, &input.client_id).await?;
+    if app.client.is_confidential() {
+        match input.client_secret.as_deref() {
+            Some(secret) if app.client.secret_matches(secret) => {}
+            _ => {
+                return Err(Exception::not_authorized(
+                    "Unable to verify the client secret.",
+                ));
+            }
+        }
+    }
+    flow_allowed(&app, "ALLOW_REFRESH_TOKEN_AUTH")?;
+    let answer = grants::refresh_token(
+        call.ctx,
+        &app.client,
+        &input.refresh_token,
+        None,
+        RefreshDoor::Api,
+    )
+    .await
+    .map_err(|_| Exception::not_authorized("Invalid Refresh Token"))?;
+    Ok(json!({"AuthenticationResult": authentication_result(answer)}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Revoke {
+    token: String,
+    client_id: String,
+    #[serde(default)]
+    client_secret: Option<String>,
+}
+
+/// `RevokeToken`: the refresh token's family, and the access tokens it issued.
+pub async fn revoke_token(call: &Call<'_>) -> Answer {
+    let input: Revoke = call.input()?;
+    let app = client::find(call, &input.client_id).await?;
+    if app.client.is_confidential() {
+        match input.client_secret.as_deref() {
+            Some(secret) if app.client.secret_matches(secret) => {}
+            _ => {
+                return Err(Exception::not_authorized(
+                    "Unable to verify the client secret.",
+                ));
+            }
+        }
+    }
+    crate::tokens::revocation::revoke(call.ctx, &app.client, &input.token).await?;
+    Ok(json!({}))
+}
