@@ -277,14 +277,9 @@ pub async fn first_factor(
     })
 }
 
-/// `USER_SRP_AUTH`'s first step, kept like any other: `sealed` is the server's side of
-/// the exchange (see `accounts::srp`).
-pub async fn save_srp_step(
-    ctx: &Context,
-    start: &Start<'_>,
-    user: &UserRow,
-    sealed: String,
-) -> Result<String> {
+/// `USER_SRP_AUTH`'s first step, kept like any other, so its proof is taken once (the
+/// exchange itself travels sealed in `SECRET_BLOCK`, see `accounts::srp`).
+pub async fn save_srp_step(ctx: &Context, start: &Start<'_>, user: &UserRow) -> Result<String> {
     save_step(
         ctx,
         start,
@@ -293,7 +288,7 @@ pub async fn save_srp_step(
             step: crate::accounts::srp::PASSWORD_VERIFIER.into(),
             amr: "",
             auth_time: ctx.now(),
-            setup_secret: Some(sealed),
+            setup_secret: None,
             expires_at: None,
         },
     )
@@ -524,7 +519,8 @@ pub async fn view(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Optio
     } else {
         (Vec::new(), false)
     };
-    let setup = match &row.setup_secret {
+    // Only a set-up step holds a TOTP secret.
+    let setup = match row.setup_secret.as_ref().filter(|_| row.step == MFA_SETUP) {
         Some(sealed) => {
             let secret = mfa::open_totp_secret(ctx, &user.id, sealed)?;
             let issuer = start

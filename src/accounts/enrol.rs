@@ -16,12 +16,14 @@ use crate::store::users::UserRow;
 
 const STEP: &str = "TOTP_ENROL";
 
-/// The pending step's token: derived from the access token's id, so only its holder can
-/// finish the set-up.
-fn token_for(access_jti: &str) -> String {
-    URL_SAFE_NO_PAD.encode(crate::crypto::secret::sha256(
+/// The pending step's token: keyed with a server key over the access token's id, so only
+/// the server can name it from the token (a `jti` is no secret: APIs log it).
+fn token_for(ctx: &Context, access_jti: &str) -> String {
+    let tag = aws_lc_rs::hmac::sign(
+        &ctx.code_key,
         format!("totp-enrol\n{access_jti}").as_bytes(),
-    ))
+    );
+    URL_SAFE_NO_PAD.encode(tag.as_ref())
 }
 
 fn start<'a>(pool: &'a Pool, client_id: &'a str) -> Start<'a> {
@@ -54,7 +56,7 @@ pub async fn begin(
             setup_secret: Some(sealed),
             expires_at: Some(ctx.now() + auth_flow::STEP_LIFETIME_MS),
         },
-        &token_for(access_jti),
+        &token_for(ctx, access_jti),
     )
     .await?;
     Ok(crate::crypto::totp::base32(&secret))
@@ -79,7 +81,7 @@ pub async fn verify(
     code: &str,
 ) -> Result<Verified> {
     let start = start(pool, client_id);
-    let token = token_for(access_jti);
+    let token = token_for(ctx, access_jti);
     let Some((row, user)) = auth_flow::take(ctx, &start, &token, &[STEP]).await? else {
         return Ok(Verified::NothingPending);
     };

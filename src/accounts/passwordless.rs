@@ -1,12 +1,15 @@
 //! Sign-in with a code by email instead of a password (`USER_AUTH` with `EMAIL_OTP`, as
 //! Cognito's choice-based sign-in offers it). A pool that requires a second factor does not
 //! offer it: one code is one factor. A name without an account, or one that cannot get a
-//! code, gets a session of the same shape that no code opens, and the same answers.
+//! code, gets a session of the same shape that no code opens, and the same answers: every
+//! failure is a wrong code, each guess is counted against the name's code-guess throttles
+//! (not the second factor's, which a stranger must not be able to fill), and each answer
+//! takes at least the code pages' floor.
 
 use std::net::IpAddr;
 
 use crate::accounts::auth_flow::{self, AuthStep, Completed, NewStep, Outcome, Refused, Start};
-use crate::accounts::codes::CodeCheck;
+use crate::accounts::codes::{CodeCheck, begin_guess, padded};
 use crate::accounts::mfa;
 use crate::accounts::types::{MfaFactor, UserStatus};
 use crate::accounts::users::find_user;
@@ -16,6 +19,24 @@ use crate::pools::Pool;
 use crate::pools::pool::MfaConfiguration;
 
 const STEP: &str = "EMAIL_OTP_SIGN_IN";
+const SESSION_CONTEXT: &str = "email-otp-session";
+
+/// The session the client holds: the step's token (or a decoy's) and the name typed,
+/// sealed, so a decoy's session is counted against its name as a real one is.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Session {
+    token: String,
+    pool: String,
+    client: String,
+    typed: String,
+}
+
+fn seal(ctx: &Context, session: &Session) -> Result<String> {
+    let plain = serde_json::to_vec(session).map_err(crate::store::StoreError::from)?;
+    ctx.keys
+        .seal(&plain, SESSION_CONTEXT)
+        .map_err(|e| Error::Store(crate::store::StoreError::Corrupt(e.to_string())))
+}
 
 /// Whether the pool offers sign-in by a code alone.
 pub fn offered(pool: &Pool) -> bool {
@@ -42,14 +63,25 @@ pub async fn begin(ctx: &Context, start: &Start<'_>, username: &str) -> Result<B
     let user = user.filter(|u| {
         u.enabled && UserStatus::of(u) == Some(UserStatus::Confirmed) && mfa::has_verified_email(u)
     });
+    let sealed = |token| {
+        seal(
+            ctx,
+            &Session {
+                token,
+                pool: start.pool.id.clone(),
+                client: start.client_id.to_string(),
+                typed: username.to_string(),
+            },
+        )
+    };
     let Some(user) = user else {
         return Ok(Begun {
-            session: crate::crypto::random::token(32),
+            session: sealed(crate::crypto::random::token(32))?,
             destination: None,
         });
     };
     mfa::send_email_code(ctx, start.pool, &user).await?;
-    let session = auth_flow::save_step(
+    let token = auth_flow::save_step(
         ctx,
         start,
         NewStep {
@@ -63,58 +95,69 @@ pub async fn begin(ctx: &Context, start: &Start<'_>, username: &str) -> Result<B
     )
     .await?;
     Ok(Begun {
-        session,
+        session: sealed(token)?,
         destination: user.email.clone(),
     })
 }
 
-/// A wrong code: the same step goes on (under the same session, for the API).
-fn wrong(token: &str, dead: bool, locked: bool) -> Outcome {
+/// A wrong code (whatever made it wrong): the same session goes on.
+fn wrong(session: &str) -> Outcome {
     Outcome::Refused(Refused::WrongCode {
         retry: Box::new(AuthStep::MfaRequired {
-            token: token.to_string(),
+            token: session.to_string(),
             current: MfaFactor::Email,
             factors: vec![MfaFactor::Email],
             recovery: false,
         }),
-        dead,
-        locked,
+        dead: false,
+        locked: false,
     })
 }
 
-/// The code. A session no account stands behind reads as a wrong code, as a live one does.
+/// The code, for the session `session`.
 pub async fn answer(
     ctx: &Context,
     start: &Start<'_>,
-    token: &str,
+    session: &str,
     code: &str,
     address: Option<IpAddr>,
 ) -> Result<Outcome> {
-    let Some((row, user)) = auth_flow::take(ctx, start, token, &[STEP]).await? else {
-        return Ok(wrong(token, false, false));
+    padded(answer_guarded(ctx, start, session, code, address)).await
+}
+
+async fn answer_guarded(
+    ctx: &Context,
+    start: &Start<'_>,
+    session: &str,
+    code: &str,
+    address: Option<IpAddr>,
+) -> Result<Outcome> {
+    // A session this server did not seal names nobody: refused without counting.
+    let Some(opened) = ctx
+        .keys
+        .open(session, SESSION_CONTEXT)
+        .ok()
+        .and_then(|plain| serde_json::from_slice::<Session>(&plain).ok())
+        .filter(|s| s.pool == start.pool.id && s.client == start.client_id)
+    else {
+        return Ok(wrong(session));
     };
-    let again = |ctx| {
-        auth_flow::save_step_as(
-            ctx,
-            start,
-            NewStep {
-                user: &user,
-                step: STEP.into(),
-                amr: "",
-                auth_time: row.auth_time,
-                setup_secret: None,
-                expires_at: Some(row.expires_at),
-            },
-            auth_flow::retry_token(start, token),
-        )
+    let taken = if mfa::is_code_shaped(code) {
+        auth_flow::take(ctx, start, &opened.token, &[STEP]).await?
+    } else {
+        // What cannot be a code is refused without counting as a guess.
+        return Ok(wrong(session));
     };
-    if !mfa::is_code_shaped(code) {
-        let token = again(ctx).await?;
-        return Ok(wrong(&token, false, false));
-    }
-    let Some(attempt) = mfa::begin_check(ctx, start.pool, &user, address).await? else {
-        let token = again(ctx).await?;
-        return Ok(wrong(&token, false, true));
+    let user = taken.as_ref().map(|(_, user)| user);
+    let Some(attempt) = begin_guess(ctx, start.pool, &opened.typed, user, address).await? else {
+        if let Some((row, user)) = &taken {
+            again(ctx, start, row, user, &opened.token).await?;
+        }
+        return Ok(wrong(session));
+    };
+    let Some((row, user)) = taken else {
+        attempt.failed().await?;
+        return Ok(wrong(session));
     };
     let checked = match mfa::check_email_code(ctx, &user, code).await {
         Ok(checked) => checked,
@@ -123,20 +166,41 @@ pub async fn answer(
             return Err(e);
         }
     };
-    match checked {
-        CodeCheck::Accepted => {
-            attempt.succeeded().await?;
-            Ok(Outcome::Step(AuthStep::Complete(Box::new(Completed {
-                user,
-                amr: "otp".into(),
-                auth_time: ctx.now(),
-                recovery_codes: None,
-            }))))
-        }
-        other => {
-            attempt.failed().await?;
-            let token = again(ctx).await?;
-            Ok(wrong(&token, other == CodeCheck::TooManyTries, false))
-        }
+    if checked == CodeCheck::Accepted {
+        attempt.succeeded().await?;
+        return Ok(Outcome::Step(AuthStep::Complete(Box::new(Completed {
+            user,
+            amr: "otp".into(),
+            auth_time: ctx.now(),
+            recovery_codes: None,
+        }))));
     }
+    attempt.failed().await?;
+    again(ctx, start, &row, &user, &opened.token).await?;
+    Ok(wrong(session))
+}
+
+/// The same step again, under the same token and expiry.
+async fn again(
+    ctx: &Context,
+    start: &Start<'_>,
+    row: &crate::store::sign_in_steps::StepRow,
+    user: &crate::store::users::UserRow,
+    token: &str,
+) -> Result<()> {
+    auth_flow::save_step_as(
+        ctx,
+        start,
+        NewStep {
+            user,
+            step: STEP.into(),
+            amr: "",
+            auth_time: row.auth_time,
+            setup_secret: None,
+            expires_at: Some(row.expires_at),
+        },
+        Some(token),
+    )
+    .await?;
+    Ok(())
 }

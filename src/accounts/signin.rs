@@ -197,25 +197,27 @@ fn proven(ctx: &Context, user: UserRow) -> SignIn {
     }
 }
 
-/// An SRP proof for `user`, signed in as `username` (what was typed): counted against the
-/// same throttles as a password, so neither route is a way around the other's lock.
+/// An SRP proof for `user` (`None`: a name without an account, or whose exchange is
+/// gone), signed in as `username` (what was typed): counted against the same throttles as
+/// a password, unknown names alike, so neither route is a way around the other's lock and
+/// neither tells which names exist.
 pub async fn srp_proven(
     ctx: &Context,
     pool: &Pool,
-    user: UserRow,
+    user: Option<UserRow>,
     username: &str,
     origin: &Origin<'_>,
     proof_holds: bool,
 ) -> Result<SignIn> {
     let key = login_key(pool, username);
-    let subjects = sign_in_subjects(&key, Some(&user), None, origin);
+    let subjects = sign_in_subjects(&key, user.as_ref(), None, origin);
     let Some(attempt) = throttle::begin(ctx, &pool.id, subjects).await? else {
         return Ok(SignIn::Throttled);
     };
-    if !proof_holds {
+    let Some(user) = user.filter(|_| proof_holds) else {
         attempt.failed().await?;
         return Ok(SignIn::Invalid);
-    }
+    };
     let outcome = proven(ctx, user);
     match outcome {
         SignIn::Unconfirmed => attempt.abandoned().await?,

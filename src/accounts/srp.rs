@@ -53,7 +53,7 @@ pub async fn remember(ctx: &Context, user: &UserRow, password: &str) {
         return;
     };
     let name = pool_name(&user.pool_id).to_string();
-    let username = user.username.clone();
+    let username = user.id.clone();
     let password = password.to_string();
     let made =
         tokio::task::spawn_blocking(move || srp::make_verifier(&name, &username, &password)).await;
@@ -108,9 +108,14 @@ pub struct Challenge {
     pub user_id_for_srp: String,
 }
 
-/// The server's side of one exchange, sealed into the step.
+/// The server's side of one exchange, sealed into `SECRET_BLOCK`: the same fields, sizes and
+/// sealing for a real account and for a decoy, so the block tells nothing either.
 #[derive(Serialize, Deserialize)]
 struct Exchange {
+    /// The pending step's token (a real account), or a random one nobody stored (a decoy).
+    token: String,
+    pool: String,
+    client: String,
     a: String,
     b: String,
     big_b: String,
@@ -119,7 +124,7 @@ struct Exchange {
     password_digest: String,
 }
 
-const EXCHANGE_CONTEXT: &str = "srp-exchange";
+const EXCHANGE_CONTEXT: &str = "srp-secret-block";
 
 /// A keyed value standing in for a salt or name the asker may not learn exists.
 fn decoy(ctx: &Context, pool: &Pool, purpose: &str, username: &str) -> Vec<u8> {
@@ -128,8 +133,30 @@ fn decoy(ctx: &Context, pool: &Pool, purpose: &str, username: &str) -> Vec<u8> {
     hex_decode(&digest).unwrap_or_default()
 }
 
+/// The decoy verifier for `username`: stable per name, of a password nobody knows.
+fn decoy_verifier(ctx: &Context, pool: &Pool, username: &str) -> srp::Verifier {
+    let salt = decoy(ctx, pool, "srp-decoy-salt", username);
+    let fake = decoy(ctx, pool, "srp-decoy-verifier", username);
+    srp::verifier_with_salt(
+        pool_name(&pool.id),
+        &decoy_user_id(ctx, pool, username),
+        &hex(&fake),
+        &salt[..16.min(salt.len())],
+    )
+}
+
+/// `USER_ID_FOR_SRP` for a name without an account: shaped like a `sub`, stable per name.
+fn decoy_user_id(ctx: &Context, pool: &Pool, username: &str) -> String {
+    let bytes = decoy(ctx, pool, "srp-decoy-name", username);
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&bytes[..16]);
+    uuid::Builder::from_random_bytes(id).into_uuid().to_string()
+}
+
 /// `InitiateAuth` with `USER_SRP_AUTH`: the challenge for `username` and the client's
-/// public value `srp_a` (hex). `None` when `srp_a` is malformed or ≡ 0 mod N.
+/// public value `srp_a` (hex). `None` when `srp_a` is malformed or ≡ 0 mod N. The
+/// verifier is over the account's `sub` (`USER_ID_FOR_SRP`), which does not echo the name
+/// as it was typed or stored.
 pub async fn challenge(
     ctx: &Context,
     start: &Start<'_>,
@@ -153,63 +180,52 @@ pub async fn challenge(
         Some(user) => current(ctx, user).await?.map(|v| (user, v)),
         None => None,
     };
-    match found {
+    let (salt, verifier, user_id_for_srp, digest, token) = match found {
         Some((user, (salt, verifier))) => {
-            let eph = srp::server_ephemeral(&verifier);
-            let exchange = Exchange {
-                a: hex(&a),
-                b: hex(&eph.secret),
-                big_b: hex(&eph.public),
-                user_id_for_srp: user.username.clone(),
-                typed: username.to_string(),
-                password_digest: password_digest(user).unwrap_or_default(),
-            };
-            let plain = serde_json::to_vec(&exchange).map_err(crate::store::StoreError::from)?;
-            let sealed = ctx
-                .keys
-                .seal(&plain, EXCHANGE_CONTEXT)
-                .map_err(|e| Error::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
-            let token = auth_flow::save_srp_step(ctx, start, user, sealed).await?;
-            Ok(Some(Challenge {
-                salt: srp::hex(&salt),
-                srp_b: srp::hex(&eph.public),
-                secret_block: STANDARD.encode(token.as_bytes()),
-                user_id_for_srp: user.username.clone(),
-            }))
+            let token = auth_flow::save_srp_step(ctx, start, user).await?;
+            (
+                salt,
+                verifier,
+                user.id.clone(),
+                password_digest(user).unwrap_or_default(),
+                token,
+            )
         }
         None => {
-            // The same shape and the same arithmetic, from a verifier nobody holds. The
-            // salt and name are stable per name, as a real account's are.
-            let salt = decoy(ctx, pool, "srp-decoy-salt", username);
-            let fake = decoy(ctx, pool, "srp-decoy-verifier", username);
-            let eph = srp::server_ephemeral(
-                &srp::verifier_with_salt(
-                    pool_name(&pool.id),
-                    username,
-                    &hex(&fake),
-                    &salt[..16.min(salt.len())],
-                )
-                .verifier,
-            );
-            let user_id_for_srp = match (&user, pool.config.email_is_username()) {
-                (Some(user), _) => user.username.clone(),
-                (None, true) => uuid::Builder::from_random_bytes(
-                    decoy(ctx, pool, "srp-decoy-name", username)[..16]
-                        .try_into()
-                        .unwrap_or([0; 16]),
-                )
-                .into_uuid()
-                .to_string(),
-                (None, false) => username.to_string(),
-            };
-            Ok(Some(Challenge {
-                salt: srp::hex(&salt[..16.min(salt.len())]),
-                srp_b: srp::hex(&eph.public),
-                secret_block: STANDARD.encode(crate::crypto::random::token(32).as_bytes()),
-                user_id_for_srp,
-            }))
+            // The same arithmetic and the same sealed shape, from a verifier nobody holds.
+            let fake = decoy_verifier(ctx, pool, username);
+            (
+                fake.salt,
+                fake.verifier,
+                decoy_user_id(ctx, pool, username),
+                hex(&decoy(ctx, pool, "srp-decoy-digest", username)),
+                crate::crypto::random::token(32),
+            )
         }
-    }
+    };
+    let eph = srp::server_ephemeral(&verifier);
+    let exchange = Exchange {
+        token,
+        pool: pool.id.clone(),
+        client: start.client_id.to_string(),
+        a: hex(&a),
+        b: hex(&eph.secret),
+        big_b: hex(&eph.public),
+        user_id_for_srp: user_id_for_srp.clone(),
+        typed: username.to_string(),
+        password_digest: digest,
+    };
+    let plain = serde_json::to_vec(&exchange).map_err(crate::store::StoreError::from)?;
+    let sealed = ctx
+        .keys
+        .seal(&plain, EXCHANGE_CONTEXT)
+        .map_err(|e| Error::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+    Ok(Some(Challenge {
+        salt: srp::hex(&salt),
+        srp_b: srp::hex(&eph.public),
+        secret_block: STANDARD.encode(sealed.as_bytes()),
+        user_id_for_srp,
+    }))
 }
 
 /// What the client answers to `PASSWORD_VERIFIER`.
@@ -221,67 +237,65 @@ pub struct Proof<'a> {
 }
 
 /// `PASSWORD_VERIFIER`: checks the proof, then goes on as a right password would. Every
-/// failure, of the proof or of the step, reads as a wrong password.
+/// failure, of the proof or of the step, reads as a wrong password, and counts against
+/// the name's throttles whether an account has it or not.
 pub async fn verify(
     ctx: &Context,
     start: &Start<'_>,
     proof: &Proof<'_>,
     origin: &signin::Origin<'_>,
 ) -> Result<Outcome> {
-    let invalid = || Ok(Outcome::Refused(Refused::Invalid));
-    let Some(token) = STANDARD
-        .decode(proof.secret_block)
+    // A block this server did not seal names nobody: refused without counting.
+    let block = STANDARD.decode(proof.secret_block).unwrap_or_default();
+    let Some(exchange) = std::str::from_utf8(&block)
         .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-    else {
-        return invalid();
-    };
-    let Some((row, user)) = auth_flow::take_srp_step(ctx, start, &token).await? else {
-        return invalid();
-    };
-    let Some(exchange) = row
-        .setup_secret
-        .as_deref()
         .and_then(|sealed| ctx.keys.open(sealed, EXCHANGE_CONTEXT).ok())
         .and_then(|plain| serde_json::from_slice::<Exchange>(&plain).ok())
+        .filter(|e| e.pool == start.pool.id && e.client == start.client_id)
     else {
-        return invalid();
+        return Ok(Outcome::Refused(Refused::Invalid));
+    };
+    let taken = auth_flow::take_srp_step(ctx, start, &exchange.token).await?;
+    let verifier = match &taken {
+        Some((_, user)) => current(ctx, user).await?.map(|(_, v)| v),
+        None => Some(decoy_verifier(ctx, start.pool, &exchange.typed).verifier),
     };
     // The proof must be for this exchange's name, made with the password the user has.
     let named = proof.username == exchange.typed || proof.username == exchange.user_id_for_srp;
-    let same_password =
-        password_digest(&user).as_deref() == Some(exchange.password_digest.as_str());
+    let same_password = match &taken {
+        Some((_, user)) => {
+            password_digest(user).as_deref() == Some(exchange.password_digest.as_str())
+        }
+        None => false,
+    };
     let timely = srp::parse_timestamp(proof.timestamp)
         .is_some_and(|t| (t - ctx.now()).abs() <= TIMESTAMP_SKEW_MS);
-    let verifier = current(ctx, &user).await?;
-    let holds = match (
-        named && same_password && timely,
+    let computed = match (
         verifier,
         hex_decode(&exchange.a),
         hex_decode(&exchange.b),
         hex_decode(&exchange.big_b),
     ) {
-        (true, Some((_, v)), Some(a), Some(b), Some(big_b)) => {
+        (Some(v), Some(a), Some(b), Some(big_b)) => {
             let eph = srp::ServerEphemeral {
                 secret: b,
                 public: big_b,
             };
-            match srp::session_key(&a, &eph, &v) {
-                Some(key) => {
-                    let expected = srp::claim_signature(
-                        &key,
-                        pool_name(&start.pool.id),
-                        &exchange.user_id_for_srp,
-                        token.as_bytes(),
-                        proof.timestamp,
-                    );
-                    srp::claim_matches(&expected, proof.signature)
-                }
-                None => false,
-            }
+            srp::session_key(&a, &eph, &v).map(|key| {
+                let expected = srp::claim_signature(
+                    &key,
+                    pool_name(&start.pool.id),
+                    &exchange.user_id_for_srp,
+                    &block,
+                    proof.timestamp,
+                );
+                srp::claim_matches(&expected, proof.signature)
+            })
         }
-        _ => false,
+        _ => None,
     };
+    let holds = named && same_password && timely && computed == Some(true);
+    let user = taken.map(|(_, user)| user);
     let outcome = signin::srp_proven(ctx, start.pool, user, &exchange.typed, origin, holds).await?;
     auth_flow::first_factor(ctx, start, outcome, "pwd").await
 }

@@ -370,6 +370,11 @@ pub async fn get_user(ctx: &Context, pool_id: &str, login: &str) -> Result<User>
     with_mfa(ctx, find_as(ctx, &pool, login, Lookup::Admin).await?).await
 }
 
+/// A stored user as the API shows it, with its second factors.
+pub async fn describe(ctx: &Context, row: UserRow) -> Result<User> {
+    with_mfa(ctx, row).await
+}
+
 async fn with_mfa(ctx: &Context, row: UserRow) -> Result<User> {
     let factors = crate::accounts::mfa::factors(ctx, &row).await?;
     let mut user = to_user(row, None)?;

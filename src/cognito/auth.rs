@@ -17,7 +17,7 @@ use crate::accounts::{mfa, passwordless};
 use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient};
 use crate::cognito::protocol::{Answer, Exception, Kind};
-use crate::cognito::shapes::masked;
+use crate::cognito::shapes::{destination_shown, masked};
 use crate::cognito::tokens::authentication_result;
 use crate::store::users::UserRow;
 use crate::tokens::grants;
@@ -344,20 +344,8 @@ async fn chosen(
         }
         _ => {
             let begun = passwordless::begin(call.ctx, start, username).await?;
-            let shown = match &begun.destination {
-                Some(email) => masked(email),
-                None => {
-                    let digest =
-                        call.ctx
-                            .code_digest(&app.pool.id, "decoy-destination", username, "");
-                    let letters: Vec<char> = digest
-                        .bytes()
-                        .map(|b| char::from(b'a' + b % 26))
-                        .take(2)
-                        .collect();
-                    masked(&format!("{}@{}", letters[0], letters[1]))
-                }
-            };
+            let shown =
+                destination_shown(call.ctx, &app.pool, username, begun.destination.as_deref());
             Ok(json!({
                 "ChallengeName": "EMAIL_OTP",
                 "Session": begun.session,

@@ -10,7 +10,7 @@ use crate::accounts::verification::{self, SignUpForm};
 use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient};
 use crate::cognito::protocol::{Answer, Exception, Kind};
-use crate::cognito::shapes::{AttributeType, attributes_from, delivery, masked};
+use crate::cognito::shapes::{AttributeType, attributes_from, delivery, destination_shown};
 use crate::error::Error;
 
 #[derive(Deserialize)]
@@ -66,32 +66,20 @@ fn code_refused(check: CodeCheck) -> Result<Value, Exception> {
     }
 }
 
-/// Where a code for `username` went, masked. A name without an account gets an answer of
-/// the same shape, stable per name.
+/// Where a code for `username` went (`CodeDeliveryDetailsType`), without telling whether
+/// an account has the name.
 async fn destination(call: &Call<'_>, app: &AppClient, username: &str) -> Result<Value, Exception> {
-    if username.contains('@') && app.pool.config.email_is_username() {
-        return Ok(delivery(username));
-    }
-    let email = match find_user(call.ctx, &app.pool, username).await {
-        Ok(user) => user.email,
-        Err(Error::NotFound(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
-    Ok(match email {
-        Some(email) => delivery(&email),
-        None => {
-            let digest = call
-                .ctx
-                .code_digest(&app.pool.id, "decoy-destination", username, "");
-            let letters: Vec<char> = digest
-                .bytes()
-                .map(|b| char::from(b'a' + b % 26))
-                .take(2)
-                .collect();
-            let fake = format!("{}@{}", letters[0], letters[1]);
-            json!({"Destination": masked(&fake), "DeliveryMedium": "EMAIL", "AttributeName": "email"})
+    let email = if app.pool.config.email_is_username() {
+        None
+    } else {
+        match find_user(call.ctx, &app.pool, username).await {
+            Ok(user) => user.email,
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
         }
-    })
+    };
+    let shown = destination_shown(call.ctx, &app.pool, username, email.as_deref());
+    Ok(json!({"Destination": shown, "DeliveryMedium": "EMAIL", "AttributeName": "email"}))
 }
 
 pub async fn sign_up(call: &Call<'_>) -> Answer {

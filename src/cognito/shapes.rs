@@ -95,6 +95,30 @@ pub fn masked(email: &str) -> String {
     format!("{}***@{}***", first(local), first(domain))
 }
 
+/// Where a code for the typed name `typed` went, masked, as an unauthenticated answer
+/// shows it. In a pool whose username is the email, the typed address itself: the same for
+/// accounts and strangers. Otherwise the account's address (`email`), or for a name
+/// without one a stand-in keyed on the name's login key, stable however it is spelled.
+pub fn destination_shown(
+    ctx: &crate::context::Context,
+    pool: &crate::pools::Pool,
+    typed: &str,
+    email: Option<&str>,
+) -> String {
+    if pool.config.email_is_username() {
+        return masked(&typed.trim().to_lowercase());
+    }
+    match email {
+        Some(email) => masked(email),
+        None => {
+            let key = crate::accounts::users::login_key(pool, typed);
+            let digest = ctx.code_digest(&pool.id, "decoy-destination", &key, "");
+            let letter = |i: usize| char::from(b'a' + digest.as_bytes()[i] % 26);
+            masked(&format!("{}@{}", letter(0), letter(1)))
+        }
+    }
+}
+
 /// `CodeDeliveryDetailsType` for a code sent by email.
 pub fn delivery(email: &str) -> Value {
     json!({

@@ -109,10 +109,19 @@ fn mfa_settings(user: &User) -> Value {
 
 pub async fn get_user(call: &Call<'_>) -> Answer {
     let signed = signed(call).await?;
-    let user = users::get_user(call.ctx, &signed.pool.id, &signed.user.username).await?;
+    // The user the token check read: no second lookup by name.
+    let user = users::describe(call.ctx, signed.user).await?;
+    // The client's `read_attributes`, when it has a list, bound what it is shown.
+    let readable = find_oauth_client(call.ctx, &signed.pool.id, &signed.client_id)
+        .await?
+        .and_then(|c| c.config.read_attributes)
+        .map(|mut list| {
+            list.push("sub".into());
+            list
+        });
     let mut out = json!({
         "Username": user.username,
-        "UserAttributes": attributes_to(&user.sub, &user.attributes, None),
+        "UserAttributes": attributes_to(&user.sub, &user.attributes, readable.as_deref()),
         "MFAOptions": [],
     });
     if let (Some(obj), Value::Object(mfa)) = (out.as_object_mut(), mfa_settings(&user)) {

@@ -61,7 +61,9 @@ async fn setup_step(
         return Err(refused(Refused::Expired));
     };
     let app = client::find(call, &client_id).await?;
-    let view = auth_flow::view(call.ctx, &start(call, &app), session).await?;
+    let view = auth_flow::view(call.ctx, &start(call, &app), session)
+        .await?
+        .filter(|v| v.step == "MFA_SETUP");
     Ok((app, view))
 }
 

@@ -24,6 +24,7 @@ on_both!(
     email_otp_wrong_codes_tell_real_sessions,
     strangers_lock_a_users_second_factor_through_email_otp,
     decoy_destinations_change_with_case,
+    pending_totp_secret_is_readable_from_the_jti,
 );
 
 /// `USER_SRP_AUTH`'s first step for `username`.
@@ -356,9 +357,10 @@ async fn strangers_lock_a_users_second_factor_through_email_otp(backend: Backend
     } else {
         "000000"
     };
+    let mut guesses = Vec::new();
     for i in 1..=4 {
         for _ in 0..5 {
-            raw_from(
+            let answer = raw_from(
                 &env,
                 &format!("198.51.100.{i}"),
                 "RespondToAuthChallenge",
@@ -367,8 +369,21 @@ async fn strangers_lock_a_users_second_factor_through_email_otp(backend: Backend
                        "ChallengeResponses": {"USERNAME": "vic", "EMAIL_OTP_CODE": wrong}}),
             )
             .await;
+            guesses.push(
+                answer.body["__type"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
         }
     }
+    // Each guess came from its forwarded address and was counted: none was refused unread.
+    assert!(
+        !guesses
+            .iter()
+            .any(|t| t == "TooManyFailedAttemptsException"),
+        "{guesses:?}"
+    );
     // The owner, elsewhere: the right password, then the right code by email.
     let owner = "203.0.113.7";
     let step = raw_from(
@@ -436,4 +451,46 @@ async fn decoy_destinations_change_with_case(backend: Backend) {
         "(name, ForgotPassword destination same for NAME, EMAIL_OTP destination same for NAME): \
          {stable:?}; only the known name `amy` is stable"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding: the pending TOTP set-up of `AssociateSoftwareToken` with an access token is kept
+// under an unkeyed hash of the token's `jti`, and `AssociateSoftwareToken` with a `Session`
+// shows the secret of any live step it finds. Whoever learns the `jti` (a claim, not a
+// secret: logged by APIs and gateways) reads the new authenticator secret without the token.
+// ---------------------------------------------------------------------------------------------
+
+async fn pending_totp_secret_is_readable_from_the_jti(backend: Backend) {
+    use sha2::{Digest, Sha256};
+    let env = env(backend).await;
+    env.confirmed_user("amy", "amy@example.com").await;
+    let access = env.password_sign_in("amy", PASSWORD).await;
+    let associated = env
+        .raw(
+            "AssociateSoftwareToken",
+            &json!({"AccessToken": access}).to_string(),
+        )
+        .await;
+    assert_eq!(associated.status, 200, "{}", associated.text);
+    let payload = access.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON");
+    let jti = claims["jti"].as_str().expect("a jti");
+    let session = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(format!("totp-enrol\n{jti}").as_bytes()));
+    let answer = env
+        .raw(
+            "AssociateSoftwareToken",
+            &json!({"Session": session}).to_string(),
+        )
+        .await;
+    assert_ne!(
+        answer.body["SecretCode"], associated.body["SecretCode"],
+        "the pending authenticator secret, read with a Session derived from the jti alone"
+    );
+    expect_exception(&answer, "NotAuthorizedException");
 }
