@@ -18,6 +18,7 @@ pub enum Script {
     Flow,
     SignUp,
     UserList,
+    ApiSignIn,
 }
 
 impl Script {
@@ -29,6 +30,7 @@ impl Script {
             Script::Flow => include_str!("../lua/flow.lua"),
             Script::SignUp => include_str!("../lua/signup.lua"),
             Script::UserList => include_str!("../lua/userlist.lua"),
+            Script::ApiSignIn => include_str!("../lua/api_signin.lua"),
         }
     }
 }

@@ -246,6 +246,7 @@ fn measure(
         let row = scenarios::run_scenario(&server, &work, limits, scenario)?;
         rows.push(row);
     }
+    report::relative_to(&mut rows, scenarios::GET_USER, scenarios::GET_USER_BASELINE);
 
     let mut scale_rows = Vec::new();
     let mut scale_seeding = None;

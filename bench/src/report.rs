@@ -79,7 +79,9 @@ impl Report {
                         format!(" (×{})", r.limit_work_per_unit)
                     },
                     // Only a signing limit can fall back; say so where the figure is read.
-                    if limit != "argon2" && r.limit_source == Some(Source::Cognate) {
+                    if matches!(limit.as_str(), "RS256" | "ES256" | "EdDSA")
+                        && r.limit_source == Some(Source::Cognate)
+                    {
                         " (Cognate's signer)"
                     } else {
                         ""
@@ -216,4 +218,19 @@ pub fn machine() -> String {
         crate::limits::cores(),
         kernel.trim()
     )
+}
+
+/// Reports `scenario` against `baseline`'s rate in the same run (its limit is that
+/// scenario, not a machine figure).
+pub fn relative_to(rows: &mut [Row], scenario: &str, baseline: &str) {
+    let Some(base) = rows.iter().find(|r| r.scenario == baseline).map(|r| r.rate) else {
+        return;
+    };
+    if let Some(row) = rows.iter_mut().find(|r| r.scenario == scenario) {
+        row.limit = Some(baseline.to_string());
+        row.limit_source = Some(Source::Cognate);
+        row.limit_per_s = Some(base);
+        row.limit_work_per_unit = 1.0;
+        row.limit_ratio = Some(row.rate / base.max(1e-9));
+    }
 }

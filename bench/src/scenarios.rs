@@ -140,6 +140,8 @@ fn text_of(v: &Value, key: &str) -> Result<String, Fail> {
 pub struct Inputs {
     refresh_tokens: Vec<String>,
     access_token: String,
+    /// An access token from the Cognito API's `InitiateAuth` (for `GetUser`).
+    api_access_token: String,
     pending_ids: Vec<String>,
     run_tag: String,
     admin_key: String,
@@ -166,9 +168,15 @@ impl Inputs {
         let sign_ins = (limits.argon2_hashes_per_s * duration.as_secs_f64() * 1.5) as usize + 64;
         let pending_ids = pending(http, seeded, browser, sign_ins)?;
         let signed_pool_get = crate::admin::signed_reader(http, seeded)?;
+        let signed_in = http.cognito("InitiateAuth", initiate_auth_body(seeded))?;
+        let api_access_token = signed_in["AuthenticationResult"]["AccessToken"]
+            .as_str()
+            .ok_or_else(|| Fail(format!("InitiateAuth gave no access token: {signed_in}")))?
+            .to_string();
         Ok(Self {
             refresh_tokens,
             access_token,
+            api_access_token,
             pending_ids,
             run_tag: format!("s{}", std::process::id()),
             admin_key: http.admin_key().to_string(),
@@ -176,6 +184,31 @@ impl Inputs {
         })
     }
 }
+
+/// `InitiateAuth` with `USER_PASSWORD_AUTH` for the first seeded user.
+fn initiate_auth_body(seeded: &Seeded) -> Value {
+    serde_json::json!({
+        "ClientId": seeded.web_id,
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "AuthParameters": {"USERNAME": seeded.users[0], "PASSWORD": seed::PASSWORD},
+    })
+}
+
+/// The Cognito API's headers for `operation`.
+fn cognito_headers(operation: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("Content-Type", "application/x-amz-json-1.1".to_string()),
+        (
+            "X-Amz-Target",
+            format!("AWSCognitoIdentityProviderService.{operation}"),
+        ),
+    ]
+}
+
+/// The scenario whose rate `GetUser`'s is reported against: the same token checks and
+/// user read behind the OAuth door.
+pub const GET_USER: &str = "GetUser (Cognito API)";
+pub const GET_USER_BASELINE: &str = "userInfo";
 
 /// Every scenario, in the order they run.
 pub fn all(
@@ -272,6 +305,29 @@ pub fn all(
             load: with(static_load()),
         },
         Scenario {
+            name: GET_USER,
+            unit: "req/s",
+            // Reported against userInfo's rate after the run (`report::relative_to`).
+            limit: None,
+            script: Script::Static,
+            preamble: Preamble::default().number("expected", 200).request(
+                "POST",
+                "/",
+                &as_refs(&cognito_headers("GetUser")),
+                Some(&serde_json::json!({"AccessToken": inputs.api_access_token}).to_string()),
+            ),
+            load: with(static_load()),
+        },
+        Scenario {
+            name: "InitiateAuth USER_PASSWORD_AUTH",
+            unit: "req/s",
+            // One argon2 verification per sign-in (and two signatures, far cheaper).
+            limit: Some((Bound::Hashing, 1.0)),
+            script: Script::ApiSignIn,
+            preamble: common(seeded, browser).text("api_password", seed::PASSWORD),
+            load: with(stateful_load()),
+        },
+        Scenario {
             name: "refresh-token grant",
             unit: "req/s",
             // An access token and an ID token: two signatures per grant.
@@ -306,6 +362,10 @@ pub fn all(
         },
     ]);
     scenarios
+}
+
+fn as_refs<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    headers.iter().map(|(n, v)| (*n, v.as_str())).collect()
 }
 
 /// The client-credentials grant from `client`: one signature per token, with its pool's

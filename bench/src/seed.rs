@@ -159,6 +159,22 @@ impl Http {
             .map_err(|e| Fail(format!("{method} {path}: {e}")))
     }
 
+    /// One operation of the Cognito-compatible API, unsigned.
+    pub fn cognito(&self, operation: &str, body: Value) -> Result<Value, Fail> {
+        let result = self
+            .agent
+            .post(&format!("{}/", self.base))
+            .set("content-type", "application/x-amz-json-1.1")
+            .set(
+                "x-amz-target",
+                &format!("AWSCognitoIdentityProviderService.{operation}"),
+            )
+            .send_json(body);
+        Self::answer(result, operation)?
+            .into_json()
+            .map_err(|e| Fail(format!("{operation}: {e}")))
+    }
+
     /// A browser identity from a hosted page.
     pub fn browser(&self, seeded: &Seeded) -> Result<BrowserId, Fail> {
         let response = Self::answer(
@@ -322,7 +338,8 @@ pub fn seed(http: &Http, users: usize) -> Result<Seeded, Fail> {
         Some(json!({"name": "web", "generate_secret": false,
                     "callback_urls": [CALLBACK],
                     "allowed_oauth_flows": ["code"],
-                    "allowed_oauth_scopes": ["openid", "email", SCOPE]})),
+                    "allowed_oauth_scopes": ["openid", "email", SCOPE],
+                    "explicit_auth_flows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]})),
     )?;
     let mut names = Vec::with_capacity(users);
     for i in 0..users {
