@@ -4,7 +4,7 @@
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
 use serde_json::Value;
 
-use crate::helpers::cognito::{Env, attribute, env, expect_exception};
+use crate::helpers::cognito::{Env, attribute, check_sdk_exception, env, expect_exception};
 use crate::helpers::srp::{SrpClient, timestamp_now};
 use crate::helpers::{Backend, PASSWORD};
 use crate::on_both;
@@ -16,7 +16,7 @@ on_both!(
 );
 
 /// `USER_SRP_AUTH` through the SDK with the tests' own SRP client; the sign-in's result.
-async fn srp_sign_in(
+pub(crate) async fn srp_sign_in(
     env: &Env,
     username: &str,
     password: &str,
@@ -154,14 +154,10 @@ async fn sign_up_confirm_srp_refresh_revoke(backend: Backend) {
         .send()
         .await
         .expect_err("a revoked refresh token is refused");
-    assert!(after.into_service_error().is_not_authorized_exception());
+    check_sdk_exception(&after, "NotAuthorizedException");
     // The access tokens of the family are revoked with it.
     let gone = env.public.get_user().access_token(&access).send().await;
-    assert!(
-        gone.expect_err("revoked")
-            .into_service_error()
-            .is_not_authorized_exception()
-    );
+    check_sdk_exception(&gone.expect_err("revoked"), "NotAuthorizedException");
 }
 
 async fn password_sign_in_and_get_user(backend: Backend) {
@@ -189,20 +185,10 @@ async fn srp_with_a_wrong_password_is_refused(backend: Backend) {
     let env = env(backend).await;
     env.confirmed_user("erin", "erin@example.com").await;
     let wrong = srp_sign_in(&env, "erin", "Not-the-password-1").await;
-    assert!(
-        wrong
-            .expect_err("refused")
-            .into_service_error()
-            .is_not_authorized_exception()
-    );
+    check_sdk_exception(&wrong.expect_err("refused"), "NotAuthorizedException");
     // An unknown name gets a challenge of the same shape, and the same refusal.
     let unknown = srp_sign_in(&env, "nobody", PASSWORD).await;
-    assert!(
-        unknown
-            .expect_err("refused")
-            .into_service_error()
-            .is_not_authorized_exception()
-    );
+    check_sdk_exception(&unknown.expect_err("refused"), "NotAuthorizedException");
     let right = srp_sign_in(&env, "erin", PASSWORD)
         .await
         .expect("the right password");

@@ -7,7 +7,9 @@ use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::helpers::cognito::{Env, attribute, env, env_with, expect_exception, raw, sdk};
+use crate::helpers::cognito::{
+    Env, attribute, check_sdk_exception, env, env_with, expect_exception, raw, sdk,
+};
 use crate::helpers::iam::{allow, pool_arn};
 use crate::helpers::srp::{N_HEX, SrpClient, timestamp_now};
 use crate::helpers::{Backend, PASSWORD};
@@ -117,11 +119,7 @@ async fn protocol_errors(backend: Backend) {
         .send()
         .await
         .expect_err("an unknown client");
-    assert!(
-        unknown
-            .into_service_error()
-            .is_resource_not_found_exception()
-    );
+    check_sdk_exception(&unknown, "ResourceNotFoundException");
     assert_eq!(users_of(&env).await, before);
 }
 
@@ -143,9 +141,9 @@ async fn exceptions_of_sign_up_and_codes(backend: Backend) {
             .send()
     };
     let taken = sign_up("bea", PASSWORD).await.expect_err("taken");
-    assert!(taken.into_service_error().is_username_exists_exception());
+    check_sdk_exception(&taken, "UsernameExistsException");
     let weak = sign_up("cat", "short").await.expect_err("weak");
-    assert!(weak.into_service_error().is_invalid_password_exception());
+    check_sdk_exception(&weak, "InvalidPasswordException");
     let raw_weak = env
         .raw(
             "SignUp",
@@ -164,7 +162,7 @@ async fn exceptions_of_sign_up_and_codes(backend: Backend) {
         .send()
         .await
         .expect_err("unknown");
-    assert!(unknown.into_service_error().is_user_not_found_exception());
+    check_sdk_exception(&unknown, "UserNotFoundException");
 
     sign_up("cat", PASSWORD).await.expect("SignUp");
     let wrong = env
@@ -176,7 +174,7 @@ async fn exceptions_of_sign_up_and_codes(backend: Backend) {
         .send()
         .await
         .expect_err("a wrong code");
-    assert!(wrong.into_service_error().is_code_mismatch_exception());
+    check_sdk_exception(&wrong, "CodeMismatchException");
     // Asking again within the minute is refused.
     let soon = env
         .public
@@ -186,7 +184,7 @@ async fn exceptions_of_sign_up_and_codes(backend: Backend) {
         .send()
         .await
         .expect_err("too soon");
-    assert!(soon.into_service_error().is_limit_exceeded_exception());
+    check_sdk_exception(&soon, "LimitExceededException");
     // An unconfirmed user with the right password is told to confirm.
     let unconfirmed = env
         .public
@@ -198,11 +196,7 @@ async fn exceptions_of_sign_up_and_codes(backend: Backend) {
         .send()
         .await
         .expect_err("unconfirmed");
-    assert!(
-        unconfirmed
-            .into_service_error()
-            .is_user_not_confirmed_exception()
-    );
+    check_sdk_exception(&unconfirmed, "UserNotConfirmedException");
 }
 
 async fn exceptions_of_sign_in(backend: Backend) {
@@ -231,11 +225,7 @@ async fn exceptions_of_sign_in(backend: Backend) {
         .await
         .expect("AdminResetUserPassword");
     let reset = sign_in("dan", PASSWORD).await.expect_err("reset required");
-    assert!(
-        reset
-            .into_service_error()
-            .is_password_reset_required_exception()
-    );
+    check_sdk_exception(&reset, "PasswordResetRequiredException");
     // A flow the client does not allow.
     let bare = env
         .app
@@ -256,11 +246,7 @@ async fn exceptions_of_sign_in(backend: Backend) {
         .send()
         .await
         .expect_err("not allowed");
-    assert!(
-        refused
-            .into_service_error()
-            .is_invalid_parameter_exception()
-    );
+    check_sdk_exception(&refused, "InvalidParameterException");
 }
 
 async fn iam_denies_with_access_denied(backend: Backend) {
@@ -289,10 +275,7 @@ async fn iam_denies_with_access_denied(backend: Backend) {
         .send()
         .await
         .expect_err("denied");
-    assert_eq!(
-        denied.into_service_error().code(),
-        Some("AccessDeniedException")
-    );
+    check_sdk_exception(&denied, "AccessDeniedException");
     // Another pool's ARN is not this one's.
     let other = env.app.create_pool("other", json!({})).await;
     let denied = client
@@ -302,10 +285,7 @@ async fn iam_denies_with_access_denied(backend: Backend) {
         .send()
         .await
         .expect_err("denied");
-    assert_eq!(
-        denied.into_service_error().code(),
-        Some("AccessDeniedException")
-    );
+    check_sdk_exception(&denied, "AccessDeniedException");
     // Unsigned, or signed with a wrong secret.
     let unsigned = env
         .raw(
@@ -324,10 +304,7 @@ async fn iam_denies_with_access_denied(backend: Backend) {
         .send()
         .await
         .expect_err("forged");
-    assert_eq!(
-        forged.into_service_error().code(),
-        Some("UnrecognizedClientException")
-    );
+    check_sdk_exception(&forged, "UnrecognizedClientException");
     // The user is still there, and every refusal is in the audit trail.
     env.admin
         .admin_get_user()
@@ -453,7 +430,7 @@ async fn hostile_srp_and_sessions(backend: Backend) {
         .send()
         .await
         .expect_err("another pool");
-    assert!(elsewhere.into_service_error().is_not_authorized_exception());
+    check_sdk_exception(&elsewhere, "NotAuthorizedException");
     let here = env
         .public
         .respond_to_auth_challenge()
@@ -477,7 +454,7 @@ async fn hostile_srp_and_sessions(backend: Backend) {
         .send()
         .await
         .expect_err("a replayed session");
-    assert!(replay.into_service_error().is_not_authorized_exception());
+    check_sdk_exception(&replay, "NotAuthorizedException");
     env.password_sign_in("hal", "Chosen-password-2").await;
 }
 
@@ -502,11 +479,11 @@ async fn secret_hash_is_bound_to_the_username(backend: Backend) {
         call.send()
     };
     let missing = sign_in(None).await.expect_err("no SECRET_HASH");
-    assert!(missing.into_service_error().is_not_authorized_exception());
+    check_sdk_exception(&missing, "NotAuthorizedException");
     let other = sign_in(Some(secret_hash(&secret, "someone", &env.client_id)))
         .await
         .expect_err("another username's hash");
-    assert!(other.into_service_error().is_not_authorized_exception());
+    check_sdk_exception(&other, "NotAuthorizedException");
     let right = sign_in(Some(secret_hash(&secret, "ida", &env.client_id)))
         .await
         .expect("the right SECRET_HASH");
@@ -547,11 +524,7 @@ async fn too_many_requests_from_one_address(backend: Backend) {
         last = Some(answer);
     }
     let refused = last.expect("31 requests").expect_err("the 31st is refused");
-    assert!(
-        refused
-            .into_service_error()
-            .is_too_many_requests_exception()
-    );
+    check_sdk_exception(&refused, "TooManyRequestsException");
 }
 
 async fn alias_exists_in_an_email_pool(backend: Backend) {
@@ -573,7 +546,7 @@ async fn alias_exists_in_an_email_pool(backend: Backend) {
         .send()
         .await
         .expect_err("an address another account has");
-    assert!(taken.into_service_error().is_alias_exists_exception());
+    check_sdk_exception(&taken, "AliasExistsException");
     // Nothing changed: kit still signs in with the old address.
     env.password_sign_in("kit@example.com", PASSWORD).await;
 }

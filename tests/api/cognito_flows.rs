@@ -7,7 +7,7 @@ use serde_json::json;
 use totp_rs::Totp;
 
 use crate::browser::claims_of;
-use crate::helpers::cognito::{Env, attribute, env, env_with};
+use crate::helpers::cognito::{Env, attribute, check_sdk_exception, env, env_with};
 use crate::helpers::{Backend, PASSWORD};
 use crate::on_both;
 
@@ -58,7 +58,7 @@ async fn forgot_and_confirm_forgot(backend: Backend) {
         .send()
         .await
         .expect_err("a used code");
-    assert!(again.into_service_error().is_code_mismatch_exception());
+    check_sdk_exception(&again, "CodeMismatchException");
 }
 
 /// An authenticator app, from the `SecretCode` as Amplify builds its key URI.
@@ -112,11 +112,7 @@ async fn totp_set_up_through_mfa_setup_then_sign_in(backend: Backend) {
         .send()
         .await
         .expect_err("a wrong code");
-    assert!(
-        wrong
-            .into_service_error()
-            .is_enable_software_token_mfa_exception()
-    );
+    check_sdk_exception(&wrong, "EnableSoftwareTokenMFAException");
     let verified = env
         .public
         .verify_software_token()
@@ -168,7 +164,7 @@ async fn totp_set_up_through_mfa_setup_then_sign_in(backend: Backend) {
             .send()
     };
     let wrong = respond("123456".into()).await.expect_err("a wrong code");
-    assert!(wrong.into_service_error().is_code_mismatch_exception());
+    check_sdk_exception(&wrong, "CodeMismatchException");
     let signed_in = respond(code_now(&totp, &env, 1))
         .await
         .expect("the right code");
@@ -177,7 +173,7 @@ async fn totp_set_up_through_mfa_setup_then_sign_in(backend: Backend) {
     let replay = respond(code_now(&totp, &env, 1))
         .await
         .expect_err("a replay");
-    assert!(replay.into_service_error().is_not_authorized_exception());
+    check_sdk_exception(&replay, "NotAuthorizedException");
 }
 
 async fn email_otp_sign_in_through_user_auth(backend: Backend) {
@@ -352,11 +348,7 @@ async fn disabled_users_are_refused(backend: Backend) {
     assert_eq!(refused.meta().message(), Some("User is disabled."));
     // The tokens it held stop working too.
     let gone = env.public.get_user().access_token(&access).send().await;
-    assert!(
-        gone.expect_err("disabled")
-            .into_service_error()
-            .is_not_authorized_exception()
-    );
+    check_sdk_exception(&gone.expect_err("disabled"), "NotAuthorizedException");
     env.admin
         .admin_enable_user()
         .user_pool_id(&env.pool)
@@ -449,5 +441,5 @@ async fn list_users_filters_and_pages(backend: Backend) {
         .send()
         .await
         .expect_err("a malformed filter");
-    assert!(bad.into_service_error().is_invalid_parameter_exception());
+    check_sdk_exception(&bad, "InvalidParameterException");
 }

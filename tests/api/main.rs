@@ -10,6 +10,8 @@ mod auth_flow;
 mod bad_input;
 mod clients;
 mod cognito_admin;
+mod cognito_admin_groups;
+mod cognito_admin_users;
 mod cognito_api;
 mod cognito_attacks;
 mod cognito_errors;

@@ -20,8 +20,13 @@ pub const TARGET: &str = "AWSCognitoIdentityProviderService.";
 
 /// An SDK client for `app`, signing with `key` (or sending unsigned requests).
 pub async fn sdk(app: &TestApp, key: Option<&Key>) -> Client {
+    sdk_in(app, key, REGION).await
+}
+
+/// As `sdk`, for `region`.
+pub async fn sdk_in(app: &TestApp, key: Option<&Key>, region: &str) -> Client {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
+        .region(Region::new(region.to_string()))
         .endpoint_url(&app.address)
         // A retried refusal would hide what the first answer was.
         .retry_config(RetryConfig::disabled());
@@ -228,4 +233,43 @@ pub fn expect_exception(answer: &Answer, name: &str) {
             .is_some_and(|m| !m.is_empty())
     );
     assert!(answer.headers.contains_key("x-amzn-requestid"));
+}
+
+/// Asserts what an SDK call's failure was, as the client saw it on the wire and as the SDK
+/// typed it: status 400, `x-amzn-ErrorType` and `__type` both `name`, and the SDK's parsed
+/// error code `name`.
+#[track_caller]
+pub fn check_sdk_exception<E>(
+    err: &aws_sdk_cognitoidentityprovider::error::SdkError<
+        E,
+        aws_sdk_cognitoidentityprovider::config::http::HttpResponse,
+    >,
+    name: &str,
+) where
+    E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+    let raw = err
+        .raw_response()
+        .unwrap_or_else(|| panic!("expected {name} from the server, got {err:?}"));
+    assert_eq!(raw.status().as_u16(), 400, "{name}: {err:?}");
+    assert_eq!(raw.headers().get("x-amzn-errortype"), Some(name));
+    assert!(raw.headers().get("x-amzn-requestid").is_some());
+    let body: Value =
+        serde_json::from_slice(raw.body().bytes().unwrap_or_default()).expect("a JSON error");
+    assert_eq!(body["__type"], name, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(err.code(), Some(name), "the SDK's typed error");
+}
+
+/// The error code an SDK call ended with, `None` when it succeeded.
+#[macro_export]
+macro_rules! code_of {
+    ($call:expr) => {{
+        use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata as _;
+        match $call.send().await {
+            Ok(_) => None,
+            Err(e) => e.into_service_error().code().map(str::to_string),
+        }
+    }};
 }
