@@ -72,9 +72,18 @@ pub async fn authorise(call: &Call<'_>, token: &str) -> Result<SignedIn, Excepti
             "Access Token does not have required scopes",
         ));
     }
+    // A deleted client's tokens speak for no one: its `write_attributes` and
+    // `read_attributes` would no longer bound what they do.
+    let client_id = claims["client_id"].as_str().unwrap_or_default().to_string();
+    if find_oauth_client(call.ctx, &pool.id, &client_id)
+        .await?
+        .is_none()
+    {
+        return Err(invalid());
+    }
     Ok(SignedIn {
         pool,
-        client_id: claims["client_id"].as_str().unwrap_or_default().to_string(),
+        client_id,
         user,
         jti: claims["jti"].as_str().unwrap_or_default().to_string(),
     })

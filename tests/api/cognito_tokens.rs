@@ -17,6 +17,7 @@ use crate::on_both;
 on_both!(
     api_tokens_verify_and_revoke_like_oauth_ones,
     unknown_and_known_users_answer_alike,
+    a_deleted_clients_tokens_speak_for_no_one,
 );
 
 async fn oauth_env(backend: Backend) -> Env {
@@ -270,4 +271,39 @@ async fn call(env: &Env, operation: &str, name: &str) -> String {
             answer.status, answer.body["__type"], answer.body["message"]
         )
     }
+}
+
+async fn a_deleted_clients_tokens_speak_for_no_one(backend: Backend) {
+    let env = oauth_env(backend).await;
+    let (access, _, _) = api_sign_in(&env).await;
+    env.public
+        .get_user()
+        .access_token(&access)
+        .send()
+        .await
+        .expect("GetUser");
+    env.app
+        .admin(
+            "DELETE",
+            &format!("/pools/{}/clients/{}", env.pool, env.client_id),
+            None,
+        )
+        .await
+        .expect(204);
+    let refused = env.public.get_user().access_token(&access).send().await;
+    check_sdk_exception(
+        &refused.expect_err("a deleted client's token"),
+        "NotAuthorizedException",
+    );
+    let refused = env
+        .public
+        .update_user_attributes()
+        .access_token(&access)
+        .user_attributes(crate::helpers::cognito::attribute("name", "Mallory"))
+        .send()
+        .await;
+    check_sdk_exception(
+        &refused.expect_err("a deleted client's token"),
+        "NotAuthorizedException",
+    );
 }

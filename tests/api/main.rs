@@ -16,6 +16,7 @@ mod cognito_api;
 mod cognito_attacks;
 mod cognito_errors;
 mod cognito_flows;
+mod cognito_hostile;
 mod cognito_tokens;
 mod demo;
 mod docs_viewer;
