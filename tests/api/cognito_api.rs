@@ -13,6 +13,7 @@ on_both!(
     sign_up_confirm_srp_refresh_revoke,
     password_sign_in_and_get_user,
     srp_with_a_wrong_password_is_refused,
+    user_auth_with_password_and_password_srp,
 );
 
 /// `USER_SRP_AUTH` through the SDK with the tests' own SRP client; the sign-in's result.
@@ -195,4 +196,102 @@ async fn srp_with_a_wrong_password_is_refused(backend: Backend) {
     assert!(right.authentication_result().is_some());
     let raw = env.raw("InitiateAuth", "{").await;
     expect_exception(&raw, "SerializationException");
+}
+
+/// `USER_AUTH` with `PREFERRED_CHALLENGE` `PASSWORD` (tokens at once) and `PASSWORD_SRP`
+/// (the SRP exchange), and `REFRESH_TOKEN`, the flow's other name.
+async fn user_auth_with_password_and_password_srp(backend: Backend) {
+    let env = env(backend).await;
+    env.confirmed_user("finn", "finn@example.com").await;
+    let by_password = env
+        .public
+        .initiate_auth()
+        .client_id(&env.client_id)
+        .auth_flow(AuthFlowType::UserAuth)
+        .auth_parameters("USERNAME", "finn")
+        .auth_parameters("PREFERRED_CHALLENGE", "PASSWORD")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .expect("USER_AUTH with PASSWORD");
+    let refresh = by_password
+        .authentication_result()
+        .and_then(|r| r.refresh_token())
+        .expect("tokens")
+        .to_string();
+    let wrong = env
+        .public
+        .initiate_auth()
+        .client_id(&env.client_id)
+        .auth_flow(AuthFlowType::UserAuth)
+        .auth_parameters("USERNAME", "finn")
+        .auth_parameters("PREFERRED_CHALLENGE", "PASSWORD")
+        .auth_parameters("PASSWORD", "Wrong-password-1")
+        .send()
+        .await;
+    check_sdk_exception(
+        &wrong.expect_err("a wrong password"),
+        "NotAuthorizedException",
+    );
+
+    let client = SrpClient::new();
+    let started = env
+        .public
+        .initiate_auth()
+        .client_id(&env.client_id)
+        .auth_flow(AuthFlowType::UserAuth)
+        .auth_parameters("USERNAME", "finn")
+        .auth_parameters("PREFERRED_CHALLENGE", "PASSWORD_SRP")
+        .auth_parameters("SRP_A", client.public_hex())
+        .send()
+        .await
+        .expect("USER_AUTH with PASSWORD_SRP");
+    assert_eq!(
+        started.challenge_name(),
+        Some(&ChallengeNameType::PasswordVerifier)
+    );
+    let params = started.challenge_parameters().expect("parameters");
+    let timestamp = timestamp_now();
+    let signature = client.claim(
+        env.pool_name(),
+        &params["USER_ID_FOR_SRP"],
+        PASSWORD,
+        &params["SALT"],
+        &params["SRP_B"],
+        &params["SECRET_BLOCK"],
+        &timestamp,
+    );
+    let done = env
+        .public
+        .respond_to_auth_challenge()
+        .client_id(&env.client_id)
+        .challenge_name(ChallengeNameType::PasswordVerifier)
+        .challenge_responses("USERNAME", &params["USER_ID_FOR_SRP"])
+        .challenge_responses("PASSWORD_CLAIM_SECRET_BLOCK", &params["SECRET_BLOCK"])
+        .challenge_responses("PASSWORD_CLAIM_SIGNATURE", signature)
+        .challenge_responses("TIMESTAMP", timestamp)
+        .send()
+        .await
+        .expect("PASSWORD_VERIFIER");
+    assert!(
+        done.authentication_result()
+            .and_then(|r| r.access_token())
+            .is_some()
+    );
+
+    let refreshed = env
+        .public
+        .initiate_auth()
+        .client_id(&env.client_id)
+        .auth_flow(AuthFlowType::RefreshToken)
+        .auth_parameters("REFRESH_TOKEN", &refresh)
+        .send()
+        .await
+        .expect("REFRESH_TOKEN");
+    assert!(
+        refreshed
+            .authentication_result()
+            .and_then(|r| r.refresh_token())
+            .is_some()
+    );
 }
