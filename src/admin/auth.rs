@@ -16,7 +16,6 @@ use futures_util::StreamExt;
 
 use crate::admin::error::ApiError;
 use crate::context::Context;
-use crate::crypto::secret;
 use crate::iam::actions::{self, Route, Target, iam_arn, pool_arn};
 use crate::iam::authenticate::{Caller, Presented};
 use crate::iam::authorize::request_context;
@@ -211,17 +210,8 @@ pub async fn require_credentials(
     let action = matched.as_ref().map_or("unknown", |(r, _)| r.action);
     let mut event = gate::new_event(now, request_id, action, source, user_agent);
 
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let body_sha256 = hex(&secret::sha256(&body));
+    let headers = gate::header_pairs(req.headers());
+    let body_sha256 = gate::body_sha256(&body);
     let presented = Presented {
         method: &method,
         path: &path,
@@ -300,8 +290,4 @@ pub async fn require_credentials(
         }
     }
     response
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

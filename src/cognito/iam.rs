@@ -8,17 +8,12 @@ use serde_json::Value;
 
 use crate::cognito::protocol::{Exception, Kind};
 use crate::cognito::{Call, admin, protocol};
-use crate::crypto::secret;
 use crate::iam::actions::pool_arn;
 use crate::iam::authenticate::Presented;
 use crate::iam::authorize::request_context;
 use crate::iam::gate::{self, Stop};
 use crate::ops::client_address::{TrustedProxies, forwarded_https};
 use crate::store::audit;
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The ARN an operation acts on: its pool's, or `*` for the operations on no one pool.
 fn resource(call: &Call<'_>, operation: &str) -> Result<String, Exception> {
@@ -59,17 +54,8 @@ pub async fn run(call: &Call<'_>, operation: &str) -> HttpResponse {
     let ctx = call.ctx;
     let req = call.req;
     let now = ctx.now();
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let body_sha256 = hex(&secret::sha256(call.body));
+    let headers = gate::header_pairs(req.headers());
+    let body_sha256 = gate::body_sha256(call.body);
     let presented = Presented {
         method: req.method().as_str(),
         path: req.path(),

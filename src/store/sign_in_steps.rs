@@ -33,27 +33,32 @@ impl std::fmt::Debug for StepRow {
 const COLUMNS: &str = "token_hash, pool_id, client_id, user_id, step, browser, auth_request_id, amr, \
      auth_time, setup_secret, created_at, expires_at, consumed_at";
 
-pub async fn insert(store: &Store, row: &StepRow) -> StoreResult<()> {
-    in_tx!(store, tx => {
+/// The `INSERT` of one step row, for either engine's transaction.
+macro_rules! insert_step {
+    ($row:expr) => {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO sign_in_steps ({COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         )))
-        .bind(&row.token_hash)
-        .bind(&row.pool_id)
-        .bind(&row.client_id)
-        .bind(&row.user_id)
-        .bind(&row.step)
-        .bind(&row.browser)
-        .bind(&row.auth_request_id)
-        .bind(&row.amr)
-        .bind(row.auth_time)
-        .bind(&row.setup_secret)
-        .bind(row.created_at)
-        .bind(row.expires_at)
-        .bind(row.consumed_at)
-        .execute(&mut *tx)
-        .await?;
+        .bind(&$row.token_hash)
+        .bind(&$row.pool_id)
+        .bind(&$row.client_id)
+        .bind(&$row.user_id)
+        .bind(&$row.step)
+        .bind(&$row.browser)
+        .bind(&$row.auth_request_id)
+        .bind(&$row.amr)
+        .bind($row.auth_time)
+        .bind(&$row.setup_secret)
+        .bind($row.created_at)
+        .bind($row.expires_at)
+        .bind($row.consumed_at)
+    };
+}
+
+pub async fn insert(store: &Store, row: &StepRow) -> StoreResult<()> {
+    in_tx!(store, tx => {
+        insert_step!(row).execute(&mut *tx).await?;
     });
     Ok(())
 }
@@ -77,25 +82,7 @@ pub async fn replace(store: &Store, row: &StepRow, only_spent: bool) -> StoreRes
         .await?
         .rows_affected();
         if gone == 1 || !only_spent {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO sign_in_steps ({COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-            )))
-            .bind(&row.token_hash)
-            .bind(&row.pool_id)
-            .bind(&row.client_id)
-            .bind(&row.user_id)
-            .bind(&row.step)
-            .bind(&row.browser)
-            .bind(&row.auth_request_id)
-            .bind(&row.amr)
-            .bind(row.auth_time)
-            .bind(&row.setup_secret)
-            .bind(row.created_at)
-            .bind(row.expires_at)
-            .bind(row.consumed_at)
-            .execute(&mut *tx)
-            .await?;
+            insert_step!(row).execute(&mut *tx).await?;
         }
     });
     Ok(())
