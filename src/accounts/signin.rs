@@ -197,26 +197,36 @@ fn proven(ctx: &Context, user: UserRow) -> SignIn {
     }
 }
 
-/// An SRP proof for `user` (`None`: a name without an account, or whose exchange is
-/// gone), signed in as `username` (what was typed): counted against the same throttles as
+/// An SRP proof, checked by `prove` (the proven user, or `None`), for the account
+/// `known` holds (`None`: a name without an account, or whose exchange is gone), signed in
+/// as `username` (what was typed): counted against the same throttles as
 /// a password, unknown names alike, so neither route is a way around the other's lock and
 /// neither tells which names exist.
 pub async fn srp_proven(
     ctx: &Context,
     pool: &Pool,
-    user: Option<UserRow>,
+    known: Option<&UserRow>,
     username: &str,
     origin: &Origin<'_>,
-    proof_holds: bool,
+    prove: impl std::future::Future<Output = Result<Option<UserRow>>>,
 ) -> Result<SignIn> {
     let key = login_key(pool, username);
-    let subjects = sign_in_subjects(&key, user.as_ref(), None, origin);
+    let subjects = sign_in_subjects(&key, known, None, origin);
+    // Counted before the proof is taken, as a password is before its hash: parallel copies
+    // of one proof cannot hold the throttle against the one that spends the step.
     let Some(attempt) = throttle::begin(ctx, &pool.id, subjects).await? else {
         return Ok(SignIn::Throttled);
     };
-    let Some(user) = user.filter(|_| proof_holds) else {
-        attempt.failed().await?;
-        return Ok(SignIn::Invalid);
+    let user = match prove.await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            attempt.failed().await?;
+            return Ok(SignIn::Invalid);
+        }
+        Err(e) => {
+            attempt.abandoned().await?;
+            return Err(e);
+        }
     };
     let outcome = proven(ctx, user);
     match outcome {

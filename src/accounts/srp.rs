@@ -255,47 +255,58 @@ pub async fn verify(
     else {
         return Ok(Outcome::Refused(Refused::Invalid));
     };
-    let taken = auth_flow::take_srp_step(ctx, start, &exchange.token).await?;
-    let verifier = match &taken {
-        Some((_, user)) => current(ctx, user).await?.map(|(_, v)| v),
-        None => Some(decoy_verifier(ctx, start.pool, &exchange.typed).verifier),
+    let known = auth_flow::step_user(ctx, start, &exchange.token).await?;
+    let prove = async {
+        let taken = auth_flow::take_srp_step(ctx, start, &exchange.token).await?;
+        let verifier = match &taken {
+            Some((_, user)) => current(ctx, user).await?.map(|(_, v)| v),
+            None => Some(decoy_verifier(ctx, start.pool, &exchange.typed).verifier),
+        };
+        // The proof must be for this exchange's name, made with the password the user has.
+        let named = proof.username == exchange.typed || proof.username == exchange.user_id_for_srp;
+        let same_password = match &taken {
+            Some((_, user)) => {
+                password_digest(user).as_deref() == Some(exchange.password_digest.as_str())
+            }
+            None => false,
+        };
+        let timely = srp::parse_timestamp(proof.timestamp)
+            .is_some_and(|t| (t - ctx.now()).abs() <= TIMESTAMP_SKEW_MS);
+        let computed = match (
+            verifier,
+            hex_decode(&exchange.a),
+            hex_decode(&exchange.b),
+            hex_decode(&exchange.big_b),
+        ) {
+            (Some(v), Some(a), Some(b), Some(big_b)) => {
+                let eph = srp::ServerEphemeral {
+                    secret: b,
+                    public: big_b,
+                };
+                srp::session_key(&a, &eph, &v).map(|key| {
+                    let expected = srp::claim_signature(
+                        &key,
+                        pool_name(&start.pool.id),
+                        &exchange.user_id_for_srp,
+                        &block,
+                        proof.timestamp,
+                    );
+                    srp::claim_matches(&expected, proof.signature)
+                })
+            }
+            _ => None,
+        };
+        let holds = named && same_password && timely && computed == Some(true);
+        Ok(taken.map(|(_, user)| user).filter(|_| holds))
     };
-    // The proof must be for this exchange's name, made with the password the user has.
-    let named = proof.username == exchange.typed || proof.username == exchange.user_id_for_srp;
-    let same_password = match &taken {
-        Some((_, user)) => {
-            password_digest(user).as_deref() == Some(exchange.password_digest.as_str())
-        }
-        None => false,
-    };
-    let timely = srp::parse_timestamp(proof.timestamp)
-        .is_some_and(|t| (t - ctx.now()).abs() <= TIMESTAMP_SKEW_MS);
-    let computed = match (
-        verifier,
-        hex_decode(&exchange.a),
-        hex_decode(&exchange.b),
-        hex_decode(&exchange.big_b),
-    ) {
-        (Some(v), Some(a), Some(b), Some(big_b)) => {
-            let eph = srp::ServerEphemeral {
-                secret: b,
-                public: big_b,
-            };
-            srp::session_key(&a, &eph, &v).map(|key| {
-                let expected = srp::claim_signature(
-                    &key,
-                    pool_name(&start.pool.id),
-                    &exchange.user_id_for_srp,
-                    &block,
-                    proof.timestamp,
-                );
-                srp::claim_matches(&expected, proof.signature)
-            })
-        }
-        _ => None,
-    };
-    let holds = named && same_password && timely && computed == Some(true);
-    let user = taken.map(|(_, user)| user);
-    let outcome = signin::srp_proven(ctx, start.pool, user, &exchange.typed, origin, holds).await?;
+    let outcome = signin::srp_proven(
+        ctx,
+        start.pool,
+        known.as_ref(),
+        &exchange.typed,
+        origin,
+        prove,
+    )
+    .await?;
     auth_flow::first_factor(ctx, start, outcome, "pwd").await
 }

@@ -14,7 +14,8 @@ use crate::on_both;
 
 on_both!(
     hostile_srp_and_sessions,
-    secret_hash_is_bound_to_the_username
+    secret_hash_is_bound_to_the_username,
+    one_srp_proof_sent_eight_times_at_once_signs_in_once,
 );
 
 fn secret_hash(secret: &str, username: &str, client_id: &str) -> String {
@@ -214,4 +215,50 @@ async fn secret_hash_is_bound_to_the_username(backend: Backend) {
             .and_then(|r| r.access_token())
             .is_some()
     );
+}
+
+/// The same right `PASSWORD_VERIFIER` answer, sent 8 times at once: its step is spent by
+/// exactly one of them, and the others read as a wrong password.
+async fn one_srp_proof_sent_eight_times_at_once_signs_in_once(backend: Backend) {
+    let env = env(backend).await;
+    env.confirmed_user("ray", "ray@example.com").await;
+    let client = SrpClient::new();
+    let started = env
+        .raw(
+            "InitiateAuth",
+            &json!({"ClientId": env.client_id, "AuthFlow": "USER_SRP_AUTH",
+                    "AuthParameters": {"USERNAME": "ray", "SRP_A": client.public_hex()}})
+            .to_string(),
+        )
+        .await;
+    let params = &started.body["ChallengeParameters"];
+    let text = |name: &str| params[name].as_str().expect("a parameter").to_string();
+    let timestamp = timestamp_now();
+    let signature = client.claim(
+        env.pool_name(),
+        &text("USER_ID_FOR_SRP"),
+        PASSWORD,
+        &text("SALT"),
+        &text("SRP_B"),
+        &text("SECRET_BLOCK"),
+        &timestamp,
+    );
+    let body = json!({"ClientId": env.client_id, "ChallengeName": "PASSWORD_VERIFIER",
+        "ChallengeResponses": {"USERNAME": text("USER_ID_FOR_SRP"),
+            "PASSWORD_CLAIM_SECRET_BLOCK": text("SECRET_BLOCK"),
+            "PASSWORD_CLAIM_SIGNATURE": signature, "TIMESTAMP": timestamp}})
+    .to_string();
+    let answers =
+        futures_util::future::join_all((0..8).map(|_| env.raw("RespondToAuthChallenge", &body)))
+            .await;
+    let signed_in = answers.iter().filter(|a| a.status == 200).count();
+    assert_eq!(
+        signed_in,
+        1,
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
+    );
+    for refused in answers.iter().filter(|a| a.status != 200) {
+        expect_exception(refused, "NotAuthorizedException");
+    }
 }
