@@ -14,6 +14,7 @@ pub mod context;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod federation;
 pub mod hosted;
 pub mod iam;
 pub mod mail;

@@ -396,6 +396,8 @@ impl Application {
             settings.audit_retention_days,
         );
         let checkpointer = spawn_checkpointer(store.clone());
+        let refresher =
+            crate::federation::discovery::spawn_refresher(store.clone(), ctx.clock.clone());
         let demo = if settings.demo {
             let demo = crate::demo::ensure(&ctx)
                 .await
@@ -410,6 +412,9 @@ impl Application {
         let metrics = Data::new(Metrics::new()?);
         let ctx = Data::new(ctx);
         let kept = ctx.clone();
+        if let Some(demo) = &demo {
+            crate::demo::upstream::spawn(ctx.clone(), demo.pool_id.clone(), demo.client_id.clone());
+        }
         let trusted_proxies = Data::new(settings.trusted_proxies.clone());
         let body_deadline = Data::new(BodyDeadline {
             timeout: Duration::from_secs(settings.request_body_timeout_secs),
@@ -485,6 +490,9 @@ impl Application {
                 .service(crate::hosted::pages::branding_css)
                 .service(crate::hosted::signin::login_form)
                 .service(crate::hosted::signin::login_submit)
+                .service(crate::hosted::federation::idp_response)
+                .service(crate::hosted::federation::idp_response_post)
+                .service(crate::hosted::federation::idp_logout)
                 .service(crate::hosted::signin::new_password_form)
                 .service(crate::hosted::signin::new_password_submit)
                 .service(crate::hosted::mfa::mfa_form)
@@ -534,7 +542,7 @@ impl Application {
         .run();
         Ok(Self {
             port,
-            background: vec![worker, sweeper, checkpointer, audit_task],
+            background: vec![worker, sweeper, checkpointer, audit_task, refresher],
             public_url,
             server,
             store,

@@ -179,6 +179,47 @@ pub fn apply_change(
     Ok(out)
 }
 
+/// Whether `name` is an attribute a provider's claim may be mapped to: a writable standard
+/// one or a custom attribute of the pool.
+pub fn is_mappable(pool: &PoolConfig, name: &str) -> bool {
+    match name.strip_prefix("custom:") {
+        Some(custom) => pool.custom_attribute(custom).is_some(),
+        None => is_writable_standard(name),
+    }
+}
+
+/// A provider's claim as the value of attribute `name`, if the pool's rules take it:
+/// numbers and booleans are read as their text for string attributes.
+pub fn from_claim(pool: &PoolConfig, name: &str, claim: &Value) -> Option<Value> {
+    let text;
+    let value = match claim {
+        Value::Number(n) if !is_numeric(pool, name) => {
+            text = Value::String(n.to_string());
+            &text
+        }
+        Value::Bool(b) if !is_boolean(pool, name) => {
+            text = Value::String(b.to_string());
+            &text
+        }
+        other => other,
+    };
+    normalise(pool, name, value).ok()
+}
+
+fn is_numeric(pool: &PoolConfig, name: &str) -> bool {
+    name.strip_prefix("custom:")
+        .and_then(|n| pool.custom_attribute(n))
+        .is_some_and(|d| d.kind == "number")
+}
+
+fn is_boolean(pool: &PoolConfig, name: &str) -> bool {
+    BOOLEAN_STANDARD.contains(&name)
+        || name
+            .strip_prefix("custom:")
+            .and_then(|n| pool.custom_attribute(n))
+            .is_some_and(|d| d.kind == "boolean")
+}
+
 /// The value of a string attribute, for the filterable columns.
 pub fn string(attrs: &Attributes, name: &str) -> Option<String> {
     attrs.get(name).and_then(Value::as_str).map(str::to_string)

@@ -789,9 +789,13 @@ pub fn decide(
     if max_age.is_some_and(|max| now - session.auth_time > max * 1000) {
         return ask;
     }
-    // A pool that now requires a second factor does not take a session without one.
+    // A pool that now requires a second factor does not take a session without one. A
+    // federated user's factors are its provider's business, as in Cognito; a local user
+    // linked to a provider still owes the pool its second factor.
     let had_mfa = session.amr.split(' ').any(|m| m == "mfa");
-    if pool.config.mfa() == MfaConfiguration::On && !had_mfa {
+    let federated = crate::accounts::types::UserStatus::of(&session.user)
+        == Some(crate::accounts::types::UserStatus::ExternalProvider);
+    if pool.config.mfa() == MfaConfiguration::On && !had_mfa && !federated {
         return if silent {
             Interaction::LoginRequired
         } else {

@@ -21,6 +21,11 @@ pub struct Session {
     /// The methods that signed it in (RFC 8176), space-separated; `pwd` for sessions from
     /// before they were recorded.
     pub amr: String,
+    /// The identity provider that signed it in, for a federated sign-in: the pool's second
+    /// factor is that provider's business, and signing out may continue there.
+    pub identity_provider: Option<String>,
+    /// The provider's ID token, sealed (see `federation::logout`).
+    pub upstream_id_token: Option<String>,
 }
 
 /// A new session token (the cookie value) and its digest (what the store keeps). Minting
@@ -51,6 +56,8 @@ pub fn new_row(
         expires_at: now + SESSION_LIFETIME_MS,
         revoked_at: None,
         amr: Some(amr.to_string()),
+        identity_provider: None,
+        upstream_id_token: None,
     }
 }
 
@@ -76,6 +83,8 @@ pub async fn current(ctx: &Context, pool_id: &str, token: &str) -> Result<Option
         auth_time: row.auth_time,
         user,
         amr: row.amr.unwrap_or_else(|| "pwd".to_string()),
+        identity_provider: row.identity_provider,
+        upstream_id_token: row.upstream_id_token,
     }))
 }
 

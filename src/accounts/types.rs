@@ -12,6 +12,8 @@ pub enum UserStatus {
     ForceChangePassword,
     /// An admin asked for a reset.
     ResetRequired,
+    /// Made by a first sign-in through an identity provider; it has no password here.
+    ExternalProvider,
 }
 
 impl UserStatus {
@@ -21,6 +23,7 @@ impl UserStatus {
             UserStatus::Confirmed => "CONFIRMED",
             UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
             UserStatus::ResetRequired => "RESET_REQUIRED",
+            UserStatus::ExternalProvider => "EXTERNAL_PROVIDER",
         }
     }
 
@@ -30,6 +33,7 @@ impl UserStatus {
             UserStatus::Confirmed,
             UserStatus::ForceChangePassword,
             UserStatus::ResetRequired,
+            UserStatus::ExternalProvider,
         ]
         .into_iter()
         .find(|s| s.as_str() == text)
@@ -90,6 +94,9 @@ impl MfaFactor {
 /// tokens alike.
 pub fn may_hold_tokens(user: &UserRow, issued_at: Millis) -> bool {
     user.enabled
-        && UserStatus::of(user) == Some(UserStatus::Confirmed)
+        && matches!(
+            UserStatus::of(user),
+            Some(UserStatus::Confirmed | UserStatus::ExternalProvider)
+        )
         && user.signed_out_at.is_none_or(|t| t < issued_at)
 }

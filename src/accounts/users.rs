@@ -193,6 +193,46 @@ fn set_attributes(pool: &Pool, row: &mut UserRow, attrs: &Attributes) -> Result<
     Ok(())
 }
 
+/// A federated user's row: mapped attributes mirrored as for any user, but no password and
+/// no email key (it signs in through its provider, never by address). An address the pool
+/// could not take as a username is left out rather than failing the sign-in.
+pub(crate) fn federated_row(
+    pool: &Pool,
+    username: String,
+    attrs: &Attributes,
+    now: i64,
+) -> Result<UserRow> {
+    let mut row = new_user_row(
+        pool,
+        uuid::Uuid::new_v4().to_string(),
+        username,
+        &Attributes::new(),
+        crate::accounts::types::UserStatus::ExternalProvider.as_str(),
+        String::new(),
+        None,
+        now,
+    )?;
+    row.password_hash = None;
+    set_federated_attributes(pool, &mut row, attrs)?;
+    Ok(row)
+}
+
+/// Replaces a federated (or linked) user's attributes, keeping it keyless by email.
+pub(crate) fn set_federated_attributes(
+    pool: &Pool,
+    row: &mut UserRow,
+    attrs: &Attributes,
+) -> Result<()> {
+    if set_attributes(pool, row, attrs).is_err() {
+        let mut without = attrs.clone();
+        without.remove("email");
+        without.remove("email_verified");
+        set_attributes(pool, row, &without)?;
+    }
+    row.email_key = None;
+    Ok(())
+}
+
 fn conflict_on_write(err: StoreError, pool: &Pool) -> Error {
     match err {
         StoreError::Conflict(_) if pool.config.email_is_username() => {
@@ -363,6 +403,11 @@ async fn find_as(ctx: &Context, pool: &Pool, login: &str, who: Lookup) -> Result
         }
     }
     found.ok_or(Error::NotFound("user"))
+}
+
+/// The user an admin names (by username, or email where it is the username).
+pub async fn find_for_admin(ctx: &Context, pool: &Pool, login: &str) -> Result<UserRow> {
+    find_as(ctx, pool, login, Lookup::Admin).await
 }
 
 pub async fn get_user(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
@@ -617,6 +662,19 @@ pub async fn resend_invitation(
     to_user(row, None)
 }
 
+/// A federated user signs in at its provider only: it gets no password here.
+fn refuse_federated(row: &UserRow) -> Result<()> {
+    if crate::accounts::types::UserStatus::of(row)
+        == Some(crate::accounts::types::UserStatus::ExternalProvider)
+    {
+        return Err(Error::validation(
+            "username",
+            "is a federated user; it signs in through its identity provider and has no password",
+        ));
+    }
+    Ok(())
+}
+
 /// Sets a permanent password (`CONFIRMED`) or a temporary one (`FORCE_CHANGE_PASSWORD`).
 pub async fn set_password(
     ctx: &Context,
@@ -630,6 +688,7 @@ pub async fn set_password(
     let now = ctx.now();
     let lifetime = temporary_password_lifetime(&pool.config.password_policy);
     let row = modify_row(ctx, pool_id, login, |_, row| {
+        refuse_federated(row)?;
         row.password_hash = Some(hash.clone());
         if input.permanent {
             row.status = CONFIRMED.to_string();
@@ -649,6 +708,7 @@ pub async fn set_password(
 /// code when the user has a verified email.
 pub async fn require_reset(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
     let user = modify(ctx, pool_id, login, |_, row| {
+        refuse_federated(row)?;
         row.status = RESET_REQUIRED.to_string();
         row.temporary_password_expires_at = None;
         Ok(())

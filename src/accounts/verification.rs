@@ -438,7 +438,8 @@ pub async fn forgot_password(
             return Ok(());
         };
         match find_user(ctx, pool, login).await {
-            Ok(user) if user.enabled && email_verified(&user) => {
+            // A federated user has no password here to reset: it answers as an unknown name.
+            Ok(user) if user.enabled && email_verified(&user) && user.password_hash.is_some() => {
                 send_code(ctx, pool, &user, RESET).await?;
                 Ok(())
             }

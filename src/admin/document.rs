@@ -425,6 +425,66 @@ fn add_limits(doc: &mut Value) {
         name(resource_servers::SCOPE_DESCRIPTION_MAX),
     );
 
+    // Identity providers.
+    {
+        use crate::federation::providers as idp;
+        let visible = |max: usize| json!({"minLength": 1, "maxLength": max, "pattern": format!("^[!-~]{{1,{max}}}$")});
+        limit(
+            doc,
+            "NewIdentityProvider",
+            "name",
+            json!({"minLength": 1, "maxLength": idp::NAME_MAX,
+                   "pattern": format!("^[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}}$", idp::NAME_MAX - 1)}),
+        );
+        limit(
+            doc,
+            "NewIdentityProvider",
+            "type",
+            json!({"enum": ["OIDC"]}),
+        );
+        for s in ["NewIdentityProvider", "IdentityProviderUpdate"] {
+            limit(
+                doc,
+                s,
+                "idp_identifiers",
+                json!({"maxItems": idp::MAX_IDENTIFIERS, "items": {"minLength": 1,
+                       "maxLength": idp::IDENTIFIER_MAX, "pattern": "^[A-Za-z0-9._+=@-]+$"}}),
+            );
+            limit(
+                doc,
+                s,
+                "attribute_mapping",
+                json!({"maxProperties": idp::MAX_MAPPINGS,
+                       "additionalProperties": visible(idp::CLAIM_MAX)}),
+            );
+        }
+        for s in ["NewDetails", "DetailsUpdate"] {
+            limit(doc, s, "issuer", visible(idp::URL_MAX));
+            limit(doc, s, "client_id", visible(idp::CLIENT_ID_MAX));
+            limit(doc, s, "client_secret", visible(idp::SECRET_MAX));
+            limit(
+                doc,
+                s,
+                "authorize_scopes",
+                json!({"maxLength": idp::URL_MAX}),
+            );
+            limit(
+                doc,
+                s,
+                "attributes_request_method",
+                json!({"enum": ["GET", "POST"]}),
+            );
+        }
+        for field in ["provider_name", "provider_subject"] {
+            limit(
+                doc,
+                "LinkedIdentity",
+                field,
+                visible(crate::federation::mapping::SUBJECT_MAX),
+            );
+        }
+    }
+
     // Users: a username is a word, or an email address where that is the username.
     let password = json!({
         "minLength": pool::MINIMUM_LENGTH.start(),

@@ -9,6 +9,7 @@ pub mod document;
 pub mod error;
 pub mod groups;
 pub mod iam;
+pub mod identity_providers;
 pub mod policies;
 pub mod pools;
 pub mod resource_servers;
@@ -64,6 +65,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .configure(resource_servers::routes)
         .configure(users::routes)
         .configure(groups::routes)
+        .configure(identity_providers::routes)
         .configure(iam::routes)
         .configure(policies::routes)
         .configure(sts::routes)

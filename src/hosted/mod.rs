@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod csrf;
+pub mod federation;
 pub mod mfa;
 pub mod pages;
 pub mod signin;

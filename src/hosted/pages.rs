@@ -51,6 +51,12 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
     pub forgot_link: String,
     pub signup_link: Option<String>,
+    /// The client offers the pool's own sign-in (`COGNITO`).
+    pub password_form: bool,
+    /// A typed work address can route to one of `providers`.
+    pub routes_by_email: bool,
+    /// "Continue with …", one per identity provider the client offers.
+    pub providers: Vec<String>,
 }
 
 #[derive(Template)]

@@ -18,6 +18,7 @@ use crate::context::Context;
 use crate::crypto::password::HashError;
 use crate::error::Error;
 use crate::hosted::csrf;
+use crate::hosted::federation::{self, Offer};
 use crate::hosted::pages::{Brand, LoginPage, NewPasswordPage, message, render};
 use crate::hosted::{html, see_other};
 use crate::ops::client_address::ClientAddress;
@@ -174,12 +175,16 @@ fn login_page(
     req: &HttpRequest,
     ctx: &Context,
     pool: &Pool,
+    offer: &Offer,
     request: &str,
     username: &str,
     error: Option<&str>,
 ) -> HttpResponse {
     let (token, cookie) = csrf::token(req, ctx);
     let page = LoginPage {
+        password_form: offer.cognito,
+        routes_by_email: offer.routes_by_email,
+        providers: offer.providers.clone(),
         brand: Brand::of(pool),
         action: format!("/{}/login", pool.id),
         csrf_token: &token,
@@ -345,9 +350,28 @@ pub(crate) async fn finish_sign_in(
     pending: &AuthRequestRow,
     done: Completed,
 ) -> HttpResponse {
+    finish_sign_in_via(req, ctx, pool, pending, done, None).await
+}
+
+/// A sign-in through an identity provider: its name and its ID token, which the session
+/// keeps (sealed) for signing out there.
+pub(crate) struct Upstream<'a> {
+    pub provider: &'a str,
+    pub id_token: &'a str,
+}
+
+/// `finish_sign_in`, for a session that came from `upstream` when given.
+pub(crate) async fn finish_sign_in_via(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool: &Pool,
+    pending: &AuthRequestRow,
+    done: Completed,
+    upstream: Option<Upstream<'_>>,
+) -> HttpResponse {
     let (token, hash) = sessions::mint();
     // The code and the session it names are written in one transaction.
-    let session = sessions::new_row(
+    let mut session = sessions::new_row(
         ctx,
         &pool.id,
         &done.user.id,
@@ -355,6 +379,14 @@ pub(crate) async fn finish_sign_in(
         done.auth_time,
         &done.amr,
     );
+    if let Some(upstream) = upstream {
+        session.identity_provider = Some(upstream.provider.to_string());
+        session.upstream_id_token =
+            match crate::federation::logout::seal_id_token(ctx, &hash, upstream.id_token) {
+                Ok(sealed) => Some(sealed),
+                Err(err) => return internal(err),
+            };
+    }
     let code = match authorize::code_for_pending(ctx, pending, &session).await {
         Ok(Some(code)) => code,
         Ok(None) => return expired(pool),
@@ -392,8 +424,12 @@ pub async fn login_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>
         Ok(p) => p,
         Err(page) => return page,
     };
+    let offer = match federation::offer(&ctx, &pool, &pending.client_id).await {
+        Ok(offer) => offer,
+        Err(err) => return internal(err),
+    };
     let hint = pending.login_hint.clone().unwrap_or_default();
-    login_page(&req, &ctx, &pool, &pending.id, &hint, None)
+    login_page(&req, &ctx, &pool, &offer, &pending.id, &hint, None)
 }
 
 #[post("/{pool_id}/login")]
@@ -416,6 +452,49 @@ pub async fn login_submit(
     let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
     let username = params.get("username").unwrap_or_default().trim();
     let password = params.get("password").unwrap_or_default();
+    let offer = match federation::offer(&ctx, &pool, &pending.client_id).await {
+        Ok(offer) => offer,
+        Err(err) => return internal(err),
+    };
+    let retry = |error: &str| {
+        login_page(
+            &req,
+            &ctx,
+            &pool,
+            &offer,
+            &pending.id,
+            username,
+            Some(error),
+        )
+    };
+    // "Continue with …", or a work address that routes to a provider.
+    let chosen = match params.get("identity_provider") {
+        Some(name) if offer.providers.iter().any(|p| p == name) => Some((name.to_string(), None)),
+        Some(_) => return retry("That sign-in option is not available here."),
+        None => match federation::route_email(&ctx, &pool, &offer, username).await {
+            Ok(found) => found.map(|name| (name, Some(username))),
+            Err(err) => return internal(err),
+        },
+    };
+    if let Some((name, hint)) = chosen {
+        let asked = crate::federation::flow::Asked {
+            login_hint: hint,
+            ..Default::default()
+        };
+        return federation::send_upstream(
+            &ctx,
+            &pool,
+            &pending,
+            &browser,
+            &name,
+            asked,
+            StatusCode::SEE_OTHER,
+        )
+        .await;
+    }
+    if !offer.cognito {
+        return retry("Choose how to sign in.");
+    }
     let device = req.cookie(&device_cookie_name(&ctx, &pool.id));
     let origin = Origin {
         address: address.0,
@@ -426,7 +505,6 @@ pub async fn login_submit(
         Ok(outcome) => outcome,
         Err(err) => return internal(err),
     };
-    let retry = |error: &str| login_page(&req, &ctx, &pool, &pending.id, username, Some(error));
     match outcome {
         Outcome::Step(step) => continue_sign_in(&req, &ctx, &pool, &pending, step).await,
         Outcome::Refused(Refused::TemporaryPasswordExpired) => {

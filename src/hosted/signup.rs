@@ -41,7 +41,8 @@ const WRONG_CODE: &str = "The code is incorrect or has expired. After 5 wrong tr
 const DEAD_CODE: &str = WRONG_CODE;
 
 /// The pending authorization request, if the person came from an application and it is
-/// still live. These pages work without one too.
+/// still live. These pages work without one too. An application that does not offer the
+/// pool's own sign-in (`COGNITO`) gets no sign-in from them: its request is left out.
 async fn pending(
     req: &HttpRequest,
     ctx: &Context,
@@ -49,10 +50,19 @@ async fn pending(
     id: Option<&str>,
 ) -> Option<AuthRequestRow> {
     let browser = csrf::browser_id(req, ctx);
-    match authorize::pending(ctx, &pool.id, id.unwrap_or_default(), browser.as_deref()).await {
-        Ok(found) => found,
+    let found =
+        match authorize::pending(ctx, &pool.id, id.unwrap_or_default(), browser.as_deref()).await {
+            Ok(found) => found?,
+            Err(err) => {
+                tracing::warn!(error = %err, "pending request lookup failed");
+                return None;
+            }
+        };
+    match crate::pools::clients::find_oauth_client(ctx, &pool.id, &found.client_id).await {
+        Ok(Some(client)) if client.config.offers_cognito() => Some(found),
+        Ok(_) => None,
         Err(err) => {
-            tracing::warn!(error = %err, "pending request lookup failed");
+            tracing::warn!(error = %err, "client lookup failed");
             None
         }
     }

@@ -50,7 +50,7 @@ pub struct Route {
 /// Every admin route. `cognate:AdminRemoveSoftwareToken`: Cognito has no admin call that
 /// removes a user's authenticator app. Editing a customer-managed policy is IAM's
 /// `CreatePolicyVersion`, as there.
-pub const ROUTES: [Route; 80] = [
+pub const ROUTES: [Route; 87] = [
     Route {
         method: "POST",
         pattern: "/pools",
@@ -151,6 +151,48 @@ pub const ROUTES: [Route; 80] = [
         method: "DELETE",
         pattern: "/pools/{pool_id}/resource-servers/{identifier}",
         action: "cognito-idp:DeleteResourceServer",
+        target: Target::Pool,
+    },
+    Route {
+        method: "POST",
+        pattern: "/pools/{pool_id}/identity-providers",
+        action: "cognito-idp:CreateIdentityProvider",
+        target: Target::Pool,
+    },
+    Route {
+        method: "GET",
+        pattern: "/pools/{pool_id}/identity-providers",
+        action: "cognito-idp:ListIdentityProviders",
+        target: Target::Pool,
+    },
+    Route {
+        method: "GET",
+        pattern: "/pools/{pool_id}/identity-providers/{name}",
+        action: "cognito-idp:DescribeIdentityProvider",
+        target: Target::Pool,
+    },
+    Route {
+        method: "PATCH",
+        pattern: "/pools/{pool_id}/identity-providers/{name}",
+        action: "cognito-idp:UpdateIdentityProvider",
+        target: Target::Pool,
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/pools/{pool_id}/identity-providers/{name}",
+        action: "cognito-idp:DeleteIdentityProvider",
+        target: Target::Pool,
+    },
+    Route {
+        method: "POST",
+        pattern: "/pools/{pool_id}/users/{username}/linked-identities",
+        action: "cognito-idp:AdminLinkProviderForUser",
+        target: Target::Pool,
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/pools/{pool_id}/users/{username}/linked-identities",
+        action: "cognito-idp:AdminDisableProviderForUser",
         target: Target::Pool,
     },
     Route {

@@ -84,6 +84,16 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
             }),
         None => None,
     };
+    // A session counts only for a client that offers the way it signed in (the pool's own
+    // sign-in, or that provider), and not when the request names another provider.
+    let session = session.filter(|s| {
+        let via = s
+            .identity_provider
+            .as_deref()
+            .unwrap_or(crate::federation::COGNITO);
+        let named = params.get("identity_provider");
+        request.client.config.offers(via) && named.is_none_or(|n| n == via)
+    });
     let interaction = decide(
         &pool,
         request.prompt,
@@ -120,6 +130,12 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
             request.response_mode,
         );
     }
+    // Cognito's `identity_provider` / `idp_identifier`: straight to that provider, if this
+    // client offers it.
+    let upstream = match chosen_provider(ctx, &pool, &request, &params).await {
+        Ok(upstream) => upstream,
+        Err(response) => return response,
+    };
     // The sign-in that follows belongs to this browser: it gets its id now if it has none.
     let (browser, cookie) = csrf::browser(req, ctx);
     let address = ClientAddress::of(req);
@@ -129,6 +145,31 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
         Err(err) => return refused(ctx, &pool, err),
     };
     let mut response = match (interaction, session) {
+        _ if upstream.is_some() => {
+            let pending = match authorize::pending(ctx, &pool.id, &id, Some(&digest)).await {
+                Ok(Some(p)) => p,
+                Ok(None) => return error_page(Brand::of(&pool), "the request expired"),
+                Err(err) => {
+                    tracing::error!(error = %err, "authorize failed");
+                    return error_page(Brand::of(&pool), "the server failed; try again");
+                }
+            };
+            let name = upstream.as_deref().unwrap_or_default();
+            crate::hosted::federation::send_upstream(
+                ctx,
+                &pool,
+                &pending,
+                &digest,
+                name,
+                crate::federation::flow::Asked {
+                    login_hint: request.login_hint.as_deref(),
+                    max_age: request.max_age,
+                    fresh: request.prompt == authorize::Prompt::Login,
+                },
+                StatusCode::FOUND,
+            )
+            .await
+        }
         // The signed-in user goes through the second factor the pool now wants.
         (Interaction::SecondFactor, Some(session)) => {
             match second_factor(req, ctx, &pool, &id, &digest, session).await {
@@ -148,6 +189,60 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
         let _ = response.add_cookie(&cookie);
     }
     response
+}
+
+/// The provider an authorization request names with `identity_provider` (or routes to
+/// with `idp_identifier`), if any; `COGNITO` is the pool's own sign-in form. A provider this
+/// client does not offer is an `invalid_request` sent back to it.
+async fn chosen_provider(
+    ctx: &Context,
+    pool: &Pool,
+    request: &authorize::ValidRequest,
+    params: &Params,
+) -> Result<Option<String>, HttpResponse> {
+    use crate::hosted::federation::{by_identifier, offer};
+    let (named, identifier) = (
+        params.get("identity_provider"),
+        params.get("idp_identifier"),
+    );
+    if named.is_none() && identifier.is_none() {
+        return Ok(None);
+    }
+    if named == Some(crate::federation::COGNITO) {
+        return Ok(None);
+    }
+    let refuse = |why: &str| {
+        error_redirect(
+            ctx,
+            &pool.id,
+            &request.redirect_uri,
+            "invalid_request",
+            why,
+            request.state.as_deref(),
+            request.response_mode,
+        )
+    };
+    let failed = |err: Error| {
+        tracing::error!(error = %err, "authorize failed");
+        error_page(Brand::of(pool), "the server failed; try again")
+    };
+    let offer = offer(ctx, pool, &request.client.client_id)
+        .await
+        .map_err(failed)?;
+    match (named, identifier) {
+        (Some(name), _) if offer.providers.iter().any(|p| p == name) => Ok(Some(name.to_string())),
+        (Some(_), _) => Err(refuse("identity_provider is not enabled for this client")),
+        (None, Some(identifier)) => match by_identifier(ctx, pool, &offer, identifier)
+            .await
+            .map_err(failed)?
+        {
+            Some(name) => Ok(Some(name)),
+            None => Err(refuse(
+                "idp_identifier names no identity provider of this client",
+            )),
+        },
+        (None, None) => Ok(None),
+    }
 }
 
 /// The second-factor step for a session that lacks it, on the pending request `id`.
@@ -210,7 +305,7 @@ fn refused(ctx: &Context, pool: &Pool, err: AuthorizeError) -> HttpResponse {
     }
 }
 
-fn error_redirect(
+pub(crate) fn error_redirect(
     ctx: &Context,
     pool_id: &str,
     redirect_uri: &str,
@@ -316,7 +411,29 @@ async fn end_session(
     {
         tracing::error!(error = %err, "ending a session failed");
     }
-    let mut response = match plan.target {
+    // A session from an identity provider may end there too, and come back for the target.
+    let (browser, browser_cookie) = csrf::browser(req, ctx);
+    let upstream = match session
+        .as_ref()
+        .and_then(|s| s.identity_provider.as_deref().map(|p| (s, p)))
+    {
+        Some((s, provider)) => crate::federation::logout::upstream(
+            ctx,
+            &pool.id,
+            &s.token_hash,
+            provider,
+            s.upstream_id_token.as_deref(),
+            &csrf::browser_digest(&browser),
+            plan.target.as_deref(),
+        )
+        .await
+        .unwrap_or_else(|err| {
+            tracing::error!(error = %err, "starting the sign-out at the identity provider failed");
+            None
+        }),
+        None => None,
+    };
+    let mut response = match upstream.or(plan.target) {
         Some(uri) => secure(HttpResponse::Found())
             .insert_header(("location", uri))
             .finish(),
@@ -330,6 +447,9 @@ async fn end_session(
     let mut gone: Cookie<'static> = session_cookie(ctx, &pool.id, "");
     gone.make_removal();
     let _ = response.add_cookie(&gone);
+    if let Some(cookie) = browser_cookie {
+        let _ = response.add_cookie(&cookie);
+    }
     response
 }
 

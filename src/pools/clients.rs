@@ -76,6 +76,26 @@ pub struct ClientConfig {
     pub prevent_user_existence_errors: bool,
     pub read_attributes: Option<Vec<String>>,
     pub write_attributes: Option<Vec<String>>,
+    /// Where the hosted pages let people sign in: `COGNITO` (the pool's own users) and the
+    /// pool's identity providers by name, as Cognito's `SupportedIdentityProviders`.
+    #[serde(default = "cognito_only")]
+    pub supported_identity_providers: Vec<String>,
+}
+
+fn cognito_only() -> Vec<String> {
+    vec![crate::federation::COGNITO.to_string()]
+}
+
+impl ClientConfig {
+    /// Whether the client offers the pool's own sign-in (passwords, sign-up).
+    pub fn offers_cognito(&self) -> bool {
+        self.offers(crate::federation::COGNITO)
+    }
+
+    /// Whether the client offers the identity provider (or `COGNITO`) named `name`.
+    pub fn offers(&self, name: &str) -> bool {
+        self.supported_identity_providers.iter().any(|p| p == name)
+    }
 }
 
 impl Default for ClientConfig {
@@ -93,6 +113,7 @@ impl Default for ClientConfig {
             prevent_user_existence_errors: true,
             read_attributes: None,
             write_attributes: None,
+            supported_identity_providers: cognito_only(),
         }
     }
 }
@@ -134,6 +155,8 @@ pub struct ClientInput {
     pub prevent_user_existence_errors: Option<bool>,
     pub read_attributes: Option<Vec<String>>,
     pub write_attributes: Option<Vec<String>>,
+    /// `COGNITO` and/or identity providers of the pool; default `["COGNITO"]`.
+    pub supported_identity_providers: Option<Vec<String>>,
 }
 
 impl ClientConfig {
@@ -172,6 +195,9 @@ impl ClientConfig {
         }
         if let Some(v) = &i.write_attributes {
             self.write_attributes = Some(v.clone());
+        }
+        if let Some(v) = &i.supported_identity_providers {
+            self.supported_identity_providers = v.clone();
         }
     }
 
@@ -447,6 +473,12 @@ pub async fn create_client(ctx: &Context, pool_id: &str, input: ClientInput) -> 
     config.apply(&input);
     let known = resource_servers::all_scopes(ctx, pool_id).await?;
     let custom = config.validate(&pool.config, has_secret, &known)?;
+    crate::federation::providers::check_supported(
+        ctx,
+        pool_id,
+        &config.supported_identity_providers,
+    )
+    .await?;
     let secret = has_secret.then(new_secret);
     let now = ctx.now();
     let client_id = random::lower_alphanumeric(26);
@@ -522,6 +554,14 @@ pub async fn update_client(
         text::name("name", &name, NAME_MAX)?;
         let known = resource_servers::all_scopes(ctx, pool_id).await?;
         let custom = config.validate(&pool.config, row.secret_hash.is_some(), &known)?;
+        if input.supported_identity_providers.is_some() {
+            crate::federation::providers::check_supported(
+                ctx,
+                pool_id,
+                &config.supported_identity_providers,
+            )
+            .await?;
+        }
         let updated = store::ClientRow {
             name: name.clone(),
             config: serde_json::to_string(&config).map_err(StoreError::from)?,

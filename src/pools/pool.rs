@@ -159,6 +159,10 @@ pub struct PoolConfig {
     /// When true, only admins create users: the hosted sign-up page is off.
     #[serde(default)]
     pub allow_admin_create_user_only: bool,
+    /// A first sign-in through an identity provider links to the one local user with the
+    /// same address when both the provider and the pool have it verified (off by default).
+    #[serde(default)]
+    pub link_by_verified_email: bool,
     /// `RS256` (RSA-2048, Cognito's and the default), `ES256` (P-256) or `EdDSA` (Ed25519).
     #[serde(default = "default_signing_algorithm")]
     pub token_signing_algorithm: String,
@@ -245,6 +249,10 @@ pub struct NewPool {
     pub branding: Option<Branding>,
     #[serde(default)]
     pub allow_admin_create_user_only: Option<bool>,
+    /// Link a first federated sign-in to the local user with the same address when both
+    /// sides have it verified (default false).
+    #[serde(default)]
+    pub link_by_verified_email: Option<bool>,
     /// `RS256` (the default, as Cognito), `ES256` or `EdDSA`.
     #[serde(default)]
     pub token_signing_algorithm: Option<String>,
@@ -286,6 +294,7 @@ pub struct PoolPatch {
     /// Replaces the whole branding object.
     pub branding: Option<Branding>,
     pub allow_admin_create_user_only: Option<bool>,
+    pub link_by_verified_email: Option<bool>,
     /// A change makes a new signing key of that kind at once; the old key stays published
     /// until every token it signed has expired.
     pub token_signing_algorithm: Option<String>,
@@ -550,6 +559,7 @@ pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
         deletion_protection: input.deletion_protection.unwrap_or(false),
         branding: input.branding.unwrap_or_default(),
         allow_admin_create_user_only: input.allow_admin_create_user_only.unwrap_or(false),
+        link_by_verified_email: input.link_by_verified_email.unwrap_or(false),
         token_signing_algorithm: input
             .token_signing_algorithm
             .unwrap_or_else(default_signing_algorithm),
@@ -763,6 +773,9 @@ fn apply_patch(current: &Pool, patch: &PoolPatch) -> Result<(String, PoolConfig)
     }
     if let Some(v) = patch.allow_admin_create_user_only {
         config.allow_admin_create_user_only = v;
+    }
+    if let Some(v) = patch.link_by_verified_email {
+        config.link_by_verified_email = v;
     }
     if let Some(v) = &patch.token_signing_algorithm {
         config.token_signing_algorithm = v.clone();

@@ -36,6 +36,10 @@ pub struct SessionRow {
     pub revoked_at: Option<i64>,
     /// The methods the sign-in used (RFC 8176), space-separated.
     pub amr: Option<String>,
+    /// The identity provider that signed it in, for a federated sign-in.
+    pub identity_provider: Option<String>,
+    /// That provider's ID token, sealed: the hint its sign-out endpoint takes.
+    pub upstream_id_token: Option<String>,
 }
 
 #[derive(Clone, sqlx::FromRow)]
@@ -163,8 +167,8 @@ pub async fn set_pending_user(
 macro_rules! insert_session_query {
     ($row:expr) => {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at, amr) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO sessions (token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at, amr, \
+             identity_provider, upstream_id_token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&$row.token_hash)
         .bind(&$row.pool_id)
@@ -174,6 +178,8 @@ macro_rules! insert_session_query {
         .bind($row.expires_at)
         .bind($row.revoked_at)
         .bind(&$row.amr)
+        .bind(&$row.identity_provider)
+        .bind(&$row.upstream_id_token)
     };
 }
 pub(crate) use insert_session_query;
@@ -185,7 +191,8 @@ pub async fn live_session(
     now: i64,
 ) -> StoreResult<SessionRow> {
     on_pool!(store, pool => Ok(sqlx::query_as::<_, SessionRow>(
-        "SELECT token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at, amr FROM sessions \
+        "SELECT token_hash, pool_id, user_id, auth_time, created_at, expires_at, revoked_at, amr, \
+         identity_provider, upstream_id_token FROM sessions \
          WHERE token_hash = $1 AND pool_id = $2 AND revoked_at IS NULL AND expires_at > $3",
     )
     .bind(token_hash)
@@ -602,6 +609,7 @@ pub async fn sweep_expired(store: &Store, now: i64) -> StoreResult<u64> {
         "DELETE FROM sessions WHERE expires_at < $1",
         "DELETE FROM verification_codes WHERE expires_at < $1 - 86400000",
         "DELETE FROM refused_sign_ups WHERE expires_at < $1",
+        "DELETE FROM federation_states WHERE expires_at < $1 OR consumed_at IS NOT NULL",
         // Sign-ups nobody confirmed within a week (their codes died after a day): anyone can
         // make them, so they must not pile up. The person can simply sign up again.
         "DELETE FROM users WHERE status = 'UNCONFIRMED' AND created_at < $1 - 604800000",

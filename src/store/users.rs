@@ -315,6 +315,23 @@ pub async fn insert_with(
     Ok(())
 }
 
+/// Up to two of the pool's own (not federated, not pending) users with this address,
+/// compared without case: more than one means the address names nobody in particular.
+pub async fn local_with_email(
+    store: &Store,
+    pool_id: &str,
+    email: &str,
+) -> StoreResult<Vec<UserRow>> {
+    on_pool!(store, pool => Ok(sqlx::query_as::<_, UserRow>(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE pool_id = $1 AND lower(email) = lower($2) \
+         AND status NOT IN ('UNCONFIRMED', 'EXTERNAL_PROVIDER') ORDER BY username_key LIMIT 2"
+    )))
+    .bind(pool_id)
+    .bind(email)
+    .fetch_all(pool)
+    .await?))
+}
+
 /// A confirmed user of the pool with exactly this email, if any.
 pub async fn confirmed_with_email(
     store: &Store,
@@ -322,11 +339,13 @@ pub async fn confirmed_with_email(
     email: &str,
 ) -> StoreResult<Option<UserRow>> {
     on_pool!(store, pool => Ok(sqlx::query_as::<_, UserRow>(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM users WHERE pool_id = $1 AND email = $2 AND status <> 'UNCONFIRMED' \
-         ORDER BY username_key LIMIT 1"
+        "SELECT {COLUMNS} FROM users WHERE pool_id = $1 AND email = $2 \
+         AND status NOT IN ('UNCONFIRMED', 'EXTERNAL_PROVIDER') ORDER BY username_key LIMIT 1"
     )))
     .bind(pool_id)
     .bind(email)
     .fetch_optional(pool)
     .await?))
 }
+
+pub(crate) use {insert_user_query, save_user_query};

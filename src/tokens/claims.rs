@@ -214,6 +214,12 @@ pub async fn issue_user_tokens(
         if let Some(obj) = id.as_object_mut() {
             obj.extend(user_claims(grant.user, grant.scopes, grant.client, true)?);
             obj.extend(custom_claims(grant.user, grant.client)?);
+            // A federated or linked user's identities, as Cognito's ID tokens carry them.
+            if let Some(identities) =
+                crate::federation::mapping::identities_claim(&grant.user.attributes)
+            {
+                obj.insert("identities".into(), identities);
+            }
             if let Some(nonce) = grant.nonce {
                 obj.insert("nonce".into(), json!(nonce));
             }

@@ -553,6 +553,8 @@ async fn decide_weighs_prompt_max_age_and_required_mfa(backend: Backend) {
         auth_time: now - age_secs * 1000,
         user: user.clone(),
         amr: amr.into(),
+        identity_provider: None,
+        upstream_id_token: None,
     };
     let pwd = session("pwd", 10);
     let mfa = session("pwd otp mfa", 10);

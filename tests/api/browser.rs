@@ -1,7 +1,8 @@
-//! A small browser for the hosted pages: a cookie jar (with paths), no automatic
-//! redirects, and form filling from hidden fields.
+//! A small browser for the hosted pages: a cookie jar per host (with paths), no automatic
+//! redirects (`follow` takes them one by one, across the test's servers), and form filling
+//! from hidden fields.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use openidconnect::reqwest;
@@ -12,8 +13,12 @@ use crate::helpers::{PASSWORD, TestApp};
 pub struct Browser {
     http: reqwest::Client,
     base: String,
-    /// (name, path) -> value
-    jar: Mutex<HashMap<(String, String), String>>,
+    /// (authority, name, path) -> value. Cookies belong to the `host:port` that set them, as
+    /// a browser keeps them per host; `localhost` is read as 127.0.0.1, where the test
+    /// servers listen.
+    jar: Mutex<HashMap<(String, String, String), String>>,
+    /// The authorities `follow` goes to: the servers the test started.
+    hosts: Mutex<HashSet<String>>,
     /// Sent with every request: `X-Forwarded-For`, for a browser behind a trusted proxy.
     forwarded_for: Option<String>,
 }
@@ -24,6 +29,9 @@ pub struct Page {
     pub location: Option<String>,
     pub headers: reqwest::header::HeaderMap,
     pub body: String,
+    /// The absolute URL that answered, against which relative locations and form actions
+    /// resolve.
+    pub url: String,
 }
 
 impl Page {
@@ -35,12 +43,28 @@ impl Page {
     }
 }
 
+/// `host:port` of an absolute URL, with `localhost` read as 127.0.0.1.
+pub fn authority(url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return String::new();
+    };
+    let host = match parsed.host_str().unwrap_or("") {
+        "localhost" => "127.0.0.1",
+        other => other,
+    };
+    match parsed.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
         Self {
             http: app.http.clone(),
             base: app.address.clone(),
             jar: Mutex::new(HashMap::new()),
+            hosts: Mutex::new(HashSet::from([authority(&app.address)])),
             forwarded_for: None,
         }
     }
@@ -52,6 +76,13 @@ impl Browser {
             forwarded_for: Some(address.to_string()),
             ..Self::new(app)
         }
+    }
+
+    /// Lets `follow` go to the server at `address` too (another app's `address`, a fake
+    /// provider's base URL).
+    pub fn with_host(self, address: &str) -> Self {
+        self.hosts.lock().unwrap().insert(authority(address));
+        self
     }
 
     fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
@@ -66,27 +97,43 @@ impl Browser {
     }
 
     fn absolute(&self, url: &str) -> String {
+        self.resolve(&self.base, url)
+    }
+
+    /// `url` as an absolute URL: relative ones against `from` (the page they came from).
+    pub fn resolve(&self, from: &str, url: &str) -> String {
         if url.starts_with("http://") || url.starts_with("https://") {
             // The issuer says localhost; the server listens on 127.0.0.1.
             url.replacen("://localhost:", "://127.0.0.1:", 1)
+        } else if url.starts_with('/') || from == self.base {
+            let origin = url::Url::parse(from)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|_| self.base.clone());
+            format!("{origin}{url}")
         } else {
-            format!("{}{}", self.base, url)
+            url::Url::parse(from)
+                .and_then(|u| u.join(url))
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| format!("{}{url}", self.base))
         }
     }
 
     fn cookie_header(&self, url: &str) -> String {
+        let host = authority(url);
         let path = url::Url::parse(url)
             .map(|u| u.path().to_string())
             .unwrap_or_default();
         let jar = self.jar.lock().unwrap();
         jar.iter()
-            .filter(|((_, p), _)| path.starts_with(p.as_str()))
-            .map(|((n, _), v)| format!("{n}={v}"))
+            .filter(|((a, _, p), _)| *a == host && path.starts_with(p.as_str()))
+            .map(|((_, n, _), v)| format!("{n}={v}"))
             .collect::<Vec<_>>()
             .join("; ")
     }
 
-    fn remember(&self, headers: &reqwest::header::HeaderMap) {
+    /// Keeps the cookies a response from `url` sets, for `url`'s authority.
+    fn remember(&self, url: &str, headers: &reqwest::header::HeaderMap) {
+        let host = authority(url);
         let mut jar = self.jar.lock().unwrap();
         for value in headers.get_all("set-cookie") {
             let text = value.to_str().unwrap_or_default();
@@ -108,7 +155,7 @@ impl Browser {
                     removed = true;
                 }
             }
-            let key = (name.to_string(), path);
+            let key = (host.clone(), name.to_string(), path);
             if removed || val.is_empty() {
                 jar.remove(&key);
             } else {
@@ -117,29 +164,47 @@ impl Browser {
         }
     }
 
+    /// A cookie of the browser's own app (the one it was made for), on any path.
     pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookie_at(&self.base, name)
+    }
+
+    /// A cookie of the server at `address` (any URL of it), on any path.
+    pub fn cookie_at(&self, address: &str, name: &str) -> Option<String> {
+        let host = authority(&self.absolute(address));
         let jar = self.jar.lock().unwrap();
         jar.iter()
-            .find(|((n, _), _)| n == name)
+            .find(|((a, n, _), _)| *a == host && n == name)
             .map(|(_, v)| v.clone())
     }
 
-    /// Plants a cookie, as a cross-site attacker or a hostile subdomain could.
+    /// Plants a cookie for the browser's own app, as a cross-site attacker or a hostile
+    /// subdomain could.
     pub fn set_cookie(&self, name: &str, path: &str, value: &str) {
+        self.jar.lock().unwrap().insert(
+            (authority(&self.base), name.to_string(), path.to_string()),
+            value.to_string(),
+        );
+    }
+
+    /// Drops a cookie of the browser's own app, on every path.
+    pub fn forget(&self, name: &str) {
+        self.forget_at(&self.base.clone(), name);
+    }
+
+    /// Drops a cookie of the server at `address`, on every path.
+    pub fn forget_at(&self, address: &str, name: &str) {
+        let host = authority(&self.absolute(address));
         self.jar
             .lock()
             .unwrap()
-            .insert((name.to_string(), path.to_string()), value.to_string());
+            .retain(|(a, n, _), _| !(*a == host && n == name));
     }
 
-    pub fn forget(&self, name: &str) {
-        self.jar.lock().unwrap().retain(|(n, _), _| n != name);
-    }
-
-    async fn finish(&self, response: reqwest::Response) -> Page {
+    async fn finish(&self, url: &str, response: reqwest::Response) -> Page {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        self.remember(&headers);
+        self.remember(url, &headers);
         let location = headers
             .get("location")
             .and_then(|v| v.to_str().ok())
@@ -150,6 +215,7 @@ impl Browser {
             location,
             headers,
             body,
+            url: url.to_string(),
         }
     }
 
@@ -160,7 +226,7 @@ impl Browser {
             .send()
             .await
             .expect("GET");
-        self.finish(response).await
+        self.finish(&url, response).await
     }
 
     pub async fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> Page {
@@ -175,7 +241,41 @@ impl Browser {
             .send()
             .await
             .expect("POST");
-        self.finish(response).await
+        self.finish(&url, response).await
+    }
+
+    /// Follows the `Location` of 301, 302 and 303 answers with GETs, across hosts, at most
+    /// `max` times. It stops at the first other answer, and before any location outside the
+    /// servers it knows (its own app and those added by `with_host`): there the test has
+    /// left its own servers, e.g. for the web app's callback `http://localhost:3000/…` where
+    /// nothing listens, and the redirect page is returned for the test to read its
+    /// `code`, `state` or `error`.
+    pub async fn follow(&self, page: Page, max: usize) -> Page {
+        self.follow_until(page, max, |_| false).await
+    }
+
+    /// As `follow`, stopping also before a location (absolute) for which `stop` is true.
+    pub async fn follow_until(
+        &self,
+        mut page: Page,
+        max: usize,
+        stop: impl Fn(&str) -> bool,
+    ) -> Page {
+        for _ in 0..max {
+            if !matches!(page.status, 301..=303) {
+                break;
+            }
+            let Some(location) = page.location.as_deref() else {
+                break;
+            };
+            let next = self.resolve(&page.url, location);
+            let known = self.hosts.lock().unwrap().contains(&authority(&next));
+            if !known || stop(&next) {
+                break;
+            }
+            page = self.get(&next).await;
+        }
+        page
     }
 
     /// Opens an authorize URL and follows the redirect to the sign-in form.
@@ -186,15 +286,40 @@ impl Browser {
             "authorize should send the browser to the form: {}",
             first.body
         );
-        let login = self.get(first.location.as_deref().unwrap()).await;
+        let next = self.resolve(&first.url, first.location.as_deref().unwrap());
+        let login = self.get(&next).await;
         assert_eq!(login.status, 200, "{}", login.body);
         login
     }
 
-    /// Fills and posts the page's first form: its hidden fields plus `fields`.
+    /// Fills and posts the page's first form: its inputs plus `fields`.
     pub async fn submit(&self, page: &Page, fields: &[(&str, &str)]) -> Page {
-        let action = attr_after(&page.body, "<form", "action").expect("form action");
         let start = page.body.find("<form").unwrap_or(0);
+        self.submit_form_at(page, start, fields).await
+    }
+
+    /// Fills and posts the first form of `page` whose HTML contains `marker` (such as
+    /// `name="password"`): its inputs plus `fields`.
+    pub async fn submit_containing(
+        &self,
+        page: &Page,
+        marker: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
+        let start = page
+            .body
+            .match_indices("<form")
+            .map(|(i, _)| i)
+            .find(|&i| {
+                let rest = &page.body[i..];
+                rest[..rest.find("</form>").unwrap_or(rest.len())].contains(marker)
+            })
+            .unwrap_or_else(|| panic!("no form with {marker}: {}", page.body));
+        self.submit_form_at(page, start, fields).await
+    }
+
+    async fn submit_form_at(&self, page: &Page, start: usize, fields: &[(&str, &str)]) -> Page {
+        let action = attr_after(&page.body[start..], "<form", "action").expect("form action");
         let end = page.body[start..]
             .find("</form>")
             .map_or(page.body.len(), |e| start + e);
@@ -204,7 +329,8 @@ impl Browser {
             all.push((k.to_string(), v.to_string()));
         }
         let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        self.post_form(&html_unescape(&action), &pairs).await
+        let action = self.resolve(&page.url, &html_unescape(&action));
+        self.post_form(&action, &pairs).await
     }
 
     /// Authorize → form → sign in; returns the answer to the sign-in post.
@@ -482,6 +608,7 @@ impl Browser {
                 action.ends_with(action_end).then_some((action, form))
             })
             .unwrap_or_else(|| panic!("no form posting to …{action_end}: {}", page.body));
+        let action = self.resolve(&page.url, &action);
         let mut all: Vec<(String, String)> = hidden_fields(form);
         for (k, v) in fields {
             all.retain(|(name, _)| name != k);
@@ -521,6 +648,7 @@ impl Browser {
                     .then_some((action, form))
             })
             .unwrap_or_else(|| panic!("no form with {name}={value}: {}", page.body));
+        let action = self.resolve(&page.url, &action);
         let mut all: Vec<(String, String)> = hidden_fields(form);
         for (k, v) in fields {
             all.retain(|(n, _)| n != k);

@@ -83,5 +83,84 @@ async fn demo_journey_on_embedded_defaults() {
     drop(app);
     let again = spawn_demo(db.clone()).await;
     let pools = again.admin("GET", "/pools", None).await.expect(200);
-    assert_eq!(pools["items"].as_array().unwrap().len(), 1);
+    let mut names: Vec<&str> = pools["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["demo", "demo-upstream"]);
+}
+
+/// The demo pool's identity provider, once the background task has registered it.
+async fn wait_for_provider(app: &TestApp) -> String {
+    for _ in 0..200 {
+        let pools = app.admin("GET", "/pools", None).await.expect(200);
+        let demo = pools["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "demo")
+            .map(|p| p["id"].as_str().unwrap().to_string());
+        if let Some(demo) = demo {
+            let path = format!("/pools/{demo}/identity-providers/Upstream");
+            if app.admin("GET", &path, None).await.status == 200 {
+                return demo;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the demo's upstream provider was never registered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_signs_in_through_its_upstream_pool() {
+    let db = Arc::new(TestDatabase::new(Backend::Sqlite).await);
+    let app = spawn_demo(db.clone()).await;
+    let demo_pool = wait_for_provider(&app).await;
+    let browser = Browser::new(&app);
+    let start = browser.get("/demo").await;
+    let login = browser.open_login(start.location.as_deref().unwrap()).await;
+    assert!(
+        login.body.contains("Continue with Upstream"),
+        "{}",
+        login.body
+    );
+    let upstream = browser
+        .submit_containing(&login, r#"value="Upstream""#, &[])
+        .await;
+    let upstream_login = browser.follow(upstream, 5).await;
+    assert_eq!(upstream_login.status, 200, "{}", upstream_login.body);
+    assert!(upstream_login.body.contains("Upstream Corp"));
+    let password = cognate::demo::upstream::password(&app.ctx);
+    let back = browser
+        .submit_containing(
+            &upstream_login,
+            r#"name="password""#,
+            &[
+                ("username", cognate::demo::upstream::USER),
+                ("password", &password),
+            ],
+        )
+        .await;
+    let done = browser
+        .follow_until(back, 5, |location| location.contains("/demo/callback"))
+        .await;
+    let callback = done.location.clone().unwrap_or_default();
+    assert!(
+        callback.contains("/demo/callback?code="),
+        "{callback} {}",
+        done.body
+    );
+    let page = browser.get(&callback).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Upstream_"), "{}", page.body);
+    assert!(page.body.contains("identities"));
+    assert!(page.body.contains(cognate::demo::upstream::USER));
+    let users = app
+        .admin("GET", &format!("/pools/{demo_pool}/users"), None)
+        .await
+        .expect(200);
+    assert_eq!(users["items"][0]["status"], "EXTERNAL_PROVIDER");
 }

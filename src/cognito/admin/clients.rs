@@ -139,16 +139,6 @@ impl Settings {
             }
             _ => {}
         }
-        if self
-            .supported_identity_providers
-            .iter()
-            .flatten()
-            .any(|p| p != "COGNITO")
-        {
-            return Err(Exception::invalid(
-                "SupportedIdentityProviders may list only COGNITO.",
-            ));
-        }
         if self.enable_token_revocation == Some(false) {
             return Err(Exception::invalid(
                 "Cognate always allows token revocation; EnableTokenRevocation cannot be false.",
@@ -202,6 +192,10 @@ impl Settings {
             prevent_user_existence_errors: Some(prevent),
             read_attributes: self.read_attributes,
             write_attributes: self.write_attributes,
+            supported_identity_providers: Some(
+                self.supported_identity_providers
+                    .unwrap_or_else(|| vec![crate::federation::COGNITO.to_string()]),
+            ),
         })
     }
 }
@@ -228,7 +222,7 @@ fn client_type(client: &AppClient) -> Value {
             "RefreshToken": refresh_unit,
         },
         "ExplicitAuthFlows": c.explicit_auth_flows,
-        "SupportedIdentityProviders": ["COGNITO"],
+        "SupportedIdentityProviders": c.supported_identity_providers,
         "CallbackURLs": c.callback_urls,
         "LogoutURLs": c.logout_urls,
         "AllowedOAuthFlows": c.allowed_oauth_flows,

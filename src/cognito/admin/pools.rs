@@ -82,6 +82,7 @@ pub async fn create_user_pool(call: &Call<'_>) -> Answer {
             deletion_protection: Some(s.deletion_protection),
             branding: None,
             allow_admin_create_user_only: Some(s.allow_admin_create_user_only),
+            link_by_verified_email: None,
             token_signing_algorithm: None,
             mfa_factors: None,
         },

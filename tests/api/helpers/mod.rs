@@ -425,3 +425,4 @@ impl Answer {
 pub mod cognito;
 pub mod iam;
 pub mod srp;
+pub mod upstream;

@@ -1,6 +1,9 @@
 //! `cognate serve --demo`: a pool `demo`, a public client, and a built-in relying party at
 //! `/demo` that runs the whole authorization-code flow with PKCE and shows the tokens, so a
 //! fresh machine can try sign-up, confirmation and sign-in with nothing else installed.
+//! A second pool acts as the demo's outside identity provider (`upstream`).
+
+pub mod upstream;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;

@@ -1,0 +1,15 @@
+//! Federation: Cognate as the relying party of outside OpenID Connect providers. A pool's
+//! providers and their discovered metadata, the round trip to them, and the users and links
+//! their identities sign in as; the pool then issues its own tokens as for any sign-in.
+
+pub mod discovery;
+pub mod flow;
+pub mod http;
+pub mod links;
+pub mod logout;
+pub mod mapping;
+pub mod providers;
+pub mod users;
+
+/// The `supported_identity_providers` entry for the pool's own users and passwords.
+pub const COGNITO: &str = "COGNITO";

@@ -1,0 +1,384 @@
+//! The hosted pages' side of federation: which providers a sign-in offers, the redirect to
+//! one, `{issuer}/oauth2/idpresponse` where the browser comes back, and
+//! `{issuer}/oauth2/idplogout` after signing out there. Every failure is a page or, when
+//! the application's request is still good and the provider said no, an `error` sent back
+//! to the application; never a 5xx, and nothing is written until the provider's answer is
+//! verified.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, get, post};
+
+use crate::accounts::auth_flow::{self, AuthStep, Completed, Outcome};
+use crate::accounts::signin::Origin;
+use crate::accounts::types::UserStatus;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::federation::flow::{self, FederationError, SIGN_IN};
+use crate::federation::users::{Resolved, sign_in_as};
+use crate::federation::{COGNITO, logout};
+use crate::hosted::csrf;
+use crate::hosted::pages::{Brand, message};
+use crate::hosted::secure;
+use crate::hosted::signin::{
+    Upstream, continue_sign_in, expired, finish_sign_in_via, flow_start, internal, load_pool,
+};
+use crate::pools::Pool;
+use crate::pools::clients::find_oauth_client;
+use crate::store::identity_providers as providers;
+use crate::store::oauth::AuthRequestRow;
+use crate::tokens::authorize::{self, Params, ResponseMode};
+
+/// How a client lets people sign in on the hosted pages.
+#[derive(Debug, Clone, Default)]
+pub struct Offer {
+    /// The pool's own users and passwords.
+    pub cognito: bool,
+    /// The identity providers it offers that exist, in the client's order.
+    pub providers: Vec<String>,
+    /// One of them has `idp_identifiers`, so a typed address may route there.
+    pub routes_by_email: bool,
+}
+
+/// The sign-in options of `client_id` in `pool`.
+pub async fn offer(ctx: &Context, pool: &Pool, client_id: &str) -> Result<Offer> {
+    let Some(client) = find_oauth_client(ctx, &pool.id, client_id).await? else {
+        return Ok(Offer::default());
+    };
+    let wanted = &client.config.supported_identity_providers;
+    let cognito = client.config.offers_cognito();
+    if wanted.iter().all(|p| p == COGNITO) {
+        return Ok(Offer {
+            cognito,
+            ..Offer::default()
+        });
+    }
+    let existing = providers::names(&ctx.store, &pool.id).await?;
+    let offered: Vec<String> = wanted
+        .iter()
+        .filter(|p| existing.contains(p))
+        .cloned()
+        .collect();
+    let routes_by_email = providers::identifiers(&ctx.store, &pool.id, None)
+        .await?
+        .iter()
+        .any(|i| offered.contains(&i.provider_name));
+    Ok(Offer {
+        cognito,
+        providers: offered,
+        routes_by_email,
+    })
+}
+
+/// The offered provider an identifier (an email's domain, or a short name) routes to.
+pub async fn by_identifier(
+    ctx: &Context,
+    pool: &Pool,
+    offer: &Offer,
+    identifier: &str,
+) -> Result<Option<String>> {
+    if offer.providers.is_empty() || identifier.is_empty() || identifier.len() > 256 {
+        return Ok(None);
+    }
+    let key = identifier.to_ascii_lowercase();
+    Ok(providers::by_identifier(&ctx.store, &pool.id, &key)
+        .await?
+        .filter(|name| offer.providers.contains(name)))
+}
+
+/// The provider a typed work address routes to, by its domain.
+pub async fn route_email(
+    ctx: &Context,
+    pool: &Pool,
+    offer: &Offer,
+    typed: &str,
+) -> Result<Option<String>> {
+    if !offer.routes_by_email {
+        return Ok(None);
+    }
+    match typed.rsplit_once('@') {
+        Some((local, domain)) if !local.is_empty() => by_identifier(ctx, pool, offer, domain).await,
+        _ => Ok(None),
+    }
+}
+
+/// Sends the browser to provider `name` for the pending request.
+pub async fn send_upstream(
+    ctx: &Context,
+    pool: &Pool,
+    pending: &AuthRequestRow,
+    browser: &str,
+    name: &str,
+    asked: flow::Asked<'_>,
+    status: StatusCode,
+) -> HttpResponse {
+    let provider = match flow::load(ctx, &pool.id, name).await {
+        Ok(Some(provider)) => provider,
+        Ok(None) => return unavailable(pool),
+        Err(err) => return internal(err),
+    };
+    let asked = flow::Asked {
+        max_age: pending.max_age,
+        ..asked
+    };
+    match flow::begin(ctx, pool, &provider, &pending.id, browser, asked).await {
+        Ok(url) => secure(HttpResponse::build(status))
+            .insert_header(("location", url))
+            .finish(),
+        Err(err) => internal(err),
+    }
+}
+
+fn unavailable(pool: &Pool) -> HttpResponse {
+    message(
+        StatusCode::BAD_REQUEST,
+        Brand::of(pool),
+        "Sign-in option unavailable",
+        "This sign-in option is not available for this application. Go back to the application and sign in again.",
+    )
+}
+
+/// A sign-in that went nowhere. The application's request stays pending, so going back to
+/// the sign-in page and choosing again works within its lifetime.
+fn failed(pool: &Pool, text: &str) -> HttpResponse {
+    message(
+        StatusCode::BAD_REQUEST,
+        Brand::of(pool),
+        "Sign-in failed",
+        text,
+    )
+}
+
+#[get("/{pool_id}/oauth2/idpresponse")]
+pub async fn idp_response(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    path: Path<String>,
+) -> HttpResponse {
+    let raw = req.query_string().as_bytes().to_vec();
+    returned(&req, &ctx, &path, &raw).await
+}
+
+/// A provider answering with `response_mode=form_post`.
+#[post("/{pool_id}/oauth2/idpresponse")]
+pub async fn idp_response_post(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    path: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    returned(&req, &ctx, &path, &body).await
+}
+
+/// OAuth's error codes a provider's refusal is passed on as; anything else reads as
+/// `access_denied`.
+fn passed_on(error: &str) -> &'static str {
+    match error {
+        "login_required" => "login_required",
+        "consent_required" => "consent_required",
+        "interaction_required" => "interaction_required",
+        "temporarily_unavailable" => "temporarily_unavailable",
+        _ => "access_denied",
+    }
+}
+
+async fn returned(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) -> HttpResponse {
+    let pool = match load_pool(ctx, pool_id).await {
+        Ok(pool) => pool,
+        Err(page) => return page,
+    };
+    let Ok(params) = Params::parse(raw) else {
+        return failed(&pool, "The identity provider's answer could not be read.");
+    };
+    let (code, error) = (params.get("code"), params.get("error"));
+    // RFC 6749 §4.1.2: a success carries a code, a failure an error; both is neither.
+    let valid = match (code, error) {
+        (Some(code), None) => !code.is_empty() && code.len() <= flow::MAX_CODE_LEN,
+        (None, Some(error)) => !error.is_empty() && error.len() <= 256,
+        _ => false,
+    };
+    if !valid {
+        return failed(&pool, "The identity provider's answer was malformed.");
+    }
+    let browser = csrf::browser_id(req, ctx).unwrap_or_default();
+    let state = params.get("state").unwrap_or_default();
+    let row = match flow::take_state(ctx, &pool.id, SIGN_IN, state, &browser).await {
+        Ok(Some(row)) => row,
+        Ok(None) => {
+            return failed(
+                &pool,
+                "This sign-in has expired, was already used, or was started in another browser. Go back to the application and sign in again.",
+            );
+        }
+        Err(err) => return internal(err),
+    };
+    let id = row.auth_request_id.clone().unwrap_or_default();
+    let pending = match authorize::pending(ctx, &pool.id, &id, Some(&browser)).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return expired(&pool),
+        Err(err) => return internal(err.into()),
+    };
+    if let Some(error) = error {
+        tracing::info!(provider = %row.provider_name,
+            error = %error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect::<String>(),
+            "the identity provider refused the sign-in");
+        let description = format!("{} did not sign the user in", row.provider_name);
+        return crate::oauth::authorize::error_redirect(
+            ctx,
+            &pool.id,
+            &pending.redirect_uri,
+            passed_on(error),
+            &description,
+            pending.state.as_deref(),
+            pending
+                .response_mode
+                .as_deref()
+                .and_then(ResponseMode::parse)
+                .unwrap_or_default(),
+        );
+    }
+    let provider = match flow::load(ctx, &pool.id, &row.provider_name).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return unavailable(&pool),
+        Err(err) => return internal(err),
+    };
+    // RFC 9207: an answer that names its issuer must name this state's provider, or another
+    // provider sent the browser here (a mix-up) and this code is not for this provider.
+    if params
+        .get("iss")
+        .is_some_and(|iss| iss != provider.row.issuer)
+    {
+        tracing::warn!(provider = %row.provider_name, "a callback named another issuer");
+        return failed(
+            &pool,
+            "The answer came from another identity provider than the one you were sent to, so you were not signed in.",
+        );
+    }
+    match offer(ctx, &pool, &pending.client_id).await {
+        Ok(o) if o.providers.contains(&row.provider_name) => {}
+        Ok(_) => return unavailable(&pool),
+        Err(err) => return internal(err),
+    }
+    let back = match flow::finish(
+        ctx,
+        &pool,
+        &provider,
+        &row,
+        code.unwrap_or_default(),
+        pending.max_age,
+    )
+    .await
+    {
+        Ok(back) => back,
+        Err(FederationError::Unreachable(why)) => {
+            tracing::warn!(provider = %row.provider_name, reason = %why, "identity provider unreachable");
+            return failed(
+                &pool,
+                &format!(
+                    "{} could not be reached to finish signing you in. Please try again in a moment.",
+                    row.provider_name
+                ),
+            );
+        }
+        Err(FederationError::Refused(why)) => {
+            tracing::warn!(provider = %row.provider_name, reason = %why, "identity provider answer refused");
+            return failed(
+                &pool,
+                &format!(
+                    "The answer from {} could not be verified, so you were not signed in.",
+                    row.provider_name
+                ),
+            );
+        }
+        Err(FederationError::Core(err)) => return internal(err),
+    };
+    let user = match sign_in_as(ctx, &pool, &provider.row, &back.upstream).await {
+        Ok(Resolved::User(user)) => *user,
+        Ok(Resolved::Disabled) => {
+            return message(
+                StatusCode::FORBIDDEN,
+                Brand::of(&pool),
+                "Cannot sign in",
+                "This account cannot sign in. Contact your administrator.",
+            );
+        }
+        Ok(Resolved::NameTaken) => {
+            tracing::warn!(provider = %row.provider_name,
+                "a local user holds the username of a first federated sign-in");
+            return failed(
+                &pool,
+                "Your account could not be set up here: a user of that name already exists. Contact your administrator.",
+            );
+        }
+        Err(Error::NotFound(_)) => return unavailable(&pool),
+        Err(err) => return internal(err),
+    };
+    let upstream = Upstream {
+        provider: &row.provider_name,
+        id_token: &back.id_token,
+    };
+    if UserStatus::of(&user) == Some(UserStatus::ExternalProvider) {
+        // Pool MFA does not apply: the provider is responsible for how the person signed in.
+        let done = Completed {
+            user,
+            amr: back.upstream.amr.clone(),
+            auth_time: back.auth_time,
+            recovery_codes: None,
+        };
+        return finish_sign_in_via(req, ctx, &pool, &pending, done, Some(upstream)).await;
+    }
+    // A local user linked to the provider still owes the pool its second factor.
+    let start = flow_start(&pool, &pending, &browser, Origin::default());
+    match auth_flow::after_first_factor(
+        ctx,
+        &start,
+        user,
+        &back.upstream.amr,
+        back.auth_time,
+        false,
+    )
+    .await
+    {
+        Ok(Outcome::Step(AuthStep::Complete(done))) => {
+            finish_sign_in_via(req, ctx, &pool, &pending, *done, Some(upstream)).await
+        }
+        Ok(Outcome::Step(step)) => continue_sign_in(req, ctx, &pool, &pending, step).await,
+        Ok(Outcome::Refused(_)) => message(
+            StatusCode::FORBIDDEN,
+            Brand::of(&pool),
+            "Cannot sign in",
+            "This account cannot sign in: the user pool requires a second factor that cannot be set up for it. Contact your administrator.",
+        ),
+        Err(err) => internal(err),
+    }
+}
+
+/// Back from signing out at a provider: on to where the application asked to go.
+#[get("/{pool_id}/oauth2/idplogout")]
+pub async fn idp_logout(req: HttpRequest, ctx: Data<Context>, path: Path<String>) -> HttpResponse {
+    let pool = match load_pool(&ctx, &path).await {
+        Ok(pool) => pool,
+        Err(page) => return page,
+    };
+    let state = Params::parse(req.query_string().as_bytes())
+        .ok()
+        .and_then(|p| p.get("state").map(str::to_string))
+        .unwrap_or_default();
+    let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
+    match logout::returned(&ctx, &pool.id, &state, &browser).await {
+        Ok(Some(target)) => secure(HttpResponse::Found())
+            .insert_header(("location", target))
+            .finish(),
+        Ok(None) => signed_out(&pool),
+        Err(err) => internal(err),
+    }
+}
+
+pub fn signed_out(pool: &Pool) -> HttpResponse {
+    message(
+        StatusCode::OK,
+        Brand::of(pool),
+        "Signed out",
+        "You have been signed out.",
+    )
+}
