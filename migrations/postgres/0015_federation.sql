@@ -71,3 +71,9 @@ CREATE INDEX federation_states_expiry ON federation_states (expires_at);
 -- the hint a sign-out there needs.
 ALTER TABLE sessions ADD COLUMN identity_provider TEXT;
 ALTER TABLE sessions ADD COLUMN upstream_id_token TEXT;
+
+-- An authorization request answered by a provider whose user still owes the pool a second
+-- factor (a linked local user): the session made after that step remembers the provider.
+-- The ID token is sealed, bound to the request.
+ALTER TABLE auth_requests ADD COLUMN identity_provider TEXT;
+ALTER TABLE auth_requests ADD COLUMN upstream_id_token TEXT;

@@ -143,8 +143,62 @@ struct Pending {
     verifier: String,
 }
 
-fn state_context(hash: &str) -> String {
-    format!("federation-state:{hash}")
+/// What a state's sealed payload is bound to: its purpose and its own digest.
+fn state_context(purpose: &str, hash: &str) -> String {
+    format!("federation-{purpose}:{hash}")
+}
+
+/// Stores the state `state` (the value sent to the provider; only its digest is kept) with
+/// `payload` sealed, for this browser, for `STATE_LIFETIME_MS`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn save_state(
+    ctx: &Context,
+    state: &str,
+    pool_id: &str,
+    provider: &str,
+    purpose: &str,
+    browser: &str,
+    auth_request: Option<&str>,
+    payload: &impl Serialize,
+) -> Result<()> {
+    let hash = secret::digest(state);
+    let sealed = ctx
+        .keys
+        .seal(
+            serde_json::to_string(payload)
+                .map_err(StoreError::from)?
+                .as_bytes(),
+            &state_context(purpose, &hash),
+        )
+        .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
+    let now = ctx.now();
+    store::insert_state(
+        &ctx.store,
+        &StateRow {
+            state_hash: hash,
+            pool_id: pool_id.to_string(),
+            provider_name: provider.to_string(),
+            purpose: purpose.to_string(),
+            browser: browser.to_string(),
+            auth_request_id: auth_request.map(str::to_string),
+            sealed,
+            created_at: now,
+            expires_at: now + STATE_LIFETIME_MS,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The sealed payload of a taken state.
+pub(crate) fn open_state<T: serde::de::DeserializeOwned>(
+    ctx: &Context,
+    row: &StateRow,
+) -> Option<T> {
+    ctx.keys
+        .open(&row.sealed, &state_context(&row.purpose, &row.state_hash))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
 }
 
 /// Starts a sign-in at `provider` for the pending authorization request `auth_request` of
@@ -197,33 +251,19 @@ pub async fn begin(
         request = request.add_prompt(openidconnect::core::CoreAuthPrompt::Login);
     }
     let (url, _, _) = request.url();
-    let hash = secret::digest(&state);
-    let sealed = ctx
-        .keys
-        .seal(
-            serde_json::to_string(&Pending {
-                nonce,
-                verifier: verifier.secret().clone(),
-            })
-            .map_err(StoreError::from)?
-            .as_bytes(),
-            &state_context(&hash),
-        )
-        .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
-    let now = ctx.now();
-    store::insert_state(
-        &ctx.store,
-        &StateRow {
-            state_hash: hash,
-            pool_id: pool.id.clone(),
-            provider_name: provider.row.name.clone(),
-            purpose: SIGN_IN.into(),
-            browser: browser.to_string(),
-            auth_request_id: Some(auth_request.to_string()),
-            sealed,
-            created_at: now,
-            expires_at: now + STATE_LIFETIME_MS,
-        },
+    let pending = Pending {
+        nonce,
+        verifier: verifier.secret().clone(),
+    };
+    save_state(
+        ctx,
+        &state,
+        &pool.id,
+        &provider.row.name,
+        SIGN_IN,
+        browser,
+        Some(auth_request),
+        &pending,
     )
     .await?;
     Ok(url.to_string())
@@ -289,11 +329,7 @@ pub async fn finish(
     code: &str,
     max_age: Option<i64>,
 ) -> std::result::Result<Returned, FederationError> {
-    let pending: Pending = ctx
-        .keys
-        .open(&state.sealed, &state_context(&state.state_hash))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+    let pending: Pending = open_state(ctx, state)
         .ok_or_else(|| FederationError::Refused("the pending sign-in is unreadable".into()))?;
     let client = client(ctx, provider, &pool.id)?;
     let exchange = client

@@ -8,11 +8,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
-use crate::crypto::{random, secret};
+use crate::crypto::random;
 use crate::error::{Error, Result};
-use crate::federation::flow::{self, SIGN_OUT, STATE_LIFETIME_MS};
+use crate::federation::flow::{self, SIGN_OUT};
 use crate::store::StoreError;
-use crate::store::federation::{self as store, StateRow};
 use crate::tokens::authorize::with_query;
 
 /// `{issuer}/oauth2/idplogout`, registered at the provider as a post-logout redirect URI.
@@ -31,13 +30,29 @@ pub fn seal_id_token(ctx: &Context, session_hash: &str, id_token: &str) -> Resul
         .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))
 }
 
+fn request_context(auth_request: &str) -> String {
+    format!("upstream-id-token-request:{auth_request}")
+}
+
+/// The provider's ID token sealed to the authorization request it answered, while the
+/// user takes a second-factor step.
+pub fn seal_for_request(ctx: &Context, auth_request: &str, id_token: &str) -> Result<String> {
+    ctx.keys
+        .seal(id_token.as_bytes(), &request_context(auth_request))
+        .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))
+}
+
+/// The ID token `seal_for_request` sealed, if it opens.
+pub fn open_for_request(ctx: &Context, auth_request: &str, sealed: &str) -> Option<String> {
+    ctx.keys
+        .open(sealed, &request_context(auth_request))
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+}
+
 #[derive(Serialize, Deserialize)]
 struct Target {
     target: Option<String>,
-}
-
-fn state_context(hash: &str) -> String {
-    format!("federation-sign-out:{hash}")
 }
 
 /// Where the browser goes to sign out at the provider, if it should: the session's
@@ -65,32 +80,18 @@ pub async fn upstream(
         .and_then(|t| ctx.keys.open(t, &token_context(session_hash)).ok())
         .and_then(|b| String::from_utf8(b).ok());
     let state = random::token(32);
-    let hash = secret::digest(&state);
-    let sealed = ctx
-        .keys
-        .seal(
-            serde_json::to_string(&Target {
-                target: target.map(str::to_string),
-            })
-            .map_err(StoreError::from)?
-            .as_bytes(),
-            &state_context(&hash),
-        )
-        .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
-    let now = ctx.now();
-    store::insert_state(
-        &ctx.store,
-        &StateRow {
-            state_hash: hash,
-            pool_id: pool_id.to_string(),
-            provider_name: provider.row.name.clone(),
-            purpose: SIGN_OUT.into(),
-            browser: browser.to_string(),
-            auth_request_id: None,
-            sealed,
-            created_at: now,
-            expires_at: now + STATE_LIFETIME_MS,
-        },
+    let payload = Target {
+        target: target.map(str::to_string),
+    };
+    flow::save_state(
+        ctx,
+        &state,
+        pool_id,
+        &provider.row.name,
+        SIGN_OUT,
+        browser,
+        None,
+        &payload,
     )
     .await?;
     let back = return_url(ctx, pool_id);
@@ -116,10 +117,5 @@ pub async fn returned(
     let Some(row) = flow::take_state(ctx, pool_id, SIGN_OUT, state, browser).await? else {
         return Ok(None);
     };
-    Ok(ctx
-        .keys
-        .open(&row.sealed, &state_context(&row.state_hash))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Target>(&b).ok())
-        .and_then(|t| t.target))
+    Ok(flow::open_state::<Target>(ctx, &row).and_then(|t| t.target))
 }

@@ -327,7 +327,22 @@ async fn returned(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) -
         };
         return finish_sign_in_via(req, ctx, &pool, &pending, done, Some(upstream)).await;
     }
-    // A local user linked to the provider still owes the pool its second factor.
+    // A local user linked to the provider still owes the pool its second factor; the
+    // request remembers the provider for the session that step ends in.
+    let sealed = match logout::seal_for_request(ctx, &pending.id, &back.id_token) {
+        Ok(sealed) => sealed,
+        Err(err) => return internal(err),
+    };
+    if let Err(err) = crate::store::oauth::set_request_upstream(
+        &ctx.store,
+        &pending.id,
+        &row.provider_name,
+        &sealed,
+    )
+    .await
+    {
+        return internal(err.into());
+    }
     let start = flow_start(&pool, &pending, &browser, Origin::default());
     match auth_flow::after_first_factor(
         ctx,

@@ -350,7 +350,18 @@ pub(crate) async fn finish_sign_in(
     pending: &AuthRequestRow,
     done: Completed,
 ) -> HttpResponse {
-    finish_sign_in_via(req, ctx, pool, pending, done, None).await
+    // A provider's answer that led to a second-factor step (a linked local user).
+    let token = match (&pending.identity_provider, &pending.upstream_id_token) {
+        (Some(_), Some(sealed)) => {
+            crate::federation::logout::open_for_request(ctx, &pending.id, sealed)
+        }
+        _ => None,
+    };
+    let upstream = match (&pending.identity_provider, &token) {
+        (Some(provider), Some(id_token)) => Some(Upstream { provider, id_token }),
+        _ => None,
+    };
+    finish_sign_in_via(req, ctx, pool, pending, done, upstream).await
 }
 
 /// A sign-in through an identity provider: its name and its ID token, which the session

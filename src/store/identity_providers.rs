@@ -55,8 +55,23 @@ const COLUMNS: &str = "pool_id, name, provider_type, issuer, client_id, client_s
      authorize_scopes, attributes_request_method, attribute_mapping, sign_out_upstream, metadata, \
      jwks, metadata_refresh_at, created_at, updated_at";
 
-const INSERT_IDENTIFIER: &str = "INSERT INTO identity_provider_identifiers \
-     (pool_id, identifier, provider_name, position) VALUES ($1, $2, $3, $4)";
+/// Inserts the provider's identifiers in order, inside the transaction `$tx`.
+macro_rules! insert_identifiers {
+    ($tx:ident, $row:expr, $identifiers:expr) => {
+        for (position, identifier) in $identifiers.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO identity_provider_identifiers \
+                 (pool_id, identifier, provider_name, position) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&$row.pool_id)
+            .bind(identifier)
+            .bind(&$row.name)
+            .bind(position as i64)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
 
 /// Creates the provider with its identifiers unless the pool already has `max` of them. An
 /// identifier another provider of the pool has is a conflict.
@@ -99,15 +114,7 @@ pub async fn create(
         .bind(row.updated_at)
         .execute(&mut *tx)
         .await?;
-        for (position, identifier) in identifiers.iter().enumerate() {
-            sqlx::query(INSERT_IDENTIFIER)
-                .bind(&row.pool_id)
-                .bind(identifier)
-                .bind(&row.name)
-                .bind(position as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_identifiers!(tx, row, identifiers);
     });
     Ok(Outcome::Done)
 }
@@ -243,15 +250,7 @@ pub async fn update(
                 .bind(&row.name)
                 .execute(&mut *tx)
                 .await?;
-            for (position, identifier) in identifiers.iter().enumerate() {
-                sqlx::query(INSERT_IDENTIFIER)
-                    .bind(&row.pool_id)
-                    .bind(identifier)
-                    .bind(&row.name)
-                    .bind(position as i64)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_identifiers!(tx, row, identifiers);
         }
     });
     Ok(Outcome::Done)
@@ -287,31 +286,21 @@ pub async fn refreshed(
     fetched: Option<(&str, &str)>,
     refresh_at: i64,
 ) -> StoreResult<()> {
+    let (metadata, jwks) = fetched.unzip();
     on_pool!(store, pool => {
-        match fetched {
-            Some((metadata, jwks)) => sqlx::query(
-                "UPDATE identity_providers SET metadata = $1, jwks = $2, metadata_refresh_at = $3 \
-                 WHERE pool_id = $4 AND name = $5 AND issuer = $6",
-            )
-            .bind(metadata)
-            .bind(jwks)
-            .bind(refresh_at)
-            .bind(&row.pool_id)
-            .bind(&row.name)
-            .bind(&row.issuer)
-            .execute(pool)
-            .await?,
-            None => sqlx::query(
-                "UPDATE identity_providers SET metadata_refresh_at = $1 \
-                 WHERE pool_id = $2 AND name = $3 AND issuer = $4",
-            )
-            .bind(refresh_at)
-            .bind(&row.pool_id)
-            .bind(&row.name)
-            .bind(&row.issuer)
-            .execute(pool)
-            .await?,
-        };
+        sqlx::query(
+            "UPDATE identity_providers SET metadata = COALESCE($1, metadata), \
+             jwks = COALESCE($2, jwks), metadata_refresh_at = $3 \
+             WHERE pool_id = $4 AND name = $5 AND issuer = $6",
+        )
+        .bind(metadata)
+        .bind(jwks)
+        .bind(refresh_at)
+        .bind(&row.pool_id)
+        .bind(&row.name)
+        .bind(&row.issuer)
+        .execute(pool)
+        .await?;
         Ok(())
     })
 }

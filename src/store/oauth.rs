@@ -23,6 +23,12 @@ pub struct AuthRequestRow {
     pub consumed_at: Option<i64>,
     pub client_address: Option<String>,
     pub response_mode: Option<String>,
+    /// The provider that answered the request, while its user is in a second-factor step.
+    #[sqlx(default)]
+    pub identity_provider: Option<String>,
+    /// That provider's ID token, sealed to this request.
+    #[sqlx(default)]
+    pub upstream_id_token: Option<String>,
 }
 
 #[derive(Clone, sqlx::FromRow)]
@@ -133,7 +139,7 @@ pub async fn live_auth_request(
     now: i64,
 ) -> StoreResult<AuthRequestRow> {
     on_pool!(store, pool => Ok(sqlx::query_as::<_, AuthRequestRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {AUTH_REQUEST_COLUMNS} FROM auth_requests \
+        "SELECT {AUTH_REQUEST_COLUMNS}, identity_provider, upstream_id_token FROM auth_requests \
          WHERE id = $1 AND pool_id = $2 AND consumed_at IS NULL AND expires_at > $3"
     )))
     .bind(id)
@@ -141,6 +147,28 @@ pub async fn live_auth_request(
     .bind(now)
     .fetch_one(pool)
     .await?))
+}
+
+/// Records that a provider answered the request (its ID token sealed), for the session its
+/// user gets after a second-factor step.
+pub async fn set_request_upstream(
+    store: &Store,
+    id: &str,
+    provider: &str,
+    sealed_token: &str,
+) -> StoreResult<()> {
+    on_pool!(store, pool => {
+        sqlx::query(
+            "UPDATE auth_requests SET identity_provider = $1, upstream_id_token = $2 \
+             WHERE id = $3 AND consumed_at IS NULL",
+        )
+        .bind(provider)
+        .bind(sealed_token)
+        .bind(id)
+        .execute(pool)
+        .await?;
+        Ok(())
+    })
 }
 
 /// Records that the user behind this request signed in with a temporary password, in the

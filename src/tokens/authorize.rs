@@ -468,6 +468,8 @@ pub async fn save_pending(
             consumed_at: None,
             client_address: address.map(|a| a.to_string()),
             response_mode: Some(req.response_mode.as_str().to_string()),
+            identity_provider: None,
+            upstream_id_token: None,
         },
         MAX_PENDING_PER_ADDRESS,
     )

@@ -23,6 +23,7 @@ mod docs_viewer;
 mod federation;
 mod federation_attacks;
 mod federation_links;
+mod federation_review;
 mod file_modes;
 mod groups;
 mod hardening;

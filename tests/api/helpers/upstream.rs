@@ -456,6 +456,8 @@ pub struct Knobs {
     pub token_status: Option<u16>,
     /// The token endpoint waits this long before it answers.
     pub token_delay: Option<Duration>,
+    /// Claims left out of the ID token (after `claims` is applied), e.g. `auth_time`.
+    pub without: Vec<&'static str>,
 }
 
 impl Default for Knobs {
@@ -471,6 +473,7 @@ impl Default for Knobs {
             alg_none: false,
             token_status: None,
             token_delay: None,
+            without: Vec::new(),
         }
     }
 }
@@ -720,6 +723,11 @@ async fn token(req: HttpRequest, s: web::Data<Shared>, body: web::Bytes) -> Http
         claims["nonce"] = json!(nonce);
     }
     extend(&mut claims, &knobs.claims);
+    if let Some(all) = claims.as_object_mut() {
+        for name in &knobs.without {
+            all.remove(*name);
+        }
+    }
     let payload = b64(claims.to_string());
     let id_token = if knobs.alg_none {
         format!("{}.{payload}.", b64(r#"{"alg":"none"}"#))
