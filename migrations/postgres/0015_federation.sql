@@ -66,6 +66,7 @@ CREATE TABLE federation_states (
     consumed_at     BIGINT
 );
 CREATE INDEX federation_states_expiry ON federation_states (expires_at);
+CREATE INDEX federation_states_request ON federation_states (auth_request_id);
 
 -- A session signed in through a provider: its name, and the provider's ID token (sealed),
 -- the hint a sign-out there needs.

@@ -35,6 +35,9 @@ pub const SIGN_OUT: &str = "sign_out";
 /// Codes and states longer than this are nobody's.
 pub const MAX_CODE_LEN: usize = 4096;
 pub const MAX_STATE_LEN: usize = 128;
+/// Live round trips one authorization request may have at providers at once: a few
+/// "Continue with" clicks, not a table filled by a script.
+const MAX_LIVE_STATES: i64 = 5;
 
 /// The signatures an upstream ID token may carry: asymmetric ones only (an HMAC keyed with
 /// the client secret would let anyone holding that secret mint identities), never `none`.
@@ -172,7 +175,7 @@ pub(crate) async fn save_state(
         )
         .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
     let now = ctx.now();
-    store::insert_state(
+    let written = store::insert_state(
         &ctx.store,
         &StateRow {
             state_hash: hash,
@@ -185,8 +188,12 @@ pub(crate) async fn save_state(
             created_at: now,
             expires_at: now + STATE_LIFETIME_MS,
         },
+        MAX_LIVE_STATES,
     )
     .await?;
+    if !written {
+        return Err(Error::TooManyRequests);
+    }
     Ok(())
 }
 

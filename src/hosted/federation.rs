@@ -329,7 +329,7 @@ async fn returned(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) -
     }
     // A local user linked to the provider still owes the pool its second factor; the
     // request remembers the provider for the session that step ends in.
-    let sealed = match logout::seal_for_request(ctx, &pending.id, &back.id_token) {
+    let sealed = match logout::seal_for_request(ctx, &pending.id, &user.id, &back.id_token) {
         Ok(sealed) => sealed,
         Err(err) => return internal(err),
     };

@@ -353,7 +353,7 @@ pub(crate) async fn finish_sign_in(
     // A provider's answer that led to a second-factor step (a linked local user).
     let token = match (&pending.identity_provider, &pending.upstream_id_token) {
         (Some(_), Some(sealed)) => {
-            crate::federation::logout::open_for_request(ctx, &pending.id, sealed)
+            crate::federation::logout::open_for_request(ctx, &pending.id, &done.user.id, sealed)
         }
         _ => None,
     };

@@ -28,11 +28,16 @@ pub struct LinkRow {
     pub created_at: i64,
 }
 
-pub async fn insert_state(store: &Store, row: &StateRow) -> StoreResult<()> {
+/// Stores a state unless its authorization request already has `max_live` live ones (each
+/// "Continue with" makes one): false, and nothing written, when it has.
+pub async fn insert_state(store: &Store, row: &StateRow, max_live: i64) -> StoreResult<bool> {
     on_pool!(store, pool => {
-        sqlx::query(
+        let written = sqlx::query(
             "INSERT INTO federation_states (state_hash, pool_id, provider_name, purpose, browser, \
-             auth_request_id, sealed, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             auth_request_id, sealed, created_at, expires_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+             WHERE $6 IS NULL OR (SELECT COUNT(*) FROM federation_states \
+               WHERE auth_request_id = $6 AND consumed_at IS NULL AND expires_at > $8) < $10",
         )
         .bind(&row.state_hash)
         .bind(&row.pool_id)
@@ -43,9 +48,11 @@ pub async fn insert_state(store: &Store, row: &StateRow) -> StoreResult<()> {
         .bind(&row.sealed)
         .bind(row.created_at)
         .bind(row.expires_at)
+        .bind(max_live)
         .execute(pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(written == 1)
     })
 }
 

@@ -25,6 +25,7 @@ on_both!(
     callback_with_code_and_error_is_refused,
     upstream_refusal_reaches_the_app,
     huge_code_is_refused_without_a_server_error,
+    one_request_cannot_start_many_round_trips,
 );
 
 #[track_caller]
@@ -256,4 +257,23 @@ async fn huge_code_is_refused_without_a_server_error(backend: Backend) {
         "{status:?}"
     );
     assert_eq!(fed.users().await, before);
+}
+
+/// Each "Continue with" stores a pending round trip: one authorization request may have a
+/// few at once, not as many as a script can post.
+async fn one_request_cannot_start_many_round_trips(backend: Backend) {
+    let fed = Federation::start(backend).await;
+    let browser = fed.browser();
+    let (url, _) = authorize_url(&fed.web, &[]);
+    let login = browser.open_login(&url).await;
+    for _ in 0..5 {
+        let page = browser
+            .submit_containing(&login, &format!(r#"value="{PROVIDER}""#), &[])
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+    }
+    let page = browser
+        .submit_containing(&login, &format!(r#"value="{PROVIDER}""#), &[])
+        .await;
+    assert_eq!(page.status, 429, "{}", page.body);
 }

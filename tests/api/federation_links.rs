@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::browser::{Browser, authorize_url, claims_of, pkce, query_of};
 use crate::federation::password_sign_in;
+use crate::federation_review::session_code;
 use crate::helpers::upstream::{Federation, PROVIDER};
 use crate::helpers::{Backend, PASSWORD, urlencode};
 use crate::on_both;
@@ -17,6 +18,7 @@ on_both!(
     unverified_local_email_does_not_link,
     without_the_pool_setting_emails_never_link,
     upstream_logout_ends_both_sessions,
+    another_user_finishing_the_request_gets_no_provider_session,
 );
 
 const BYE: &str = "http://localhost:3000/bye";
@@ -193,4 +195,59 @@ async fn upstream_logout_ends_both_sessions(backend: Backend) {
     assert_eq!(done.location.as_deref(), Some(BYE));
     assert!(!has_session(&browser, &down_authorize).await);
     assert!(!has_session(&browser, &up_authorize).await);
+}
+
+/// A linked identity's answer waits in the request while its user sets up the pool's MFA;
+/// another user finishing the same request with a password gets a session of the pool's
+/// own, not one of the provider's.
+async fn another_user_finishing_the_request_gets_no_provider_session(backend: Backend) {
+    let fed = Federation::builder(backend)
+        .pool(json!({"mfa_configuration": "ON", "mfa_factors": ["SOFTWARE_TOKEN_MFA"]}))
+        .start()
+        .await;
+    link(&fed, "POST", "alice").await;
+    fed.down
+        .admin(
+            "POST",
+            &format!("/pools/{}/users", fed.web.pool),
+            Some(
+                json!({"username": "bob", "password": PASSWORD, "email_verified": true,
+                        "attributes": {"email": "bob@example.com"}}),
+            ),
+        )
+        .await
+        .expect(201);
+    let corp_only = fed.add_client(Some(&[PROVIDER])).await;
+    let cognito_only = fed.add_client(None).await;
+    let browser = fed.browser();
+    let callback = fed.upstream_callback(&browser, &[]).await;
+    let answer = browser.get(&callback).await;
+    let setup = crate::mfa::follow(&browser, &answer, "/mfa/setup?").await;
+    let request = query_of(&setup.url)["request"].clone();
+    let login = browser
+        .get(&format!("/{}/login?request={request}", fed.web.pool))
+        .await;
+    let as_bob = browser
+        .submit_containing(
+            &login,
+            r#"name="password""#,
+            &[("username", "bob"), ("password", PASSWORD)],
+        )
+        .await;
+    let bob_setup = crate::mfa::follow(&browser, &as_bob, "/mfa/setup?").await;
+    let totp = crate::mfa::totp_on(&bob_setup);
+    let now = chrono::Utc::now().timestamp() as u64;
+    let done = browser
+        .submit(&bob_setup, &[("code", &totp.generate(now).to_string())])
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let taken_by = (
+        session_code(&browser, &corp_only).await.is_some(),
+        session_code(&browser, &cognito_only).await.is_some(),
+    );
+    assert_eq!(
+        taken_by,
+        (false, true),
+        "(Corp-only, COGNITO-only) for bob's session"
+    );
 }

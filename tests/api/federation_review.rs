@@ -40,7 +40,10 @@ fn refused(page: &Page) {
 
 /// What authorize at `web` answers this browser without a prompt: `Some(code)` from a
 /// session, `None` for the login page (which must then open).
-async fn session_code(browser: &Browser, web: &crate::browser::WebApp) -> Option<String> {
+pub(crate) async fn session_code(
+    browser: &Browser,
+    web: &crate::browser::WebApp,
+) -> Option<String> {
     let (url, _) = authorize_url(web, &[]);
     let page = browser.get(&url).await;
     match page.status {

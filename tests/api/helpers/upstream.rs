@@ -69,7 +69,10 @@ impl Setup {
     }
 
     pub async fn start(self) -> Federation {
-        let (down, up) = tokio::join!(spawn_app(self.backend), spawn_app(self.backend));
+        // The upstream is only an OpenID provider to the pool under test: its own storage
+        // engine is not what a test checks, so it runs on SQLite (a PostgreSQL database
+        // per upstream would double the set-up of every PostgreSQL test).
+        let (down, up) = tokio::join!(spawn_app(self.backend), spawn_app(Backend::Sqlite));
         let mut pool = json!({"schema": [{"name": "dept", "type": "string"}]});
         extend(&mut pool, &self.pool);
         let pool_id = down.create_pool("web", pool).await;
