@@ -8,6 +8,7 @@ pub mod http;
 pub mod links;
 pub mod logout;
 pub mod mapping;
+pub mod offer;
 pub mod providers;
 pub mod users;
 
