@@ -10,6 +10,7 @@ use crate::accounts::codes::{CodeCheck, MAX_TRIES};
 use crate::accounts::mfa::{self, Factors};
 use crate::accounts::sessions::{self, Session};
 use crate::accounts::signin::{self, Origin, SignIn};
+use crate::accounts::step_up;
 use crate::accounts::types::MfaFactor;
 use crate::accounts::users::sign_in_name;
 use crate::clock::Millis;
@@ -44,6 +45,15 @@ impl Account {
 
     fn stepped_up(&self, now: Millis) -> bool {
         self.stepped_up_until(now).is_some()
+    }
+
+    /// What this session has proved, as of its last step-up: its sign-in's methods and the
+    /// step-up's own.
+    fn step_up_amr(&self) -> String {
+        crate::accounts::auth_flow::join_amr(
+            &self.session.amr,
+            self.state.stepped_up_amr.as_deref().unwrap_or_default(),
+        )
     }
 
     /// Whether the password alone may step this session up: the pool asks for no second
@@ -111,6 +121,9 @@ pub enum Refused {
     LastFactor,
     /// The password alone is not enough for this session: a second factor's code is.
     FactorRequired,
+    /// The account has an authenticator app: only its code (on this session's sign-in or
+    /// its step-up) lets its factors change.
+    AppRequired,
 }
 
 pub type Change<T> = std::result::Result<T, Refused>;
@@ -172,7 +185,12 @@ pub async fn step_up(
             }
         }
     }
-    if !store::record_step_up(&ctx.store, &account.session.token_hash, ctx.now()).await? {
+    let method = match proof {
+        Proof::Password(_) => "pwd",
+        Proof::Code(MfaFactor::SoftwareToken, _) => "otp",
+        Proof::Code(MfaFactor::Email, _) => crate::accounts::passwordless::METHOD,
+    };
+    if !store::record_step_up(&ctx.store, &account.session.token_hash, ctx.now(), method).await? {
         // The session ended meanwhile.
         return Ok(Err(Refused::StepUpRequired));
     }
@@ -230,11 +248,26 @@ pub async fn send_step_up_code(ctx: &Context, pool: &Pool, account: &Account) ->
     mfa::send_email_code(ctx, pool, user).await
 }
 
+/// A change of settings: a step-up in the last five minutes, and (the rule every door
+/// shares, `step_up`) one that proved the factor guarding the account.
 fn may_change(account: &Account, now: Millis) -> Change<()> {
-    if account.stepped_up(now) {
-        Ok(())
-    } else {
-        Err(Refused::StepUpRequired)
+    let Some(at) = account
+        .state
+        .stepped_up_at
+        .filter(|_| account.stepped_up(now))
+    else {
+        return Err(Refused::StepUpRequired);
+    };
+    let amr = account.step_up_amr();
+    match step_up::may_change_factors(
+        &account.factors,
+        Some(step_up::Proof { amr: &amr, at }),
+        now,
+    ) {
+        Ok(()) => Ok(()),
+        Err(step_up::Needed::Fresh) => Err(Refused::StepUpRequired),
+        Err(step_up::Needed::App) => Err(Refused::AppRequired),
+        Err(step_up::Needed::Email) => Err(Refused::FactorRequired),
     }
 }
 
@@ -341,6 +374,8 @@ pub async fn confirm_totp(
         {
             Ok(true) => {
                 ctx.outbox.wake();
+                // The app's first code was just proved on this session: a step-up with it.
+                store::record_step_up(&ctx.store, &account.session.token_hash, now, "otp").await?;
                 return Ok(Ok(codes));
             }
             Ok(false) => return Ok(Err(Refused::SetupExpired)),
@@ -604,7 +639,7 @@ pub async fn change_password(
             crate::accounts::srp::remember(ctx, &user, new_password).await;
             // The current password was just proved: the new session may go on changing
             // settings.
-            store::record_step_up(&ctx.store, &token_hash, now + 1).await?;
+            store::record_step_up(&ctx.store, &token_hash, now + 1, "pwd").await?;
             return Ok(Ok(token));
         }
         // The user changed meanwhile (the same change posted twice, an admin): nothing was

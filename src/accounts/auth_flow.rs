@@ -85,7 +85,9 @@ pub enum AuthStep {
 #[derive(Debug)]
 pub struct Completed {
     pub user: UserRow,
-    /// RFC 8176 methods, space-separated: `pwd`, `pwd otp mfa`, or `pwd mfa`.
+    /// RFC 8176 methods, space-separated: `pwd`; `pwd otp mfa` (the app), `pwd email mfa`
+    /// (a code by email), `pwd mfa` (a recovery code); `email` or `email otp mfa` for a
+    /// sign-in that began with a code by email.
     pub amr: String,
     /// The time of the last factor.
     pub auth_time: Millis,
@@ -350,6 +352,52 @@ pub async fn after_first_factor(
     ))
 }
 
+/// The second factors a step accepts. After a sign-in that began with a code by email,
+/// only the authenticator app (or its recovery codes): a second mailed code would prove the
+/// same mailbox twice.
+async fn step_factors(
+    ctx: &Context,
+    pool: &Pool,
+    user: &UserRow,
+    amr: &str,
+) -> Result<Vec<MfaFactor>> {
+    let mut factors = mfa::usable(ctx, pool, user).await?;
+    if began_with_code(amr) {
+        factors.retain(|f| *f != MfaFactor::Email);
+        if factors.is_empty() && mfa::factors(ctx, user).await?.totp {
+            factors.push(MfaFactor::SoftwareToken);
+        }
+    }
+    Ok(factors)
+}
+
+fn began_with_code(amr: &str) -> bool {
+    amr.split(' ')
+        .any(|m| m == crate::accounts::passwordless::METHOD)
+}
+
+/// The authenticator app's step after a code by email began the sign-in (`amr` its method).
+pub(crate) async fn app_after_code(
+    ctx: &Context,
+    start: &Start<'_>,
+    user: &UserRow,
+    amr: &str,
+    auth_time: Millis,
+) -> Result<AuthStep> {
+    mfa_step(
+        ctx,
+        start,
+        user,
+        amr,
+        auth_time,
+        MfaFactor::SoftwareToken,
+        vec![MfaFactor::SoftwareToken],
+        None,
+        None,
+    )
+    .await
+}
+
 async fn setup_step(
     ctx: &Context,
     start: &Start<'_>,
@@ -510,7 +558,7 @@ pub async fn view(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Optio
     };
     let current = MfaFactor::parse(&row.step);
     let (factors, recovery) = if current.is_some() {
-        let factors = mfa::usable(ctx, start.pool, &user).await?;
+        let factors = step_factors(ctx, start.pool, &user, &row.amr).await?;
         let recovery = factors.contains(&MfaFactor::SoftwareToken)
             && mfa::factors(ctx, &user).await?.recovery_codes_left > 0;
         (factors, recovery)
@@ -637,7 +685,7 @@ pub async fn mfa(
     let Some(current) = MfaFactor::parse(&row.step) else {
         return Ok(Outcome::Refused(Refused::Expired));
     };
-    let factors = mfa::usable(ctx, start.pool, &user).await?;
+    let factors = step_factors(ctx, start.pool, &user, &row.amr).await?;
     let again = |ctx, factor, expires| {
         mfa_step(
             ctx,
@@ -706,9 +754,9 @@ pub async fn mfa(
                 (mfa::check_totp(ctx, &user, code).await?, false, "otp mfa")
             }
             (_, MfaFactor::Email) => match mfa::check_email_code(ctx, &user, code).await? {
-                CodeCheck::Accepted => (true, false, "otp mfa"),
-                CodeCheck::TooManyTries => (false, true, "otp mfa"),
-                CodeCheck::Rejected => (false, false, "otp mfa"),
+                CodeCheck::Accepted => (true, false, "email mfa"),
+                CodeCheck::TooManyTries => (false, true, "email mfa"),
+                CodeCheck::Rejected => (false, false, "email mfa"),
             },
         })
     }

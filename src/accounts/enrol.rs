@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::accounts::auth_flow::{self, Binding, NewStep, Start};
 use crate::accounts::mfa;
 use crate::accounts::signin::Origin;
+use crate::accounts::step_up::{self, Needed, Proof};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
@@ -35,14 +36,43 @@ fn start<'a>(pool: &'a Pool, client_id: &'a str) -> Start<'a> {
     }
 }
 
-/// A new secret for `user` (base32, as `SecretCode`), replacing any pending one.
+/// The access token a set-up is made with: its id, and what its sign-in proved and when.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    pub jti: &'a str,
+    pub origin_jti: &'a str,
+    pub auth_time: crate::clock::Millis,
+}
+
+/// The rule of `step_up` for this token's user as their factors stand now.
+async fn may_change(
+    ctx: &Context,
+    pool: &Pool,
+    user: &UserRow,
+    signed: &Signed<'_>,
+) -> Result<std::result::Result<(), Needed>> {
+    let have = mfa::factors(ctx, user).await?;
+    let amr = step_up::of_sign_in(ctx, &pool.id, signed.origin_jti).await?;
+    let proof = amr.as_deref().map(|amr| Proof {
+        amr,
+        at: signed.auth_time,
+    });
+    Ok(step_up::may_change_factors(&have, proof, ctx.now()))
+}
+
+/// A new secret for `user` (base32, as `SecretCode`), replacing any pending one; refused
+/// (see `step_up`) where the user has a factor this token's sign-in did not lately prove.
 pub async fn begin(
     ctx: &Context,
     pool: &Pool,
     client_id: &str,
     user: &UserRow,
-    access_jti: &str,
-) -> Result<String> {
+    signed: &Signed<'_>,
+) -> Result<std::result::Result<String, Needed>> {
+    if let Err(needed) = may_change(ctx, pool, user, signed).await? {
+        return Ok(Err(needed));
+    }
+    let access_jti = signed.jti;
     let sealed = mfa::new_totp_secret(ctx, &user.id)?;
     let secret = mfa::open_totp_secret(ctx, &user.id, &sealed)?;
     auth_flow::save_step_replacing(
@@ -59,7 +89,7 @@ pub async fn begin(
         &token_for(ctx, access_jti),
     )
     .await?;
-    Ok(crate::crypto::totp::base32(&secret))
+    Ok(Ok(crate::crypto::totp::base32(&secret)))
 }
 
 /// What a code did to a pending set-up.
@@ -71,20 +101,26 @@ pub enum Verified {
     WrongCode,
     /// No set-up is pending for this access token.
     NothingPending,
+    /// The user has a factor this token's sign-in did not lately prove (`step_up`).
+    StepUpNeeded(Needed),
 }
 
 pub async fn verify(
     ctx: &Context,
     pool: &Pool,
     client_id: &str,
-    access_jti: &str,
+    signed: &Signed<'_>,
     code: &str,
 ) -> Result<Verified> {
     let start = start(pool, client_id);
-    let token = token_for(ctx, access_jti);
+    let token = token_for(ctx, signed.jti);
     let Some((row, user)) = auth_flow::take(ctx, &start, &token, &[STEP]).await? else {
         return Ok(Verified::NothingPending);
     };
+    // Judged again as the factors stand now: one may have been set up since `begin`.
+    if let Err(needed) = may_change(ctx, pool, &user, signed).await? {
+        return Ok(Verified::StepUpNeeded(needed));
+    }
     let Some(sealed) = row.setup_secret.as_deref() else {
         return Ok(Verified::NothingPending);
     };
@@ -106,11 +142,18 @@ pub async fn verify(
         return Ok(Verified::WrongCode);
     };
     let settings = mfa::current_row(ctx, &user).await?;
+    let replaced = settings.totp_secret.is_some();
+    // The old app's recovery codes are replaced with the new set in the same write.
     match mfa::enable_totp(ctx, settings, sealed, step).await {
         Ok(_) => {}
         Err(Error::Store(StoreError::Contention)) => return Ok(Verified::NothingPending),
         Err(e) => return Err(e),
     }
-    mfa::notify_change(ctx, pool, &user, "an authenticator app was set up").await?;
+    let change = if replaced {
+        "a new authenticator app replaced the old one, and its recovery codes no longer work"
+    } else {
+        "an authenticator app was set up"
+    };
+    mfa::notify_change(ctx, pool, &user, change).await?;
     Ok(Verified::Enabled)
 }

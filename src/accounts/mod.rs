@@ -16,6 +16,7 @@ pub mod passwordless;
 pub mod sessions;
 pub mod signin;
 pub mod srp;
+pub mod step_up;
 pub mod throttle;
 pub mod types;
 pub mod username;

@@ -1,6 +1,8 @@
 //! Sign-in with a code by email instead of a password (`USER_AUTH` with `EMAIL_OTP`, as
-//! Cognito's choice-based sign-in offers it). A pool that requires a second factor does not
-//! offer it: one code is one factor. A name without an account, or one that cannot get a
+//! Cognito's choice-based sign-in offers it), where the pool's sign-in policy lists
+//! `EMAIL_OTP`. A pool that requires a second factor does not offer it: one code is one
+//! factor. A user with an authenticator app is asked for it after the code: whoever reads
+//! the mailbox must not get past the app. A name without an account, or one that cannot get a
 //! code, gets a session of the same shape that no code opens, and the same answers: every
 //! failure is a wrong code, each guess is counted against the name's code-guess throttles
 //! (not the second factor's, which a stranger must not be able to fill), and each answer
@@ -19,6 +21,8 @@ use crate::pools::Pool;
 use crate::pools::pool::MfaConfiguration;
 
 const STEP: &str = "EMAIL_OTP_SIGN_IN";
+/// The `amr` method of a code by email (RFC 8176's `otp` is HOTP and TOTP: the app).
+pub const METHOD: &str = "email";
 const SESSION_CONTEXT: &str = "email-otp-session";
 
 /// The session the client holds: the step's token (or a decoy's) and the name typed,
@@ -38,9 +42,29 @@ fn seal(ctx: &Context, session: &Session) -> Result<String> {
         .map_err(|e| Error::Store(crate::store::StoreError::Corrupt(e.to_string())))
 }
 
-/// Whether the pool offers sign-in by a code alone.
+/// Whether the pool offers sign-in that begins with a code by email: its sign-in policy
+/// lists `EMAIL_OTP` (validated against `ON` when saved; checked again here).
 pub fn offered(pool: &Pool) -> bool {
-    pool.config.mfa() != MfaConfiguration::On
+    pool.config.sign_in_policy.allows("EMAIL_OTP") && pool.config.mfa() != MfaConfiguration::On
+}
+
+/// Whether `user` could answer a code sign-in: enabled, confirmed, with a verified address.
+fn can_receive(user: &crate::store::users::UserRow) -> bool {
+    user.enabled
+        && UserStatus::of(user) == Some(UserStatus::Confirmed)
+        && mfa::has_verified_email(user)
+}
+
+/// Whether the account named `username` could answer a code sign-in (false for no account).
+pub async fn answerable(ctx: &Context, pool: &Pool, username: &str) -> Result<bool> {
+    if username.is_empty() || username.len() > 512 {
+        return Ok(false);
+    }
+    match find_user(ctx, pool, username).await {
+        Ok(user) => Ok(can_receive(&user)),
+        Err(Error::NotFound(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// A code sign-in begun: the session, and where the code went (the real address for an
@@ -60,9 +84,7 @@ pub async fn begin(ctx: &Context, start: &Start<'_>, username: &str) -> Result<B
             Err(e) => return Err(e),
         }
     };
-    let user = user.filter(|u| {
-        u.enabled && UserStatus::of(u) == Some(UserStatus::Confirmed) && mfa::has_verified_email(u)
-    });
+    let user = user.filter(can_receive);
     let sealed = |token| {
         seal(
             ctx,
@@ -168,9 +190,15 @@ async fn answer_guarded(
     };
     if checked == CodeCheck::Accepted {
         attempt.succeeded().await?;
+        // The mailbox is one factor. An account with an authenticator app has said the app
+        // guards it: the sign-in goes on to the app (or one of its recovery codes).
+        if mfa::factors(ctx, &user).await?.totp {
+            let step = auth_flow::app_after_code(ctx, start, &user, METHOD, ctx.now()).await?;
+            return Ok(Outcome::Step(step));
+        }
         return Ok(Outcome::Step(AuthStep::Complete(Box::new(Completed {
             user,
-            amr: "otp".into(),
+            amr: METHOD.into(),
             auth_time: ctx.now(),
             recovery_codes: None,
         }))));

@@ -252,6 +252,14 @@ pub(crate) async fn initiate(
         }
         "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
             flow_allowed(app, "ALLOW_REFRESH_TOKEN_AUTH")?;
+            // Cognito's rule: a rotating client refreshes only through
+            // `GetTokensFromRefreshToken`, which can hand back the new token.
+            if grants::rotates(&app.client) {
+                return Err(Exception::invalid(
+                    "Refresh token rotation is enabled for this app client; refresh with \
+                     GetTokensFromRefreshToken.",
+                ));
+            }
             let token = required(params, "REFRESH_TOKEN")?;
             crate::cognito::tokens::refresh(
                 call,
@@ -271,7 +279,7 @@ pub(crate) async fn initiate(
                 params.get("SECRET_HASH").map(String::as_str),
             )?;
             match params.get("PREFERRED_CHALLENGE").map(String::as_str) {
-                None | Some("") => select_challenge(call, app, username),
+                None | Some("") => select_challenge(call, app, username).await,
                 Some(choice) => chosen(call, app, &start, username, choice, params).await,
             }
         }
@@ -285,20 +293,28 @@ pub(crate) async fn initiate(
     }
 }
 
-/// The challenges `USER_AUTH` offers. The same for every name, so the list tells nothing.
-fn available(app: &AppClient) -> Vec<&'static str> {
+/// The challenges `USER_AUTH` offers: what the pool's sign-in policy allows. With
+/// `PreventUserExistenceErrors` on, the same for every name, so the list tells nothing;
+/// otherwise also only what this user can answer (`EMAIL_OTP` needs a verified address).
+async fn available(
+    call: &Call<'_>,
+    app: &AppClient,
+    username: &str,
+) -> Result<Vec<&'static str>, Exception> {
     let mut out = vec!["PASSWORD", "PASSWORD_SRP"];
-    if passwordless::offered(&app.pool) {
+    if passwordless::offered(&app.pool)
+        && (app.protects_users() || passwordless::answerable(call.ctx, &app.pool, username).await?)
+    {
         out.push("EMAIL_OTP");
     }
-    out
+    Ok(out)
 }
 
 const SELECT_CONTEXT: &str = "cognito-select-challenge";
 
 /// `SELECT_CHALLENGE`: its session holds only the name and the client, sealed, and grants
 /// nothing: it stands for a new `InitiateAuth`.
-fn select_challenge(call: &Call<'_>, app: &AppClient, username: &str) -> Answer {
+async fn select_challenge(call: &Call<'_>, app: &AppClient, username: &str) -> Answer {
     let state = json!({
         "client": app.client.client_id,
         "username": username,
@@ -313,7 +329,7 @@ fn select_challenge(call: &Call<'_>, app: &AppClient, username: &str) -> Answer 
         "ChallengeName": "SELECT_CHALLENGE",
         "Session": session,
         "ChallengeParameters": {},
-        "AvailableChallenges": available(app),
+        "AvailableChallenges": available(call, app, username).await?,
     }))
 }
 
@@ -325,7 +341,7 @@ async fn chosen(
     choice: &str,
     params: &Parameters,
 ) -> Answer {
-    if !available(app).contains(&choice) {
+    if !available(call, app, username).await?.contains(&choice) {
         return Err(Exception::invalid(format!(
             "The challenge {choice} is not available."
         )));
@@ -333,7 +349,7 @@ async fn chosen(
     match choice {
         "PASSWORD" => {
             let Some(password) = params.get("PASSWORD") else {
-                return select_challenge(call, app, username);
+                return select_challenge(call, app, username).await;
             };
             let outcome = auth_flow::password(call.ctx, start, username, password).await?;
             render(call, app, outcome).await

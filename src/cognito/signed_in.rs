@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::accounts::attribute_verification;
 use crate::accounts::codes::{CodeCheck, Resend};
 use crate::accounts::signin::{self, Origin, SignIn};
+use crate::accounts::step_up;
 use crate::accounts::users::{self, MfaPreference, SetPassword, User, UserPatch};
 use crate::cognito::Call;
 use crate::cognito::protocol::{Answer, Exception, Kind};
@@ -25,6 +26,9 @@ pub struct SignedIn {
     pub user: UserRow,
     /// The access token's `jti`.
     pub jti: String,
+    /// The sign-in behind the token: when it was (`auth_time`) and its grant family.
+    pub auth_time: crate::clock::Millis,
+    pub origin_jti: String,
 }
 
 /// The pool an access token claims to be from, read before the signature is checked (the
@@ -86,6 +90,14 @@ pub async fn authorise(call: &Call<'_>, token: &str) -> Result<SignedIn, Excepti
         client_id,
         user,
         jti: claims["jti"].as_str().unwrap_or_default().to_string(),
+        auth_time: claims["auth_time"]
+            .as_i64()
+            .and_then(|t| t.checked_mul(1000))
+            .unwrap_or(0),
+        origin_jti: claims["origin_jti"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
     })
 }
 
@@ -423,6 +435,17 @@ pub async fn set_user_mfa_preference(call: &Call<'_>) -> Answer {
         input.software_token_mfa_settings.as_ref(),
         input.email_mfa_settings.as_ref(),
     );
+    // Turning codes by email on or off adds or removes a factor: the rule every door shares.
+    let have = crate::accounts::mfa::factors(call.ctx, &signed.user).await?;
+    if change.email_enabled.is_some_and(|on| on != have.email) {
+        let amr = step_up::of_sign_in(call.ctx, &signed.pool.id, &signed.origin_jti).await?;
+        let proof = amr.as_deref().map(|amr| step_up::Proof {
+            amr,
+            at: signed.auth_time,
+        });
+        step_up::may_change_factors(&have, proof, call.ctx.now())
+            .map_err(crate::cognito::software_token::step_up_needed)?;
+    }
     users::set_mfa_preference(call.ctx, &signed.pool.id, &signed.user.username, change).await?;
     Ok(json!({}))
 }

@@ -1,5 +1,6 @@
-//! Refresh and revocation over the API: `REFRESH_TOKEN_AUTH`, `GetTokensFromRefreshToken`
-//! (rotating, as the OAuth endpoint does) and `RevokeToken`, over `tokens::grants`.
+//! Refresh and revocation over the API: `REFRESH_TOKEN_AUTH` (clients without rotation),
+//! `GetTokensFromRefreshToken` (either; a rotating client gets a new refresh token) and
+//! `RevokeToken`, over `tokens::grants`.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -56,7 +57,7 @@ struct FromRefresh {
     client_secret: Option<String>,
 }
 
-/// `GetTokensFromRefreshToken` (Amplify v6's refresh): rotates, as the OAuth endpoint does.
+/// `GetTokensFromRefreshToken` (Amplify v6's refresh): rotates where the client does.
 pub async fn get_tokens_from_refresh_token(call: &Call<'_>) -> Answer {
     let input: FromRefresh = call.input()?;
     let app = client::find(call, &input.client_id).await?;

@@ -110,6 +110,10 @@ fn refused_text(refused: Refused) -> &'static str {
             "Confirm it is you with your authenticator app or a code by email: this sign-in \
              did not use them, so the password alone is not enough."
         }
+        Refused::AppRequired => {
+            "Confirm it is you with your authenticator app: it guards this account, so changing \
+             how you sign in needs its code."
+        }
         Refused::LastFactor => {
             "This service requires a second step at sign-in: set up another one before you remove this one."
         }

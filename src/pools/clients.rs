@@ -80,7 +80,37 @@ pub struct ClientConfig {
     /// pool's identity providers by name, as Cognito's `SupportedIdentityProviders`.
     #[serde(default = "cognito_only")]
     pub supported_identity_providers: Vec<String>,
+    /// Whether a refresh hands out a new refresh token (Cognito's `RefreshTokenRotation`).
+    /// Clients made before this setting existed rotate, as they always did.
+    #[serde(default)]
+    pub refresh_token_rotation: RefreshTokenRotation,
 }
+
+/// Refresh-token rotation, as Cognito configures it per client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshTokenRotation {
+    /// On: each refresh returns a new refresh token, and the one presented is spent (a
+    /// second use after the grace period revokes the whole family). Off: the refresh token
+    /// stays valid until it expires or is revoked, and refreshes return none.
+    pub enabled: bool,
+    /// For how long after it was rotated the previous token is still accepted (a retry, two
+    /// tabs at once): 0–60 seconds, default 0.
+    #[serde(default)]
+    pub retry_grace_period_seconds: u32,
+}
+
+impl Default for RefreshTokenRotation {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            retry_grace_period_seconds: 0,
+        }
+    }
+}
+
+/// Cognito's range for `RetryGracePeriodSeconds`.
+pub const RETRY_GRACE_PERIOD_SECONDS: std::ops::RangeInclusive<u32> = 0..=60;
 
 fn cognito_only() -> Vec<String> {
     vec![crate::federation::COGNITO.to_string()]
@@ -114,6 +144,7 @@ impl Default for ClientConfig {
             read_attributes: None,
             write_attributes: None,
             supported_identity_providers: cognito_only(),
+            refresh_token_rotation: RefreshTokenRotation::default(),
         }
     }
 }
@@ -157,6 +188,9 @@ pub struct ClientInput {
     pub write_attributes: Option<Vec<String>>,
     /// `COGNITO` and/or identity providers of the pool; default `["COGNITO"]`.
     pub supported_identity_providers: Option<Vec<String>>,
+    /// Default `{"enabled": true, "retry_grace_period_seconds": 0}` (the Cognito API's
+    /// default is off: see the README).
+    pub refresh_token_rotation: Option<RefreshTokenRotation>,
 }
 
 impl ClientConfig {
@@ -198,6 +232,9 @@ impl ClientConfig {
         }
         if let Some(v) = &i.supported_identity_providers {
             self.supported_identity_providers = v.clone();
+        }
+        if let Some(v) = i.refresh_token_rotation {
+            self.refresh_token_rotation = v;
         }
     }
 
@@ -303,6 +340,14 @@ impl ClientConfig {
             return Err(Error::validation(
                 "allowed_oauth_scopes",
                 "a scope is listed twice",
+            ));
+        }
+        if !RETRY_GRACE_PERIOD_SECONDS
+            .contains(&self.refresh_token_rotation.retry_grace_period_seconds)
+        {
+            return Err(Error::validation(
+                "refresh_token_rotation.retry_grace_period_seconds",
+                "must be between 0 and 60",
             ));
         }
         for flow in &self.explicit_auth_flows {

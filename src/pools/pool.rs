@@ -26,6 +26,10 @@ pub const MFA_CONFIGURATIONS: &[&str] = &["OFF", "OPTIONAL", "ON"];
 pub const EMAIL_SUBJECT_MAX: usize = 140;
 pub const EMAIL_MESSAGE_MAX: usize = 20_000;
 pub const DISPLAY_NAME_MAX: usize = 128;
+/// The ways a sign-in may begin (Cognito's `AllowedFirstAuthFactors`) that Cognate offers.
+pub const FIRST_AUTH_FACTORS: &[&str] = &["PASSWORD", "EMAIL_OTP"];
+/// Cognito's other first factors, refused by name until Cognate offers them.
+const UNSUPPORTED_FIRST_AUTH_FACTORS: &[&str] = &["SMS_OTP", "WEB_AUTHN"];
 
 /// Password rules checked before any password is hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -130,6 +134,30 @@ impl Branding {
     }
 }
 
+/// How a sign-in may begin, as Cognito's `Policies.SignInPolicy`. A pool that lists only
+/// `PASSWORD` (the default, and what pools made before this setting have) offers no sign-in
+/// by a code alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInPolicy {
+    /// `PASSWORD` (always) and, where the pool's MFA is not `ON`, `EMAIL_OTP`.
+    pub allowed_first_auth_factors: Vec<String>,
+}
+
+impl Default for SignInPolicy {
+    fn default() -> Self {
+        Self {
+            allowed_first_auth_factors: vec!["PASSWORD".into()],
+        }
+    }
+}
+
+impl SignInPolicy {
+    pub fn allows(&self, factor: &str) -> bool {
+        self.allowed_first_auth_factors.iter().any(|f| f == factor)
+    }
+}
+
 /// Whether a pool asks for a second factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MfaConfiguration {
@@ -169,6 +197,9 @@ pub struct PoolConfig {
     /// The second factors users may use: `SOFTWARE_TOKEN_MFA` (TOTP), `EMAIL_OTP`.
     #[serde(default = "default_mfa_factors")]
     pub mfa_factors: Vec<String>,
+    /// How a sign-in may begin; absent (pools made before it existed) is `["PASSWORD"]`.
+    #[serde(default)]
+    pub sign_in_policy: SignInPolicy,
 }
 
 fn default_mfa_factors() -> Vec<String> {
@@ -259,6 +290,9 @@ pub struct NewPool {
     /// A subset of `["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]` (default `["SOFTWARE_TOKEN_MFA"]`).
     #[serde(default)]
     pub mfa_factors: Option<Vec<String>>,
+    /// `{"allowed_first_auth_factors": ["PASSWORD", "EMAIL_OTP"]}`; default `["PASSWORD"]`.
+    #[serde(default)]
+    pub sign_in_policy: Option<SignInPolicy>,
 }
 
 /// Password policy fields; absent ones keep their current (or default) value.
@@ -300,6 +334,8 @@ pub struct PoolPatch {
     pub token_signing_algorithm: Option<String>,
     /// The whole new list of allowed second factors.
     pub mfa_factors: Option<Vec<String>>,
+    /// Replaces the whole sign-in policy.
+    pub sign_in_policy: Option<SignInPolicy>,
 }
 
 impl PasswordPolicy {
@@ -405,6 +441,45 @@ impl PoolConfig {
     }
 }
 
+impl PoolConfig {
+    /// Cognito's rules: `PASSWORD` is always listed, each factor once, and a code alone
+    /// cannot begin a sign-in in a pool that requires a second factor.
+    fn validate_sign_in_policy(&self) -> Result<()> {
+        let field = "sign_in_policy.allowed_first_auth_factors";
+        let listed = &self.sign_in_policy.allowed_first_auth_factors;
+        for (i, factor) in listed.iter().enumerate() {
+            if UNSUPPORTED_FIRST_AUTH_FACTORS.contains(&factor.as_str()) {
+                return Err(Error::validation(
+                    field,
+                    format!("Cognate does not offer {factor} sign-in yet"),
+                ));
+            }
+            if !FIRST_AUTH_FACTORS.contains(&factor.as_str()) {
+                return Err(Error::validation(
+                    field,
+                    "may hold only PASSWORD and EMAIL_OTP",
+                ));
+            }
+            if listed[..i].contains(factor) {
+                return Err(Error::validation(
+                    field,
+                    format!("{factor} is listed twice"),
+                ));
+            }
+        }
+        if !self.sign_in_policy.allows("PASSWORD") {
+            return Err(Error::validation(field, "must include PASSWORD"));
+        }
+        if self.sign_in_policy.allows("EMAIL_OTP") && self.mfa() == MfaConfiguration::On {
+            return Err(Error::validation(
+                field,
+                "EMAIL_OTP cannot be a first factor where mfa_configuration is ON",
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn validate_mfa(value: &str) -> Result<()> {
     if MFA_CONFIGURATIONS.contains(&value) {
         Ok(())
@@ -499,6 +574,7 @@ impl PoolConfig {
         validate_schema(&self.schema)?;
         validate_mfa(&self.mfa_configuration)?;
         self.validate_factors()?;
+        self.validate_sign_in_policy()?;
         validate_email_settings(&self.email)?;
         if Algorithm::parse(&self.token_signing_algorithm).is_none() {
             return Err(Error::validation(
@@ -564,6 +640,7 @@ pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
             .token_signing_algorithm
             .unwrap_or_else(default_signing_algorithm),
         mfa_factors: input.mfa_factors.unwrap_or_else(default_mfa_factors),
+        sign_in_policy: input.sign_in_policy.unwrap_or_default(),
     };
     config.validate()?;
     let now = ctx.now();
@@ -782,6 +859,9 @@ fn apply_patch(current: &Pool, patch: &PoolPatch) -> Result<(String, PoolConfig)
     }
     if let Some(v) = &patch.mfa_factors {
         config.mfa_factors = v.clone();
+    }
+    if let Some(v) = &patch.sign_in_policy {
+        config.sign_in_policy = v.clone();
     }
     config.validate()?;
     Ok((name, config))

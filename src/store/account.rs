@@ -20,13 +20,16 @@ macro_rules! notice_in {
 #[derive(Debug, Default, Clone, sqlx::FromRow)]
 pub struct AccountState {
     pub stepped_up_at: Option<i64>,
+    /// What the step-up proved (`pwd`, `otp` or `email`).
+    pub stepped_up_amr: Option<String>,
     pub setup_secret: Option<String>,
     pub setup_expires_at: Option<i64>,
 }
 
 pub async fn state(store: &Store, token_hash: &str) -> StoreResult<AccountState> {
     on_pool!(store, pool => Ok(sqlx::query_as::<_, AccountState>(
-        "SELECT stepped_up_at, setup_secret, setup_expires_at FROM sessions WHERE token_hash = $1",
+        "SELECT stepped_up_at, stepped_up_amr, setup_secret, setup_expires_at \
+         FROM sessions WHERE token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(pool)
@@ -34,14 +37,20 @@ pub async fn state(store: &Store, token_hash: &str) -> StoreResult<AccountState>
     .unwrap_or_default()))
 }
 
-/// Records a step-up on the live session; false if the session is gone.
-pub async fn record_step_up(store: &Store, token_hash: &str, now: i64) -> StoreResult<bool> {
+/// Records a step-up that proved `amr` on the live session; false if the session is gone.
+pub async fn record_step_up(
+    store: &Store,
+    token_hash: &str,
+    now: i64,
+    amr: &str,
+) -> StoreResult<bool> {
     let rows = in_tx!(store, tx => sqlx::query(
-        "UPDATE sessions SET stepped_up_at = $1 \
+        "UPDATE sessions SET stepped_up_at = $1, stepped_up_amr = $3 \
          WHERE token_hash = $2 AND revoked_at IS NULL AND expires_at > $1",
     )
     .bind(now)
     .bind(token_hash)
+    .bind(amr)
     .execute(&mut *tx)
     .await?
     .rows_affected());

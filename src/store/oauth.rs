@@ -526,6 +526,23 @@ pub async fn refresh_with_user(
     }))
 }
 
+/// The `amr` of the sign-in that began the grant family `origin_jti` (every refresh token of
+/// a family keeps its sign-in's).
+pub async fn family_amr(
+    store: &Store,
+    pool_id: &str,
+    origin_jti: &str,
+) -> StoreResult<Option<String>> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, Option<String>>(
+        "SELECT amr FROM refresh_tokens WHERE origin_jti = $1 AND pool_id = $2 LIMIT 1",
+    )
+    .bind(origin_jti)
+    .bind(pool_id)
+    .fetch_optional(pool)
+    .await?
+    .flatten()))
+}
+
 pub async fn find_refresh(
     store: &Store,
     pool_id: &str,

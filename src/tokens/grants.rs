@@ -234,7 +234,13 @@ pub async fn refresh_token(
         Some(found) if found.refresh.client_id == client.client_id => found,
         _ => return Err(invalid()),
     };
-    if row.rotated_at.is_some() {
+    let rotation = client.config.refresh_token_rotation;
+    // The previous token of a rotation, presented again within the client's grace period:
+    // a retry, or a second tab refreshing at once. It gets a sibling in the same family.
+    let grace_ms = i64::from(rotation.retry_grace_period_seconds) * 1000;
+    let in_grace =
+        |rotated_at: i64| rotation.enabled && grace_ms > 0 && now - rotated_at <= grace_ms;
+    if row.rotated_at.is_some_and(|at| !in_grace(at)) {
         // A rotated token presented again: someone holds a copy. Kill the family.
         reuse_detected(ctx, client, &row.origin_jti, now).await?;
         return Err(invalid());
@@ -284,24 +290,42 @@ pub async fn refresh_token(
     // Sign first, then rotate: if signing failed after the old token was spent, the
     // client's retry would look like reuse and kill its own family.
     let mut answer = issue_user_tokens(ctx, &grant, &groups, false).await?;
+    if !rotation.enabled {
+        // The same refresh token serves until it expires or is revoked (RFC 6749 §6 lets
+        // the server issue no new one).
+        return Ok(answer);
+    }
     let (new_token, new_row) = mint_refresh(ctx, &grant, &granted, row.expires_at);
-    if !store::rotate_refresh(
-        &ctx.store,
-        &client.pool_id,
-        &client.client_id,
-        &hash,
-        &new_row.token_hash,
-        &new_row.scope,
-        new_row.created_at,
-    )
-    .await?
-    {
-        // Spent by a concurrent request between our read and our write: a copy exists.
-        reuse_detected(ctx, client, &row.origin_jti, now).await?;
-        return Err(invalid());
+    let sibling = row.rotated_at.is_some()
+        || !store::rotate_refresh(
+            &ctx.store,
+            &client.pool_id,
+            &client.client_id,
+            &hash,
+            &new_row.token_hash,
+            &new_row.scope,
+            new_row.created_at,
+        )
+        .await?;
+    if sibling {
+        // Rotated already, by an earlier request or a concurrent one: within the grace
+        // period a sibling of the successor; otherwise a copy exists, and the family dies.
+        let again = store::find_refresh(&ctx.store, &client.pool_id, &hash).await?;
+        let retry =
+            again.is_some_and(|r| r.revoked_at.is_none() && r.rotated_at.is_some_and(in_grace));
+        if !retry {
+            reuse_detected(ctx, client, &row.origin_jti, now).await?;
+            return Err(invalid());
+        }
+        store::insert_refresh(&ctx.store, &new_row).await?;
     }
     answer.refresh_token = Some(new_token);
     Ok(answer)
+}
+
+/// Whether the client's refresh tokens rotate (Cognito's `RefreshTokenRotation`).
+pub fn rotates(client: &OAuthClient) -> bool {
+    client.config.refresh_token_rotation.enabled
 }
 
 /// The user a refresh token of `client` was issued to, if any (for checks that name the

@@ -312,7 +312,7 @@ async fn a_second_factor_and_each_answer(backend: Backend) {
             .await
             .unwrap(),
     ));
-    assert_eq!(done.amr, "pwd otp mfa");
+    assert_eq!(done.amr, "pwd email mfa");
 
     // A recovery code: pwd and mfa; a wrong code: the same step again.
     let token = match ask().await {

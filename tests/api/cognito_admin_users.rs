@@ -27,7 +27,13 @@ on_both!(
 );
 
 async fn user_operations_through_the_sdk(backend: Backend) {
-    let env = env(backend).await;
+    // Cognito's default client: no rotation, so `REFRESH_TOKEN_AUTH` refreshes.
+    let env = env_with(
+        backend,
+        json!({}),
+        json!({"refresh_token_rotation": {"enabled": false}}),
+    )
+    .await;
     let (a, p) = (&env.admin, env.pool.as_str());
     env.confirmed_user("lee", "lee@example.com").await;
     a.admin_update_user_attributes()

@@ -2,7 +2,7 @@
 //! issue, on both databases, with the SRP client of `helpers::srp`.
 
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::cognito::{Env, attribute, check_sdk_exception, env, expect_exception};
 use crate::helpers::srp::{SrpClient, timestamp_now};
@@ -201,7 +201,14 @@ async fn srp_with_a_wrong_password_is_refused(backend: Backend) {
 /// `USER_AUTH` with `PREFERRED_CHALLENGE` `PASSWORD` (tokens at once) and `PASSWORD_SRP`
 /// (the SRP exchange), and `REFRESH_TOKEN`, the flow's other name.
 async fn user_auth_with_password_and_password_srp(backend: Backend) {
-    let env = env(backend).await;
+    // Cognito's default client, without rotation: `REFRESH_TOKEN` refreshes and keeps the
+    // refresh token.
+    let env = crate::helpers::cognito::env_with(
+        backend,
+        json!({}),
+        json!({"refresh_token_rotation": {"enabled": false}}),
+    )
+    .await;
     env.confirmed_user("finn", "finn@example.com").await;
     let by_password = env
         .public
@@ -288,10 +295,11 @@ async fn user_auth_with_password_and_password_srp(backend: Backend) {
         .send()
         .await
         .expect("REFRESH_TOKEN");
-    assert!(
-        refreshed
-            .authentication_result()
-            .and_then(|r| r.refresh_token())
-            .is_some()
+    let result = refreshed.authentication_result().expect("tokens");
+    assert!(result.access_token().is_some());
+    assert_eq!(
+        result.refresh_token(),
+        None,
+        "no rotation: no new refresh token"
     );
 }

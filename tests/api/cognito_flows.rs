@@ -4,10 +4,11 @@
 
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
 use serde_json::json;
-use totp_rs::Totp;
 
 use crate::browser::claims_of;
-use crate::helpers::cognito::{Env, attribute, check_sdk_exception, env, env_with};
+use crate::helpers::cognito::{
+    attribute, authenticator, check_sdk_exception, code_now, env, env_with,
+};
 use crate::helpers::{Backend, PASSWORD};
 use crate::on_both;
 
@@ -59,19 +60,6 @@ async fn forgot_and_confirm_forgot(backend: Backend) {
         .await
         .expect_err("a used code");
     check_sdk_exception(&again, "CodeMismatchException");
-}
-
-/// An authenticator app, from the `SecretCode` as Amplify builds its key URI.
-fn authenticator(secret: &str) -> Totp {
-    Totp::from_url(format!(
-        "otpauth://totp/Cognate:user?secret={secret}&issuer=Cognate"
-    ))
-    .expect("a valid key URI")
-}
-
-fn code_now(totp: &Totp, env: &Env, steps: i64) -> String {
-    let secs = env.clock_secs() + steps * 30;
-    totp.generate(secs as u64).to_string()
 }
 
 async fn totp_set_up_through_mfa_setup_then_sign_in(backend: Backend) {
@@ -177,7 +165,12 @@ async fn totp_set_up_through_mfa_setup_then_sign_in(backend: Backend) {
 }
 
 async fn email_otp_sign_in_through_user_auth(backend: Backend) {
-    let env = env(backend).await;
+    let env = env_with(
+        backend,
+        json!({"sign_in_policy": {"allowed_first_auth_factors": ["PASSWORD", "EMAIL_OTP"]}}),
+        json!({}),
+    )
+    .await;
     env.confirmed_user("hana", "hana@example.com").await;
     let chooser = env
         .public
@@ -228,7 +221,7 @@ async fn email_otp_sign_in_through_user_auth(backend: Backend) {
         .authentication_result()
         .and_then(|r| r.id_token())
         .expect("an ID token");
-    assert_eq!(claims_of(id)["amr"], json!(["otp"]));
+    assert_eq!(claims_of(id)["amr"], json!(["email"]));
     // PREFERRED_CHALLENGE goes straight to the code.
     let direct = env
         .public

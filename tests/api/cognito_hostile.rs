@@ -166,7 +166,12 @@ async fn hostile_srp_and_sessions(backend: Backend) {
 }
 
 async fn secret_hash_is_bound_to_the_username(backend: Backend) {
-    let env = env_with(backend, json!({}), json!({"generate_secret": true})).await;
+    let env = env_with(
+        backend,
+        json!({}),
+        json!({"generate_secret": true, "refresh_token_rotation": {"enabled": false}}),
+    )
+    .await;
     env.confirmed_user("ida", "ida@example.com").await;
     let secret = env
         .client_secret

@@ -298,7 +298,7 @@ async fn email_codes_sign_in(backend: Backend) {
     let tokens = redeem(&env.app, &env.web, &code_of(&done), &verifier)
         .await
         .expect(200);
-    assert_eq!(amr(&tokens), json!(["pwd", "otp", "mfa"]));
+    assert_eq!(amr(&tokens), json!(["pwd", "email", "mfa"]));
     assert_eq!(
         user(&env, "alice").await["mfa"],
         json!({"totp": false, "email": true, "preferred": "EMAIL_OTP", "recovery_codes_left": 0})
@@ -549,7 +549,7 @@ async fn optional_pool_asks_only_users_with_a_factor(backend: Backend) {
     let tokens = redeem(&env.app, &env.web, &code_of(&done), &verifier)
         .await
         .expect(200);
-    assert_eq!(amr(&tokens), json!(["pwd", "otp", "mfa"]));
+    assert_eq!(amr(&tokens), json!(["pwd", "email", "mfa"]));
     // OFF: nobody is asked, and the factor is kept.
     env.app
         .admin(

@@ -8,7 +8,7 @@ use crate::cognito::Call;
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::shapes::epoch;
 use crate::error::Error;
-use crate::pools::clients::{self, AppClient, ClientConfig, ClientInput};
+use crate::pools::clients::{self, AppClient, ClientConfig, ClientInput, RefreshTokenRotation};
 use crate::store::paging::PageRequest;
 
 /// The core's errors as the client operations name them.
@@ -111,6 +111,53 @@ struct Settings {
     allowed_oauth_flows_user_pool_client: Option<bool>,
     prevent_user_existence_errors: Option<String>,
     enable_token_revocation: Option<bool>,
+    refresh_token_rotation: Option<RotationType>,
+}
+
+/// `RefreshTokenRotationType`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RotationType {
+    feature: String,
+    retry_grace_period_seconds: Option<i64>,
+}
+
+/// Cognito's default for a client made or updated without `RefreshTokenRotation`: off, so
+/// a refresh token is used again and again until it expires.
+const ROTATION_OFF: RefreshTokenRotation = RefreshTokenRotation {
+    enabled: false,
+    retry_grace_period_seconds: 0,
+};
+
+fn rotation(given: Option<RotationType>) -> Result<RefreshTokenRotation, Exception> {
+    let Some(given) = given else {
+        return Ok(ROTATION_OFF);
+    };
+    let enabled = match given.feature.as_str() {
+        "ENABLED" => true,
+        "DISABLED" => false,
+        _ => {
+            return Err(Exception::invalid(
+                "1 validation error detected: Value at 'refreshTokenRotation.feature' failed \
+                 to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]",
+            ));
+        }
+    };
+    let grace = given.retry_grace_period_seconds.unwrap_or(0);
+    let grace = u32::try_from(grace)
+        .ok()
+        .filter(|g| clients::RETRY_GRACE_PERIOD_SECONDS.contains(g))
+        .ok_or_else(|| {
+            Exception::invalid(
+                "1 validation error detected: Value at \
+                 'refreshTokenRotation.retryGracePeriodSeconds' failed to satisfy constraint: \
+                 Member must have value between 0 and 60",
+            )
+        })?;
+    Ok(RefreshTokenRotation {
+        enabled,
+        retry_grace_period_seconds: grace,
+    })
 }
 
 impl Settings {
@@ -154,6 +201,7 @@ impl Settings {
                 ));
             }
         };
+        let rotation = rotation(self.refresh_token_rotation)?;
         let units = self.token_validity_units.unwrap_or_default();
         let access = seconds(
             self.access_token_validity,
@@ -196,6 +244,7 @@ impl Settings {
                 self.supported_identity_providers
                     .unwrap_or_else(|| vec![crate::federation::COGNITO.to_string()]),
             ),
+            refresh_token_rotation: Some(rotation),
         })
     }
 }
@@ -231,6 +280,10 @@ fn client_type(client: &AppClient) -> Value {
         "PreventUserExistenceErrors":
             if c.prevent_user_existence_errors { "ENABLED" } else { "LEGACY" },
         "EnableTokenRevocation": true,
+        "RefreshTokenRotation": {
+            "Feature": if c.refresh_token_rotation.enabled { "ENABLED" } else { "DISABLED" },
+            "RetryGracePeriodSeconds": c.refresh_token_rotation.retry_grace_period_seconds,
+        },
     });
     if let Some(uri) = &c.default_redirect_uri {
         out["DefaultRedirectURI"] = json!(uri);

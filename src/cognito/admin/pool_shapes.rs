@@ -10,7 +10,9 @@ use crate::context::Context;
 use crate::iam::actions::pool_arn;
 use crate::pools::Pool;
 use crate::pools::clients::STANDARD_ATTRIBUTES;
-use crate::pools::pool::{CustomAttribute, EmailSettings, PasswordPolicy, PasswordPolicyPatch};
+use crate::pools::pool::{
+    CustomAttribute, EmailSettings, PasswordPolicy, PasswordPolicyPatch, SignInPolicy,
+};
 
 pub(super) fn unsupported(member: &str) -> Exception {
     Exception::invalid(format!("Cognate does not support {member}."))
@@ -37,6 +39,15 @@ pub(super) struct PasswordPolicyType {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct Policies {
     pub(super) password_policy: Option<PasswordPolicyType>,
+    pub(super) sign_in_policy: Option<SignInPolicyType>,
+}
+
+/// `SignInPolicyType`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct SignInPolicyType {
+    #[serde(default)]
+    pub(super) allowed_first_auth_factors: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +96,7 @@ pub(super) struct Resolved {
     pub(super) email: EmailSettings,
     pub(super) mfa_configuration: String,
     pub(super) allow_admin_create_user_only: bool,
+    pub(super) sign_in_policy: SignInPolicy,
 }
 
 impl Settings {
@@ -114,8 +126,18 @@ impl Settings {
                 ));
             }
         };
+        let (given_password_policy, given_sign_in_policy) = match self.policies {
+            Some(p) => (p.password_policy, p.sign_in_policy),
+            None => (None, None),
+        };
         Ok(Resolved {
-            password_policy: password_policy(self.policies.and_then(|p| p.password_policy))?,
+            password_policy: password_policy(given_password_policy)?,
+            // An absent policy is Cognito's default, passwords only.
+            sign_in_policy: given_sign_in_policy
+                .map(|p| SignInPolicy {
+                    allowed_first_auth_factors: p.allowed_first_auth_factors,
+                })
+                .unwrap_or_default(),
             deletion_protection,
             auto_verified_attributes: self.auto_verified_attributes.unwrap_or_default(),
             email: EmailSettings {
@@ -287,6 +309,8 @@ pub(super) fn user_pool_type(ctx: &Context, pool: &Pool) -> Value {
             "RequireNumbers": p.require_numbers,
             "RequireSymbols": p.require_symbols,
             "TemporaryPasswordValidityDays": p.temporary_password_validity_days,
+        }, "SignInPolicy": {
+            "AllowedFirstAuthFactors": c.sign_in_policy.allowed_first_auth_factors,
         }},
         "DeletionProtection": if c.deletion_protection { "ACTIVE" } else { "INACTIVE" },
         "LambdaConfig": {},

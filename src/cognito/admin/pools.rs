@@ -85,6 +85,7 @@ pub async fn create_user_pool(call: &Call<'_>) -> Answer {
             link_by_verified_email: None,
             token_signing_algorithm: None,
             mfa_factors: None,
+            sign_in_policy: Some(s.sign_in_policy),
         },
     )
     .await
@@ -123,6 +124,7 @@ pub async fn update_user_pool(call: &Call<'_>) -> Answer {
             email: Some(s.email),
             deletion_protection: Some(s.deletion_protection),
             allow_admin_create_user_only: Some(s.allow_admin_create_user_only),
+            sign_in_policy: Some(s.sign_in_policy),
             ..PoolPatch::default()
         },
     )

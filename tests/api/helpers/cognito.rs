@@ -105,6 +105,20 @@ pub async fn env_with(backend: Backend, pool: Value, client: Value) -> Env {
     }
 }
 
+/// An authenticator app, from the `SecretCode` as Amplify builds its key URI.
+pub fn authenticator(secret: &str) -> totp_rs::Totp {
+    totp_rs::Totp::from_url(format!(
+        "otpauth://totp/Cognate:user?secret={secret}&issuer=Cognate"
+    ))
+    .expect("a valid key URI")
+}
+
+/// The app's code `steps` periods from the app's clock now.
+pub fn code_now(totp: &totp_rs::Totp, env: &Env, steps: i64) -> String {
+    let secs = env.clock_secs() + steps * 30;
+    totp.generate(secs as u64).to_string()
+}
+
 pub fn attribute(name: &str, value: &str) -> AttributeType {
     AttributeType::builder()
         .name(name)

@@ -1,0 +1,503 @@
+//! What the second attacker's review found in sign-in and second factors, each as it was
+//! reproduced, through the AWS SDK: a code by email alone signing in past an authenticator
+//! app, and the API replacing an app without proving it.
+
+use aws_sdk_cognitoidentityprovider::types::{
+    AuthFactorType, AuthFlowType, ChallengeNameType, EmailMfaSettingsType, SignInPolicyType,
+    UserPoolMfaType, UserPoolPolicyType,
+};
+use serde_json::{Value, json};
+
+use crate::browser::claims_of;
+use crate::helpers::cognito::{Env, authenticator, check_sdk_exception, code_now, env_with};
+use crate::helpers::{Backend, PASSWORD};
+use crate::on_both;
+
+on_both!(
+    code_sign_in_is_off_until_the_pool_allows_it,
+    a_mailed_code_does_not_pass_an_authenticator_app,
+    the_api_replaces_an_app_only_after_proving_it,
+);
+
+const CODE_FIRST: &str = r#"{"allowed_first_auth_factors": ["PASSWORD", "EMAIL_OTP"]}"#;
+
+fn code_first() -> Value {
+    serde_json::from_str(CODE_FIRST).expect("JSON")
+}
+
+async fn user_auth(
+    env: &Env,
+    username: &str,
+    preferred: Option<&str>,
+) -> Result<
+    aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput,
+    aws_sdk_cognitoidentityprovider::error::SdkError<
+        aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthError,
+    >,
+> {
+    let mut call = env
+        .public
+        .initiate_auth()
+        .client_id(&env.client_id)
+        .auth_flow(AuthFlowType::UserAuth)
+        .auth_parameters("USERNAME", username);
+    if let Some(choice) = preferred {
+        call = call.auth_parameters("PREFERRED_CHALLENGE", choice);
+    }
+    call.send().await
+}
+
+fn offered(
+    out: &aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthOutput,
+) -> Vec<String> {
+    out.available_challenges()
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect()
+}
+
+/// Finding 1, first half: `ALLOW_USER_AUTH` (which `PASSWORD` and `PASSWORD_SRP` through
+/// `USER_AUTH` need) no longer turns on sign-in by a code alone; the pool's sign-in policy
+/// does, as Cognito's `AllowedFirstAuthFactors`.
+async fn code_sign_in_is_off_until_the_pool_allows_it(backend: Backend) {
+    let env = env_with(backend, json!({}), json!({})).await;
+    env.confirmed_user("olga", "olga@example.com").await;
+    let chooser = user_auth(&env, "olga", None).await.expect("USER_AUTH");
+    assert_eq!(offered(&chooser), ["PASSWORD", "PASSWORD_SRP"]);
+    let refused = user_auth(&env, "olga", Some("EMAIL_OTP"))
+        .await
+        .expect_err("no code sign-in by default");
+    check_sdk_exception(&refused, "InvalidParameterException");
+    // The choice in SELECT_CHALLENGE is refused the same way.
+    let chosen = env
+        .public
+        .respond_to_auth_challenge()
+        .client_id(&env.client_id)
+        .challenge_name(ChallengeNameType::SelectChallenge)
+        .session(chooser.session().expect("a session"))
+        .challenge_responses("USERNAME", "olga")
+        .challenge_responses("ANSWER", "EMAIL_OTP")
+        .send()
+        .await
+        .expect_err("EMAIL_OTP is not a choice");
+    check_sdk_exception(&chosen, "InvalidParameterException");
+    assert!(
+        env.sink
+            .messages()
+            .iter()
+            .all(|m| !m.subject().contains("sign-in code")),
+        "no code was mailed"
+    );
+
+    // The admin API shows and sets the policy; the Cognito API shows it too.
+    let path = format!("/pools/{}", env.pool);
+    let pool = env.app.admin("GET", &path, None).await.expect(200);
+    assert_eq!(
+        pool["sign_in_policy"],
+        json!({"allowed_first_auth_factors": ["PASSWORD"]})
+    );
+    env.app
+        .admin(
+            "PATCH",
+            &path,
+            Some(json!({"sign_in_policy": code_first()})),
+        )
+        .await
+        .expect(200);
+    let described = env
+        .admin
+        .describe_user_pool()
+        .user_pool_id(&env.pool)
+        .send()
+        .await
+        .expect("DescribeUserPool");
+    let factors: Vec<&str> = described
+        .user_pool()
+        .and_then(|p| p.policies())
+        .and_then(|p| p.sign_in_policy())
+        .map(|p| {
+            p.allowed_first_auth_factors()
+                .iter()
+                .map(|f| f.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(factors, ["PASSWORD", "EMAIL_OTP"]);
+    let chooser = user_auth(&env, "olga", None).await.expect("USER_AUTH");
+    assert_eq!(offered(&chooser), ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP"]);
+
+    // Cognito's rule: no code as a first factor where every sign-in needs a second one.
+    env.app
+        .admin("PATCH", &path, Some(json!({"mfa_configuration": "ON"})))
+        .await
+        .expect_error(422, "validation_failed");
+    for bad in [
+        json!({"allowed_first_auth_factors": ["EMAIL_OTP"]}),
+        json!({"allowed_first_auth_factors": ["PASSWORD", "PASSWORD"]}),
+        json!({"allowed_first_auth_factors": ["PASSWORD", "SMS_OTP"]}),
+        json!({"allowed_first_auth_factors": ["PASSWORD", "MAGIC"]}),
+    ] {
+        env.app
+            .admin("PATCH", &path, Some(json!({"sign_in_policy": bad})))
+            .await
+            .expect_error(422, "validation_failed");
+    }
+    let policies = || {
+        UserPoolPolicyType::builder()
+            .sign_in_policy(
+                SignInPolicyType::builder()
+                    .allowed_first_auth_factors(AuthFactorType::Password)
+                    .allowed_first_auth_factors(AuthFactorType::EmailOtp)
+                    .build(),
+            )
+            .build()
+    };
+    let strict = env
+        .admin
+        .create_user_pool()
+        .pool_name("strict")
+        .mfa_configuration(UserPoolMfaType::On)
+        .policies(policies())
+        .send()
+        .await
+        .expect_err("a code first where MFA is ON");
+    check_sdk_exception(&strict, "InvalidParameterException");
+
+    // A pool made through the Cognito API with the policy keeps it.
+    let made = env
+        .admin
+        .create_user_pool()
+        .pool_name("codes")
+        .policies(policies())
+        .send()
+        .await
+        .expect("CreateUserPool");
+    let factors: Vec<&str> = made
+        .user_pool()
+        .and_then(|p| p.policies())
+        .and_then(|p| p.sign_in_policy())
+        .map(|p| {
+            p.allowed_first_auth_factors()
+                .iter()
+                .map(|f| f.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(factors, ["PASSWORD", "EMAIL_OTP"]);
+}
+
+/// Sets up an authenticator app for `username` through the API (the first factor: no
+/// step-up), with the access token of a password sign-in; returns the app.
+async fn api_set_up_app(env: &Env, username: &str) -> totp_rs::Totp {
+    let access = env.password_sign_in(username, PASSWORD).await;
+    let associated = env
+        .public
+        .associate_software_token()
+        .access_token(&access)
+        .send()
+        .await
+        .expect("AssociateSoftwareToken, a first factor");
+    let app = authenticator(associated.secret_code().expect("a secret"));
+    env.public
+        .verify_software_token()
+        .access_token(&access)
+        .user_code(code_now(&app, env, 0))
+        .send()
+        .await
+        .expect("VerifySoftwareToken");
+    app
+}
+
+/// Finding 1, second half: an account with an authenticator app does not get tokens from
+/// a mailed code alone; the sign-in goes on to the app, and the mailbox cannot stand in for
+/// it a second time.
+async fn a_mailed_code_does_not_pass_an_authenticator_app(backend: Backend) {
+    let env = env_with(
+        backend,
+        json!({"mfa_configuration": "OPTIONAL", "mfa_factors": ["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"],
+               "sign_in_policy": code_first()}),
+        json!({}),
+    )
+    .await;
+    env.confirmed_user("pia", "pia@example.com").await;
+    let app = api_set_up_app(&env, "pia").await;
+    // Codes by email are a second factor of hers too, preferred.
+    env.admin
+        .admin_set_user_mfa_preference()
+        .user_pool_id(&env.pool)
+        .username("pia")
+        .email_mfa_settings(
+            EmailMfaSettingsType::builder()
+                .enabled(true)
+                .preferred_mfa(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AdminSetUserMFAPreference");
+
+    let mut mails = 0;
+    for round in 0..2 {
+        if round == 1 {
+            // The same with the app the pool's only second factor.
+            env.app
+                .admin(
+                    "PATCH",
+                    &format!("/pools/{}", env.pool),
+                    Some(json!({"mfa_factors": ["SOFTWARE_TOKEN_MFA"]})),
+                )
+                .await
+                .expect(200);
+        }
+        let started = user_auth(&env, "pia", Some("EMAIL_OTP"))
+            .await
+            .expect("USER_AUTH EMAIL_OTP");
+        assert_eq!(started.challenge_name(), Some(&ChallengeNameType::EmailOtp));
+        mails += 1;
+        let code = env.code_for("pia@example.com", mails).await;
+        let after_code = env
+            .public
+            .respond_to_auth_challenge()
+            .client_id(&env.client_id)
+            .challenge_name(ChallengeNameType::EmailOtp)
+            .session(started.session().expect("a session"))
+            .challenge_responses("USERNAME", "pia")
+            .challenge_responses("EMAIL_OTP_CODE", code)
+            .send()
+            .await
+            .expect("the right code");
+        assert!(
+            after_code.authentication_result().is_none(),
+            "round {round}: a mailed code alone gave tokens"
+        );
+        assert_eq!(
+            after_code.challenge_name(),
+            Some(&ChallengeNameType::SoftwareTokenMfa),
+            "round {round}"
+        );
+        let session = after_code.session().expect("a session").to_string();
+        // The mailbox cannot answer for the app: no switch to a second mailed code...
+        let switched = env
+            .public
+            .respond_to_auth_challenge()
+            .client_id(&env.client_id)
+            .challenge_name(ChallengeNameType::SelectMfaType)
+            .session(&session)
+            .challenge_responses("USERNAME", "pia")
+            .challenge_responses("ANSWER", "EMAIL_OTP")
+            .send()
+            .await
+            .expect_err("no second mailed code");
+        check_sdk_exception(&switched, "InvalidParameterException");
+        // ...and no EMAIL_OTP answer to the app's step.
+        let as_email = env
+            .public
+            .respond_to_auth_challenge()
+            .client_id(&env.client_id)
+            .challenge_name(ChallengeNameType::EmailOtp)
+            .session(&session)
+            .challenge_responses("USERNAME", "pia")
+            .challenge_responses("EMAIL_OTP_CODE", "123456")
+            .send()
+            .await
+            .expect_err("an emailed code for the app's step");
+        check_sdk_exception(&as_email, "NotAuthorizedException");
+        // That refusal spent the step: the app's code now needs a new sign-in.
+        let started = user_auth(&env, "pia", Some("EMAIL_OTP"))
+            .await
+            .expect("USER_AUTH EMAIL_OTP again");
+        mails += 1;
+        let code = env.code_for("pia@example.com", mails).await;
+        let after_code = env
+            .public
+            .respond_to_auth_challenge()
+            .client_id(&env.client_id)
+            .challenge_name(ChallengeNameType::EmailOtp)
+            .session(started.session().expect("a session"))
+            .challenge_responses("USERNAME", "pia")
+            .challenge_responses("EMAIL_OTP_CODE", code)
+            .send()
+            .await
+            .expect("the right code");
+        env.clock.advance_secs(30);
+        let done = env
+            .public
+            .respond_to_auth_challenge()
+            .client_id(&env.client_id)
+            .challenge_name(ChallengeNameType::SoftwareTokenMfa)
+            .session(after_code.session().expect("a session"))
+            .challenge_responses("USERNAME", "pia")
+            .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code_now(&app, &env, 0))
+            .send()
+            .await
+            .expect("the app's code");
+        let id = done
+            .authentication_result()
+            .and_then(|r| r.id_token())
+            .expect("an ID token");
+        assert_eq!(claims_of(id)["amr"], json!(["email", "otp", "mfa"]));
+    }
+
+    // An account without an app still signs in with the code alone.
+    env.confirmed_user("quin", "quin@example.com").await;
+    let started = user_auth(&env, "quin", Some("EMAIL_OTP"))
+        .await
+        .expect("USER_AUTH EMAIL_OTP");
+    let code = env.code_for("quin@example.com", 1).await;
+    let done = env
+        .public
+        .respond_to_auth_challenge()
+        .client_id(&env.client_id)
+        .challenge_name(ChallengeNameType::EmailOtp)
+        .session(started.session().expect("a session"))
+        .challenge_responses("USERNAME", "quin")
+        .challenge_responses("EMAIL_OTP_CODE", code)
+        .send()
+        .await
+        .expect("the right code");
+    let id = done
+        .authentication_result()
+        .and_then(|r| r.id_token())
+        .expect("an ID token");
+    assert_eq!(claims_of(id)["amr"], json!(["email"]));
+}
+
+/// Signs in with the password and the app's code; returns the access token.
+async fn sign_in_with_app(env: &Env, username: &str, app: &totp_rs::Totp) -> String {
+    let started = env
+        .public
+        .initiate_auth()
+        .client_id(&env.client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .expect("InitiateAuth");
+    assert_eq!(
+        started.challenge_name(),
+        Some(&ChallengeNameType::SoftwareTokenMfa)
+    );
+    env.clock.advance_secs(30);
+    let done = env
+        .public
+        .respond_to_auth_challenge()
+        .client_id(&env.client_id)
+        .challenge_name(ChallengeNameType::SoftwareTokenMfa)
+        .session(started.session().expect("a session"))
+        .challenge_responses("USERNAME", username)
+        .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code_now(app, env, 0))
+        .send()
+        .await
+        .expect("the app's code");
+    done.authentication_result()
+        .and_then(|r| r.access_token())
+        .expect("an access token")
+        .to_string()
+}
+
+/// Finding 2: `AssociateSoftwareToken` / `VerifySoftwareToken` / `SetUserMFAPreference`
+/// with an access token change an existing factor only after a sign-in that proved the app
+/// in the last five minutes; a replacement spends the old recovery codes and mails the user.
+async fn the_api_replaces_an_app_only_after_proving_it(backend: Backend) {
+    let env = env_with(
+        backend,
+        json!({"mfa_configuration": "OPTIONAL", "mfa_factors": ["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]}),
+        json!({}),
+    )
+    .await;
+    env.confirmed_user("rosa", "rosa@example.com").await;
+    // A token from before the app existed, as a mailbox reader's would be.
+    let weak = env.password_sign_in("rosa", PASSWORD).await;
+    let app = api_set_up_app(&env, "rosa").await;
+    let associate = |token: String| {
+        env.public
+            .associate_software_token()
+            .access_token(token)
+            .send()
+    };
+    let refused = associate(weak.clone())
+        .await
+        .expect_err("the app was not proved by this token's sign-in");
+    check_sdk_exception(&refused, "NotAuthorizedException");
+    let verify_refused = env
+        .public
+        .verify_software_token()
+        .access_token(&weak)
+        .user_code("123456")
+        .send()
+        .await
+        .expect_err("nothing to verify");
+    assert!(
+        verify_refused
+            .as_service_error()
+            .is_some_and(|e| e.meta().code() != Some("SUCCESS")),
+        "{verify_refused:?}"
+    );
+    // Adding codes by email is a change of factors too.
+    let email_on = env
+        .public
+        .set_user_mfa_preference()
+        .access_token(&weak)
+        .email_mfa_settings(EmailMfaSettingsType::builder().enabled(true).build())
+        .send()
+        .await
+        .expect_err("adding a factor without the app");
+    check_sdk_exception(&email_on, "NotAuthorizedException");
+
+    // A sign-in with the app, within five minutes: the app can be replaced.
+    let strong = sign_in_with_app(&env, "rosa", &app).await;
+    let associated = associate(strong.clone())
+        .await
+        .expect("AssociateSoftwareToken");
+    let new_app = authenticator(associated.secret_code().expect("a secret"));
+    env.public
+        .verify_software_token()
+        .access_token(&strong)
+        .user_code(code_now(&new_app, &env, 0))
+        .send()
+        .await
+        .expect("VerifySoftwareToken");
+    env.sink
+        .wait_for_mail_to("rosa@example.com", |m| {
+            m.text().contains("replaced the old one")
+        })
+        .await;
+    let mfa = env
+        .app
+        .admin("GET", &format!("/pools/{}/users/rosa", env.pool), None)
+        .await
+        .expect(200)["mfa"]
+        .clone();
+    assert_eq!(mfa["totp"], json!(true));
+    // Only the new app signs in now.
+    let started = env
+        .public
+        .initiate_auth()
+        .client_id(&env.client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "rosa")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .expect("InitiateAuth");
+    env.clock.advance_secs(30);
+    let old = env
+        .public
+        .respond_to_auth_challenge()
+        .client_id(&env.client_id)
+        .challenge_name(ChallengeNameType::SoftwareTokenMfa)
+        .session(started.session().expect("a session"))
+        .challenge_responses("USERNAME", "rosa")
+        .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code_now(&app, &env, 0))
+        .send()
+        .await
+        .expect_err("the old app");
+    check_sdk_exception(&old, "CodeMismatchException");
+
+    // Five minutes on, the same strong token is too old to change factors.
+    let strong = sign_in_with_app(&env, "rosa", &new_app).await;
+    env.clock.advance_secs(5 * 60 + 1);
+    let stale = associate(strong).await.expect_err("a stale sign-in");
+    check_sdk_exception(&stale, "NotAuthorizedException");
+}
