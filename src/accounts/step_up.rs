@@ -141,6 +141,11 @@ mod tests {
             Err(Needed::Fresh)
         );
         assert_eq!(may_change_factors(&app, None, NOW), Err(Needed::Fresh));
+        // An identity provider's word is not a proof of this pool's app.
+        assert_eq!(
+            may_change_factors(&app, proof("idp:pwd idp:otp idp:mfa", 0), NOW),
+            Err(Needed::App)
+        );
         // A proof from the future (a clock gone wrong) proves nothing.
         assert_eq!(
             may_change_factors(&app, proof("pwd otp mfa", -1), NOW),

@@ -266,6 +266,18 @@ fn add_limits(doc: &mut Value) {
     }
     limit(
         doc,
+        "SignInPolicy",
+        "allowed_first_auth_factors",
+        json!({"uniqueItems": true, "minItems": 1, "items": {"enum": pool::FIRST_AUTH_FACTORS}}),
+    );
+    limit(
+        doc,
+        "RefreshTokenRotation",
+        "retry_grace_period_seconds",
+        range(&clients::RETRY_GRACE_PERIOD_SECONDS),
+    );
+    limit(
+        doc,
         "NewPool",
         "username_attributes",
         json!({"maxItems": 1, "items": {"enum": ["email"]}}),

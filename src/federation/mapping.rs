@@ -23,7 +23,8 @@ pub struct Upstream {
     pub attributes: Attributes,
     /// The address the provider vouches for (`email` with `email_verified: true`).
     pub verified_email: Option<String>,
-    /// RFC 8176 methods, space-separated (empty when the provider sent none).
+    /// The provider's RFC 8176 methods, each marked as the provider's
+    /// (`tokens::claims::UPSTREAM_AMR`), space-separated; empty when it sent none.
     pub amr: String,
 }
 
@@ -88,6 +89,9 @@ pub fn map(
                 !m.is_empty() && m.len() <= 32 && m.bytes().all(|b| b.is_ascii_alphanumeric())
             })
             .take(8)
+            // Marked as the provider's word: an upstream `otp` never proves this pool's
+            // authenticator app (`accounts::step_up`), nor its `mfa` this pool's MFA.
+            .map(|m| format!("{}{m}", crate::tokens::claims::UPSTREAM_AMR))
             .collect::<Vec<_>>()
             .join(" "),
         _ => String::new(),
@@ -183,7 +187,7 @@ mod tests {
         // A two-line name is refused by the pool's rules, so it is left out.
         assert!(!up.attributes.contains_key("name"));
         assert_eq!(up.verified_email.as_deref(), Some("a@example.com"));
-        assert_eq!(up.amr, "pwd mfa");
+        assert_eq!(up.amr, "idp:pwd idp:mfa");
     }
 
     #[test]

@@ -133,6 +133,22 @@ fn custom_claims(user: &UserRow, client: &OAuthClient) -> Result<Map<String, Val
 
 /// A new refresh token of the grant's family, for `scopes`, and the row that stores its
 /// digest. A family keeps the expiry of its first token: rotation never extends it.
+/// Marks an identity provider's `amr` methods in what Cognate keeps: only this pool's own
+/// checks count as proofs of its factors.
+pub const UPSTREAM_AMR: &str = "idp:";
+
+/// `amr` as the ID token shows it: the provider's methods unmarked, each method once.
+pub fn public_amr(amr: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for method in amr.split(' ').filter(|m| !m.is_empty()) {
+        let method = method.strip_prefix(UPSTREAM_AMR).unwrap_or(method);
+        if !out.contains(&method) {
+            out.push(method);
+        }
+    }
+    out
+}
+
 pub fn mint_refresh(
     ctx: &Context,
     grant: &Grant<'_>,
@@ -224,7 +240,7 @@ pub async fn issue_user_tokens(
                 obj.insert("nonce".into(), json!(nonce));
             }
             if let Some(amr) = grant.amr.filter(|a| !a.is_empty()) {
-                obj.insert("amr".into(), json!(amr.split(' ').collect::<Vec<_>>()));
+                obj.insert("amr".into(), json!(public_amr(amr)));
             }
             if !groups.is_empty() {
                 obj.insert("cognito:groups".into(), json!(groups));
@@ -285,4 +301,17 @@ pub async fn issue_client_token(
         expires_in: client.config.access_token_validity,
         scope: scopes.join(" "),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_providers_methods_are_shown_unmarked_once() {
+        assert_eq!(public_amr("pwd otp mfa"), ["pwd", "otp", "mfa"]);
+        assert_eq!(public_amr("idp:pwd idp:mfa"), ["pwd", "mfa"]);
+        assert_eq!(public_amr("idp:otp otp mfa"), ["otp", "mfa"]);
+        assert!(public_amr("").is_empty());
+    }
 }

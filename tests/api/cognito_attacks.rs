@@ -172,7 +172,7 @@ async fn email_otp_destination(env: &Env, username: &str) -> String {
 async fn email_otp_destination_tells_known_addresses(backend: Backend) {
     let env = env_with(
         backend,
-        json!({"username_attributes": ["email"]}),
+        json!({"username_attributes": ["email"], "sign_in_policy": {"allowed_first_auth_factors": ["PASSWORD", "EMAIL_OTP"]}}),
         json!({}),
     )
     .await;
@@ -208,6 +208,16 @@ async fn email_otp_destination_tells_known_addresses(backend: Backend) {
 // CodeMismatch for ever.
 // ---------------------------------------------------------------------------------------------
 
+/// A pool whose sign-in policy offers sign-in by a code by email.
+async fn code_sign_in_env(backend: Backend) -> Env {
+    env_with(
+        backend,
+        json!({"sign_in_policy": {"allowed_first_auth_factors": ["PASSWORD", "EMAIL_OTP"]}}),
+        json!({}),
+    )
+    .await
+}
+
 async fn email_otp_session(env: &Env, username: &str) -> String {
     let body = json!({"ClientId": env.client_id, "AuthFlow": "USER_AUTH",
                       "AuthParameters": {"USERNAME": username, "PREFERRED_CHALLENGE": "EMAIL_OTP"}});
@@ -220,7 +230,7 @@ async fn email_otp_session(env: &Env, username: &str) -> String {
 }
 
 async fn email_otp_wrong_codes_tell_real_sessions(backend: Backend) {
-    let env = env(backend).await;
+    let env = code_sign_in_env(backend).await;
     env.confirmed_user("amy", "amy@example.com").await;
     let mut answers = Vec::new();
     for name in ["amy", "zed"] {
@@ -320,7 +330,8 @@ async fn raw_from(env: &Env, address: &str, operation: &str, body: Value) -> Ans
 async fn strangers_lock_a_users_second_factor_through_email_otp(backend: Backend) {
     let env = env_behind_proxy(
         backend,
-        json!({"mfa_configuration": "OPTIONAL", "mfa_factors": ["EMAIL_OTP"]}),
+        json!({"mfa_configuration": "OPTIONAL", "mfa_factors": ["EMAIL_OTP"],
+               "sign_in_policy": {"allowed_first_auth_factors": ["PASSWORD", "EMAIL_OTP"]}}),
     )
     .await;
     env.confirmed_user("vic", "vic@example.com").await;
@@ -436,7 +447,7 @@ async fn forgot_destination(env: &Env, username: &str) -> String {
 }
 
 async fn decoy_destinations_change_with_case(backend: Backend) {
-    let env = env(backend).await;
+    let env = code_sign_in_env(backend).await;
     env.confirmed_user("amy", "amy@example.com").await;
     let mut stable = Vec::new();
     for name in ["amy", "zed", "bob", "kim"] {
