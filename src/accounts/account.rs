@@ -188,7 +188,7 @@ pub async fn step_up(
     let method = match proof {
         Proof::Password(_) => "pwd",
         Proof::Code(MfaFactor::SoftwareToken, _) => "otp",
-        Proof::Code(MfaFactor::Email, _) => crate::accounts::passwordless::METHOD,
+        Proof::Code(MfaFactor::Email, _) => crate::accounts::types::AMR_EMAIL,
     };
     if !store::record_step_up(&ctx.store, &account.session.token_hash, ctx.now(), method).await? {
         // The session ended meanwhile.

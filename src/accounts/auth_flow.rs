@@ -373,7 +373,7 @@ async fn step_factors(
 
 fn began_with_code(amr: &str) -> bool {
     amr.split(' ')
-        .any(|m| m == crate::accounts::passwordless::METHOD)
+        .any(|m| m == crate::accounts::types::AMR_EMAIL)
 }
 
 /// The authenticator app's step after a code by email began the sign-in (`amr` its method).

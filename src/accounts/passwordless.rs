@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use crate::accounts::auth_flow::{self, AuthStep, Completed, NewStep, Outcome, Refused, Start};
 use crate::accounts::codes::{CodeCheck, begin_guess, padded};
 use crate::accounts::mfa;
-use crate::accounts::types::{MfaFactor, UserStatus};
+use crate::accounts::types::{AMR_EMAIL as METHOD, MfaFactor, UserStatus};
 use crate::accounts::users::find_user;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -21,8 +21,6 @@ use crate::pools::Pool;
 use crate::pools::pool::MfaConfiguration;
 
 const STEP: &str = "EMAIL_OTP_SIGN_IN";
-/// The `amr` method of a code by email (RFC 8176's `otp` is HOTP and TOTP: the app).
-pub const METHOD: &str = "email";
 const SESSION_CONTEXT: &str = "email-otp-session";
 
 /// The session the client holds: the step's token (or a decoy's) and the name typed,

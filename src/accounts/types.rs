@@ -44,6 +44,10 @@ impl UserStatus {
     }
 }
 
+/// The `amr` method of a code by email (RFC 8176's `otp` is HOTP and TOTP: the app; it
+/// names no method for email).
+pub const AMR_EMAIL: &str = "email";
+
 /// What a mailed code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodePurpose {

@@ -443,9 +443,26 @@ pub async fn set_user_mfa_preference(call: &Call<'_>) -> Answer {
             amr,
             at: signed.auth_time,
         });
-        step_up::may_change_factors(&have, proof, call.ctx.now())
-            .map_err(crate::cognito::software_token::step_up_needed)?;
+        step_up::may_change_factors(&have, proof, call.ctx.now()).map_err(step_up_needed)?;
     }
     users::set_mfa_preference(call.ctx, &signed.pool.id, &signed.user.username, change).await?;
     Ok(json!({}))
+}
+
+/// Cognito's answer when a change of factors needs a fresher or stronger sign-in.
+pub(crate) fn step_up_needed(needed: step_up::Needed) -> Exception {
+    Exception::not_authorized(match needed {
+        step_up::Needed::Fresh => {
+            "Changing the user's MFA needs a sign-in in the last 5 minutes that proved the \
+             user's current second factor; sign in again."
+        }
+        step_up::Needed::App => {
+            "The user has an authenticator app: changing the user's MFA needs a sign-in in the \
+             last 5 minutes with its code (SOFTWARE_TOKEN_MFA)."
+        }
+        step_up::Needed::Email => {
+            "The user signs in with codes by email: changing the user's MFA needs a sign-in in \
+             the last 5 minutes with such a code (EMAIL_OTP)."
+        }
+    })
 }

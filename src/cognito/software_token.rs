@@ -7,7 +7,6 @@ use serde_json::json;
 
 use crate::accounts::auth_flow::{self, AuthStep, Outcome, Refused, SetupAnswer};
 use crate::accounts::enrol::{self, Verified};
-use crate::accounts::step_up::Needed;
 use crate::cognito::Call;
 use crate::cognito::auth::{refused, start};
 use crate::cognito::client::{self, AppClient};
@@ -38,7 +37,7 @@ pub async fn associate_software_token(call: &Call<'_>) -> Answer {
                 &enrolling(&signed),
             )
             .await?
-            .map_err(step_up_needed)?;
+            .map_err(signed_in::step_up_needed)?;
             Ok(json!({"SecretCode": secret}))
         }
         (None, Some(session)) => {
@@ -60,24 +59,6 @@ fn enrolling(signed: &signed_in::SignedIn) -> enrol::Signed<'_> {
         origin_jti: &signed.origin_jti,
         auth_time: signed.auth_time,
     }
-}
-
-/// Cognito's answer when a change of factors needs a fresher or stronger sign-in.
-pub(crate) fn step_up_needed(needed: Needed) -> Exception {
-    Exception::not_authorized(match needed {
-        Needed::Fresh => {
-            "Changing the user's MFA needs a sign-in in the last 5 minutes that proved the \
-             user's current second factor; sign in again."
-        }
-        Needed::App => {
-            "The user has an authenticator app: changing the user's MFA needs a sign-in in the \
-             last 5 minutes with its code (SOFTWARE_TOKEN_MFA)."
-        }
-        Needed::Email => {
-            "The user signs in with codes by email: changing the user's MFA needs a sign-in in \
-             the last 5 minutes with such a code (EMAIL_OTP)."
-        }
-    })
 }
 
 /// The client and view of an `MFA_SETUP` step, from its token alone.
@@ -129,7 +110,7 @@ pub async fn verify_software_token(call: &Call<'_>) -> Answer {
             .await?
             {
                 Verified::Enabled => Ok(json!({"Status": "SUCCESS"})),
-                Verified::StepUpNeeded(needed) => Err(step_up_needed(needed)),
+                Verified::StepUpNeeded(needed) => Err(signed_in::step_up_needed(needed)),
                 Verified::WrongCode => Err(code_mismatch()),
                 Verified::NothingPending => Err(Exception::invalid(
                     "No software token is being set up; call AssociateSoftwareToken first.",

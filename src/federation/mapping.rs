@@ -24,9 +24,13 @@ pub struct Upstream {
     /// The address the provider vouches for (`email` with `email_verified: true`).
     pub verified_email: Option<String>,
     /// The provider's RFC 8176 methods, each marked as the provider's
-    /// (`tokens::claims::UPSTREAM_AMR`), space-separated; empty when it sent none.
+    /// (`UPSTREAM_AMR`), space-separated; empty when it sent none.
     pub amr: String,
 }
+
+/// Marks an identity provider's `amr` methods in what Cognate keeps: only this pool's own
+/// checks count as proofs of its factors (`tokens::claims::public_amr` unmarks them).
+pub const UPSTREAM_AMR: &str = "idp:";
 
 fn as_text(value: &Value) -> Option<String> {
     match value {
@@ -91,7 +95,7 @@ pub fn map(
             .take(8)
             // Marked as the provider's word: an upstream `otp` never proves this pool's
             // authenticator app (`accounts::step_up`), nor its `mfa` this pool's MFA.
-            .map(|m| format!("{}{m}", crate::tokens::claims::UPSTREAM_AMR))
+            .map(|m| format!("{UPSTREAM_AMR}{m}"))
             .collect::<Vec<_>>()
             .join(" "),
         _ => String::new(),

@@ -133,15 +133,13 @@ fn custom_claims(user: &UserRow, client: &OAuthClient) -> Result<Map<String, Val
 
 /// A new refresh token of the grant's family, for `scopes`, and the row that stores its
 /// digest. A family keeps the expiry of its first token: rotation never extends it.
-/// Marks an identity provider's `amr` methods in what Cognate keeps: only this pool's own
-/// checks count as proofs of its factors.
-pub const UPSTREAM_AMR: &str = "idp:";
-
 /// `amr` as the ID token shows it: the provider's methods unmarked, each method once.
 pub fn public_amr(amr: &str) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     for method in amr.split(' ').filter(|m| !m.is_empty()) {
-        let method = method.strip_prefix(UPSTREAM_AMR).unwrap_or(method);
+        let method = method
+            .strip_prefix(crate::federation::mapping::UPSTREAM_AMR)
+            .unwrap_or(method);
         if !out.contains(&method) {
             out.push(method);
         }
