@@ -43,6 +43,7 @@ mod resource_servers;
 mod signing;
 mod signup;
 mod sigv4;
+mod sigv4_replay;
 mod smtp;
 mod strict_bodies;
 mod usernames;
