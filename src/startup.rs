@@ -224,8 +224,9 @@ fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
 
 const OPENAPI_PATH: &str = "/admin/v1/openapi.json";
 
-/// Deletes expired sign-in requests, codes, sessions and idle throttle counters every
-/// minute: unauthenticated requests create some of them, so they must not pile up.
+/// Deletes expired sign-in requests, codes, sessions, idle throttle counters and used
+/// request signatures every minute: unauthenticated requests create some of them, so they
+/// must not pile up.
 fn spawn_sweeper(
     store: Store,
     clock: Arc<dyn Clock>,
@@ -247,6 +248,10 @@ fn spawn_sweeper(
                 Ok(n) => crate::store::iam::sweep_sessions(&store, now)
                     .await
                     .map(|m| n + m),
+                Err(err) => Err(err),
+            };
+            let swept = match swept {
+                Ok(n) => crate::iam::replay::sweep(&store, now).await.map(|m| n + m),
                 Err(err) => Err(err),
             };
             let retention = i64::from(audit_retention_days) * 86_400_000;

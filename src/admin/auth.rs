@@ -155,6 +155,10 @@ async fn stopped(
             return Ok(req.into_response(ApiError::Unauthorized.error_response()));
         }
         Stop::Unauthenticated { record: true } => ApiError::Unauthorized,
+        Stop::Replayed { record: false } => {
+            return Ok(req.into_response(ApiError::Replayed.error_response()));
+        }
+        Stop::Replayed { record: true } => ApiError::Replayed,
         Stop::Denied(message) => ApiError::Core(crate::error::Error::Forbidden(message)),
         Stop::Failed(e) => ApiError::Core(e),
     };
@@ -219,6 +223,7 @@ pub async fn require_credentials(
         headers: &headers,
         body_sha256: &body_sha256,
         body_empty: body.is_empty(),
+        changes_state: crate::iam::replay::method_changes_state(&method),
     };
     if too_large {
         let err = ApiError::PayloadTooLarge(crate::admin::MAX_BODY_BYTES);

@@ -14,6 +14,9 @@ pub enum ApiError {
     InvalidRequest(String),
     #[error("the request signature or credentials are invalid")]
     Unauthorized,
+    /// A copy of a signed request that changed state (`iam::replay`).
+    #[error("this signed request was already used; sign the request again")]
+    Replayed,
     #[error("{0}")]
     NotFound(String),
     /// A route that exists, asked with a method it does not take; carries the `Allow` list.
@@ -43,7 +46,9 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Unauthorized | ApiError::Replayed => {
+                (StatusCode::UNAUTHORIZED, "unauthorized")
+            }
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),

@@ -211,7 +211,8 @@ pub struct AuditEvent {
     pub access_key_id: Option<String>,
     pub action: String,
     pub resource: String,
-    /// `allowed`, `explicitly_denied`, `implicitly_denied`, `unauthenticated`, or `none`
+    /// `allowed`, `explicitly_denied`, `implicitly_denied`, `unauthenticated`, `replayed`
+    /// (a copy of a signed request that changed state), or `none`
     /// (refused before a decision: no such route, a malformed request).
     pub decision: String,
     pub deciding_policy: Option<String>,

@@ -44,6 +44,10 @@ fn stopped(stop: Stop) -> Exception {
             Kind::UnrecognizedClient,
             "The security token included in the request is invalid.",
         ),
+        Stop::Replayed { .. } => Exception::new(
+            Kind::UnrecognizedClient,
+            "This signed request was already used; sign the request again.",
+        ),
         Stop::Denied(message) => Exception::new(Kind::AccessDenied, message),
         Stop::Failed(e) => e.into(),
     }
@@ -63,6 +67,7 @@ pub async fn run(call: &Call<'_>, operation: &str) -> HttpResponse {
         headers: &headers,
         body_sha256: &body_sha256,
         body_empty: call.body.is_empty(),
+        changes_state: crate::iam::replay::operation_changes_state(operation),
     };
     let user_agent = req
         .headers()
@@ -89,8 +94,10 @@ pub async fn run(call: &Call<'_>, operation: &str) -> HttpResponse {
     let caller =
         match gate::authenticate_caller(ctx, &presented, call.address, now, &mut event).await {
             Ok(caller) => caller,
-            Err(Stop::Unauthenticated { record: false }) => {
-                return stopped(Stop::Unauthenticated { record: false }).render(call.request_id);
+            Err(
+                stop @ (Stop::Unauthenticated { record: false } | Stop::Replayed { record: false }),
+            ) => {
+                return stopped(stop).render(call.request_id);
             }
             Err(stop) => return refuse(event, stopped(stop)).await,
         };

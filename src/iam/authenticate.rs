@@ -3,7 +3,8 @@
 //! tools that cannot sign, `Bearer <access key id>:<secret>`.
 //!
 //! Every refusal is the same [`Refused`] to the caller; the reason goes to the debug log
-//! only. An unknown key costs the same signature work as a known one.
+//! only. An unknown key costs the same signature work as a known one. A signed request that
+//! changes state is accepted once (`iam::replay`); its copy is [`AuthError::Replayed`].
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use subtle::ConstantTimeEq;
 use crate::clock::Millis;
 use crate::crypto::secret;
 use crate::iam::directory::{Directory, Session, Snapshot};
+use crate::iam::replay;
 use crate::iam::sigv4::{self, Authorization, Received};
 use crate::store::{Store, StoreError};
 
@@ -34,6 +36,9 @@ pub struct Presented<'a> {
     /// Hex SHA-256 of the body.
     pub body_sha256: &'a str,
     pub body_empty: bool,
+    /// The request changes state: its signature is accepted once (`iam::replay`). Each
+    /// door says which of its requests do.
+    pub changes_state: bool,
 }
 
 /// Who made the request.
@@ -92,6 +97,10 @@ pub struct Refused;
 pub enum AuthError {
     #[error(transparent)]
     Refused(#[from] Refused),
+    /// The signature verified, but a request that changes state was signed with it before:
+    /// a copy. Names the caller, for the audit trail.
+    #[error("this signed request was already used")]
+    Replayed(Caller),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -287,7 +296,7 @@ pub async fn authenticate(
                     request.body_sha256,
                     token,
                     now,
-                    false,
+                    None,
                 )
                 .await
             }
@@ -375,7 +384,8 @@ async fn presigned_request(
         .filter(|s| (1..=PRESIGN_MAX_SECS).contains(s))
         .ok_or_else(|| refuse("X-Amz-Expires out of range"))?;
     let signed_at = amz_date(date).ok_or_else(|| refuse("malformed X-Amz-Date"))?;
-    if now > signed_at + expires * 1000 {
+    let valid_until = signed_at + expires * 1000;
+    if now > valid_until {
         return Err(refuse("the presigned URL has expired"));
     }
     let token = params
@@ -398,10 +408,10 @@ async fn presigned_request(
             payload,
             token,
             now,
-            true,
+            Some(valid_until),
         )
         .await;
-        if last.is_ok() {
+        if !matches!(last, Err(AuthError::Refused(_))) {
             break;
         }
     }
@@ -423,11 +433,11 @@ async fn verify(
     payload_hash: &str,
     token: Option<&str>,
     now: Millis,
-    presigned: bool,
+    presigned_until: Option<Millis>,
 ) -> Result<Caller, AuthError> {
     let signed_at = amz_date(date).ok_or_else(|| refuse("malformed X-Amz-Date"))?;
     // A presigned URL's age is bounded by its X-Amz-Expires instead.
-    if signed_at > now + SKEW_MS || (!presigned && signed_at < now - SKEW_MS) {
+    if signed_at > now + SKEW_MS || (presigned_until.is_none() && signed_at < now - SKEW_MS) {
         return Err(refuse("X-Amz-Date is outside the allowed skew"));
     }
     if !date.starts_with(&auth.date) || auth.region != region || auth.service != SERVICE {
@@ -447,8 +457,15 @@ async fn verify(
     let key = sigv4::signing_key(secret, &auth.date, &auth.region, &auth.service);
     let expected = sigv4::signature(&key, &to_sign);
     let matches = sigv4::signatures_match(&expected, &auth.signature);
-    match found {
-        Some((_, caller)) if matches && token_fits(directory, &caller, token) => Ok(caller),
-        _ => Err(refuse("unknown key, wrong signature or wrong token")),
+    let caller = match found {
+        Some((_, caller)) if matches && token_fits(directory, &caller, token) => caller,
+        _ => return Err(refuse("unknown key, wrong signature or wrong token")),
+    };
+    // The last moment this signature verifies: the date's skew, or the presigned expiry.
+    let valid_until = presigned_until.unwrap_or(signed_at + SKEW_MS);
+    if request.changes_state && !replay::first_use(store, &auth.signature, valid_until).await? {
+        tracing::debug!("a signed request that changes state was sent again");
+        return Err(AuthError::Replayed(caller));
     }
+    Ok(caller)
 }

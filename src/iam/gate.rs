@@ -22,6 +22,10 @@ pub enum Stop {
     Unauthenticated {
         record: bool,
     },
+    /// A copy of a signed request that changed state (`iam::replay`); `record` as above.
+    Replayed {
+        record: bool,
+    },
     /// Authenticated, but not allowed: AWS's message, naming the action and resource.
     Denied(String),
     Failed(Error),
@@ -99,6 +103,14 @@ pub async fn authenticate_caller(
         Err(AuthError::Refused(_)) => Err(Stop::Unauthenticated {
             record: ctx.iam.record_refusal(source, now),
         }),
+        Err(AuthError::Replayed(caller)) => {
+            event.principal_arn = Some(caller.arn(&ctx.account_id));
+            event.access_key_id = caller.access_key_id().map(str::to_string);
+            event.decision = "replayed".into();
+            Err(Stop::Replayed {
+                record: ctx.iam.record_refusal(source, now),
+            })
+        }
         Err(AuthError::Store(e)) => Err(Stop::Failed(e.into())),
     }
 }

@@ -13,6 +13,7 @@ pub mod manage;
 pub mod managed;
 mod pattern;
 pub mod policy;
+pub mod replay;
 pub mod sigv4;
 pub mod simulate;
 pub mod sts;

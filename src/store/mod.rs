@@ -29,6 +29,7 @@ pub mod sign_in_steps;
 pub mod signing_keys;
 pub mod srp;
 pub mod throttle;
+pub mod used_signatures;
 pub mod users;
 
 use std::str::FromStr;

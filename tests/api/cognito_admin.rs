@@ -12,7 +12,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 
 use crate::helpers::cognito::{Env, TARGET, env, expect_exception};
-use crate::helpers::iam::{Signing, pool_arn, sign_request};
+use crate::helpers::iam::{Signing, next_signing_second, pool_arn, sign_request};
 use crate::helpers::{Answer, Backend};
 use crate::{code_of, on_both};
 
@@ -198,6 +198,8 @@ async fn user_pools_through_the_sdk(backend: Backend) {
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert!(ids.contains(&id) && ids.contains(&env.pool));
 
+    // The refused DeleteUserPool again: the SDK signs it anew only in another second.
+    next_signing_second().await;
     env.admin
         .delete_user_pool()
         .user_pool_id(&id)

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::helpers::cognito::{
     Env, FLOWS, attribute, check_sdk_exception, env, env_with, sdk, sdk_in,
 };
-use crate::helpers::iam::allow;
+use crate::helpers::iam::{allow, next_signing_second};
 use crate::helpers::{Backend, PASSWORD, TestDatabase, spawn_on};
 use crate::smtp::SmtpSink;
 use crate::{code_of, on_both};
@@ -135,6 +135,8 @@ async fn user_operations_through_the_sdk(backend: Backend) {
         .await
         .expect("AdminConfirmSignUp");
     env.password_sign_in("max", PASSWORD).await;
+    // The same call again: the SDK signs it anew only in another second.
+    next_signing_second().await;
     let again = a
         .admin_confirm_sign_up()
         .user_pool_id(p)

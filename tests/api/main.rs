@@ -45,6 +45,7 @@ mod second_review;
 mod signing;
 mod signup;
 mod sigv4;
+mod sigv4_replay;
 mod smtp;
 mod strict_bodies;
 mod usernames;

@@ -49,6 +49,7 @@ impl Default for Signing {
 
 /// A request signed by `aws-sigv4`: the URL to send (with the presigned query, if any)
 /// and every header to send, the signer's included.
+#[derive(Clone)]
 pub struct Signed {
     pub url: String,
     pub headers: Vec<(String, String)>,
@@ -113,6 +114,21 @@ pub fn sign_request(
         ));
     }
     Signed { url, headers: out }
+}
+
+/// Waits until the wall clock's second changes. A signed write is accepted once, and
+/// signers date a signature to the second: the same call made again within one second (as
+/// the SDK makes it, with nothing else that differs) is a copy of the first.
+pub async fn next_signing_second() {
+    let second = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+    };
+    let start = second(SystemTime::now());
+    while second(SystemTime::now()) == start {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 impl TestApp {
