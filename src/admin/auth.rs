@@ -224,6 +224,7 @@ pub async fn require_credentials(
         body_sha256: &body_sha256,
         body_empty: body.is_empty(),
         changes_state: crate::iam::replay::method_changes_state(&method),
+        must_sign: &[],
     };
     if too_large {
         let err = ApiError::PayloadTooLarge(crate::admin::MAX_BODY_BYTES);

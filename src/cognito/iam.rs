@@ -68,6 +68,7 @@ pub async fn run(call: &Call<'_>, operation: &str) -> HttpResponse {
         body_sha256: &body_sha256,
         body_empty: call.body.is_empty(),
         changes_state: crate::iam::replay::operation_changes_state(operation),
+        must_sign: &["x-amz-target"],
     };
     let user_agent = req
         .headers()

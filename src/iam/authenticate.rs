@@ -39,6 +39,23 @@ pub struct Presented<'a> {
     /// The request changes state: its signature is accepted once (`iam::replay`). Each
     /// door says which of its requests do.
     pub changes_state: bool,
+    /// Headers this door reads that a signature must cover (the Cognito door's
+    /// `x-amz-target`, which names the operation: unsigned, a captured read could be sent
+    /// again as a write over the same signed body).
+    pub must_sign: &'a [&'a str],
+}
+
+/// Whether `auth` covers every header the door needs signed.
+fn covers(auth: &Authorization, request: &Presented<'_>) -> Result<(), AuthError> {
+    if request
+        .must_sign
+        .iter()
+        .all(|name| auth.signed_headers.iter().any(|h| h == name))
+    {
+        Ok(())
+    } else {
+        Err(refuse("a header the operation depends on is not signed"))
+    }
 }
 
 /// Who made the request.
@@ -269,6 +286,7 @@ pub async fn authenticate(
                         return Err(refuse("host and x-amz-date must be signed"));
                     }
                 }
+                covers(&auth, request)?;
                 let token = single(request.headers, "x-amz-security-token")?;
                 if token.is_some()
                     && !auth
@@ -377,6 +395,7 @@ async fn presigned_request(
         one("X-Amz-Signature")?,
     )
     .map_err(|_| refuse("malformed presigned credential"))?;
+    covers(&auth, request)?;
     let date = one("X-Amz-Date")?;
     let expires: i64 = one("X-Amz-Expires")?
         .parse()

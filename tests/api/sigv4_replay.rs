@@ -24,6 +24,7 @@ on_both!(
     a_cognito_api_write_sent_again_is_refused,
     a_copy_sent_to_another_process_is_refused,
     used_signatures_are_swept_once_they_cannot_verify,
+    a_cognito_signature_must_cover_the_operation,
 );
 
 const REPLAYED: &str = "this signed request was already used; sign the request again";
@@ -369,4 +370,32 @@ async fn used_signatures_are_swept_once_they_cannot_verify(backend: Backend) {
             .await
             .unwrap()
     );
+}
+
+/// A signature that does not cover `X-Amz-Target` does not say which operation it allows: a
+/// captured `DescribeUserPool` sent again as `DeleteUserPool` over the same signed body.
+async fn a_cognito_signature_must_cover_the_operation(backend: Backend) {
+    let env = env(backend).await;
+    let url = env.app.url("/");
+    let body = serde_json::to_vec(&json!({"UserPoolId": env.pool})).unwrap();
+    // Signed without the target; the target is added after signing.
+    let mut signed = sign_request(
+        &env.key,
+        "POST",
+        &url,
+        &[("content-type", "application/x-amz-json-1.1")],
+        &body,
+        &Signing::default(),
+    );
+    signed
+        .headers
+        .push(("x-amz-target".into(), format!("{TARGET}DeleteUserPool")));
+    let answer = env.app.send_signed("POST", signed, body.clone()).await;
+    expect_exception(&answer, "UnrecognizedClientException");
+    env.admin
+        .describe_user_pool()
+        .user_pool_id(&env.pool)
+        .send()
+        .await
+        .expect("the pool is still there");
 }
