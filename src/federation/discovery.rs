@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::clock::{Clock, Millis};
-use crate::federation::http::{self, check_endpoint, check_url};
+use crate::federation::http::{Caller, check_endpoint, check_url, max_age};
 use crate::store::Store;
 use crate::store::identity_providers::{self as store, ProviderRow};
 
@@ -63,28 +63,35 @@ fn refresh_in(ages: &[Option<u64>]) -> Millis {
         .clamp(MIN_REFRESH_MS, MAX_REFRESH_MS)
 }
 
-async fn get_json(url: &Url, issuer: &Url, what: &str) -> Result<(Vec<u8>, Option<u64>), String> {
+async fn get_json(
+    url: &Url,
+    issuer: &Url,
+    allow_private: bool,
+    what: &str,
+) -> Result<(Vec<u8>, Option<u64>), String> {
     check_endpoint(url, issuer)
         .map_err(|why| format!("the {what} address `{url}` is refused: {why}"))?;
-    let client = http::client()?;
-    let answer = http::send(
-        client
-            .get(url.clone())
-            .header(reqwest::header::ACCEPT, "application/json"),
-    )
-    .await
-    .map_err(|why| format!("fetching the {what} at {url} failed: {why}"))?;
+    let caller = Caller::for_issuer(issuer, allow_private)?;
+    let answer = caller
+        .send(
+            caller
+                .get(url)
+                .header(reqwest::header::ACCEPT, "application/json"),
+        )
+        .await
+        .map_err(|why| format!("fetching the {what} at {url} failed: {why}"))?;
     if answer.status != 200 {
         return Err(format!(
             "the {what} at {url} answered HTTP {}",
             answer.status
         ));
     }
-    Ok((answer.body, http::max_age(&answer.headers)))
+    Ok((answer.body, max_age(&answer.headers)))
 }
 
-/// Fetches and checks the metadata of `issuer` and its key set.
-pub async fn discover(issuer: &str) -> Result<Discovered, String> {
+/// Fetches and checks the metadata of `issuer` and its key set. `allow_private`:
+/// `COGNATE_FEDERATION_ALLOW_PRIVATE_NETWORKS`.
+pub async fn discover(issuer: &str, allow_private: bool) -> Result<Discovered, String> {
     let base = Url::parse(issuer).map_err(|e| format!("the issuer is not a URL: {e}"))?;
     check_url(&base).map_err(|why| format!("the issuer is refused: {why}"))?;
     if base.query().is_some() {
@@ -95,7 +102,7 @@ pub async fn discover(issuer: &str) -> Result<Discovered, String> {
         issuer.trim_end_matches('/')
     ))
     .map_err(|e| format!("the discovery address is not a URL: {e}"))?;
-    let (body, doc_age) = get_json(&doc_url, &base, "discovery document").await?;
+    let (body, doc_age) = get_json(&doc_url, &base, allow_private, "discovery document").await?;
     let metadata: Metadata = serde_json::from_slice(&body)
         .map_err(|e| format!("the discovery document is not OpenID provider metadata: {e}"))?;
     // OpenID Connect Discovery §4.3: the document must name exactly the issuer asked for.
@@ -107,7 +114,7 @@ pub async fn discover(issuer: &str) -> Result<Discovered, String> {
     }
     check_endpoints(&metadata, &base)?;
     let jwks_url = metadata.jwks_uri().url().clone();
-    let (keys, keys_age) = get_json(&jwks_url, &base, "key set").await?;
+    let (keys, keys_age) = get_json(&jwks_url, &base, allow_private, "key set").await?;
     let jwks = parse_jwks(&keys)?;
     Ok(Discovered {
         metadata: serde_json::to_string(&metadata).map_err(|e| e.to_string())?,
@@ -170,10 +177,12 @@ pub async fn refetch_keys(
     store_: &Store,
     row: &ProviderRow,
     now: Millis,
+    allow_private: bool,
 ) -> Result<Metadata, String> {
     let metadata = load(row)?;
     let issuer = Url::parse(&row.issuer).map_err(|e| e.to_string())?;
-    let (keys, age) = get_json(metadata.jwks_uri().url(), &issuer, "key set").await?;
+    let (keys, age) =
+        get_json(metadata.jwks_uri().url(), &issuer, allow_private, "key set").await?;
     let jwks = parse_jwks(&keys)?;
     let text = serde_json::to_string(&jwks).map_err(|e| e.to_string())?;
     let refresh_at = now + refresh_in(&[age]);
@@ -186,7 +195,7 @@ pub async fn refetch_keys(
 
 /// Refreshes every provider whose metadata is due, keeping the old metadata when the
 /// provider cannot be reached.
-pub async fn refresh_due(store_: &Store, now: Millis) -> usize {
+pub async fn refresh_due(store_: &Store, now: Millis, allow_private: bool) -> usize {
     let due = match store::due(store_, now, 50).await {
         Ok(rows) => rows,
         Err(err) => {
@@ -196,7 +205,7 @@ pub async fn refresh_due(store_: &Store, now: Millis) -> usize {
     };
     let mut refreshed = 0;
     for row in due {
-        let outcome = match discover(&row.issuer).await {
+        let outcome = match discover(&row.issuer, allow_private).await {
             Ok(found) => {
                 refreshed += 1;
                 store::refreshed(
@@ -221,12 +230,16 @@ pub async fn refresh_due(store_: &Store, now: Millis) -> usize {
 }
 
 /// Runs `refresh_due` every minute.
-pub fn spawn_refresher(store_: Store, clock: Arc<dyn Clock>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_refresher(
+    store_: Store,
+    clock: Arc<dyn Clock>,
+    allow_private: bool,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
-            refresh_due(&store_, clock.now_millis()).await;
+            refresh_due(&store_, clock.now_millis(), allow_private).await;
         }
     })
 }

@@ -308,14 +308,19 @@ pub struct Returned {
 }
 
 /// Calls through the provider client with the bounds of `federation::http`.
-async fn call(request: HttpRequest) -> std::result::Result<HttpResponse, CallError> {
-    let client = http::client().map_err(CallError)?;
+async fn call(
+    caller: &http::Caller,
+    request: HttpRequest,
+) -> std::result::Result<HttpResponse, CallError> {
     let (parts, body) = request.into_parts();
-    let builder = client
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body);
-    let answer = http::send(builder).await.map_err(CallError)?;
+    let url = url::Url::parse(&parts.uri.to_string()).map_err(|e| CallError(e.to_string()))?;
+    let builder = match parts.method {
+        openidconnect::http::Method::GET => caller.get(&url),
+        _ => caller.post(&url),
+    }
+    .headers(parts.headers)
+    .body(body);
+    let answer = caller.send(builder).await.map_err(CallError)?;
     let mut response = HttpResponse::new(answer.body);
     *response.status_mut() = openidconnect::http::StatusCode::from_u16(answer.status)
         .map_err(|e| CallError(e.to_string()))?;
@@ -343,8 +348,12 @@ pub async fn finish(
         .exchange_code(AuthorizationCode::new(code.to_string()))
         .map_err(|e| FederationError::Refused(e.to_string()))?
         .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier));
+    let issuer = url::Url::parse(&provider.row.issuer)
+        .map_err(|e| FederationError::Refused(e.to_string()))?;
+    let caller = http::Caller::for_issuer(&issuer, ctx.federation_allow_private_networks)
+        .map_err(FederationError::Unreachable)?;
     let tokens = exchange
-        .request_async(&call)
+        .request_async(&|request| call(&caller, request))
         .await
         .map_err(|err| match err {
             RequestTokenError::ServerResponse(e) => {
@@ -377,9 +386,14 @@ pub async fn finish(
         if !rotated {
             return Err(FederationError::Refused(err.to_string()));
         }
-        metadata = discovery::refetch_keys(&ctx.store, &provider.row, ctx.now())
-            .await
-            .map_err(FederationError::Unreachable)?;
+        metadata = discovery::refetch_keys(
+            &ctx.store,
+            &provider.row,
+            ctx.now(),
+            ctx.federation_allow_private_networks,
+        )
+        .await
+        .map_err(FederationError::Unreachable)?;
         verify(
             &provider.row,
             &metadata,
@@ -396,8 +410,9 @@ pub async fn finish(
         .map_err(FederationError::Refused)?;
     if let Some(endpoint) = metadata.userinfo_endpoint() {
         let info = userinfo(
+            &caller,
             endpoint.url(),
-            &provider.row.issuer,
+            &issuer,
             &provider.row.attributes_request_method,
             tokens.access_token(),
         )
@@ -506,26 +521,26 @@ fn payload(jwt: &str) -> Option<Map<String, Value>> {
 }
 
 async fn userinfo(
+    caller: &http::Caller,
     endpoint: &url::Url,
-    issuer: &str,
+    issuer: &url::Url,
     method: &str,
     token: &AccessToken,
 ) -> std::result::Result<Map<String, Value>, FederationError> {
-    let issuer = url::Url::parse(issuer).map_err(|e| FederationError::Refused(e.to_string()))?;
-    http::check_endpoint(endpoint, &issuer).map_err(FederationError::Refused)?;
-    let client = http::client().map_err(FederationError::Unreachable)?;
+    http::check_endpoint(endpoint, issuer).map_err(FederationError::Refused)?;
     let request = if method == "POST" {
-        client.post(endpoint.clone()).body("")
+        caller.post(endpoint).body("")
     } else {
-        client.get(endpoint.clone())
+        caller.get(endpoint)
     };
-    let answer = http::send(
-        request
-            .bearer_auth(token.secret())
-            .header(reqwest::header::ACCEPT, "application/json"),
-    )
-    .await
-    .map_err(|why| FederationError::Unreachable(format!("its userInfo endpoint: {why}")))?;
+    let answer = caller
+        .send(
+            request
+                .bearer_auth(token.secret())
+                .header(reqwest::header::ACCEPT, "application/json"),
+        )
+        .await
+        .map_err(|why| FederationError::Unreachable(format!("its userInfo endpoint: {why}")))?;
     if answer.status != 200 {
         return Err(FederationError::Unreachable(format!(
             "its userInfo endpoint answered HTTP {}",

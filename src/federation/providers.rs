@@ -292,8 +292,8 @@ pub fn client_secret(ctx: &Context, row: &ProviderRow) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))
 }
 
-async fn discover(issuer: &str) -> Result<discovery::Discovered> {
-    discovery::discover(issuer)
+async fn discover(ctx: &Context, issuer: &str) -> Result<discovery::Discovered> {
+    discovery::discover(issuer, ctx.federation_allow_private_networks)
         .await
         .map_err(|why| Error::validation("details.issuer", format!("discovery failed: {why}")))
 }
@@ -397,7 +397,7 @@ pub async fn create_provider(
     validate_mapping(&pool.config, &input.attribute_mapping)?;
     let identifiers = normalise_identifiers(&input.idp_identifiers)?;
     let sealed = seal_secret(ctx, pool_id, &input.name, &details.client_secret)?;
-    let found = discover(&details.issuer).await?;
+    let found = discover(ctx, &details.issuer).await?;
     let now = ctx.now();
     let row = ProviderRow {
         pool_id: pool.id.clone(),
@@ -511,7 +511,7 @@ pub async fn update_provider(
         .as_deref()
         .map(normalise_identifiers)
         .transpose()?;
-    let found = discover(&row.issuer).await?;
+    let found = discover(ctx, &row.issuer).await?;
     let now = ctx.now();
     row.metadata = found.metadata;
     row.jwks = found.jwks;
