@@ -6,6 +6,7 @@ pub mod address;
 pub mod discovery;
 pub mod flow;
 pub mod http;
+pub mod id_token;
 pub mod links;
 pub mod logout;
 pub mod mapping;

@@ -300,17 +300,14 @@ async fn discover(ctx: &Context, issuer: &str) -> Result<discovery::Discovered> 
 
 fn endpoints(row: &ProviderRow) -> Endpoints {
     let metadata: Option<Metadata> = serde_json::from_str(&row.metadata).ok();
+    let text = |u: &Option<url::Url>| u.as_ref().map(ToString::to_string);
     match metadata {
         Some(m) => Endpoints {
-            authorization_endpoint: m.authorization_endpoint().url().to_string(),
-            token_endpoint: m.token_endpoint().map(|u| u.url().to_string()),
-            userinfo_endpoint: m.userinfo_endpoint().map(|u| u.url().to_string()),
-            jwks_uri: m.jwks_uri().url().to_string(),
-            end_session_endpoint: m
-                .additional_metadata()
-                .end_session_endpoint
-                .as_ref()
-                .map(|u| u.url().to_string()),
+            authorization_endpoint: m.authorization_endpoint.to_string(),
+            token_endpoint: text(&m.token_endpoint),
+            userinfo_endpoint: text(&m.userinfo_endpoint),
+            jwks_uri: m.jwks_uri.to_string(),
+            end_session_endpoint: text(&m.end_session_endpoint),
         },
         None => Endpoints {
             authorization_endpoint: String::new(),
