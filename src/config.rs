@@ -37,6 +37,7 @@ pub const KEYS: &[&str] = &[
     "max_connections_per_address",
     "account_id",
     "audit_retention_days",
+    "federation_allow_private_networks",
 ];
 
 /// A value that must never reach a log line or a `Debug` dump.
@@ -140,6 +141,7 @@ struct RawSettings {
     #[serde(deserialize_with = "string_like")]
     account_id: String,
     audit_retention_days: u32,
+    federation_allow_private_networks: bool,
 }
 
 impl Default for RawSettings {
@@ -167,6 +169,7 @@ impl Default for RawSettings {
             max_connections_per_address: 128,
             account_id: "000000000000".into(),
             audit_retention_days: 365,
+            federation_allow_private_networks: false,
         }
     }
 }
@@ -274,6 +277,9 @@ pub struct Settings {
     pub account_id: String,
     /// Audit events older than this many days are deleted.
     pub audit_retention_days: u32,
+    /// Whether providers elsewhere may be called at private addresses (RFC 1918, CGNAT,
+    /// unique-local IPv6): an in-house provider. See `federation::address`.
+    pub federation_allow_private_networks: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -493,6 +499,7 @@ impl Settings {
             demo: false,
             account_id: raw.account_id,
             audit_retention_days: raw.audit_retention_days,
+            federation_allow_private_networks: raw.federation_allow_private_networks,
         })
     }
 }
@@ -516,6 +523,9 @@ mod tests {
             DatabaseUrl::Sqlite("sqlite://./data/cognate.db".into())
         );
         assert_eq!(s.password_hash, PasswordHashParams::OWASP);
+        assert!(!s.federation_allow_private_networks);
+        let s = Settings::from_pairs(&[("federation_allow_private_networks", "true")]).unwrap();
+        assert!(s.federation_allow_private_networks);
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct Context {
     pub account_id: String,
     /// Group-commits the audit rows of admin requests that changed nothing.
     pub audit: crate::store::audit::AuditWriter,
+    /// `COGNATE_FEDERATION_ALLOW_PRIVATE_NETWORKS`: providers elsewhere may be called at
+    /// private addresses.
+    pub federation_allow_private_networks: bool,
 }
 
 impl Context {

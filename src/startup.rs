@@ -368,6 +368,7 @@ impl Application {
             iam,
             account_id: settings.account_id.clone(),
             audit: audit_writer,
+            federation_allow_private_networks: settings.federation_allow_private_networks,
         };
         crate::store::iam::seed_managed(
             &store,
@@ -401,8 +402,11 @@ impl Application {
             settings.audit_retention_days,
         );
         let checkpointer = spawn_checkpointer(store.clone());
-        let refresher =
-            crate::federation::discovery::spawn_refresher(store.clone(), ctx.clock.clone());
+        let refresher = crate::federation::discovery::spawn_refresher(
+            store.clone(),
+            ctx.clock.clone(),
+            settings.federation_allow_private_networks,
+        );
         let demo = if settings.demo {
             let demo = crate::demo::ensure(&ctx)
                 .await

@@ -2,9 +2,11 @@
 //! providers and their discovered metadata, the round trip to them, and the users and links
 //! their identities sign in as; the pool then issues its own tokens as for any sign-in.
 
+pub mod address;
 pub mod discovery;
 pub mod flow;
 pub mod http;
+pub mod id_token;
 pub mod links;
 pub mod logout;
 pub mod mapping;

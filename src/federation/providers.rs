@@ -292,25 +292,22 @@ pub fn client_secret(ctx: &Context, row: &ProviderRow) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))
 }
 
-async fn discover(issuer: &str) -> Result<discovery::Discovered> {
-    discovery::discover(issuer)
+async fn discover(ctx: &Context, issuer: &str) -> Result<discovery::Discovered> {
+    discovery::discover(issuer, ctx.federation_allow_private_networks)
         .await
         .map_err(|why| Error::validation("details.issuer", format!("discovery failed: {why}")))
 }
 
 fn endpoints(row: &ProviderRow) -> Endpoints {
     let metadata: Option<Metadata> = serde_json::from_str(&row.metadata).ok();
+    let text = |u: &Option<url::Url>| u.as_ref().map(ToString::to_string);
     match metadata {
         Some(m) => Endpoints {
-            authorization_endpoint: m.authorization_endpoint().url().to_string(),
-            token_endpoint: m.token_endpoint().map(|u| u.url().to_string()),
-            userinfo_endpoint: m.userinfo_endpoint().map(|u| u.url().to_string()),
-            jwks_uri: m.jwks_uri().url().to_string(),
-            end_session_endpoint: m
-                .additional_metadata()
-                .end_session_endpoint
-                .as_ref()
-                .map(|u| u.url().to_string()),
+            authorization_endpoint: m.authorization_endpoint.to_string(),
+            token_endpoint: text(&m.token_endpoint),
+            userinfo_endpoint: text(&m.userinfo_endpoint),
+            jwks_uri: m.jwks_uri.to_string(),
+            end_session_endpoint: text(&m.end_session_endpoint),
         },
         None => Endpoints {
             authorization_endpoint: String::new(),
@@ -397,7 +394,7 @@ pub async fn create_provider(
     validate_mapping(&pool.config, &input.attribute_mapping)?;
     let identifiers = normalise_identifiers(&input.idp_identifiers)?;
     let sealed = seal_secret(ctx, pool_id, &input.name, &details.client_secret)?;
-    let found = discover(&details.issuer).await?;
+    let found = discover(ctx, &details.issuer).await?;
     let now = ctx.now();
     let row = ProviderRow {
         pool_id: pool.id.clone(),
@@ -511,7 +508,7 @@ pub async fn update_provider(
         .as_deref()
         .map(normalise_identifiers)
         .transpose()?;
-    let found = discover(&row.issuer).await?;
+    let found = discover(ctx, &row.issuer).await?;
     let now = ctx.now();
     row.metadata = found.metadata;
     row.jwks = found.jwks;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::browser::{CALLBACK, Page, authorize_url, query_of};
 use crate::helpers::upstream::{FakeIdp, Federation, Knobs, PROVIDER, code_of};
-use crate::helpers::{Backend, urlencode};
+use crate::helpers::{Backend, TestApp, spawn_app, urlencode};
 use crate::on_both;
 
 on_both!(
@@ -26,6 +26,7 @@ on_both!(
     upstream_refusal_reaches_the_app,
     huge_code_is_refused_without_a_server_error,
     one_request_cannot_start_many_round_trips,
+    refused_addresses_answer_as_unreachable_ones,
 );
 
 #[track_caller]
@@ -276,4 +277,59 @@ async fn one_request_cannot_start_many_round_trips(backend: Backend) {
         .submit_containing(&login, &format!(r#"value="{PROVIDER}""#), &[])
         .await;
     assert_eq!(page.status, 429, "{}", page.body);
+}
+
+/// Issuers that name a link-local address or this machine in another spelling are judged by
+/// the address, and answer exactly as an issuer nobody answers at: the admin API tells an
+/// open port from a closed or a filtered one no better than by chance.
+async fn refused_addresses_answer_as_unreachable_ones(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pool = app.create_pool("addresses", serde_json::json!({})).await;
+    let path = format!("/pools/{pool}/identity-providers");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = discovery_failure(&app, &path, &format!("http://127.0.0.1:{closed}")).await;
+    for issuer in [
+        "https://[::ffff:169.254.169.254]",
+        "https://[::ffff:a9fe:a9fe]",
+        "https://169.254.169.254",
+        "https://[fe80::1]",
+        "https://0.0.0.0",
+        // This machine in other spellings: a local issuer, nobody listening.
+        "https://localhost.",
+        "https://[::ffff:127.0.0.1]",
+        &format!("http://localhost.:{closed}"),
+        &format!("http://[::ffff:127.0.0.1]:{closed}"),
+    ] {
+        assert_eq!(
+            discovery_failure(&app, &path, issuer).await,
+            unreachable,
+            "{issuer}"
+        );
+    }
+}
+
+/// Why creating a provider at `issuer` failed: the reason after the URL the admin gave.
+async fn discovery_failure(app: &TestApp, path: &str, issuer: &str) -> String {
+    let started = Instant::now();
+    let answer = app
+        .admin(
+            "POST",
+            path,
+            Some(serde_json::json!({"name": "Probe", "type": "OIDC",
+                  "details": {"issuer": issuer, "client_id": "c", "client_secret": "s"}})),
+        )
+        .await;
+    answer.expect_error(422, "validation_failed");
+    // Refused before any connection: no connect timeout waited out.
+    assert!(started.elapsed() < Duration::from_secs(4), "{issuer}");
+    let message = answer.message().to_string();
+    assert!(message.contains("discovery failed"), "{issuer}: {message}");
+    let (_, reason) = message
+        .rsplit_once(" failed: ")
+        .unwrap_or_else(|| panic!("{issuer}: {message}"));
+    reason.to_string()
 }

@@ -19,6 +19,7 @@ mod cognito_flows;
 mod cognito_hostile;
 mod cognito_tokens;
 mod demo;
+mod dependencies;
 mod docs_viewer;
 mod federation;
 mod federation_attacks;
