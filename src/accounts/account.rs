@@ -47,15 +47,6 @@ impl Account {
         self.stepped_up_until(now).is_some()
     }
 
-    /// What this session has proved, as of its last step-up: its sign-in's methods and the
-    /// step-up's own.
-    fn step_up_amr(&self) -> String {
-        crate::accounts::auth_flow::join_amr(
-            &self.session.amr,
-            self.state.stepped_up_amr.as_deref().unwrap_or_default(),
-        )
-    }
-
     /// Whether the password alone may step this session up: the pool asks for no second
     /// factor, the account has none the pool uses, or this session's sign-in passed one.
     /// A session signed in with the password alone while the account had no factor (or the
@@ -258,12 +249,20 @@ fn may_change(account: &Account, now: Millis) -> Change<()> {
     else {
         return Err(Refused::StepUpRequired);
     };
-    let amr = account.step_up_amr();
-    match step_up::may_change_factors(
-        &account.factors,
-        Some(step_up::Proof { amr: &amr, at }),
-        now,
-    ) {
+    // Each proof stands on its own, each with its own time: the confirmation (what it
+    // proved, when), or this session's sign-in (if it was in the last five minutes). An old
+    // sign-in's app code and a fresh password are not a fresh proof of the app.
+    let confirmed = step_up::Proof {
+        amr: account.state.stepped_up_amr.as_deref().unwrap_or_default(),
+        at,
+    };
+    let signed_in = step_up::Proof {
+        amr: &account.session.amr,
+        at: account.session.auth_time,
+    };
+    let judged = step_up::may_change_factors(&account.factors, Some(confirmed), now)
+        .or_else(|_| step_up::may_change_factors(&account.factors, Some(signed_in), now));
+    match judged {
         Ok(()) => Ok(()),
         Err(step_up::Needed::Fresh) => Err(Refused::StepUpRequired),
         Err(step_up::Needed::App) => Err(Refused::AppRequired),

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::accounts::auth_flow::{self, Binding, NewStep, Start};
 use crate::accounts::mfa;
 use crate::accounts::signin::Origin;
-use crate::accounts::step_up::{self, Needed, Proof};
+use crate::accounts::step_up::{self, Needed};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
@@ -51,13 +51,7 @@ async fn may_change(
     user: &UserRow,
     signed: &Signed<'_>,
 ) -> Result<std::result::Result<(), Needed>> {
-    let have = mfa::factors(ctx, user).await?;
-    let amr = step_up::of_sign_in(ctx, &pool.id, signed.origin_jti).await?;
-    let proof = amr.as_deref().map(|amr| Proof {
-        amr,
-        at: signed.auth_time,
-    });
-    Ok(step_up::may_change_factors(&have, proof, ctx.now()))
+    step_up::check_api(ctx, &pool.id, user, signed.origin_jti, signed.auth_time).await
 }
 
 /// A new secret for `user` (base32, as `SecretCode`), replacing any pending one; refused

@@ -31,6 +31,9 @@ pub struct Factors {
     pub email: bool,
     pub preferred: Option<MfaFactor>,
     pub recovery_codes_left: i64,
+    /// Codes by email are turned on, whether or not the address is verified now (an
+    /// address changed and not yet verified still guards the account: `step_up`).
+    pub email_enabled: bool,
 }
 
 /// Whether the user has an email address, verified: where codes and notices may go.
@@ -65,6 +68,7 @@ pub(crate) fn factors_in(user: &UserRow, row: &MfaRow) -> Factors {
         email: row.email_enabled && has_verified_email(user),
         preferred: row.preferred.as_deref().and_then(MfaFactor::parse),
         recovery_codes_left: 0,
+        email_enabled: row.email_enabled,
     }
 }
 

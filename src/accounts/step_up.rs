@@ -58,13 +58,29 @@ pub async fn of_sign_in(
     Ok(crate::store::oauth::family_amr(&ctx.store, pool_id, origin_jti).await?)
 }
 
+/// The rule for the user of an access token, on the strength of the token's sign-in (its
+/// grant family's `amr` at its `auth_time`), as the user's factors stand now.
+pub async fn check_api(
+    ctx: &crate::context::Context,
+    pool_id: &str,
+    user: &crate::store::users::UserRow,
+    origin_jti: &str,
+    auth_time: Millis,
+) -> crate::error::Result<Result<(), Needed>> {
+    let have = crate::accounts::mfa::factors(ctx, user).await?;
+    let amr = of_sign_in(ctx, pool_id, origin_jti).await?;
+    let proof = amr.as_deref().map(|amr| Proof { amr, at: auth_time });
+    Ok(may_change_factors(&have, proof, ctx.now()))
+}
+
 /// Whether a user with `have` may change their second factors on the strength of `proof`.
 pub fn may_change_factors(
     have: &Factors,
     proof: Option<Proof<'_>>,
     now: Millis,
 ) -> Result<(), Needed> {
-    if !have.totp && !have.email {
+    let by_email = have.email || have.email_enabled;
+    if !have.totp && !by_email {
         return Ok(());
     }
     let Some(proof) = proof.filter(|p| p.at <= now && now - p.at <= WINDOW_MS) else {
@@ -150,6 +166,18 @@ mod tests {
         assert_eq!(
             may_change_factors(&app, proof("pwd otp mfa", -1), NOW),
             Err(Needed::Fresh)
+        );
+    }
+
+    #[test]
+    fn an_enabled_email_factor_guards_while_its_new_address_waits() {
+        let waiting = Factors {
+            email_enabled: true,
+            ..Factors::default()
+        };
+        assert_eq!(
+            may_change_factors(&waiting, proof("pwd", 0), NOW),
+            Err(Needed::Email)
         );
     }
 

@@ -190,6 +190,14 @@ pub async fn update_user_attributes(call: &Call<'_>) -> Answer {
     may_write(call, &signed, &names).await?;
     let attributes = attributes_from(&input.user_attributes)?;
     let before = signed.user.email.clone();
+    let new_email = input
+        .user_attributes
+        .iter()
+        .find(|a| a.name == "email")
+        .and_then(|a| a.value.as_deref());
+    if new_email.is_some_and(|e| before.as_deref() != Some(e)) {
+        address_may_change(call, &signed).await?;
+    }
     let user = users::update_user(
         call.ctx,
         &signed.pool.id,
@@ -209,8 +217,30 @@ pub async fn update_user_attributes(call: &Call<'_>) -> Answer {
     {
         attribute_verification::send(call.ctx, &signed.pool, &row).await?;
         deliveries.push(delivery(email));
+        // The old address hears of it: it may be the owner's only warning.
+        crate::accounts::mfa::notify_change(
+            call.ctx,
+            &signed.pool,
+            &signed.user,
+            "your email address was changed",
+        )
+        .await?;
     }
     Ok(json!({"CodeDeliveryDetailsList": deliveries}))
+}
+
+/// The address codes by email and resets go to is part of how a user with a second factor
+/// signs in: changing or removing it, like any change of factors, follows `step_up`.
+async fn address_may_change(call: &Call<'_>, signed: &SignedIn) -> Result<(), Exception> {
+    step_up::check_api(
+        call.ctx,
+        &signed.pool.id,
+        &signed.user,
+        &signed.origin_jti,
+        signed.auth_time,
+    )
+    .await?
+    .map_err(step_up_needed)
 }
 
 /// An address another account has is Cognito's `AliasExistsException`.
@@ -240,6 +270,9 @@ pub async fn delete_user_attributes(call: &Call<'_>) -> Answer {
         .map(String::as_str)
         .collect();
     may_write(call, &signed, &names).await?;
+    if names.contains(&"email") && signed.user.email.is_some() {
+        address_may_change(call, &signed).await?;
+    }
     let attributes = input
         .user_attribute_names
         .iter()
@@ -435,15 +468,19 @@ pub async fn set_user_mfa_preference(call: &Call<'_>) -> Answer {
         input.software_token_mfa_settings.as_ref(),
         input.email_mfa_settings.as_ref(),
     );
-    // Turning codes by email on or off adds or removes a factor: the rule every door shares.
+    // Turning codes by email on or off, or choosing which factor is asked for: a change of
+    // factors, under the rule every door shares.
     let have = crate::accounts::mfa::factors(call.ctx, &signed.user).await?;
-    if change.email_enabled.is_some_and(|on| on != have.email) {
-        let amr = step_up::of_sign_in(call.ctx, &signed.pool.id, &signed.origin_jti).await?;
-        let proof = amr.as_deref().map(|amr| step_up::Proof {
-            amr,
-            at: signed.auth_time,
-        });
-        step_up::may_change_factors(&have, proof, call.ctx.now()).map_err(step_up_needed)?;
+    let preferred_now = have.preferred.map(|f| f.as_str().to_string());
+    if change
+        .email_enabled
+        .is_some_and(|on| on != have.email_enabled)
+        || change
+            .preferred
+            .as_ref()
+            .is_some_and(|p| *p != preferred_now)
+    {
+        address_may_change(call, &signed).await?;
     }
     users::set_mfa_preference(call.ctx, &signed.pool.id, &signed.user.username, change).await?;
     Ok(json!({}))

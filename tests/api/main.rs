@@ -5,6 +5,7 @@
 mod browser;
 mod helpers;
 
+mod architecture;
 mod audit;
 mod auth_flow;
 mod bad_input;

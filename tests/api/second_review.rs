@@ -17,6 +17,7 @@ on_both!(
     code_sign_in_is_off_until_the_pool_allows_it,
     a_mailed_code_does_not_pass_an_authenticator_app,
     the_api_replaces_an_app_only_after_proving_it,
+    the_address_and_preference_change_only_after_proving_a_factor,
 );
 
 const CODE_FIRST: &str = r#"{"allowed_first_auth_factors": ["PASSWORD", "EMAIL_OTP"]}"#;
@@ -500,4 +501,151 @@ async fn the_api_replaces_an_app_only_after_proving_it(backend: Backend) {
     env.clock.advance_secs(5 * 60 + 1);
     let stale = associate(strong).await.expect_err("a stale sign-in");
     check_sdk_exception(&stale, "NotAuthorizedException");
+}
+
+/// Signs in with the password and a code by email; returns the access token.
+async fn sign_in_with_mailed_code(env: &Env, username: &str, email: &str, nth: usize) -> String {
+    let started = env
+        .public
+        .initiate_auth()
+        .client_id(&env.client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .expect("InitiateAuth");
+    assert_eq!(started.challenge_name(), Some(&ChallengeNameType::EmailOtp));
+    let code = env.code_for(email, nth).await;
+    let done = env
+        .public
+        .respond_to_auth_challenge()
+        .client_id(&env.client_id)
+        .challenge_name(ChallengeNameType::EmailOtp)
+        .session(started.session().expect("a session"))
+        .challenge_responses("USERNAME", username)
+        .challenge_responses("EMAIL_OTP_CODE", code)
+        .send()
+        .await
+        .expect("the mailed code");
+    done.authentication_result()
+        .and_then(|r| r.access_token())
+        .expect("an access token")
+        .to_string()
+}
+
+/// The attacker's review of the fix: the address codes by email go to is a factor too. A
+/// stale or stolen access token must not move it (and then set up an app as a "first"
+/// factor), delete it, or steer sign-in to the mailbox through the preferred factor.
+async fn the_address_and_preference_change_only_after_proving_a_factor(backend: Backend) {
+    let env = env_with(
+        backend,
+        json!({"mfa_configuration": "OPTIONAL", "mfa_factors": ["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]}),
+        json!({}),
+    )
+    .await;
+    // Every admin call first: they are signed with the wall clock, and the app's clock
+    // moves on below.
+    for (name, email) in [
+        ("sara", "sara@example.com"),
+        ("tom", "tom@example.com"),
+        ("uma", "uma@example.com"),
+    ] {
+        env.confirmed_user(name, email).await;
+    }
+    env.admin
+        .admin_set_user_mfa_preference()
+        .user_pool_id(&env.pool)
+        .username("sara")
+        .email_mfa_settings(
+            EmailMfaSettingsType::builder()
+                .enabled(true)
+                .preferred_mfa(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AdminSetUserMFAPreference");
+    let stale = sign_in_with_mailed_code(&env, "sara", "sara@example.com", 1).await;
+    env.clock.advance_secs(10 * 60);
+    let change = |token: &str, body: Value| {
+        let mut body = body;
+        body["AccessToken"] = json!(token);
+        let text = body.to_string();
+        async move { text }
+    };
+    for (operation, body) in [
+        (
+            "UpdateUserAttributes",
+            json!({"UserAttributes": [{"Name": "email", "Value": "evil@example.com"}]}),
+        ),
+        (
+            "DeleteUserAttributes",
+            json!({"UserAttributeNames": ["email"]}),
+        ),
+        ("AssociateSoftwareToken", json!({})),
+        (
+            "SetUserMFAPreference",
+            json!({"EmailMfaSettings": {"Enabled": false, "PreferredMfa": false}}),
+        ),
+    ] {
+        let answer = env.raw(operation, &change(&stale, body).await).await;
+        crate::helpers::cognito::expect_exception(&answer, "NotAuthorizedException");
+    }
+    let user = env
+        .app
+        .admin("GET", &format!("/pools/{}/users/sara", env.pool), None)
+        .await
+        .expect(200);
+    assert_eq!(user["attributes"]["email"], "sara@example.com");
+    assert_eq!(user["mfa"]["email"], true);
+
+    // A fresh sign-in with the mailed code moves the address, and the old one hears of it.
+    let fresh = sign_in_with_mailed_code(&env, "sara", "sara@example.com", 2).await;
+    let answer = env
+        .raw(
+            "UpdateUserAttributes",
+            &change(
+                &fresh,
+                json!({"UserAttributes": [{"Name": "email", "Value": "sara@new.example.com"}]}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    env.sink
+        .wait_for_mail_to("sara@example.com", |m| {
+            m.text().contains("email address was changed")
+        })
+        .await;
+
+    // An app user's preference is not changed (here: no factor preferred) by a token that
+    // did not prove the app.
+    let weak = env.password_sign_in("tom", PASSWORD).await;
+    api_set_up_app(&env, "tom").await;
+    let answer = env
+        .raw(
+            "SetUserMFAPreference",
+            &change(
+                &weak,
+                json!({"SoftwareTokenMfaSettings": {"Enabled": false}}),
+            )
+            .await,
+        )
+        .await;
+    crate::helpers::cognito::expect_exception(&answer, "NotAuthorizedException");
+    // A user with no factor changes the address as Cognito lets them.
+    let plain = env.password_sign_in("uma", PASSWORD).await;
+    env.clock.advance_secs(10 * 60);
+    let answer = env
+        .raw(
+            "UpdateUserAttributes",
+            &change(
+                &plain,
+                json!({"UserAttributes": [{"Name": "email", "Value": "uma@new.example.com"}]}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
 }
