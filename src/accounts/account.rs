@@ -7,12 +7,12 @@
 use std::net::IpAddr;
 
 use crate::accounts::codes::{CodeCheck, MAX_TRIES};
+use crate::accounts::lookup::sign_in_name;
 use crate::accounts::mfa::{self, Factors};
 use crate::accounts::sessions::{self, Session};
 use crate::accounts::signin::{self, Origin, SignIn};
 use crate::accounts::step_up;
 use crate::accounts::types::MfaFactor;
-use crate::accounts::users::sign_in_name;
 use crate::clock::Millis;
 use crate::context::Context;
 use crate::error::{Error, Result};

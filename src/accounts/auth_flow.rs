@@ -25,6 +25,8 @@ use crate::store::users::UserRow;
 pub const STEP_LIFETIME_MS: Millis = 3 * 60_000;
 
 const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
+/// The step `USER_SRP_AUTH` waits in for the client's proof (`password_verifier`).
+pub const PASSWORD_VERIFIER: &str = "PASSWORD_VERIFIER";
 const MFA_SETUP: &str = "MFA_SETUP";
 
 /// Who a step belongs to.
@@ -287,7 +289,7 @@ pub async fn save_srp_step(ctx: &Context, start: &Start<'_>, user: &UserRow) -> 
         start,
         NewStep {
             user,
-            step: crate::accounts::srp::PASSWORD_VERIFIER.into(),
+            step: PASSWORD_VERIFIER.into(),
             amr: "",
             auth_time: ctx.now(),
             setup_secret: None,
@@ -303,13 +305,7 @@ pub async fn take_srp_step(
     start: &Start<'_>,
     token: &str,
 ) -> Result<Option<(StepRow, UserRow)>> {
-    take(
-        ctx,
-        start,
-        token,
-        &[crate::accounts::srp::PASSWORD_VERIFIER],
-    )
-    .await
+    take(ctx, start, token, &[PASSWORD_VERIFIER]).await
 }
 
 /// What follows a first factor (or a session that lacks the second the pool now wants):
@@ -494,7 +490,8 @@ pub(crate) async fn take(
     if !belongs(&row) {
         return Ok(None);
     }
-    let Some(user) = crate::accounts::users::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
+    let Some(user) =
+        crate::accounts::lookup::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
     else {
         return Ok(None);
     };
@@ -527,7 +524,7 @@ pub async fn step_user(ctx: &Context, start: &Start<'_>, token: &str) -> Result<
     if !start.binding.matches(&row) || row.client_id != start.client_id {
         return Ok(None);
     }
-    crate::accounts::users::find_by_sub(ctx, &start.pool.id, &row.user_id).await
+    crate::accounts::lookup::find_by_sub(ctx, &start.pool.id, &row.user_id).await
 }
 
 /// The client of a live API step, from its token alone (`AssociateSoftwareToken` names
@@ -552,7 +549,8 @@ pub async fn view(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Optio
     if !start.binding.matches(&row) || row.client_id != start.client_id {
         return Ok(None);
     }
-    let Some(user) = crate::accounts::users::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
+    let Some(user) =
+        crate::accounts::lookup::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
     else {
         return Ok(None);
     };
@@ -578,7 +576,7 @@ pub async fn view(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Optio
                 .display_name
                 .clone()
                 .unwrap_or_else(|| start.pool.name.clone());
-            let account = crate::accounts::users::sign_in_name(start.pool, &user);
+            let account = crate::accounts::lookup::sign_in_name(start.pool, &user);
             Some((
                 crate::crypto::totp::base32(&secret),
                 crate::crypto::totp::otpauth_uri(&issuer, &account, &secret),

@@ -7,12 +7,12 @@ use std::net::IpAddr;
 use subtle::ConstantTimeEq;
 
 use crate::accounts::devices::{self, Device};
-use crate::accounts::password_policy;
-use crate::accounts::throttle::{self, Lock, Subject};
-use crate::accounts::users::{
+use crate::accounts::lookup::{
     CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_by_sub, find_user,
     login_key,
 };
+use crate::accounts::password_policy;
+use crate::accounts::throttle::{self, Lock, Subject};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;

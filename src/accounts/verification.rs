@@ -8,14 +8,14 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use crate::accounts::attributes::{self, Attributes};
+use crate::accounts::lookup::{
+    CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_user, login_key,
+    new_user_row,
+};
 use crate::accounts::password_policy;
 use crate::accounts::signin::refused_password_digest;
 use crate::accounts::throttle::{self, Rate};
 use crate::accounts::username;
-use crate::accounts::users::{
-    CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_user, login_key,
-    new_user_row,
-};
 use crate::clock::Millis;
 use crate::context::Context;
 use crate::error::{Error, Result};

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use crate::accounts::auth_flow::{
     self, AuthStep, Binding, MfaAnswer, Outcome, Refused, SetupAnswer, Start,
 };
+use crate::accounts::password_verifier::{self as srp_flow, Proof};
 use crate::accounts::signin::Origin;
-use crate::accounts::srp::{self as srp_flow, Proof};
 use crate::accounts::types::MfaFactor;
 use crate::accounts::{mfa, passwordless};
 use crate::cognito::Call;

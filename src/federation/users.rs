@@ -145,7 +145,7 @@ async fn auto_link(
     let [user] = found.as_slice() else {
         return Ok(None);
     };
-    if !is_verified(user) || user.status != crate::accounts::users::CONFIRMED {
+    if !is_verified(user) || user.status != crate::accounts::lookup::CONFIRMED {
         return Ok(None);
     }
     match add_link(ctx, pool, provider, user.clone(), &upstream.subject).await {
