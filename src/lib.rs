@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod crypto;
 pub mod demo;
+pub mod domain;
 pub mod error;
 pub mod federation;
 pub mod hosted;

@@ -812,12 +812,12 @@ pub enum Interaction {
 /// §3.1.2.1): each check in turn.
 pub fn decide(
     pool: &Pool,
-    prompt: crate::tokens::authorize::Prompt,
+    prompt: crate::domain::Prompt,
     max_age: Option<i64>,
     session: Option<&crate::accounts::sessions::Session>,
     now: Millis,
 ) -> Interaction {
-    use crate::tokens::authorize::Prompt;
+    use crate::domain::Prompt;
     let silent = prompt == Prompt::None;
     let ask = if silent {
         Interaction::LoginRequired

@@ -12,7 +12,7 @@ use crate::pools::PoolConfig;
 /// OpenID Connect Core §2: `sub` is at most 255 ASCII characters.
 pub const SUBJECT_MAX: usize = 255;
 /// The attribute a federated user's identities are kept in, as Cognito keeps them.
-pub const IDENTITIES: &str = "identities";
+pub use crate::domain::IDENTITIES;
 
 /// What a provider says about the person who signed in.
 #[derive(Debug, Clone)]
@@ -28,9 +28,7 @@ pub struct Upstream {
     pub amr: String,
 }
 
-/// Marks an identity provider's `amr` methods in what Cognate keeps: only this pool's own
-/// checks count as proofs of its factors (`tokens::claims::public_amr` unmarks them).
-pub const UPSTREAM_AMR: &str = "idp:";
+pub use crate::domain::UPSTREAM_AMR;
 
 fn as_text(value: &Value) -> Option<String> {
     match value {
@@ -140,18 +138,6 @@ pub fn with_identities(attrs: &Attributes, change: impl FnOnce(&mut Vec<Value>))
     out
 }
 
-/// The identities as the ID token carries them: the array itself.
-pub fn identities_claim(attributes_json: &str) -> Option<Value> {
-    if !attributes_json.contains("\"identities\"") {
-        return None;
-    }
-    let attrs: Attributes = serde_json::from_str(attributes_json).ok()?;
-    let text = attrs.get(IDENTITIES)?.as_str()?;
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .filter(Value::is_array)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,7 +197,7 @@ mod tests {
             l.push(identity("Corp", "https://idp", "u-1", true, 5))
         });
         let text = serde_json::to_string(&attrs).unwrap();
-        let claim = identities_claim(&text).unwrap();
+        let claim = crate::tokens::claims::identities_claim(&text).unwrap();
         assert_eq!(claim[0]["providerName"], "Corp");
         assert_eq!(claim[0]["primary"], "true");
         assert_eq!(claim[0]["dateCreated"], "5");

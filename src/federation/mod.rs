@@ -15,4 +15,4 @@ pub mod providers;
 pub mod users;
 
 /// The `supported_identity_providers` entry for the pool's own users and passwords.
-pub const COGNITO: &str = "COGNITO";
+pub use crate::domain::COGNITO;

@@ -19,7 +19,7 @@ use crate::store::paging::{Page, PageRequest};
 
 // The limits below are checked here and written into the OpenAPI document from here.
 pub const NAME_MAX: usize = 32;
-pub const MAX_PER_POOL: i64 = 50;
+pub const MAX_PER_POOL: i64 = crate::domain::MAX_IDENTITY_PROVIDERS;
 pub const MAX_IDENTIFIERS: usize = 50;
 pub const IDENTIFIER_MAX: usize = 40;
 pub const MAX_MAPPINGS: usize = 50;
@@ -531,37 +531,6 @@ pub async fn delete_provider(ctx: &Context, pool_id: &str, name: &str) -> Result
     if !store::delete(&ctx.store, pool_id, name).await? {
         get_pool(ctx, pool_id).await?;
         return Err(Error::NotFound("identity provider"));
-    }
-    Ok(())
-}
-
-/// Checks a client's `supported_identity_providers`: `COGNITO` or providers of the pool,
-/// each once.
-pub async fn check_supported(ctx: &Context, pool_id: &str, names: &[String]) -> Result<()> {
-    if names.len() > MAX_PER_POOL as usize + 1 {
-        return Err(Error::validation(
-            "supported_identity_providers",
-            "lists too many providers",
-        ));
-    }
-    let known = if names.iter().any(|n| n != COGNITO) {
-        store::names(&ctx.store, pool_id).await?
-    } else {
-        Vec::new()
-    };
-    for (i, name) in names.iter().enumerate() {
-        if names[..i].contains(name) {
-            return Err(Error::validation(
-                format!("supported_identity_providers[{i}]"),
-                "is listed twice",
-            ));
-        }
-        if name != COGNITO && !known.contains(name) {
-            return Err(Error::validation(
-                format!("supported_identity_providers[{i}]"),
-                "is not COGNITO nor an identity provider of this pool",
-            ));
-        }
     }
     Ok(())
 }

@@ -113,13 +113,13 @@ impl Default for RefreshTokenRotation {
 pub const RETRY_GRACE_PERIOD_SECONDS: std::ops::RangeInclusive<u32> = 0..=60;
 
 fn cognito_only() -> Vec<String> {
-    vec![crate::federation::COGNITO.to_string()]
+    vec![crate::domain::COGNITO.to_string()]
 }
 
 impl ClientConfig {
     /// Whether the client offers the pool's own sign-in (passwords, sign-up).
     pub fn offers_cognito(&self) -> bool {
-        self.offers(crate::federation::COGNITO)
+        self.offers(crate::domain::COGNITO)
     }
 
     /// Whether the client offers the identity provider (or `COGNITO`) named `name`.
@@ -518,12 +518,7 @@ pub async fn create_client(ctx: &Context, pool_id: &str, input: ClientInput) -> 
     config.apply(&input);
     let known = resource_servers::all_scopes(ctx, pool_id).await?;
     let custom = config.validate(&pool.config, has_secret, &known)?;
-    crate::federation::providers::check_supported(
-        ctx,
-        pool_id,
-        &config.supported_identity_providers,
-    )
-    .await?;
+    check_supported(ctx, pool_id, &config.supported_identity_providers).await?;
     let secret = has_secret.then(new_secret);
     let now = ctx.now();
     let client_id = random::lower_alphanumeric(26);
@@ -600,12 +595,7 @@ pub async fn update_client(
         let known = resource_servers::all_scopes(ctx, pool_id).await?;
         let custom = config.validate(&pool.config, row.secret_hash.is_some(), &known)?;
         if input.supported_identity_providers.is_some() {
-            crate::federation::providers::check_supported(
-                ctx,
-                pool_id,
-                &config.supported_identity_providers,
-            )
-            .await?;
+            check_supported(ctx, pool_id, &config.supported_identity_providers).await?;
         }
         let updated = store::ClientRow {
             name: name.clone(),
@@ -662,6 +652,37 @@ pub async fn rotate_secret(ctx: &Context, pool_id: &str, client_id: &str) -> Res
     }
     ctx.caches.clear();
     to_client(load(ctx, pool_id, client_id).await?, Some(secret))
+}
+
+/// Checks a client's `supported_identity_providers`: `crate::domain::COGNITO` or providers of the pool,
+/// each once.
+async fn check_supported(ctx: &Context, pool_id: &str, names: &[String]) -> Result<()> {
+    if names.len() > crate::domain::MAX_IDENTITY_PROVIDERS as usize + 1 {
+        return Err(Error::validation(
+            "supported_identity_providers",
+            "lists too many providers",
+        ));
+    }
+    let known = if names.iter().any(|n| n != crate::domain::COGNITO) {
+        crate::store::identity_providers::names(&ctx.store, pool_id).await?
+    } else {
+        Vec::new()
+    };
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(Error::validation(
+                format!("supported_identity_providers[{i}]"),
+                "is listed twice",
+            ));
+        }
+        if name != crate::domain::COGNITO && !known.contains(name) {
+            return Err(Error::validation(
+                format!("supported_identity_providers[{i}]"),
+                "is not crate::domain::COGNITO nor an identity provider of this pool",
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,11 +3,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::types::MfaFactor;
 use crate::clock::{Millis, to_datetime};
 use crate::context::Context;
 use crate::crypto::jwt::Algorithm;
 use crate::crypto::random;
+use crate::domain::MfaFactor;
 use crate::error::{Error, Result};
 use crate::pools::text;
 use crate::store::paging::{Page, PageRequest};
@@ -739,7 +739,7 @@ pub async fn update_pool(ctx: &Context, pool_id: &str, patch: PoolPatch) -> Resu
                 .generate(pool_id, alg, now, true)
                 .await
                 .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
-            let until = now + crate::tokens::keys::PUBLISH_AFTER_RETIREMENT_MS;
+            let until = now + crate::domain::PUBLISH_AFTER_RETIREMENT_MS;
             store::update_with_new_key(
                 &ctx.store,
                 pool_id,

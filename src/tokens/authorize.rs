@@ -90,12 +90,7 @@ impl From<StoreError> for AuthorizeError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Prompt {
-    Default,
-    None,
-    Login,
-}
+pub use crate::domain::Prompt;
 
 /// An authorization request that passed every check.
 #[derive(Debug, Clone)]

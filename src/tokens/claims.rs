@@ -131,14 +131,24 @@ fn custom_claims(user: &UserRow, client: &OAuthClient) -> Result<Map<String, Val
         .collect())
 }
 
-/// A new refresh token of the grant's family, for `scopes`, and the row that stores its
-/// digest. A family keeps the expiry of its first token: rotation never extends it.
+/// The identities as the ID token carries them: the array itself.
+pub fn identities_claim(attributes_json: &str) -> Option<Value> {
+    if !attributes_json.contains("\"identities\"") {
+        return None;
+    }
+    let attrs: serde_json::Map<String, Value> = serde_json::from_str(attributes_json).ok()?;
+    let text = attrs.get(crate::domain::IDENTITIES)?.as_str()?;
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .filter(Value::is_array)
+}
+
 /// `amr` as the ID token shows it: the provider's methods unmarked, each method once.
 pub fn public_amr(amr: &str) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     for method in amr.split(' ').filter(|m| !m.is_empty()) {
         let method = method
-            .strip_prefix(crate::federation::mapping::UPSTREAM_AMR)
+            .strip_prefix(crate::domain::UPSTREAM_AMR)
             .unwrap_or(method);
         if !out.contains(&method) {
             out.push(method);
@@ -147,6 +157,8 @@ pub fn public_amr(amr: &str) -> Vec<&str> {
     out
 }
 
+/// A new refresh token of the grant's family, for `scopes`, and the row that stores its
+/// digest. A family keeps the expiry of its first token: rotation never extends it.
 pub fn mint_refresh(
     ctx: &Context,
     grant: &Grant<'_>,
@@ -229,9 +241,7 @@ pub async fn issue_user_tokens(
             obj.extend(user_claims(grant.user, grant.scopes, grant.client, true)?);
             obj.extend(custom_claims(grant.user, grant.client)?);
             // A federated or linked user's identities, as Cognito's ID tokens carry them.
-            if let Some(identities) =
-                crate::federation::mapping::identities_claim(&grant.user.attributes)
-            {
+            if let Some(identities) = identities_claim(&grant.user.attributes) {
                 obj.insert("identities".into(), identities);
             }
             if let Some(nonce) = grant.nonce {

@@ -17,10 +17,8 @@ use crate::store::signing_keys::{self as store, KeyRow};
 use crate::store::{Store, StoreError};
 use crate::tokens::OAuthError;
 
-/// The longest an ID or access token can live (a client's maximum), plus the time another
-/// process may keep signing with a key it cached as active.
-pub const PUBLISH_AFTER_RETIREMENT_MS: Millis = 86_400_000 + 2 * ACTIVE_CACHE_MS;
-const ACTIVE_CACHE_MS: Millis = 30_000;
+use crate::domain::ACTIVE_KEY_CACHE_MS as ACTIVE_CACHE_MS;
+pub use crate::domain::PUBLISH_AFTER_RETIREMENT_MS;
 
 pub struct KeyRing {
     master: MasterKey,
