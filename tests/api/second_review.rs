@@ -70,17 +70,14 @@ async fn code_sign_in_is_off_until_the_pool_allows_it(backend: Backend) {
         .expect_err("no code sign-in by default");
     check_sdk_exception(&refused, "InvalidParameterException");
     // The choice in SELECT_CHALLENGE is refused the same way.
-    let chosen = env
-        .public
-        .respond_to_auth_challenge()
-        .client_id(&env.client_id)
-        .challenge_name(ChallengeNameType::SelectChallenge)
-        .session(chooser.session().expect("a session"))
-        .challenge_responses("USERNAME", "olga")
-        .challenge_responses("ANSWER", "EMAIL_OTP")
-        .send()
-        .await
-        .expect_err("EMAIL_OTP is not a choice");
+    let chosen = respond(
+        &env,
+        ChallengeNameType::SelectChallenge,
+        chooser.session().expect("a session"),
+        &[("USERNAME", "olga"), ("ANSWER", "EMAIL_OTP")],
+    )
+    .await
+    .expect_err("EMAIL_OTP is not a choice");
     check_sdk_exception(&chosen, "InvalidParameterException");
     assert!(
         env.sink
@@ -256,17 +253,14 @@ async fn a_mailed_code_does_not_pass_an_authenticator_app(backend: Backend) {
         assert_eq!(started.challenge_name(), Some(&ChallengeNameType::EmailOtp));
         mails += 1;
         let code = env.code_for("pia@example.com", mails).await;
-        let after_code = env
-            .public
-            .respond_to_auth_challenge()
-            .client_id(&env.client_id)
-            .challenge_name(ChallengeNameType::EmailOtp)
-            .session(started.session().expect("a session"))
-            .challenge_responses("USERNAME", "pia")
-            .challenge_responses("EMAIL_OTP_CODE", code)
-            .send()
-            .await
-            .expect("the right code");
+        let after_code = respond(
+            &env,
+            ChallengeNameType::EmailOtp,
+            started.session().expect("a session"),
+            &[("USERNAME", "pia"), ("EMAIL_OTP_CODE", &code)],
+        )
+        .await
+        .expect("the right code");
         assert!(
             after_code.authentication_result().is_none(),
             "round {round}: a mailed code alone gave tokens"
@@ -278,30 +272,24 @@ async fn a_mailed_code_does_not_pass_an_authenticator_app(backend: Backend) {
         );
         let session = after_code.session().expect("a session").to_string();
         // The mailbox cannot answer for the app: no switch to a second mailed code...
-        let switched = env
-            .public
-            .respond_to_auth_challenge()
-            .client_id(&env.client_id)
-            .challenge_name(ChallengeNameType::SelectMfaType)
-            .session(&session)
-            .challenge_responses("USERNAME", "pia")
-            .challenge_responses("ANSWER", "EMAIL_OTP")
-            .send()
-            .await
-            .expect_err("no second mailed code");
+        let switched = respond(
+            &env,
+            ChallengeNameType::SelectMfaType,
+            &session,
+            &[("USERNAME", "pia"), ("ANSWER", "EMAIL_OTP")],
+        )
+        .await
+        .expect_err("no second mailed code");
         check_sdk_exception(&switched, "InvalidParameterException");
         // ...and no EMAIL_OTP answer to the app's step.
-        let as_email = env
-            .public
-            .respond_to_auth_challenge()
-            .client_id(&env.client_id)
-            .challenge_name(ChallengeNameType::EmailOtp)
-            .session(&session)
-            .challenge_responses("USERNAME", "pia")
-            .challenge_responses("EMAIL_OTP_CODE", "123456")
-            .send()
-            .await
-            .expect_err("an emailed code for the app's step");
+        let as_email = respond(
+            &env,
+            ChallengeNameType::EmailOtp,
+            &session,
+            &[("USERNAME", "pia"), ("EMAIL_OTP_CODE", "123456")],
+        )
+        .await
+        .expect_err("an emailed code for the app's step");
         check_sdk_exception(&as_email, "NotAuthorizedException");
         // That refusal spent the step: the app's code now needs a new sign-in.
         let started = user_auth(&env, "pia", Some("EMAIL_OTP"))
@@ -309,29 +297,26 @@ async fn a_mailed_code_does_not_pass_an_authenticator_app(backend: Backend) {
             .expect("USER_AUTH EMAIL_OTP again");
         mails += 1;
         let code = env.code_for("pia@example.com", mails).await;
-        let after_code = env
-            .public
-            .respond_to_auth_challenge()
-            .client_id(&env.client_id)
-            .challenge_name(ChallengeNameType::EmailOtp)
-            .session(started.session().expect("a session"))
-            .challenge_responses("USERNAME", "pia")
-            .challenge_responses("EMAIL_OTP_CODE", code)
-            .send()
-            .await
-            .expect("the right code");
+        let after_code = respond(
+            &env,
+            ChallengeNameType::EmailOtp,
+            started.session().expect("a session"),
+            &[("USERNAME", "pia"), ("EMAIL_OTP_CODE", &code)],
+        )
+        .await
+        .expect("the right code");
         env.clock.advance_secs(30);
-        let done = env
-            .public
-            .respond_to_auth_challenge()
-            .client_id(&env.client_id)
-            .challenge_name(ChallengeNameType::SoftwareTokenMfa)
-            .session(after_code.session().expect("a session"))
-            .challenge_responses("USERNAME", "pia")
-            .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code_now(&app, &env, 0))
-            .send()
-            .await
-            .expect("the app's code");
+        let done = respond(
+            &env,
+            ChallengeNameType::SoftwareTokenMfa,
+            after_code.session().expect("a session"),
+            &[
+                ("USERNAME", "pia"),
+                ("SOFTWARE_TOKEN_MFA_CODE", &code_now(&app, &env, 0)),
+            ],
+        )
+        .await
+        .expect("the app's code");
         let id = done
             .authentication_result()
             .and_then(|r| r.id_token())
@@ -345,22 +330,45 @@ async fn a_mailed_code_does_not_pass_an_authenticator_app(backend: Backend) {
         .await
         .expect("USER_AUTH EMAIL_OTP");
     let code = env.code_for("quin@example.com", 1).await;
-    let done = env
-        .public
-        .respond_to_auth_challenge()
-        .client_id(&env.client_id)
-        .challenge_name(ChallengeNameType::EmailOtp)
-        .session(started.session().expect("a session"))
-        .challenge_responses("USERNAME", "quin")
-        .challenge_responses("EMAIL_OTP_CODE", code)
-        .send()
-        .await
-        .expect("the right code");
+    let done = respond(
+        &env,
+        ChallengeNameType::EmailOtp,
+        started.session().expect("a session"),
+        &[("USERNAME", "quin"), ("EMAIL_OTP_CODE", &code)],
+    )
+    .await
+    .expect("the right code");
     let id = done
         .authentication_result()
         .and_then(|r| r.id_token())
         .expect("an ID token");
     assert_eq!(claims_of(id)["amr"], json!(["email"]));
+}
+
+type Responded = Result<
+    aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeOutput,
+    aws_sdk_cognitoidentityprovider::error::SdkError<
+        aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeError,
+    >,
+>;
+
+/// `RespondToAuthChallenge` with `answers` (each a name and value) to `challenge`.
+async fn respond(
+    env: &Env,
+    challenge: ChallengeNameType,
+    session: &str,
+    answers: &[(&str, &str)],
+) -> Responded {
+    let mut call = env
+        .public
+        .respond_to_auth_challenge()
+        .client_id(&env.client_id)
+        .challenge_name(challenge)
+        .session(session);
+    for (name, value) in answers {
+        call = call.challenge_responses(*name, *value);
+    }
+    call.send().await
 }
 
 /// Signs in with the password and the app's code; returns the access token.
@@ -380,17 +388,17 @@ async fn sign_in_with_app(env: &Env, username: &str, app: &totp_rs::Totp) -> Str
         Some(&ChallengeNameType::SoftwareTokenMfa)
     );
     env.clock.advance_secs(30);
-    let done = env
-        .public
-        .respond_to_auth_challenge()
-        .client_id(&env.client_id)
-        .challenge_name(ChallengeNameType::SoftwareTokenMfa)
-        .session(started.session().expect("a session"))
-        .challenge_responses("USERNAME", username)
-        .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code_now(app, env, 0))
-        .send()
-        .await
-        .expect("the app's code");
+    let done = respond(
+        env,
+        ChallengeNameType::SoftwareTokenMfa,
+        started.session().expect("a session"),
+        &[
+            ("USERNAME", username),
+            ("SOFTWARE_TOKEN_MFA_CODE", &code_now(app, env, 0)),
+        ],
+    )
+    .await
+    .expect("the app's code");
     done.authentication_result()
         .and_then(|r| r.access_token())
         .expect("an access token")
@@ -483,17 +491,17 @@ async fn the_api_replaces_an_app_only_after_proving_it(backend: Backend) {
         .await
         .expect("InitiateAuth");
     env.clock.advance_secs(30);
-    let old = env
-        .public
-        .respond_to_auth_challenge()
-        .client_id(&env.client_id)
-        .challenge_name(ChallengeNameType::SoftwareTokenMfa)
-        .session(started.session().expect("a session"))
-        .challenge_responses("USERNAME", "rosa")
-        .challenge_responses("SOFTWARE_TOKEN_MFA_CODE", code_now(&app, &env, 0))
-        .send()
-        .await
-        .expect_err("the old app");
+    let old = respond(
+        &env,
+        ChallengeNameType::SoftwareTokenMfa,
+        started.session().expect("a session"),
+        &[
+            ("USERNAME", "rosa"),
+            ("SOFTWARE_TOKEN_MFA_CODE", &code_now(&app, &env, 0)),
+        ],
+    )
+    .await
+    .expect_err("the old app");
     check_sdk_exception(&old, "CodeMismatchException");
 
     // Five minutes on, the same strong token is too old to change factors.
@@ -517,17 +525,14 @@ async fn sign_in_with_mailed_code(env: &Env, username: &str, email: &str, nth: u
         .expect("InitiateAuth");
     assert_eq!(started.challenge_name(), Some(&ChallengeNameType::EmailOtp));
     let code = env.code_for(email, nth).await;
-    let done = env
-        .public
-        .respond_to_auth_challenge()
-        .client_id(&env.client_id)
-        .challenge_name(ChallengeNameType::EmailOtp)
-        .session(started.session().expect("a session"))
-        .challenge_responses("USERNAME", username)
-        .challenge_responses("EMAIL_OTP_CODE", code)
-        .send()
-        .await
-        .expect("the mailed code");
+    let done = respond(
+        env,
+        ChallengeNameType::EmailOtp,
+        started.session().expect("a session"),
+        &[("USERNAME", username), ("EMAIL_OTP_CODE", &code)],
+    )
+    .await
+    .expect("the mailed code");
     done.authentication_result()
         .and_then(|r| r.access_token())
         .expect("an access token")
