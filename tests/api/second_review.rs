@@ -371,8 +371,14 @@ async fn respond(
     call.send().await
 }
 
-/// Signs in with the password and the app's code; returns the access token.
-async fn sign_in_with_app(env: &Env, username: &str, app: &totp_rs::Totp) -> String {
+/// Signs in with the password, then answers the second factor `challenge` with the code
+/// `code` gives (called once the challenge is there); returns the access token.
+async fn sign_in_with_second(
+    env: &Env,
+    username: &str,
+    challenge: ChallengeNameType,
+    code: impl AsyncFnOnce() -> String,
+) -> String {
     let started = env
         .public
         .initiate_auth()
@@ -383,26 +389,38 @@ async fn sign_in_with_app(env: &Env, username: &str, app: &totp_rs::Totp) -> Str
         .send()
         .await
         .expect("InitiateAuth");
-    assert_eq!(
-        started.challenge_name(),
-        Some(&ChallengeNameType::SoftwareTokenMfa)
-    );
-    env.clock.advance_secs(30);
+    assert_eq!(started.challenge_name(), Some(&challenge));
+    let field = match challenge {
+        ChallengeNameType::EmailOtp => "EMAIL_OTP_CODE",
+        _ => "SOFTWARE_TOKEN_MFA_CODE",
+    };
+    let code = code().await;
     let done = respond(
         env,
-        ChallengeNameType::SoftwareTokenMfa,
+        challenge,
         started.session().expect("a session"),
-        &[
-            ("USERNAME", username),
-            ("SOFTWARE_TOKEN_MFA_CODE", &code_now(app, env, 0)),
-        ],
+        &[("USERNAME", username), (field, &code)],
     )
     .await
-    .expect("the app's code");
+    .expect("the second factor's code");
     done.authentication_result()
         .and_then(|r| r.access_token())
         .expect("an access token")
         .to_string()
+}
+
+/// Signs in with the password and the app's code; returns the access token.
+async fn sign_in_with_app(env: &Env, username: &str, app: &totp_rs::Totp) -> String {
+    sign_in_with_second(
+        env,
+        username,
+        ChallengeNameType::SoftwareTokenMfa,
+        async || {
+            env.clock.advance_secs(30);
+            code_now(app, env, 0)
+        },
+    )
+    .await
 }
 
 /// Finding 2: `AssociateSoftwareToken` / `VerifySoftwareToken` / `SetUserMFAPreference`
@@ -513,30 +531,10 @@ async fn the_api_replaces_an_app_only_after_proving_it(backend: Backend) {
 
 /// Signs in with the password and a code by email; returns the access token.
 async fn sign_in_with_mailed_code(env: &Env, username: &str, email: &str, nth: usize) -> String {
-    let started = env
-        .public
-        .initiate_auth()
-        .client_id(&env.client_id)
-        .auth_flow(AuthFlowType::UserPasswordAuth)
-        .auth_parameters("USERNAME", username)
-        .auth_parameters("PASSWORD", PASSWORD)
-        .send()
-        .await
-        .expect("InitiateAuth");
-    assert_eq!(started.challenge_name(), Some(&ChallengeNameType::EmailOtp));
-    let code = env.code_for(email, nth).await;
-    let done = respond(
-        env,
-        ChallengeNameType::EmailOtp,
-        started.session().expect("a session"),
-        &[("USERNAME", username), ("EMAIL_OTP_CODE", &code)],
-    )
+    sign_in_with_second(env, username, ChallengeNameType::EmailOtp, async || {
+        env.code_for(email, nth).await
+    })
     .await
-    .expect("the mailed code");
-    done.authentication_result()
-        .and_then(|r| r.access_token())
-        .expect("an access token")
-        .to_string()
 }
 
 /// The attacker's review of the fix: the address codes by email go to is a factor too. A
