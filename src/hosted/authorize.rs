@@ -20,6 +20,7 @@ use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
 use crate::pools::pool::cached_pool;
 use crate::tokens::authorize::{self, AuthorizeError, Params, with_query};
+use crate::tokens::complete::session_serves;
 
 #[get("/{pool_id}/oauth2/authorize")]
 pub async fn authorize_get(
@@ -81,16 +82,8 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
             }),
         None => None,
     };
-    // A session counts only for a client that offers the way it signed in (the pool's own
-    // sign-in, or that provider), and not when the request names another provider.
-    let session = session.filter(|s| {
-        let via = s
-            .identity_provider
-            .as_deref()
-            .unwrap_or(crate::federation::COGNITO);
-        let named = params.get("identity_provider");
-        request.client.config.offers(via) && named.is_none_or(|n| n == via)
-    });
+    let session =
+        session.filter(|s| session_serves(&request.client, params.get("identity_provider"), s));
     let interaction = decide(
         &pool,
         request.prompt,
@@ -227,7 +220,7 @@ async fn chosen_provider(
         .await
         .map_err(failed)?;
     match (named, identifier) {
-        (Some(name), _) if offer.providers.iter().any(|p| p == name) => Ok(Some(name.to_string())),
+        (Some(name), _) if offer.offers(name) => Ok(Some(name.to_string())),
         (Some(_), _) => Err(refuse("identity_provider is not enabled for this client")),
         (None, Some(identifier)) => match by_identifier(ctx, pool, &offer, identifier)
             .await

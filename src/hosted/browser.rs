@@ -7,8 +7,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::accounts::auth_flow::{AuthStep, Binding, Completed, Start};
-use crate::accounts::devices;
-use crate::accounts::sessions;
 use crate::accounts::signin::Origin;
 use crate::context::Context;
 use crate::hosted::cookies::{SESSION_COOKIE, device_cookie, session_cookie};
@@ -18,7 +16,8 @@ use crate::hosted::{html, secure, see_other};
 use crate::oauth::error::sanitize_description;
 use crate::pools::Pool;
 use crate::store::oauth::AuthRequestRow;
-use crate::tokens::authorize::{self, CodeRedirect, ResponseMode, with_query};
+use crate::tokens::authorize::{CodeRedirect, ResponseMode, with_query};
+use crate::tokens::complete::{self, Upstream};
 
 #[derive(Template)]
 #[template(path = "hosted/form_post.html")]
@@ -198,9 +197,8 @@ pub(crate) async fn continue_sign_in(
     ))
 }
 
-/// Signs the user in: the code for the pending request, then the session it names (with
-/// the methods it used), the session cookie and the device cookie. A browser's earlier
-/// session ends. A TOTP set-up's recovery codes are shown once on the way.
+/// Signs the user in (`tokens::complete`), then hands the application its code with the
+/// session and device cookies. A TOTP set-up's recovery codes are shown once on the way.
 pub(crate) async fn finish_sign_in(
     req: &HttpRequest,
     ctx: &Context,
@@ -209,24 +207,11 @@ pub(crate) async fn finish_sign_in(
     done: Completed,
 ) -> HttpResponse {
     // A provider's answer that led to a second-factor step (a linked local user).
-    let token = match (&pending.identity_provider, &pending.upstream_id_token) {
-        (Some(_), Some(sealed)) => {
-            crate::federation::logout::open_for_request(ctx, &pending.id, &done.user.id, sealed)
-        }
-        _ => None,
-    };
-    let upstream = match (&pending.identity_provider, &token) {
-        (Some(provider), Some(id_token)) => Some(Upstream { provider, id_token }),
-        _ => None,
-    };
+    let token = complete::upstream_of(ctx, pending, &done.user.id);
+    let upstream = token
+        .as_ref()
+        .map(|(provider, id_token)| Upstream { provider, id_token });
     finish_sign_in_via(req, ctx, pool, pending, done, upstream).await
-}
-
-/// A sign-in through an identity provider: its name and its ID token, which the session
-/// keeps (sealed) for signing out there.
-pub(crate) struct Upstream<'a> {
-    pub provider: &'a str,
-    pub id_token: &'a str,
 }
 
 /// `finish_sign_in`, for a session that came from `upstream` when given.
@@ -238,40 +223,26 @@ pub(crate) async fn finish_sign_in_via(
     done: Completed,
     upstream: Option<Upstream<'_>>,
 ) -> HttpResponse {
-    let (token, hash) = sessions::mint();
-    // The code and the session it names are written in one transaction.
-    let mut session = sessions::new_row(
+    let previous = req.cookie(SESSION_COOKIE);
+    let completion = match complete::complete(
         ctx,
-        &pool.id,
-        &done.user.id,
-        &hash,
-        done.auth_time,
-        &done.amr,
-    );
-    if let Some(upstream) = upstream {
-        session.identity_provider = Some(upstream.provider.to_string());
-        session.upstream_id_token =
-            match crate::federation::logout::seal_id_token(ctx, &hash, upstream.id_token) {
-                Ok(sealed) => Some(sealed),
-                Err(err) => return internal(err),
-            };
-    }
-    let code = match authorize::code_for_pending(ctx, pending, &session).await {
-        Ok(Some(code)) => code,
-        Ok(None) => return expired(pool),
-        Err(err) => return internal(err.into()),
-    };
-    if let Some(previous) = req.cookie(SESSION_COOKIE)
-        && let Err(err) = sessions::end(ctx, previous.value()).await
+        pending,
+        &done,
+        upstream,
+        previous.as_ref().map(|c| c.value()),
+    )
+    .await
     {
-        tracing::warn!(error = %err, "could not end the previous session");
-    }
-    let mut response = match &done.recovery_codes {
-        Some(codes) => recovery_codes_page(ctx, pool, &code, codes),
-        None => code_redirect(ctx, &pool.id, &code, StatusCode::SEE_OTHER),
+        Ok(Some(completion)) => completion,
+        Ok(None) => return expired(pool),
+        Err(err) => return internal(err),
     };
-    let _ = response.add_cookie(&session_cookie(ctx, &pool.id, &token));
-    let device = devices::issue(ctx, &pool.id, &done.user.id);
-    let _ = response.add_cookie(&device_cookie(ctx, &pool.id, device));
+    let code = &completion.code;
+    let mut response = match &done.recovery_codes {
+        Some(codes) => recovery_codes_page(ctx, pool, code, codes),
+        None => code_redirect(ctx, &pool.id, code, StatusCode::SEE_OTHER),
+    };
+    let _ = response.add_cookie(&session_cookie(ctx, &pool.id, &completion.session_token));
+    let _ = response.add_cookie(&device_cookie(ctx, &pool.id, completion.device_token));
     response
 }

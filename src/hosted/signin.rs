@@ -144,7 +144,7 @@ pub async fn login_submit(
     };
     // "Continue with …", or a work address that routes to a provider.
     let chosen = match params.get("identity_provider") {
-        Some(name) if offer.providers.iter().any(|p| p == name) => Some((name.to_string(), None)),
+        Some(name) if offer.offers(name) => Some((name.to_string(), None)),
         Some(_) => return retry("That sign-in option is not available here."),
         None => match federation::route_email(&ctx, &pool, &offer, username).await {
             Ok(found) => found.map(|name| (name, Some(username))),
