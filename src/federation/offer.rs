@@ -19,6 +19,13 @@ pub struct Offer {
     pub routes_by_email: bool,
 }
 
+impl Offer {
+    /// Whether a sign-in may go to the identity provider `name`: only one the client offers.
+    pub fn offers(&self, name: &str) -> bool {
+        self.providers.iter().any(|p| p == name)
+    }
+}
+
 /// The sign-in options of `client_id` in `pool`.
 pub async fn offer(ctx: &Context, pool: &Pool, client_id: &str) -> Result<Offer> {
     let Some(client) = find_oauth_client(ctx, &pool.id, client_id).await? else {

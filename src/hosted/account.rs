@@ -16,13 +16,11 @@ use crate::accounts::signin::Origin;
 use crate::accounts::types::MfaFactor;
 use crate::context::Context;
 use crate::error::Error;
+use crate::hosted::cookies::{SESSION_COOKIE, device_cookie_name, session_cookie};
 use crate::hosted::csrf;
-use crate::hosted::mfa::{RecoveryCodesPage, qr_svg};
-use crate::hosted::pages::{Brand, message, render};
-use crate::hosted::signin::{
-    SESSION_COOKIE, device_cookie_name, internal, load_pool, policy_text, posted_form,
-    session_cookie,
-};
+use crate::hosted::forms::{internal, load_pool, policy_text, posted_form};
+use crate::hosted::mfa::qr_svg;
+use crate::hosted::pages::{Brand, RecoveryCodesPage, message, render};
 use crate::hosted::{html, see_other};
 use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;

@@ -6,25 +6,17 @@
 //! The same id tells which browser started a sign-in, so a pending request stays with it.
 
 use actix_web::HttpRequest;
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
 
 use crate::context::Context;
 use crate::crypto::{random, secret};
-
-/// The cookie's name: `__Host-` prefixed when the public URL is https.
-pub fn cookie_name(ctx: &Context) -> &'static str {
-    if crate::hosted::signin::is_https(ctx) {
-        "__Host-cognate_csrf"
-    } else {
-        "cognate_csrf"
-    }
-}
+use crate::hosted::cookies::{csrf_cookie, csrf_cookie_name};
 
 fn browser_value(req: &HttpRequest, ctx: &Context) -> Option<String> {
-    req.cookie(cookie_name(ctx))
+    req.cookie(csrf_cookie_name(ctx))
         .map(|c| c.value().to_string())
         .filter(|v| (20..=64).contains(&v.len()))
 }
@@ -35,12 +27,7 @@ pub fn browser(req: &HttpRequest, ctx: &Context) -> (String, Option<Cookie<'stat
         return (existing, None);
     }
     let value = random::token(24);
-    let cookie = Cookie::build(cookie_name(ctx), value.clone())
-        .path("/")
-        .http_only(true)
-        .secure(crate::hosted::signin::is_https(ctx))
-        .same_site(SameSite::Lax)
-        .finish();
+    let cookie = csrf_cookie(ctx, value.clone());
     (value, Some(cookie))
 }
 

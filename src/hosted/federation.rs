@@ -18,15 +18,15 @@ use crate::federation::flow::{self, FederationError, SIGN_IN};
 use crate::federation::logout;
 pub use crate::federation::offer::{Offer, by_identifier, offer, route_email};
 use crate::federation::users::{Resolved, sign_in_as};
+use crate::hosted::browser::{continue_sign_in, error_redirect, finish_sign_in_via, flow_start};
 use crate::hosted::csrf;
+use crate::hosted::forms::{expired, internal, load_pool};
 use crate::hosted::pages::{Brand, message};
 use crate::hosted::secure;
-use crate::hosted::signin::{
-    Upstream, continue_sign_in, expired, finish_sign_in_via, flow_start, internal, load_pool,
-};
 use crate::pools::Pool;
 use crate::store::oauth::AuthRequestRow;
 use crate::tokens::authorize::{self, Params, ResponseMode};
+use crate::tokens::complete::Upstream;
 
 /// Sends the browser to provider `name` for the pending request.
 pub async fn send_upstream(
@@ -149,7 +149,7 @@ async fn returned(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) -
             error = %error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect::<String>(),
             "the identity provider refused the sign-in");
         let description = format!("{} did not sign the user in", row.provider_name);
-        return crate::oauth::authorize::error_redirect(
+        return error_redirect(
             ctx,
             &pool.id,
             &pending.redirect_uri,
@@ -181,7 +181,7 @@ async fn returned(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) -
         );
     }
     match offer(ctx, &pool, &pending.client_id).await {
-        Ok(o) if o.providers.contains(&row.provider_name) => {}
+        Ok(o) if o.offers(&row.provider_name) => {}
         Ok(_) => return unavailable(&pool),
         Err(err) => return internal(err),
     }

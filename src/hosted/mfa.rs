@@ -1,6 +1,5 @@
-//! `{issuer}/mfa` and `{issuer}/mfa/setup`: the second-factor steps of a sign-in, and the
-//! recovery codes shown once after a set-up. Each handler parses, calls the sign-in machine
-//! and renders.
+//! `{issuer}/mfa` and `{issuer}/mfa/setup`: the second-factor steps of a sign-in. Each
+//! handler parses, calls the sign-in machine and renders.
 
 // Each step's error is the page to show instead; boxing it would buy nothing here.
 #![allow(clippy::result_large_err)]
@@ -14,16 +13,15 @@ use crate::accounts::auth_flow::{self, AuthStep, MfaAnswer, Outcome, Refused, Se
 use crate::accounts::signin::Origin;
 use crate::accounts::types::MfaFactor;
 use crate::context::Context;
+use crate::hosted::browser::{continue_sign_in, flow_start};
 use crate::hosted::csrf;
+use crate::hosted::forms::{
+    expired, internal, load_pending, load_pool, posted_form, request_in_query, step_in_query,
+};
 use crate::hosted::html;
 use crate::hosted::pages::{Brand, render};
-use crate::hosted::signin::{
-    continue_sign_in, expired, flow_start, internal, load_pending, load_pool, posted_form,
-    request_in_query, step_in_query,
-};
 use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
-use crate::tokens::authorize::{CodeRedirect, ResponseMode, with_query};
 
 /// The `factor` value that asks for the recovery-code form.
 const RECOVERY_CODE: &str = "RECOVERY_CODE";
@@ -56,16 +54,6 @@ struct SetupPage<'a> {
     qr_svg: String,
     email: bool,
     error: Option<&'a str>,
-}
-
-#[derive(Template)]
-#[template(path = "hosted/recovery_codes.html")]
-pub(crate) struct RecoveryCodesPage<'a> {
-    pub brand: Brand,
-    pub codes: &'a [String],
-    pub continue_href: Option<String>,
-    pub continue_action: Option<String>,
-    pub continue_fields: Vec<(&'a str, String)>,
 }
 
 struct MfaView<'a> {
@@ -192,50 +180,6 @@ fn setup_page(
         let _ = response.add_cookie(&cookie);
     }
     response
-}
-
-/// The recovery codes, once, then on to the application as the response mode says.
-pub(crate) fn recovery_codes_page(
-    ctx: &Context,
-    pool: &Pool,
-    code: &CodeRedirect,
-    codes: &[String],
-) -> HttpResponse {
-    let issuer = ctx.issuer(&pool.id);
-    let mut params: Vec<(&str, String)> = vec![("code", code.code.clone())];
-    if let Some(state) = &code.state {
-        params.push(("state", state.clone()));
-    }
-    params.push(("iss", issuer));
-    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (continue_href, continue_action, continue_fields) = match code.response_mode {
-        ResponseMode::Query => (
-            Some(with_query(&code.redirect_uri, &pairs)),
-            None,
-            Vec::new(),
-        ),
-        ResponseMode::Fragment => {
-            let fragment = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(&pairs)
-                .finish();
-            (
-                Some(format!("{}#{fragment}", code.redirect_uri)),
-                None,
-                Vec::new(),
-            )
-        }
-        ResponseMode::FormPost => (None, Some(code.redirect_uri.clone()), params),
-    };
-    html(
-        StatusCode::OK,
-        render(&RecoveryCodesPage {
-            brand: Brand::of(pool),
-            codes,
-            continue_href,
-            continue_action,
-            continue_fields,
-        }),
-    )
 }
 
 #[get("/{pool_id}/mfa")]

@@ -1,9 +1,15 @@
-//! The hosted pages under each issuer (`/login`, `/new-password`): server-rendered askama
-//! forms that work without JavaScript, each with a CSRF token, sent with strict headers.
+//! The browser's door under each issuer: the hosted pages (`/login`, `/new-password`, ...)
+//! and `/oauth2/authorize` and `/logout`, which render pages and set cookies. Server-rendered
+//! askama forms that work without JavaScript, each with a CSRF token, sent with strict headers.
 
 pub mod account;
+pub mod authorize;
+pub mod browser;
+pub mod cookies;
 pub mod csrf;
 pub mod federation;
+pub mod forms;
+pub mod logout;
 pub mod mfa;
 pub mod pages;
 pub mod signin;

@@ -81,6 +81,16 @@ pub struct LogoutPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "hosted/recovery_codes.html")]
+pub struct RecoveryCodesPage<'a> {
+    pub brand: Brand,
+    pub codes: &'a [String],
+    pub continue_href: Option<String>,
+    pub continue_action: Option<String>,
+    pub continue_fields: Vec<(&'a str, String)>,
+}
+
+#[derive(Template)]
 #[template(path = "hosted/message.html")]
 pub struct MessagePage<'a> {
     pub brand: Brand,

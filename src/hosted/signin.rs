@@ -1,175 +1,33 @@
-//! `{issuer}/login` and `{issuer}/new-password`, and what every hosted form shares: the
-//! pages between an authorization request and the code the application receives. Each
-//! handler parses, calls the sign-in machine (`accounts::auth_flow`) and renders.
+//! `{issuer}/login` and `{issuer}/new-password`: the first pages between an authorization
+//! request and the code the application receives. Each handler parses, calls the sign-in
+//! machine (`accounts::auth_flow`) and renders.
 
 // Each step's error is the page to show instead; boxing it would buy nothing here.
 #![allow(clippy::result_large_err)]
 
-use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
-use crate::accounts::auth_flow::{self, AuthStep, Binding, Completed, Outcome, Refused, Start};
-use crate::accounts::devices::{self, DEVICE_LIFETIME_MS};
-use crate::accounts::sessions::{self, SESSION_LIFETIME_MS};
+use crate::accounts::auth_flow::{self, Outcome, Refused};
 use crate::accounts::signin::Origin;
 use crate::context::Context;
-use crate::crypto::password::HashError;
 use crate::error::Error;
+use crate::hosted::browser::{continue_sign_in, flow_start};
+use crate::hosted::cookies::device_cookie_name;
 use crate::hosted::csrf;
 use crate::hosted::federation::{self, Offer};
-use crate::hosted::pages::{Brand, LoginPage, NewPasswordPage, message, render};
+use crate::hosted::forms::{
+    expired, internal, load_pending, load_pool, policy_text, posted_form, request_in_query,
+    step_in_query, username_label,
+};
+use crate::hosted::pages::{Brand, LoginPage, NewPasswordPage, render};
 use crate::hosted::{html, see_other};
 use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
-use crate::pools::pool::cached_pool;
-use crate::store::StoreError;
-use crate::store::oauth::AuthRequestRow;
-use crate::tokens::authorize::{self, CodeRedirect, Params, with_query};
+use crate::tokens::authorize::with_query;
 
-pub const SESSION_COOKIE: &str = "cognate_session";
 const INVALID_CREDENTIALS: &str = "Incorrect username or password.";
-const EXPIRED_REQUEST: &str = "This sign-in page has expired or was already used. Go back to the application and sign in again.";
-
-pub fn is_https(ctx: &Context) -> bool {
-    ctx.public_url.scheme() == "https"
-}
-
-/// The session cookie: scoped to the pool's issuer path, `HttpOnly`, `SameSite=Lax`,
-/// `Secure` when the public URL is https.
-pub fn session_cookie(ctx: &Context, pool_id: &str, value: &str) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, value.to_string())
-        .path(format!("/{pool_id}"))
-        .http_only(true)
-        .secure(is_https(ctx))
-        .same_site(SameSite::Lax)
-        .max_age(CookieDuration::milliseconds(SESSION_LIFETIME_MS))
-        .finish()
-}
-
-/// The device cookie of `pool_id`: one per pool, `__Host-` prefixed on https.
-pub fn device_cookie_name(ctx: &Context, pool_id: &str) -> String {
-    if is_https(ctx) {
-        format!("__Host-cognate_device_{pool_id}")
-    } else {
-        format!("cognate_device_{pool_id}")
-    }
-}
-
-fn device_cookie(ctx: &Context, pool_id: &str, value: String) -> Cookie<'static> {
-    Cookie::build(device_cookie_name(ctx, pool_id), value)
-        .path("/")
-        .http_only(true)
-        .secure(is_https(ctx))
-        .same_site(SameSite::Lax)
-        .max_age(CookieDuration::milliseconds(DEVICE_LIFETIME_MS))
-        .finish()
-}
-
-/// The redirect that hands the application its code (RFC 9207 adds `iss`).
-pub fn code_redirect(
-    ctx: &Context,
-    pool_id: &str,
-    code: &CodeRedirect,
-    status: StatusCode,
-) -> HttpResponse {
-    let issuer = ctx.issuer(pool_id);
-    let mut params = vec![("code", code.code.as_str())];
-    if let Some(state) = &code.state {
-        params.push(("state", state));
-    }
-    params.push(("iss", &issuer));
-    crate::oauth::respond::to_client(&code.redirect_uri, code.response_mode, &params, status)
-}
-
-pub(crate) async fn load_pool(ctx: &Context, pool_id: &str) -> Result<Pool, HttpResponse> {
-    match cached_pool(ctx, pool_id).await {
-        Ok(pool) => Ok(pool),
-        Err(Error::NotFound(_)) => Err(message(
-            StatusCode::NOT_FOUND,
-            Brand::plain(),
-            "Not found",
-            "There is no user pool at this address.",
-        )),
-        Err(err) => Err(internal(err)),
-    }
-}
-
-/// The page for a core error no form can fix: busy (503), too many requests (429), or a
-/// failure (500, logged with the request id).
-pub(crate) fn internal(err: Error) -> HttpResponse {
-    let (status, heading, text) = match &err {
-        Error::Hash(HashError::Busy) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Busy",
-            "The service is busy right now. Please try again in a moment.",
-        ),
-        Error::TooManyRequests => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many requests",
-            "Too many requests came from your network. Please wait a while and try again.",
-        ),
-        // The same change raced another (a double click, an admin at the same moment) more
-        // often than it retries: nothing was written.
-        Error::Store(StoreError::Contention) => (
-            StatusCode::CONFLICT,
-            "Changed meanwhile",
-            "Something else changed your account at the same moment, so nothing was saved. \
-             Please go back and try again.",
-        ),
-        _ => {
-            tracing::error!(error = %err, "hosted page failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Please try again in a moment.",
-            )
-        }
-    };
-    let mut page = message(status, Brand::plain(), heading, text);
-    if status != StatusCode::INTERNAL_SERVER_ERROR {
-        page.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_static(
-                if status == StatusCode::TOO_MANY_REQUESTS {
-                    "60"
-                } else {
-                    "1"
-                },
-            ),
-        );
-    }
-    page
-}
-
-/// The pending request `id`, if it is live and this browser started it.
-pub(crate) async fn load_pending(
-    req: &HttpRequest,
-    ctx: &Context,
-    pool: &Pool,
-    id: Option<&str>,
-) -> Result<AuthRequestRow, HttpResponse> {
-    let browser = csrf::browser_id(req, ctx);
-    match authorize::pending(ctx, &pool.id, id.unwrap_or_default(), browser.as_deref()).await {
-        Ok(Some(row)) => Ok(row),
-        Ok(None) => Err(message(
-            StatusCode::BAD_REQUEST,
-            Brand::of(pool),
-            "Sign-in expired",
-            EXPIRED_REQUEST,
-        )),
-        Err(err) => Err(internal(err.into())),
-    }
-}
-
-pub(crate) fn username_label(pool: &Pool) -> &'static str {
-    if pool.config.email_is_username() {
-        "Email"
-    } else {
-        "Username"
-    }
-}
 
 fn login_page(
     req: &HttpRequest,
@@ -206,24 +64,6 @@ fn login_page(
     response
 }
 
-pub(crate) fn policy_text(pool: &Pool) -> String {
-    let p = &pool.config.password_policy;
-    let mut parts = vec![format!("At least {} characters", p.minimum_length)];
-    if p.require_uppercase {
-        parts.push("an uppercase letter".into());
-    }
-    if p.require_lowercase {
-        parts.push("a lowercase letter".into());
-    }
-    if p.require_numbers {
-        parts.push("a number".into());
-    }
-    if p.require_symbols {
-        parts.push("a symbol".into());
-    }
-    format!("{}.", parts.join(", "))
-}
-
 fn new_password_page(
     req: &HttpRequest,
     ctx: &Context,
@@ -247,182 +87,6 @@ fn new_password_page(
         let _ = response.add_cookie(&cookie);
     }
     response
-}
-
-pub(crate) fn csrf_failure(pool: &Pool) -> HttpResponse {
-    message(
-        StatusCode::FORBIDDEN,
-        Brand::of(pool),
-        "Please try again",
-        "This form could not be verified (it may be stale, or cookies are blocked). Go back, reload the page and try again.",
-    )
-}
-
-pub(crate) fn form(body: &Bytes, pool: &Pool) -> Result<Params, HttpResponse> {
-    Params::parse(body).map_err(|why| {
-        message(
-            StatusCode::BAD_REQUEST,
-            Brand::of(pool),
-            "Bad request",
-            &why,
-        )
-    })
-}
-
-/// The start of every hosted form post: the pool, the parsed form, and a CSRF token that
-/// matches the browser's cookie.
-pub(crate) async fn posted_form(
-    req: &HttpRequest,
-    ctx: &Context,
-    pool_id: &str,
-    body: &Bytes,
-) -> Result<(Pool, Params), HttpResponse> {
-    let pool = load_pool(ctx, pool_id).await?;
-    let params = form(body, &pool)?;
-    if !csrf::verify(req, ctx, params.get("csrf_token")) {
-        return Err(csrf_failure(&pool));
-    }
-    Ok((pool, params))
-}
-
-pub(crate) fn expired(pool: &Pool) -> HttpResponse {
-    message(
-        StatusCode::BAD_REQUEST,
-        Brand::of(pool),
-        "Sign-in expired",
-        EXPIRED_REQUEST,
-    )
-}
-
-/// The `request` reference in the query string, if given once.
-pub(crate) fn request_in_query(req: &HttpRequest) -> Option<String> {
-    Params::parse(req.query_string().as_bytes())
-        .ok()
-        .and_then(|p| p.get("request").map(str::to_string))
-}
-
-/// The sign-in machine's context for this browser and pending request.
-pub(crate) fn flow_start<'a>(
-    pool: &'a Pool,
-    pending: &'a AuthRequestRow,
-    browser: &'a str,
-    origin: Origin<'a>,
-) -> Start<'a> {
-    Start {
-        pool,
-        client_id: &pending.client_id,
-        binding: Binding::Browser {
-            browser,
-            auth_request: &pending.id,
-        },
-        origin,
-    }
-}
-
-/// Goes where the sign-in machine says: the application (with a code), or the page of the
-/// next step.
-pub(crate) async fn continue_sign_in(
-    req: &HttpRequest,
-    ctx: &Context,
-    pool: &Pool,
-    pending: &AuthRequestRow,
-    step: AuthStep,
-) -> HttpResponse {
-    let page = match step {
-        AuthStep::Complete(done) => return finish_sign_in(req, ctx, pool, pending, *done).await,
-        AuthStep::NewPasswordRequired { token } => ("new-password", token),
-        AuthStep::MfaSetupRequired { token, .. } => ("mfa/setup", token),
-        AuthStep::MfaRequired { token, .. } => ("mfa", token),
-    };
-    see_other(&with_query(
-        &format!("/{}/{}", pool.id, page.0),
-        &[("request", &pending.id), ("step", &page.1)],
-    ))
-}
-
-/// Signs the user in: the code for the pending request, then the session it names (with
-/// the methods it used), the session cookie and the device cookie. A browser's earlier
-/// session ends. A TOTP set-up's recovery codes are shown once on the way.
-pub(crate) async fn finish_sign_in(
-    req: &HttpRequest,
-    ctx: &Context,
-    pool: &Pool,
-    pending: &AuthRequestRow,
-    done: Completed,
-) -> HttpResponse {
-    // A provider's answer that led to a second-factor step (a linked local user).
-    let token = match (&pending.identity_provider, &pending.upstream_id_token) {
-        (Some(_), Some(sealed)) => {
-            crate::federation::logout::open_for_request(ctx, &pending.id, &done.user.id, sealed)
-        }
-        _ => None,
-    };
-    let upstream = match (&pending.identity_provider, &token) {
-        (Some(provider), Some(id_token)) => Some(Upstream { provider, id_token }),
-        _ => None,
-    };
-    finish_sign_in_via(req, ctx, pool, pending, done, upstream).await
-}
-
-/// A sign-in through an identity provider: its name and its ID token, which the session
-/// keeps (sealed) for signing out there.
-pub(crate) struct Upstream<'a> {
-    pub provider: &'a str,
-    pub id_token: &'a str,
-}
-
-/// `finish_sign_in`, for a session that came from `upstream` when given.
-pub(crate) async fn finish_sign_in_via(
-    req: &HttpRequest,
-    ctx: &Context,
-    pool: &Pool,
-    pending: &AuthRequestRow,
-    done: Completed,
-    upstream: Option<Upstream<'_>>,
-) -> HttpResponse {
-    let (token, hash) = sessions::mint();
-    // The code and the session it names are written in one transaction.
-    let mut session = sessions::new_row(
-        ctx,
-        &pool.id,
-        &done.user.id,
-        &hash,
-        done.auth_time,
-        &done.amr,
-    );
-    if let Some(upstream) = upstream {
-        session.identity_provider = Some(upstream.provider.to_string());
-        session.upstream_id_token =
-            match crate::federation::logout::seal_id_token(ctx, &hash, upstream.id_token) {
-                Ok(sealed) => Some(sealed),
-                Err(err) => return internal(err),
-            };
-    }
-    let code = match authorize::code_for_pending(ctx, pending, &session).await {
-        Ok(Some(code)) => code,
-        Ok(None) => return expired(pool),
-        Err(err) => return internal(err.into()),
-    };
-    if let Some(previous) = req.cookie(SESSION_COOKIE)
-        && let Err(err) = sessions::end(ctx, previous.value()).await
-    {
-        tracing::warn!(error = %err, "could not end the previous session");
-    }
-    let mut response = match &done.recovery_codes {
-        Some(codes) => crate::hosted::mfa::recovery_codes_page(ctx, pool, &code, codes),
-        None => code_redirect(ctx, &pool.id, &code, StatusCode::SEE_OTHER),
-    };
-    let _ = response.add_cookie(&session_cookie(ctx, &pool.id, &token));
-    let device = devices::issue(ctx, &pool.id, &done.user.id);
-    let _ = response.add_cookie(&device_cookie(ctx, &pool.id, device));
-    response
-}
-
-/// The `step` reference in the query string, if given once.
-pub(crate) fn step_in_query(req: &HttpRequest) -> Option<String> {
-    Params::parse(req.query_string().as_bytes())
-        .ok()
-        .and_then(|p| p.get("step").map(str::to_string))
 }
 
 #[get("/{pool_id}/login")]
@@ -480,7 +144,7 @@ pub async fn login_submit(
     };
     // "Continue with …", or a work address that routes to a provider.
     let chosen = match params.get("identity_provider") {
-        Some(name) if offer.providers.iter().any(|p| p == name) => Some((name.to_string(), None)),
+        Some(name) if offer.offers(name) => Some((name.to_string(), None)),
         Some(_) => return retry("That sign-in option is not available here."),
         None => match federation::route_email(&ctx, &pool, &offer, username).await {
             Ok(found) => found.map(|name| (name, Some(username))),

@@ -20,13 +20,13 @@ use crate::accounts::verification::{
 };
 use crate::context::Context;
 use crate::error::Error;
+use crate::hosted::browser::{continue_sign_in, flow_start};
 use crate::hosted::csrf;
+use crate::hosted::forms::{
+    internal, load_pool, policy_text, posted_form, request_in_query, username_label,
+};
 use crate::hosted::pages::{
     Brand, ConfirmPage, ExtraField, ForgotPage, MessagePage, ResetPage, SignUpPage, message, render,
-};
-use crate::hosted::signin::{
-    continue_sign_in, flow_start, internal, load_pool, policy_text, posted_form, request_in_query,
-    username_label,
 };
 use crate::hosted::{html, see_other};
 use crate::ops::client_address::ClientAddress;

@@ -1,10 +1,9 @@
-//! The OAuth 2.0 / OpenID Connect endpoints under each issuer: discovery, JWKS, authorize,
-//! token, userInfo, revocation and logout. Errors are RFC 6749 §5.2 JSON.
+//! The OAuth 2.0 / OpenID Connect JSON endpoints under each issuer: discovery, JWKS, token,
+//! userInfo and revocation. Errors are RFC 6749 §5.2 JSON. (`/oauth2/authorize` and
+//! `/logout` render pages and set cookies: they live in `hosted`.)
 
-pub mod authorize;
 pub mod discovery;
 pub mod error;
-pub mod respond;
 pub mod token;
 pub mod userinfo;
 

@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod claims;
+pub mod complete;
 pub mod grants;
 pub mod keys;
 pub mod logout;
