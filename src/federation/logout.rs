@@ -9,56 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::crypto::random;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::federation::flow::{self, SIGN_OUT};
-use crate::store::StoreError;
 use crate::tokens::authorize::with_query;
 
 /// `{issuer}/oauth2/idplogout`, registered at the provider as a post-logout redirect URI.
 pub fn return_url(ctx: &Context, pool_id: &str) -> String {
     format!("{}/oauth2/idplogout", ctx.issuer(pool_id))
-}
-
-fn token_context(session_hash: &str) -> String {
-    format!("upstream-id-token:{session_hash}")
-}
-
-/// The provider's ID token sealed for the session `session_hash`.
-pub fn seal_id_token(ctx: &Context, session_hash: &str, id_token: &str) -> Result<String> {
-    ctx.keys
-        .seal(id_token.as_bytes(), &token_context(session_hash))
-        .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))
-}
-
-fn request_context(auth_request: &str, user_id: &str) -> String {
-    format!("upstream-id-token-request:{auth_request}:{user_id}")
-}
-
-/// The provider's ID token sealed to the authorization request it answered and to the user
-/// it signed in as, while that user takes a second-factor step. Another user finishing the
-/// same request (by password, after going back) cannot open it.
-pub fn seal_for_request(
-    ctx: &Context,
-    auth_request: &str,
-    user_id: &str,
-    id_token: &str,
-) -> Result<String> {
-    ctx.keys
-        .seal(id_token.as_bytes(), &request_context(auth_request, user_id))
-        .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))
-}
-
-/// The ID token `seal_for_request` sealed for this request and user, if it opens.
-pub fn open_for_request(
-    ctx: &Context,
-    auth_request: &str,
-    user_id: &str,
-    sealed: &str,
-) -> Option<String> {
-    ctx.keys
-        .open(sealed, &request_context(auth_request, user_id))
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -87,9 +44,8 @@ pub async fn upstream(
     if !provider.row.sign_out_upstream {
         return Ok(None);
     }
-    let hint = sealed_token
-        .and_then(|t| ctx.keys.open(t, &token_context(session_hash)).ok())
-        .and_then(|b| String::from_utf8(b).ok());
+    let hint =
+        sealed_token.and_then(|t| crate::tokens::upstream::open_id_token(ctx, session_hash, t));
     let state = random::token(32);
     let payload = Target {
         target: target.map(str::to_string),

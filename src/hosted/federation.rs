@@ -255,10 +255,12 @@ async fn returned(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) -
     }
     // A local user linked to the provider still owes the pool its second factor; the
     // request remembers the provider for the session that step ends in.
-    let sealed = match logout::seal_for_request(ctx, &pending.id, &user.id, &back.id_token) {
-        Ok(sealed) => sealed,
-        Err(err) => return internal(err),
-    };
+    let sealed =
+        match crate::tokens::upstream::seal_for_request(ctx, &pending.id, &user.id, &back.id_token)
+        {
+            Ok(sealed) => sealed,
+            Err(err) => return internal(err),
+        };
     if let Err(err) = crate::store::oauth::set_request_upstream(
         &ctx.store,
         &pending.id,

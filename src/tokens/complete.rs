@@ -33,7 +33,7 @@ pub fn session_serves(client: &OAuthClient, named: Option<&str>, session: &Sessi
     let via = session
         .identity_provider
         .as_deref()
-        .unwrap_or(crate::federation::COGNITO);
+        .unwrap_or(crate::domain::COGNITO);
     client.config.offers(via) && named.is_none_or(|n| n == via)
 }
 
@@ -46,7 +46,7 @@ pub fn upstream_of<'a>(
 ) -> Option<(&'a str, String)> {
     match (&pending.identity_provider, &pending.upstream_id_token) {
         (Some(provider), Some(sealed)) => {
-            crate::federation::logout::open_for_request(ctx, &pending.id, user_id, sealed)
+            crate::tokens::upstream::open_for_request(ctx, &pending.id, user_id, sealed)
                 .map(|token| (provider.as_str(), token))
         }
         _ => None,
@@ -75,7 +75,7 @@ pub async fn complete(
     );
     if let Some(upstream) = upstream {
         session.identity_provider = Some(upstream.provider.to_string());
-        session.upstream_id_token = Some(crate::federation::logout::seal_id_token(
+        session.upstream_id_token = Some(crate::tokens::upstream::seal_id_token(
             ctx,
             &hash,
             upstream.id_token,

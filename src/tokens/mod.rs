@@ -8,6 +8,7 @@ pub mod grants;
 pub mod keys;
 pub mod logout;
 pub mod revocation;
+pub mod upstream;
 
 use crate::crypto::jwt::JwtError;
 use crate::crypto::sealed::SealError;
