@@ -355,6 +355,7 @@ impl Application {
             hasher: PasswordHasher::new(
                 settings.password_hash,
                 settings.password_hash_queue_depth,
+                crate::ops::memory::release_free_memory,
             )?,
             keys,
             outbox: Outbox::new(settings.email_from.clone()),
