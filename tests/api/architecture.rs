@@ -255,12 +255,9 @@ fn arrows() -> (Vec<Arrow>, BTreeMap<String, String>) {
                             push(start + 1, parts);
                         }
                         Some("super") => {
+                            // `here` is the file's own module (`mod.rs` is its folder's),
+                            // so each `super` is one step up from it.
                             let mut base = here.clone();
-                            // A file's `super` is its folder's module (`mod.rs` is the
-                            // folder itself).
-                            if !file.ends_with("mod.rs") {
-                                base.pop();
-                            }
                             while parts.first().is_some_and(|p| p == "super") {
                                 parts.remove(0);
                                 base.pop();
