@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::startup::{Application, StartupError};
 
@@ -80,7 +81,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 Ok(())
             }
             Command::RootKey { action } => {
-                let message = crate::startup::root_key(&settings, action).await?;
+                let message = root_key(&settings, action).await?;
                 eprintln!("cognate: {message}");
                 Ok(())
             }
@@ -91,4 +92,46 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
     })
+}
+
+/// `cognate root-key …`: what was done, for the operator. Every change is logged at `WARN`.
+pub async fn root_key(settings: &Settings, action: RootKeyAction) -> Result<String, StartupError> {
+    let store = crate::startup::open_store(settings).await?;
+    let now = crate::clock::SystemClock.now_millis();
+    let result = match action {
+        RootKeyAction::Rotate => {
+            if settings.admin_key.is_some() {
+                return Err(StartupError::AdminKey(crate::store::StoreError::Corrupt(
+                    "the root key comes from COGNATE_ADMIN_KEY: change it there".into(),
+                )));
+            }
+            let key = crate::crypto::random::token(32);
+            crate::store::admin_keys::set_root(&store, &crate::crypto::secret::digest(&key), now)
+                .await
+                .map_err(StartupError::AdminKey)?;
+            tracing::warn!("the root key was rotated from the command line");
+            // The first start's key file would hold a key that no longer works.
+            let _ = std::fs::remove_file(settings.data_dir.join("admin-key"));
+            println!("{key}");
+            "root key rotated; the new key is printed above, once (only its hash is stored)"
+                .to_string()
+        }
+        RootKeyAction::Disable | RootKeyAction::Enable => {
+            let disable = matches!(action, RootKeyAction::Disable);
+            let found = crate::store::admin_keys::set_root_disabled(&store, disable.then_some(now))
+                .await
+                .map_err(StartupError::AdminKey)?;
+            if !found {
+                return Err(StartupError::AdminKey(crate::store::StoreError::NotFound));
+            }
+            let what = if disable { "disabled" } else { "enabled" };
+            tracing::warn!("the root key was {what} from the command line");
+            format!(
+                "root key {what}; running servers see it within {} seconds",
+                crate::cache::TTL_MS / 1000
+            )
+        }
+    };
+    store.close().await;
+    Ok(result)
 }

@@ -9,8 +9,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+pub use crate::crypto::password::PasswordHashParams;
 use crate::crypto::sealed::MasterKey;
-pub use crate::ops::client_address::TrustedProxies;
+pub use crate::proxies::TrustedProxies;
 
 /// Every key the service understands; the environment variable is `COGNATE_` + the key in
 /// upper case. Anything else in the TOML file is refused, so a typo never goes unnoticed.
@@ -171,28 +172,6 @@ impl Default for RawSettings {
             audit_retention_days: 365,
             federation_allow_private_networks: false,
         }
-    }
-}
-
-/// argon2id cost parameters. Production keeps the OWASP defaults or stronger; the test
-/// suite lowers them through configuration so it stays fast.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PasswordHashParams {
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
-}
-
-impl PasswordHashParams {
-    /// OWASP Password Storage Cheat Sheet: m=19456 KiB, t=2, p=1.
-    pub const OWASP: Self = Self {
-        memory_kib: 19456,
-        iterations: 2,
-        parallelism: 1,
-    };
-
-    pub fn weaker_than_owasp(&self) -> bool {
-        self.memory_kib < Self::OWASP.memory_kib || self.iterations < Self::OWASP.iterations
     }
 }
 
@@ -446,13 +425,12 @@ impl Settings {
                 message: "argon2 parameters out of range (memory >= 8 x parallelism KiB, iterations >= 1, parallelism >= 1)".into(),
             });
         }
-        let header = crate::ops::client_address::ForwardedHeader::parse(
-            raw.forwarded_header.as_deref().unwrap_or(""),
-        )
-        .map_err(|message| ConfigError::Invalid {
-            key: "forwarded_header",
-            message,
-        })?;
+        let header =
+            crate::proxies::ForwardedHeader::parse(raw.forwarded_header.as_deref().unwrap_or(""))
+                .map_err(|message| ConfigError::Invalid {
+                key: "forwarded_header",
+                message,
+            })?;
         let trusted_proxies = TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or(""))
             .map_err(|message| ConfigError::Invalid {
                 key: "trusted_proxies",

@@ -3,6 +3,7 @@
 
 use crate::crypto::password::HashError;
 use crate::store::StoreError;
+use crate::store::paging::PageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -32,6 +33,12 @@ impl Error {
             field: field.into(),
             message: message.into(),
         }
+    }
+}
+
+impl From<PageError> for Error {
+    fn from(err: PageError) -> Self {
+        Error::validation(err.field, err.message)
     }
 }
 

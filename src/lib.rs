@@ -22,6 +22,7 @@ pub mod mail;
 pub mod oauth;
 pub mod ops;
 pub mod pools;
+pub mod proxies;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -63,7 +63,7 @@ pub enum StartupError {
     OpenApi(#[from] serde_json::Error),
 }
 
-async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
+pub(crate) async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     if matches!(settings.database_url, DatabaseUrl::Sqlite(_)) {
         files::create_private_dir(&settings.data_dir).map_err(|source| StartupError::DataDir {
             path: settings.data_dir.display().to_string(),
@@ -91,52 +91,6 @@ pub async fn migrate_only(settings: &Settings) -> Result<(), StartupError> {
     let store = open_store(settings).await?;
     store.close().await;
     Ok(())
-}
-
-/// `cognate root-key …`: what was done, for the operator. Every change is logged at `WARN`.
-pub async fn root_key(
-    settings: &Settings,
-    action: crate::cli::RootKeyAction,
-) -> Result<String, StartupError> {
-    use crate::cli::RootKeyAction;
-    let store = open_store(settings).await?;
-    let now = crate::clock::SystemClock.now_millis();
-    let result = match action {
-        RootKeyAction::Rotate => {
-            if settings.admin_key.is_some() {
-                return Err(StartupError::AdminKey(crate::store::StoreError::Corrupt(
-                    "the root key comes from COGNATE_ADMIN_KEY: change it there".into(),
-                )));
-            }
-            let key = random::token(32);
-            admin_keys::set_root(&store, &secret::digest(&key), now)
-                .await
-                .map_err(StartupError::AdminKey)?;
-            tracing::warn!("the root key was rotated from the command line");
-            // The first start's key file would hold a key that no longer works.
-            let _ = std::fs::remove_file(settings.data_dir.join("admin-key"));
-            println!("{key}");
-            "root key rotated; the new key is printed above, once (only its hash is stored)"
-                .to_string()
-        }
-        RootKeyAction::Disable | RootKeyAction::Enable => {
-            let disable = matches!(action, RootKeyAction::Disable);
-            let found = admin_keys::set_root_disabled(&store, disable.then_some(now))
-                .await
-                .map_err(StartupError::AdminKey)?;
-            if !found {
-                return Err(StartupError::AdminKey(crate::store::StoreError::NotFound));
-            }
-            let what = if disable { "disabled" } else { "enabled" };
-            tracing::warn!("the root key was {what} from the command line");
-            format!(
-                "root key {what}; running servers see it within {} seconds",
-                crate::cache::TTL_MS / 1000
-            )
-        }
-    };
-    store.close().await;
-    Ok(result)
 }
 
 /// Makes the configured admin key the root key, or creates one on first start and shows it
@@ -355,6 +309,7 @@ impl Application {
             hasher: PasswordHasher::new(
                 settings.password_hash,
                 settings.password_hash_queue_depth,
+                crate::ops::memory::release_free_memory,
             )?,
             keys,
             outbox: Outbox::new(settings.email_from.clone()),

@@ -211,8 +211,12 @@ pub fn argon2_per_second(duration: Duration) -> Result<f64, Fail> {
         .build()
         .map_err(|e| Fail(format!("tokio: {e}")))?;
     runtime.block_on(async {
-        let hasher = PasswordHasher::new(PasswordHashParams::OWASP, 1024)
-            .map_err(|e| Fail(format!("argon2: {e}")))?;
+        let hasher = PasswordHasher::new(
+            PasswordHashParams::OWASP,
+            1024,
+            cognate::ops::memory::release_free_memory,
+        )
+        .map_err(|e| Fail(format!("argon2: {e}")))?;
         let hash = hasher
             .hash("Bench-Password-2026!")
             .await

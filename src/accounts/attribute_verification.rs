@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::pools::Pool;
 use crate::store::StoreError;
-use crate::store::codes as store;
+use crate::store::user_codes;
 use crate::store::users::UserRow;
 
 /// Sends a code to the user's address.
@@ -41,7 +41,7 @@ pub async fn verify(
             serde_json::from_str(&user.attributes).map_err(StoreError::from)?;
         attrs.insert("email_verified".into(), Value::Bool(true));
         verified.attributes = serde_json::to_string(&attrs).map_err(StoreError::from)?;
-        let saved = store::confirm_user(
+        let saved = user_codes::confirm_user(
             &ctx.store,
             &live.id,
             MAX_TRIES,

@@ -18,7 +18,8 @@ use crate::error::{Error, Result};
 use crate::pools::Pool;
 use crate::store::StoreError;
 use crate::store::refused_sign_ups;
-use crate::store::users::{self as store, UserRow};
+use crate::store::user_codes;
+use crate::store::users::UserRow;
 
 #[derive(Debug)]
 pub enum SignIn {
@@ -275,7 +276,7 @@ pub async fn choose_new_password(
         user.status = CONFIRMED.to_string();
         user.temporary_password_expires_at = None;
         user.updated_at = ctx.now();
-        if store::save_killing_codes(
+        if user_codes::save_killing_codes(
             &ctx.store,
             &user,
             version,

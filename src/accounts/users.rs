@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::pools::pool::{Pool, get_pool, temporary_password_lifetime};
 use crate::store::StoreError;
 use crate::store::paging::{Page, PageRequest};
+use crate::store::user_codes;
 use crate::store::users::{self as store, ColumnMatch, UserRow};
 
 pub use crate::accounts::lookup::{
@@ -290,7 +291,7 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
         }
         _ => vec![],
     };
-    store::insert_with(&ctx.store, &row, None, &invitation)
+    user_codes::insert_with(&ctx.store, &row, None, &invitation)
         .await
         .map_err(|e| conflict_on_write(e, &pool))?;
     if !invitation.is_empty() {
@@ -444,8 +445,13 @@ async fn modify_row(
         let saved = if (row.email.clone(), row.password_hash.clone()) == before {
             store::save(&ctx.store, &row, version).await
         } else {
-            store::save_killing_codes(&ctx.store, &row, version, crate::accounts::codes::MAX_TRIES)
-                .await
+            user_codes::save_killing_codes(
+                &ctx.store,
+                &row,
+                version,
+                crate::accounts::codes::MAX_TRIES,
+            )
+            .await
         };
         if saved.map_err(|e| conflict_on_write(e, &pool))? {
             row.version += 1;

@@ -22,8 +22,8 @@ use crate::error::{Error, Result};
 use crate::pools::Pool;
 use crate::pools::text;
 use crate::store::StoreError;
-use crate::store::codes as store;
 use crate::store::refused_sign_ups;
+use crate::store::user_codes;
 use crate::store::users::{self as users_store, UserRow};
 
 pub use crate::accounts::codes::{CodeCheck, MAX_TRIES, RESET, Resend, SIGNUP, SIGNUP_CODE_MS};
@@ -181,7 +181,7 @@ async fn create_unconfirmed(ctx: &Context, pool: &Pool, fresh: &Fresh) -> Result
         Vec::new()
     };
     let code_row = mail_allowed.then_some(&code_row);
-    match users_store::insert_with(&ctx.store, &row, code_row, &mails).await {
+    match user_codes::insert_with(&ctx.store, &row, code_row, &mails).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
@@ -245,7 +245,7 @@ async fn existing_account(
     updated.updated_at = ctx.now();
     updated.signup_submitted_by = fresh.submitted_by.clone();
     updated.signup_contested = contested;
-    if !users_store::save_killing_codes(&ctx.store, &updated, user.version, MAX_TRIES).await? {
+    if !user_codes::save_killing_codes(&ctx.store, &updated, user.version, MAX_TRIES).await? {
         // Another sign-up (or an edit) changed the pending account meanwhile. Newest wins, and
         // that one is newer: this sign-up is superseded, exactly as if it had come first.
         return Ok(SignedUp {
@@ -387,7 +387,7 @@ async fn confirm_user(
     .to_string();
     // Any change to the user since it was read (a new sign-up, an admin edit) means the
     // code no longer vouches for what the row holds: no confirmation, and the try is spent.
-    if store::confirm_user(
+    if user_codes::confirm_user(
         &ctx.store,
         &live.id,
         MAX_TRIES,
@@ -525,7 +525,9 @@ async fn reset_user(
         updated.status = CONFIRMED.to_string();
     }
     let now = ctx.now();
-    if !store::reset_password(&ctx.store, &live.id, MAX_TRIES, &updated, user.version, now).await? {
+    if !user_codes::reset_password(&ctx.store, &live.id, MAX_TRIES, &updated, user.version, now)
+        .await?
+    {
         return Ok(CodeCheck::Rejected);
     }
     crate::store::oauth::revoke_user(&ctx.store, &pool.id, &user.id, now).await?;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::Error;
+use crate::store::paging::PageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -26,6 +27,12 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error(transparent)]
     Core(#[from] Error),
+}
+
+impl From<PageError> for ApiError {
+    fn from(err: PageError) -> Self {
+        ApiError::Core(err.into())
+    }
 }
 
 #[derive(Serialize, ToSchema)]

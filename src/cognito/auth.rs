@@ -15,7 +15,7 @@ use crate::accounts::signin::Origin;
 use crate::accounts::types::MfaFactor;
 use crate::accounts::{mfa, passwordless};
 use crate::cognito::Call;
-use crate::cognito::client::{self, AppClient};
+use crate::cognito::client::{self, AppClient, flow_allowed};
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::shapes::{destination_shown, masked};
 use crate::cognito::tokens::authentication_result;
@@ -65,17 +65,6 @@ fn required<'a>(params: &'a Parameters, name: &str) -> Result<&'a str, Exception
         .get(name)
         .map(String::as_str)
         .ok_or_else(|| Exception::invalid(format!("Missing required parameter {name}")))
-}
-
-pub(crate) fn flow_allowed(app: &AppClient, flow: &str) -> Result<(), Exception> {
-    if app.allows(flow) {
-        Ok(())
-    } else {
-        Err(Exception::invalid(format!(
-            "{} flow not enabled for this client",
-            flow.trim_start_matches("ALLOW_")
-        )))
-    }
 }
 
 /// The Cognito answer to a refused step.

@@ -89,3 +89,15 @@ pub fn check_secret_hash(
         Err(unverified())
     }
 }
+
+/// Refuses a flow the app client does not offer (`ExplicitAuthFlows`).
+pub(crate) fn flow_allowed(app: &AppClient, flow: &str) -> Result<(), Exception> {
+    if app.allows(flow) {
+        Ok(())
+    } else {
+        Err(Exception::invalid(format!(
+            "{} flow not enabled for this client",
+            flow.trim_start_matches("ALLOW_")
+        )))
+    }
+}

@@ -6,8 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::cognito::Call;
-use crate::cognito::auth::flow_allowed;
-use crate::cognito::client::{self, AppClient};
+use crate::cognito::client::{self, AppClient, flow_allowed};
 use crate::cognito::protocol::{Answer, Exception};
 use crate::tokens::claims::TokenResponse;
 use crate::tokens::grants::{self, RefreshDoor};

@@ -13,8 +13,6 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 use tokio::sync::{Semaphore, oneshot};
 
-use crate::config::PasswordHashParams;
-
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("password hashing failed: {0}")]
@@ -28,10 +26,37 @@ pub enum HashError {
     Busy,
 }
 
+/// argon2id cost parameters. Production keeps the OWASP defaults or stronger; the test
+/// suite lowers them through configuration so it stays fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordHashParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl PasswordHashParams {
+    /// OWASP Password Storage Cheat Sheet: m=19456 KiB, t=2, p=1.
+    pub const OWASP: Self = Self {
+        memory_kib: 19456,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    pub fn weaker_than_owasp(&self) -> bool {
+        self.memory_kib < Self::OWASP.memory_kib || self.iterations < Self::OWASP.iterations
+    }
+}
+
 /// A hashing thread's argon2 memory is returned after this long without work.
 const IDLE_RELEASE: Duration = Duration::from_secs(60);
 
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// What a hashing thread calls after letting its memory go: the process's allocator trim,
+/// given by whoever builds the first hasher (crypto knows no allocator). The threads are
+/// the process's, so the first one given is the one they call.
+static RELEASE_MEMORY: OnceLock<fn()> = OnceLock::new();
 
 /// The process's hashing threads: hashing capacity belongs to the machine, not to one
 /// context, so every `PasswordHasher` (tests build many) shares them.
@@ -70,7 +95,9 @@ fn work(queue: &flume::Receiver<Job>) {
             Err(flume::RecvTimeoutError::Timeout) => {
                 if !memory.is_empty() {
                     memory = Vec::new();
-                    crate::ops::memory::release_free_memory();
+                    if let Some(release) = RELEASE_MEMORY.get() {
+                        release();
+                    }
                 }
             }
             Err(flume::RecvTimeoutError::Disconnected) => return,
@@ -117,8 +144,14 @@ pub struct PasswordHasher {
 }
 
 impl PasswordHasher {
-    /// `queue_depth` hashes may wait for a thread beyond those the threads are working on.
-    pub fn new(params: PasswordHashParams, queue_depth: usize) -> Result<Self, HashError> {
+    /// `queue_depth` hashes may wait for a thread beyond those the threads are working on;
+    /// `release_memory` gives freed memory back to the system when a thread goes idle.
+    pub fn new(
+        params: PasswordHashParams,
+        queue_depth: usize,
+        release_memory: fn(),
+    ) -> Result<Self, HashError> {
+        let _ = RELEASE_MEMORY.set(release_memory);
         let params = Params::new(
             params.memory_kib,
             params.iterations,
@@ -256,6 +289,7 @@ mod tests {
                 parallelism: 1,
             },
             64,
+            || {},
         )
         .unwrap();
         let hash = hasher.hash("Correct-horse-1").await.unwrap();
@@ -276,6 +310,7 @@ mod tests {
                 parallelism: 1,
             },
             64,
+            || {},
         )
         .unwrap();
         // Hashes stored before this module kept its own memory still verify...
@@ -314,6 +349,7 @@ mod tests {
                 parallelism: 1,
             },
             2,
+            || {},
         )
         .unwrap();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -2,25 +2,9 @@
 //! name them: a policy written for AWS then reads the same here. Operations AWS has no name
 //! for are `cognate:`.
 
-/// The IAM resource kinds, as in `arn:aws:iam::<account>:<kind>/<name>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    User,
-    Group,
-    Role,
-    Policy,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::User => "user",
-            Kind::Group => "group",
-            Kind::Role => "role",
-            Kind::Policy => "policy",
-        }
-    }
-}
+/// The IAM resource kinds (a plain type the store's IAM tables are keyed by, so it lives
+/// there).
+pub use crate::store::iam::Kind;
 
 /// What a route acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

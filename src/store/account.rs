@@ -4,10 +4,10 @@
 //! finish a set-up.
 
 use super::mfa::{MfaRow, save_in};
-use super::oauth::SessionRow;
 use super::outbox::{OutboxRow, insert_outbox_query};
 use super::users::UserRow;
 use super::{Store, StoreResult, in_tx, on_pool};
+use crate::store::oauth::SessionRow;
 
 macro_rules! notice_in {
     ($tx:expr, $notice:expr) => {

@@ -20,7 +20,7 @@ pub struct CodeRow {
 
 /// Spends a code: only once, only before it expires, and only if its tries (the right guess
 /// itself is one of them, reserved before the comparison) did not run out.
-const CONSUME: &str = "UPDATE verification_codes SET consumed_at = $1 \
+pub(crate) const CONSUME: &str = "UPDATE verification_codes SET consumed_at = $1 \
      WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND attempts <= $3";
 
 pub const COLUMNS: &str = "id, pool_id, user_id, purpose, code_hash, attempts, created_at, expires_at, \
@@ -60,6 +60,17 @@ macro_rules! kill_all_query {
     };
 }
 pub(crate) use kill_all_query;
+
+/// Spends a code (see `CONSUME`), as a statement for a transaction a caller composes.
+macro_rules! consume_query {
+    ($code_id:expr, $max:expr, $now:expr) => {
+        sqlx::query($crate::store::codes::CONSUME)
+            .bind($now)
+            .bind($code_id)
+            .bind($max)
+    };
+}
+pub(crate) use consume_query;
 
 /// Replaces the user's live code of this purpose with `code` and queues its mail, together.
 pub async fn replace_code(store: &Store, code: &CodeRow, mail: &OutboxRow) -> StoreResult<()> {
@@ -116,10 +127,7 @@ pub async fn reserve_try(store: &Store, id: &str, max: i64, now: i64) -> StoreRe
 
 /// Spends a code whose try was right (nothing else changes with it).
 pub async fn spend(store: &Store, id: &str, max: i64, now: i64) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(CONSUME)
-        .bind(now)
-        .bind(id)
-        .bind(max)
+    let rows = in_tx!(store, tx => consume_query!(id, max, now)
         .execute(&mut *tx)
         .await?
         .rows_affected());
@@ -158,83 +166,4 @@ pub async fn recent(
     .fetch_one(pool)
     .await
     .map(|(count, last, tries)| (count, last, tries.unwrap_or(0)))?))
-}
-
-/// Consumes the sign-up code and confirms the user (status and verified email), together.
-/// False if either moved on meanwhile; nothing is written then.
-pub async fn confirm_user(
-    store: &Store,
-    code_id: &str,
-    max: i64,
-    user: &crate::store::users::UserRow,
-    version: i64,
-    now: i64,
-) -> StoreResult<bool> {
-    in_tx!(store, tx => {
-        let consumed = sqlx::query(CONSUME)
-        .bind(now)
-        .bind(code_id)
-        .bind(max)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if consumed != 1 {
-            return Ok(false);
-        }
-        let updated = sqlx::query(
-            "UPDATE users SET status = $1, attributes = $2, updated_at = $3, version = version + 1 \
-             WHERE id = $4 AND version = $5",
-        )
-        .bind(&user.status)
-        .bind(&user.attributes)
-        .bind(now)
-        .bind(&user.id)
-        .bind(version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated != 1 {
-            return Ok(false);
-        }
-    });
-    Ok(true)
-}
-
-/// Consumes the reset code and sets the new password, status and sign-out time, together.
-pub async fn reset_password(
-    store: &Store,
-    code_id: &str,
-    max: i64,
-    user: &crate::store::users::UserRow,
-    version: i64,
-    now: i64,
-) -> StoreResult<bool> {
-    in_tx!(store, tx => {
-        let consumed = sqlx::query(CONSUME)
-        .bind(now)
-        .bind(code_id)
-        .bind(max)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if consumed != 1 {
-            return Ok(false);
-        }
-        let updated = sqlx::query(
-            "UPDATE users SET status = $1, password_hash = $2, temporary_password_expires_at = NULL, \
-             signed_out_at = $3, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
-        )
-        .bind(&user.status)
-        .bind(&user.password_hash)
-        .bind(now)
-        .bind(&user.id)
-        .bind(version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated != 1 {
-            return Ok(false);
-        }
-    });
-    Ok(true)
 }

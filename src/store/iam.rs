@@ -5,7 +5,26 @@
 use sqlx::AssertSqlSafe;
 
 use super::{Store, StoreError, StoreResult, in_tx, on_pool};
-use crate::iam::actions::Kind;
+
+/// The IAM resource kinds, as in `arn:aws:iam::<account>:<kind>/<name>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    User,
+    Group,
+    Role,
+    Policy,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::User => "user",
+            Kind::Group => "group",
+            Kind::Role => "role",
+            Kind::Policy => "policy",
+        }
+    }
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NamedRow {

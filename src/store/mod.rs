@@ -30,6 +30,7 @@ pub mod signing_keys;
 pub mod srp;
 pub mod throttle;
 pub mod used_signatures;
+pub mod user_codes;
 pub mod users;
 
 use std::str::FromStr;

@@ -6,10 +6,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{Error, Result};
-
 pub const MAX_LIMIT: usize = 60;
 const TOKEN_PREFIX: &str = "k1.";
+
+/// A page request that cannot be served; `field` names the parameter to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct PageError {
+    pub field: &'static str,
+    pub message: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct PageRequest {
@@ -25,18 +31,19 @@ pub struct Page<T> {
 }
 
 impl PageRequest {
-    pub fn parse(limit: Option<i64>, next_token: Option<&str>) -> Result<Self> {
+    pub fn parse(limit: Option<i64>, next_token: Option<&str>) -> Result<Self, PageError> {
         let limit = limit.unwrap_or(MAX_LIMIT as i64);
         if !(1..=MAX_LIMIT as i64).contains(&limit) {
-            return Err(Error::validation(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
+            return Err(PageError {
+                field: "limit",
+                message: format!("must be between 1 and {MAX_LIMIT}"),
+            });
         }
         let after = match next_token {
             None | Some("") => None,
-            Some(token) => Some(decode(token).ok_or_else(|| {
-                Error::validation("next_token", "is not a token this API issued")
+            Some(token) => Some(decode(token).ok_or_else(|| PageError {
+                field: "next_token",
+                message: "is not a token this API issued".into(),
             })?),
         };
         Ok(Self {
@@ -97,9 +104,9 @@ impl<T> Page<T> {
         }
     }
 
-    pub fn try_map<U>(self, f: impl FnMut(T) -> Result<U>) -> Result<Page<U>> {
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
         Ok(Page {
-            items: self.items.into_iter().map(f).collect::<Result<_>>()?,
+            items: self.items.into_iter().map(f).collect::<Result<_, E>>()?,
             next_token: self.next_token,
         })
     }

@@ -213,27 +213,6 @@ pub async fn save(store: &Store, row: &UserRow, version: i64) -> StoreResult<boo
     Ok(rows == 1)
 }
 
-/// Saves the row and, in the same transaction, kills every live code of the user: a code
-/// vouches for the address and password it was sent for, not for what replaced them.
-/// False (and nothing written) when the row moved on.
-pub async fn save_killing_codes(
-    store: &Store,
-    row: &UserRow,
-    version: i64,
-    dead_attempts: i64,
-) -> StoreResult<bool> {
-    crate::store::in_tx!(store, tx => {
-        let saved = save_user_query!(row, version).execute(&mut *tx).await?.rows_affected();
-        if saved != 1 {
-            return Ok(false);
-        }
-        crate::store::codes::kill_all_query!(&row.id, row.updated_at, dead_attempts)
-            .execute(&mut *tx)
-            .await?;
-    });
-    Ok(true)
-}
-
 pub async fn delete(store: &Store, pool_id: &str, id: &str) -> StoreResult<bool> {
     let rows = crate::store::in_tx!(store, tx => sqlx::query("DELETE FROM users WHERE pool_id = $1 AND id = $2")
         .bind(pool_id)
@@ -295,26 +274,6 @@ pub async fn get_by_id(store: &Store, pool_id: &str, id: &str) -> StoreResult<Us
     .await?))
 }
 
-/// Inserts a user with, in the same transaction, an optional code and the mails that go
-/// with it: a user never exists without the mail that was promised, nor the reverse.
-pub async fn insert_with(
-    store: &Store,
-    row: &UserRow,
-    code: Option<&crate::store::codes::CodeRow>,
-    mails: &[crate::store::outbox::OutboxRow],
-) -> StoreResult<()> {
-    crate::store::in_tx!(store, tx => {
-        insert_user_query!(row).execute(&mut *tx).await?;
-        if let Some(code) = code {
-            crate::store::codes::insert_code_query!(code).execute(&mut *tx).await?;
-        }
-        for mail in mails {
-            crate::store::outbox::insert_outbox_query!(mail).execute(&mut *tx).await?;
-        }
-    });
-    Ok(())
-}
-
 /// Up to two of the pool's own (not federated, not pending) users with this address,
 /// compared without case: more than one means the address names nobody in particular.
 pub async fn local_with_email(
@@ -349,3 +308,36 @@ pub async fn confirmed_with_email(
 }
 
 pub(crate) use {insert_user_query, save_user_query};
+
+/// Confirms a user (status and verified email in `attributes`) if the row is still at
+/// `version`, as a statement for a transaction a caller composes.
+macro_rules! confirm_user_query {
+    ($row:expr, $version:expr, $now:expr) => {
+        sqlx::query(
+            "UPDATE users SET status = $1, attributes = $2, updated_at = $3, version = version + 1 \
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(&$row.status)
+        .bind(&$row.attributes)
+        .bind($now)
+        .bind(&$row.id)
+        .bind($version)
+    };
+}
+
+/// Sets a reset password (with status and sign-out time) if the row is still at `version`,
+/// as a statement for a transaction a caller composes.
+macro_rules! reset_password_query {
+    ($row:expr, $version:expr, $now:expr) => {
+        sqlx::query(
+            "UPDATE users SET status = $1, password_hash = $2, temporary_password_expires_at = NULL, \
+             signed_out_at = $3, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
+        )
+        .bind(&$row.status)
+        .bind(&$row.password_hash)
+        .bind($now)
+        .bind(&$row.id)
+        .bind($version)
+    };
+}
+pub(crate) use {confirm_user_query, reset_password_query};
