@@ -877,9 +877,15 @@ pub async fn delete_pool(ctx: &Context, pool_id: &str) -> Result<()> {
         }
         // Deleting at the version that was checked means a concurrent PATCH turning
         // protection on cannot slip in between.
-        if store::delete_at_version(&ctx.store, pool_id, version).await? {
-            ctx.caches.clear();
-            return Ok(());
+        match store::delete_at_version(&ctx.store, pool_id, version).await {
+            Ok(true) => {
+                ctx.caches.clear();
+                return Ok(());
+            }
+            Ok(false) => {}
+            // The cascade deadlocked with writes into the pool (PostgreSQL): again.
+            Err(StoreError::Contention) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Err(Error::Store(StoreError::Contention))

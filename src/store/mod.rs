@@ -104,6 +104,13 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                 StoreError::Reference(db.constraint().unwrap_or(db.message()).to_string())
             }
+            // PostgreSQL chose this transaction as a deadlock's victim, or could not
+            // serialise it: nothing was written, and the same work may simply be tried again.
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+            {
+                StoreError::Contention
+            }
             _ => StoreError::Database(err),
         }
     }

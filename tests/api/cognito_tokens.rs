@@ -183,6 +183,7 @@ async fn api_tokens_verify_and_revoke_like_oauth_ones(backend: Backend) {
 /// answers an unknown user as it answers a known one: the same outcome, and medians of
 /// the time taken within a factor of 3 (the hosted pages' sign-up test).
 async fn unknown_and_known_users_answer_alike(backend: Backend) {
+    crate::helpers::measure_alone().await;
     let env = oauth_env(backend).await;
     const SAMPLES: usize = 7;
     for operation in [

@@ -739,6 +739,7 @@ async fn csrf_cookies_are_host_prefixed_on_https(backend: Backend) {
 // ---------------------------------------------------------------------------------------------
 
 async fn known_and_unknown_forgot_and_confirm_take_about_the_same_time(backend: Backend) {
+    crate::helpers::measure_alone().await;
     const SAMPLES: usize = 9;
     let Env { app, sink, web, .. } = env(backend).await;
     let pool = &web.pool;
@@ -971,6 +972,7 @@ async fn names_no_account_can_have_cost_no_hash(backend: Backend) {
 }
 
 async fn a_refused_sign_up_costs_a_wrong_password_no_more_time(backend: Backend) {
+    crate::helpers::measure_alone().await;
     const SAMPLES: usize = 7;
     let Env { app, web, .. } = env_configured(
         backend,

@@ -1062,6 +1062,7 @@ async fn known_and_unknown_accounts_get_identical_pages(backend: Backend) {
 }
 
 async fn known_and_unknown_sign_ups_take_about_the_same_time(backend: Backend) {
+    crate::helpers::measure_alone().await;
     const SAMPLES: usize = 9;
     let Env { app, web, .. } =
         env_with(backend, Some(json!({"username_attributes": ["email"]}))).await;

@@ -83,6 +83,42 @@ fn postgres_tests_run_in_ci() {
     );
 }
 
+/// Tests that compare timings (known against unknown names) measure alone: each other test
+/// holds a read share from its first database until it ends, and a timing test trades its
+/// share for the whole (`measure_alone`). Four tests at a time otherwise make a median
+/// that measures the neighbours.
+static QUIET: std::sync::LazyLock<Arc<tokio::sync::RwLock<()>>> =
+    std::sync::LazyLock::new(|| Arc::new(tokio::sync::RwLock::new(())));
+
+/// What this test's thread holds (libtest runs each test on a thread of its own, and
+/// `#[tokio::test]` runs its body on that thread): dropped when the test ends.
+enum Share {
+    None,
+    Some(#[allow(dead_code)] tokio::sync::OwnedRwLockReadGuard<()>),
+    All(#[allow(dead_code)] tokio::sync::OwnedRwLockWriteGuard<()>),
+}
+
+thread_local! {
+    static SHARE: std::cell::RefCell<Share> = const { std::cell::RefCell::new(Share::None) };
+}
+
+async fn take_share() {
+    if SHARE.with(|s| matches!(*s.borrow(), Share::None)) {
+        let guard = QUIET.clone().read_owned().await;
+        SHARE.with(|s| *s.borrow_mut() = Share::Some(guard));
+    }
+}
+
+/// Waits until no other test runs, and keeps it so until this test ends.
+pub async fn measure_alone() {
+    if SHARE.with(|s| matches!(*s.borrow(), Share::All(_))) {
+        return;
+    }
+    SHARE.with(|s| *s.borrow_mut() = Share::None);
+    let guard = QUIET.clone().write_owned().await;
+    SHARE.with(|s| *s.borrow_mut() = Share::All(guard));
+}
+
 /// A database of its own for one test: a file in a temporary directory, or a fresh
 /// PostgreSQL database dropped when the test ends.
 pub struct TestDatabase {
@@ -93,6 +129,7 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub async fn new(backend: Backend) -> Self {
+        take_share().await;
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
             Backend::Sqlite => Self {
