@@ -430,7 +430,13 @@ impl Application {
                 .service(crate::oauth::token::revoke)
                 .service(health::live)
                 .service(health::ready)
-                .service(metrics::metrics)
+                .service(
+                    web::resource("/metrics")
+                        .wrap(actix_web::middleware::from_fn(
+                            crate::admin::auth::require_credentials,
+                        ))
+                        .route(web::get().to(metrics::metrics)),
+                )
                 .configure(demo_routes)
                 .service(crate::admin::docs::viewer(OPENAPI_PATH))
                 .route(

@@ -214,7 +214,7 @@ pub async fn require_credentials(
     let action = matched.as_ref().map_or("unknown", |(r, _)| r.action);
     let mut event = gate::new_event(now, request_id, action, source, user_agent);
 
-    let headers = gate::header_pairs(req.headers());
+    let headers = crate::ops::headers::pairs(req.headers());
     let body_sha256 = gate::body_sha256(&body);
     let presented = Presented {
         method: &method,

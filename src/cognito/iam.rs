@@ -58,7 +58,7 @@ pub async fn run(call: &Call<'_>, operation: &str) -> HttpResponse {
     let ctx = call.ctx;
     let req = call.req;
     let now = ctx.now();
-    let headers = gate::header_pairs(req.headers());
+    let headers = crate::ops::headers::pairs(req.headers());
     let body_sha256 = gate::body_sha256(call.body);
     let presented = Presented {
         method: req.method().as_str(),

@@ -39,19 +39,6 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// A request's headers as the authenticator reads them.
-pub fn header_pairs(headers: &actix_web::http::header::HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
-}
-
 /// Hex SHA-256 of a request body, which every signature covers.
 pub fn body_sha256(body: &[u8]) -> String {
     crate::crypto::secret::sha256(body)

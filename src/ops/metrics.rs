@@ -1,7 +1,7 @@
 //! Request counts and latency histograms by route pattern and status, in Prometheus text.
 
+use actix_web::HttpResponse;
 use actix_web::web::Data;
-use actix_web::{HttpResponse, get};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -82,11 +82,8 @@ impl Metrics {
 /// `CognateMetricsReader`), checked and audited as the admin API is: live outbox counts
 /// would otherwise let anyone watch whether a forgot-password or resend request for some
 /// name produced a mail, which tells whether the account exists. Prometheus sends
-/// `authorization: {credentials: <access key id>:<secret>}`.
-#[get(
-    "/metrics",
-    wrap = "actix_web::middleware::from_fn(crate::admin::auth::require_credentials)"
-)]
+/// `authorization: {credentials: <access key id>:<secret>}`. `startup` mounts it at
+/// `/metrics` behind the admin API's credential check.
 pub async fn metrics(metrics: Data<Metrics>, ctx: Data<Context>) -> HttpResponse {
     // The outbox is shared by every process, so its figures come from the database.
     match crate::store::outbox::stats(&ctx.store).await {

@@ -3,6 +3,7 @@
 
 pub mod client_address;
 pub mod connections;
+pub mod headers;
 pub mod health;
 pub mod memory;
 pub mod metrics;
