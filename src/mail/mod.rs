@@ -10,8 +10,22 @@ use askama::Template;
 use tokio::sync::Notify;
 
 use crate::clock::Millis;
-use crate::pools::Pool;
 use crate::store::outbox::OutboxRow;
+
+/// What a mail needs to know of the pool it is sent for (`pools` implements it for a pool):
+/// mail sits below the areas and names none of their types.
+pub trait Sender {
+    fn pool_id(&self) -> &str;
+    /// The name mails speak of the service by.
+    fn display_name(&self) -> &str;
+    /// The pool's own From address, if it has one.
+    fn sender_address(&self) -> Option<&str>;
+    fn verification_subject(&self) -> Option<&str>;
+    /// The pool's own verification message, with `{####}` where the code goes.
+    fn verification_message(&self) -> Option<&str>;
+    /// How long a temporary password stays valid, in days.
+    fn temporary_password_days(&self) -> u32;
+}
 
 /// A rendered mail, before it has a sender and an outbox row.
 pub struct Mail {
@@ -121,23 +135,14 @@ fn render(t: &impl Template) -> String {
     })
 }
 
-fn display_name(pool: &Pool) -> &str {
-    pool.config
-        .branding
-        .display_name
-        .as_deref()
-        .unwrap_or(&pool.name)
-}
-
 /// The verification-code mail, or the pool's own subject and message (`{####}` → code).
-pub fn verification(pool: &Pool, recipient: &str, code: &str) -> Mail {
-    let name = display_name(pool);
-    let email = &pool.config.email;
-    let subject = email
-        .verification_subject
-        .clone()
+pub fn verification(pool: &dyn Sender, recipient: &str, code: &str) -> Mail {
+    let name = pool.display_name();
+    let subject = pool
+        .verification_subject()
+        .map(str::to_string)
         .unwrap_or_else(|| format!("Your {name} verification code"));
-    let (text, html) = match &email.verification_message {
+    let (text, html) = match pool.verification_message() {
         Some(message) => {
             let text = message.replace("{####}", code);
             let html = render(&CustomVerificationHtml {
@@ -165,8 +170,8 @@ pub fn verification(pool: &Pool, recipient: &str, code: &str) -> Mail {
     }
 }
 
-pub fn reset(pool: &Pool, recipient: &str, code: &str) -> Mail {
-    let name = display_name(pool);
+pub fn reset(pool: &dyn Sender, recipient: &str, code: &str) -> Mail {
+    let name = pool.display_name();
     Mail {
         kind: "reset",
         recipient: recipient.to_string(),
@@ -183,8 +188,8 @@ pub fn reset(pool: &Pool, recipient: &str, code: &str) -> Mail {
 }
 
 /// A second factor by email.
-pub fn sign_in_code(pool: &Pool, recipient: &str, code: &str) -> Mail {
-    let name = display_name(pool);
+pub fn sign_in_code(pool: &dyn Sender, recipient: &str, code: &str) -> Mail {
+    let name = pool.display_name();
     Mail {
         kind: "sign_in_code",
         recipient: recipient.to_string(),
@@ -201,8 +206,8 @@ pub fn sign_in_code(pool: &Pool, recipient: &str, code: &str) -> Mail {
 }
 
 /// "Your security settings changed", after any change of factors or password.
-pub fn security_notice(pool: &Pool, recipient: &str, change: &str) -> Mail {
-    let name = display_name(pool);
+pub fn security_notice(pool: &dyn Sender, recipient: &str, change: &str) -> Mail {
+    let name = pool.display_name();
     Mail {
         kind: "security_notice",
         recipient: recipient.to_string(),
@@ -218,9 +223,14 @@ pub fn security_notice(pool: &Pool, recipient: &str, change: &str) -> Mail {
     }
 }
 
-pub fn invitation(pool: &Pool, recipient: &str, username: &str, temporary_password: &str) -> Mail {
-    let name = display_name(pool);
-    let days = pool.config.password_policy.temporary_password_validity_days;
+pub fn invitation(
+    pool: &dyn Sender,
+    recipient: &str,
+    username: &str,
+    temporary_password: &str,
+) -> Mail {
+    let name = pool.display_name();
+    let days = pool.temporary_password_days();
     let validity = format!(
         "The temporary password is valid for {days} day{}.",
         if days == 1 { "" } else { "s" }
@@ -244,8 +254,8 @@ pub fn invitation(pool: &Pool, recipient: &str, username: &str, temporary_passwo
     }
 }
 
-pub fn signup_attempt(pool: &Pool, recipient: &str) -> Mail {
-    let name = display_name(pool);
+pub fn signup_attempt(pool: &dyn Sender, recipient: &str) -> Mail {
+    let name = pool.display_name();
     Mail {
         kind: "signup_attempt",
         recipient: recipient.to_string(),
@@ -271,17 +281,14 @@ impl Outbox {
         }
     }
 
-    pub fn row(&self, pool: &Pool, mail: Mail, now: Millis) -> OutboxRow {
+    pub fn row(&self, pool: &dyn Sender, mail: Mail, now: Millis) -> OutboxRow {
         OutboxRow {
             id: uuid::Uuid::new_v4().to_string(),
-            pool_id: Some(pool.id.clone()),
+            pool_id: Some(pool.pool_id().to_string()),
             kind: mail.kind.to_string(),
             sender: pool
-                .config
-                .email
-                .from
-                .clone()
-                .unwrap_or_else(|| self.default_from.clone()),
+                .sender_address()
+                .map_or_else(|| self.default_from.clone(), str::to_string),
             recipient: mail.recipient,
             subject: mail.subject,
             text_body: mail.text,

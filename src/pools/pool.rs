@@ -255,6 +255,36 @@ pub struct Pool {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
+impl crate::mail::Sender for Pool {
+    fn pool_id(&self) -> &str {
+        &self.id
+    }
+
+    fn display_name(&self) -> &str {
+        self.config
+            .branding
+            .display_name
+            .as_deref()
+            .unwrap_or(&self.name)
+    }
+
+    fn sender_address(&self) -> Option<&str> {
+        self.config.email.from.as_deref()
+    }
+
+    fn verification_subject(&self) -> Option<&str> {
+        self.config.email.verification_subject.as_deref()
+    }
+
+    fn verification_message(&self) -> Option<&str> {
+        self.config.email.verification_message.as_deref()
+    }
+
+    fn temporary_password_days(&self) -> u32 {
+        self.config.password_policy.temporary_password_validity_days
+    }
+}
+
 /// `POST /pools` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
