@@ -53,16 +53,25 @@ fn can_receive(user: &crate::store::users::UserRow) -> bool {
         && mfa::has_verified_email(user)
 }
 
-/// Whether the account named `username` could answer a code sign-in (false for no account).
-pub async fn answerable(ctx: &Context, pool: &Pool, username: &str) -> Result<bool> {
+/// The account named `username`, if it could answer a code sign-in.
+async fn receiver(
+    ctx: &Context,
+    pool: &Pool,
+    username: &str,
+) -> Result<Option<crate::store::users::UserRow>> {
     if username.is_empty() || username.len() > 512 {
-        return Ok(false);
+        return Ok(None);
     }
     match find_user(ctx, pool, username).await {
-        Ok(user) => Ok(can_receive(&user)),
-        Err(Error::NotFound(_)) => Ok(false),
+        Ok(user) => Ok(Some(user).filter(can_receive)),
+        Err(Error::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Whether the account named `username` could answer a code sign-in (false for no account).
+pub async fn answerable(ctx: &Context, pool: &Pool, username: &str) -> Result<bool> {
+    Ok(receiver(ctx, pool, username).await?.is_some())
 }
 
 /// A code sign-in begun: the session, and where the code went (the real address for an
@@ -73,16 +82,7 @@ pub struct Begun {
 }
 
 pub async fn begin(ctx: &Context, start: &Start<'_>, username: &str) -> Result<Begun> {
-    let user = if username.is_empty() || username.len() > 512 {
-        None
-    } else {
-        match find_user(ctx, start.pool, username).await {
-            Ok(user) => Some(user),
-            Err(Error::NotFound(_)) => None,
-            Err(e) => return Err(e),
-        }
-    };
-    let user = user.filter(can_receive);
+    let user = receiver(ctx, start.pool, username).await?;
     let sealed = |token| {
         seal(
             ctx,

@@ -12,7 +12,6 @@ use crate::accounts::signin::Origin;
 use crate::context::Context;
 use crate::error::Error;
 use crate::hosted::browser::{code_redirect, continue_sign_in, error_redirect, flow_start};
-use crate::hosted::cookies::SESSION_COOKIE;
 use crate::hosted::csrf;
 use crate::hosted::pages::{Brand, message};
 use crate::hosted::see_other;
@@ -73,15 +72,7 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
         Err(err) => return refused(ctx, &pool, err),
     };
     // Single sign-on: a live session skips the form unless the client asks otherwise.
-    let session = match req.cookie(SESSION_COOKIE) {
-        Some(cookie) => sessions::current(ctx, &pool.id, cookie.value())
-            .await
-            .unwrap_or_else(|err| {
-                tracing::error!(error = %err, "session lookup failed");
-                None
-            }),
-        None => None,
-    };
+    let session = crate::hosted::cookies::current_session(req, ctx, &pool.id).await;
     let session =
         session.filter(|s| session_serves(&request.client, params.get("identity_provider"), s));
     let interaction = decide(

@@ -64,3 +64,19 @@ pub fn device_cookie(ctx: &Context, pool_id: &str, value: String) -> Cookie<'sta
         .max_age(CookieDuration::milliseconds(DEVICE_LIFETIME_MS))
         .finish()
 }
+
+/// The live session the browser's session cookie names, if any. A failed lookup is logged
+/// and read as no session: the person signs in again.
+pub async fn current_session(
+    req: &actix_web::HttpRequest,
+    ctx: &Context,
+    pool_id: &str,
+) -> Option<crate::accounts::sessions::Session> {
+    let cookie = req.cookie(SESSION_COOKIE)?;
+    crate::accounts::sessions::current(ctx, pool_id, cookie.value())
+        .await
+        .unwrap_or_else(|err| {
+            tracing::error!(error = %err, "session lookup failed");
+            None
+        })
+}

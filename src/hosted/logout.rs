@@ -83,15 +83,7 @@ async fn end_session(
         }
     };
     let cookie = req.cookie(SESSION_COOKIE);
-    let session = match &cookie {
-        Some(cookie) => sessions::current(ctx, &pool.id, cookie.value())
-            .await
-            .unwrap_or_else(|err| {
-                tracing::error!(error = %err, "session lookup failed");
-                None
-            }),
-        None => None,
-    };
+    let session = crate::hosted::cookies::current_session(req, ctx, &pool.id).await;
     let confirmed = posted && csrf::verify(req, ctx, params.get("csrf_token"));
     let proven = plan.hinted_user.is_some()
         && plan.hinted_user.as_deref() == session.as_ref().map(|s| s.user.id.as_str());

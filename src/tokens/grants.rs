@@ -310,9 +310,12 @@ pub async fn refresh_token(
     if sibling {
         // Rotated already, by an earlier request or a concurrent one: within the grace
         // period a sibling of the successor; otherwise a copy exists, and the family dies.
-        let again = store::find_refresh(&ctx.store, &client.pool_id, &hash).await?;
-        let retry =
-            again.is_some_and(|r| r.revoked_at.is_none() && r.rotated_at.is_some_and(in_grace));
+        // A token read as rotated was judged in its grace above; one that a concurrent
+        // request rotated between our read and our write is read again.
+        let retry = row.rotated_at.is_some()
+            || store::find_refresh(&ctx.store, &client.pool_id, &hash)
+                .await?
+                .is_some_and(|r| r.revoked_at.is_none() && r.rotated_at.is_some_and(in_grace));
         if !retry {
             reuse_detected(ctx, client, &row.origin_jti, now).await?;
             return Err(invalid());
