@@ -8,8 +8,10 @@ use url::Url;
 use crate::cache::Caches;
 use crate::clock::Clock;
 use crate::crypto::password::PasswordHasher;
+use crate::in_flight::InFlight;
 use crate::mail::Outbox;
 use crate::store::Store;
+use crate::store::throttle::CounterKey;
 use crate::tokens::keys::KeyRing;
 
 #[derive(Clone)]
@@ -26,7 +28,7 @@ pub struct Context {
     /// Signs the device cookies of browsers that signed in before.
     pub device_key: Arc<aws_lc_rs::hmac::Key>,
     /// Sign-in and code attempts in flight in this process (see `accounts::throttle`).
-    pub in_flight: Arc<crate::accounts::throttle::InFlight>,
+    pub in_flight: Arc<InFlight<(String, CounterKey)>>,
     pub region: String,
     pub public_url: Url,
     /// Pools, clients and key documents, kept for a few seconds (see `cache`).

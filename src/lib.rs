@@ -18,6 +18,7 @@ pub mod error;
 pub mod federation;
 pub mod hosted;
 pub mod iam;
+pub mod in_flight;
 pub mod mail;
 pub mod oauth;
 pub mod ops;

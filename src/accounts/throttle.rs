@@ -14,9 +14,7 @@
 //! browser that has signed in as the account before (a signed device cookie) is not subject
 //! to the per-name locks at all, only to its own (OWASP's device cookies).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 use crate::clock::Millis;
 use crate::context::Context;
@@ -195,65 +193,6 @@ impl Subject {
     }
 }
 
-/// Attempts in flight in this process, per counter: how many, and whether one of them is
-/// running without a reservation.
-#[derive(Default)]
-pub struct InFlight(Mutex<HashMap<(String, CounterKey), Entry>>);
-
-#[derive(Default)]
-struct Entry {
-    count: u32,
-    unreserved: bool,
-}
-
-impl InFlight {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<(String, CounterKey), Entry>> {
-        // The map holds counts only; a panic elsewhere while it was locked leaves nothing
-        // inconsistent that matters.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Joins the attempts on `key`; true if this one may go without a reservation (nothing
-    /// else in flight), which the others then count as one hit.
-    fn enter(&self, scope: &str, key: &CounterKey) -> bool {
-        let mut map = self.map();
-        let entry = map.entry((scope.to_string(), key.clone())).or_default();
-        entry.count += 1;
-        let alone = entry.count == 1;
-        if alone {
-            entry.unreserved = true;
-        }
-        alone
-    }
-
-    fn reserve_instead(&self, scope: &str, key: &CounterKey) {
-        if let Some(entry) = self.map().get_mut(&(scope.to_string(), key.clone())) {
-            entry.unreserved = false;
-        }
-    }
-
-    /// One hit for another attempt in flight without a reservation, else none.
-    fn unreserved_others(&self, scope: &str, key: &CounterKey) -> i64 {
-        self.map()
-            .get(&(scope.to_string(), key.clone()))
-            .map_or(0, |e| i64::from(e.unreserved))
-    }
-
-    fn leave(&self, scope: &str, key: &CounterKey, was_unreserved: bool) {
-        let mut map = self.map();
-        let id = (scope.to_string(), key.clone());
-        if let Some(entry) = map.get_mut(&id) {
-            entry.count = entry.count.saturating_sub(1);
-            if was_unreserved {
-                entry.unreserved = false;
-            }
-            if entry.count == 0 {
-                map.remove(&id);
-            }
-        }
-    }
-}
-
 struct Held {
     subject: Subject,
     key: CounterKey,
@@ -288,7 +227,7 @@ pub async fn begin<'a>(
     };
     for subject in subjects {
         let key = subject.key();
-        let alone = ctx.in_flight.enter(scope, &key);
+        let alone = ctx.in_flight.enter(&(scope.to_string(), key.clone()));
         attempt.held.push(Held {
             subject,
             key,
@@ -317,7 +256,8 @@ pub async fn begin<'a>(
             if !held.reserved && row.hits > 0 {
                 // Failures on record: this one is counted like any other.
                 held.reserved = true;
-                ctx.in_flight.reserve_instead(scope, &held.key);
+                ctx.in_flight
+                    .reserve_instead(&(scope.to_string(), held.key.clone()));
             }
         }
     }
@@ -347,7 +287,9 @@ pub async fn begin<'a>(
         // attempt in flight here without a reservation is one more hit it cannot see. (That
         // one only exists while the counter was clean, so after a lock has run out, the
         // next attempt is let through as it should be.)
-        let unseen = ctx.in_flight.unreserved_others(scope, key);
+        let unseen = ctx
+            .in_flight
+            .unreserved_others(&(scope.to_string(), key.clone()));
         match hits {
             Some(hits) if unseen == 0 || hits + unseen <= schedule.threshold => {}
             _ => refused = true,
@@ -379,7 +321,7 @@ impl Attempt<'_> {
         for held in &self.held {
             self.ctx
                 .in_flight
-                .leave(&self.scope, &held.key, !held.reserved);
+                .leave(&(self.scope.clone(), held.key.clone()), !held.reserved);
         }
     }
 
