@@ -15,8 +15,12 @@
 //!   so the cache cannot be filled with junk. It is emptied when it grows past
 //!   [`MAX_ENTRIES`].
 //!
+//! Each area declares what it keeps as a [`Kept`] type beside the values it caches; the
+//! registry here holds one map per kind and knows none of them.
+//!
 //! Expiry uses the context's clock, so tests that move time see entries expire too.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::RwLock;
@@ -29,25 +33,30 @@ pub const TTL_MS: Millis = 5_000;
 /// A map past this size is emptied: far more pools and clients than one deployment serves.
 const MAX_ENTRIES: usize = 10_000;
 
+/// What an area keeps: a marker type naming the key and the value. The area that owns the
+/// values declares it (`pools::Pools`, `keyring::VerifyingKeys`, ...), so this file
+/// names no area's types.
+pub trait Kept: 'static {
+    type Key: Eq + Hash + Send + Sync + 'static;
+    type Value: Clone + Send + Sync + 'static;
+}
+
 /// The generation a fill started in; see the module documentation.
 #[derive(Clone, Copy, Debug)]
 pub struct Generation(u64);
 
-pub struct Ttl<K, V> {
+struct Ttl<K, V> {
     entries: RwLock<HashMap<K, (V, Millis)>>,
 }
 
-impl<K: Eq + Hash, V: Clone> Default for Ttl<K, V> {
-    fn default() -> Self {
+impl<K: Eq + Hash, V: Clone> Ttl<K, V> {
+    fn new() -> Self {
         Self {
             entries: RwLock::new(HashMap::new()),
         }
     }
-}
 
-impl<K: Eq + Hash, V: Clone> Ttl<K, V> {
-    /// The value for `key` if it has not expired at `now`.
-    pub fn get<Q>(&self, key: &Q, now: Millis) -> Option<V>
+    fn get<Q>(&self, key: &Q, now: Millis) -> Option<V>
     where
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
@@ -65,34 +74,54 @@ impl<K: Eq + Hash, V: Clone> Ttl<K, V> {
             entries.insert(key, (value, expires_at));
         }
     }
+}
 
+/// One area's map, as the registry holds it: something to clear and to look into.
+trait Slot: Send + Sync {
+    fn clear(&self);
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<K, V> Slot for Ttl<K, V>
+where
+    K: Eq + Hash + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     fn clear(&self) {
         if let Ok(mut entries) = self.entries.write() {
             entries.clear();
         }
     }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
 }
 
-/// The process's caches; one per context.
+/// The process's caches, one map per [`Kept`] type; one per context.
 #[derive(Default)]
 pub struct Caches {
     generation: AtomicU64,
-    pub pools: Ttl<String, crate::pools::Pool>,
-    /// Keyed by `"<pool id>/<client id>"`.
-    pub clients: Ttl<String, crate::pools::clients::OAuthClient>,
-    /// Rendered JSON documents, keyed by `"<pool id>/<name>"`.
-    pub documents: Ttl<String, actix_web::web::Bytes>,
-    /// Public keys by `"<pool id>/<kid>"`, with when they stop being published.
-    pub verifying_keys: Ttl<
-        String,
-        (
-            std::sync::Arc<crate::crypto::jwt::VerifyingKey>,
-            Option<Millis>,
-        ),
-    >,
+    maps: RwLock<HashMap<TypeId, Box<dyn Slot>>>,
 }
 
 impl Caches {
+    /// `f` on the map of `T`, if it has been made.
+    fn with<T: Kept, R>(&self, f: impl FnOnce(&Ttl<T::Key, T::Value>) -> R) -> Option<R> {
+        let maps = self.maps.read().ok()?;
+        let map = maps.get(&TypeId::of::<T>())?.as_any().downcast_ref()?;
+        Some(f(map))
+    }
+
+    /// The value of `T` for `key` if it has not expired at `now`.
+    pub fn get<T: Kept, Q>(&self, key: &Q, now: Millis) -> Option<T::Value>
+    where
+        T::Key: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        self.with::<T, _>(|map| map.get(key, now)).flatten()
+    }
+
     /// Call before reading what will be cached.
     pub fn generation(&self) -> Generation {
         Generation(self.generation.load(Ordering::Acquire))
@@ -100,28 +129,44 @@ impl Caches {
 
     /// Keeps `value` until `now + TTL_MS` (or `expires_at`, if sooner), unless a clear came
     /// since `since` was taken.
-    pub fn keep<K: Eq + Hash, V: Clone>(
+    pub fn keep<T: Kept>(
         &self,
-        map: &Ttl<K, V>,
         since: Generation,
-        key: K,
-        value: V,
+        key: T::Key,
+        value: T::Value,
         now: Millis,
         expires_at: Option<Millis>,
     ) {
         let until = expires_at.map_or(now + TTL_MS, |t| t.min(now + TTL_MS));
-        if self.generation.load(Ordering::Acquire) == since.0 {
-            map.put(key, value, until);
+        if self.generation.load(Ordering::Acquire) != since.0 {
+            return;
+        }
+        let mut pair = Some((key, value));
+        self.with::<T, _>(|map| {
+            if let Some((key, value)) = pair.take() {
+                map.put(key, value, until);
+            }
+        });
+        let Some((key, value)) = pair else { return };
+        // The first value of its kind: make the map.
+        if let Ok(mut maps) = self.maps.write() {
+            let slot = maps
+                .entry(TypeId::of::<T>())
+                .or_insert_with(|| Box::new(Ttl::<T::Key, T::Value>::new()));
+            if let Some(map) = slot.as_any().downcast_ref::<Ttl<T::Key, T::Value>>() {
+                map.put(key, value, until);
+            }
         }
     }
 
     /// Forgets everything: after any admin write.
     pub fn clear(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.pools.clear();
-        self.clients.clear();
-        self.documents.clear();
-        self.verifying_keys.clear();
+        if let Ok(maps) = self.maps.read() {
+            for map in maps.values() {
+                map.clear();
+            }
+        }
     }
 }
 
@@ -129,47 +174,33 @@ impl Caches {
 mod tests {
     use super::*;
 
+    struct Documents;
+    impl Kept for Documents {
+        type Key = String;
+        type Value = &'static str;
+    }
+
     #[test]
     fn entries_expire_and_clears_win_races() {
         let caches = Caches::default();
         let g = caches.generation();
-        caches.keep(
-            &caches.documents,
-            g,
-            "p/jwks".into(),
-            "a".into(),
-            1_000,
-            None,
-        );
+        caches.keep::<Documents>(g, "p/jwks".into(), "a", 1_000, None);
         assert_eq!(
+            caches.get::<Documents, _>("p/jwks", 1_000 + TTL_MS - 1),
+            Some("a")
+        );
+        assert!(
             caches
-                .documents
-                .get("p/jwks", 1_000 + TTL_MS - 1)
-                .as_deref(),
-            Some(&b"a"[..])
+                .get::<Documents, _>("p/jwks", 1_000 + TTL_MS)
+                .is_none()
         );
-        assert!(caches.documents.get("p/jwks", 1_000 + TTL_MS).is_none());
         // An explicit expiry sooner than the TTL wins.
-        caches.keep(
-            &caches.documents,
-            g,
-            "p/x".into(),
-            "b".into(),
-            1_000,
-            Some(1_500),
-        );
-        assert!(caches.documents.get("p/x", 1_500).is_none());
+        caches.keep::<Documents>(g, "p/x".into(), "b", 1_000, Some(1_500));
+        assert!(caches.get::<Documents, _>("p/x", 1_500).is_none());
         // A value read before a clear is not kept after it.
         let before = caches.generation();
         caches.clear();
-        caches.keep(
-            &caches.documents,
-            before,
-            "p/jwks".into(),
-            "old".into(),
-            1_000,
-            None,
-        );
-        assert!(caches.documents.get("p/jwks", 1_000).is_none());
+        caches.keep::<Documents>(before, "p/jwks".into(), "old", 1_000, None);
+        assert!(caches.get::<Documents, _>("p/jwks", 1_000).is_none());
     }
 }

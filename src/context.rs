@@ -9,10 +9,10 @@ use crate::cache::Caches;
 use crate::clock::Clock;
 use crate::crypto::password::PasswordHasher;
 use crate::in_flight::InFlight;
+use crate::keyring::KeyRing;
 use crate::mail::Outbox;
 use crate::store::Store;
 use crate::store::throttle::CounterKey;
-use crate::tokens::keys::KeyRing;
 
 #[derive(Clone)]
 pub struct Context {
@@ -33,8 +33,6 @@ pub struct Context {
     pub public_url: Url,
     /// Pools, clients and key documents, kept for a few seconds (see `cache`).
     pub caches: Arc<Caches>,
-    /// Admin principals, keys and policies, kept for a few seconds (see `iam::directory`).
-    pub iam: Arc<crate::iam::directory::Directory>,
     /// `COGNATE_ACCOUNT_ID`, the account in every ARN.
     pub account_id: String,
     /// Group-commits the audit rows of admin requests that changed nothing.

@@ -19,6 +19,7 @@ pub mod federation;
 pub mod hosted;
 pub mod iam;
 pub mod in_flight;
+pub mod keyring;
 pub mod mail;
 pub mod oauth;
 pub mod ops;

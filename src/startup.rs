@@ -18,6 +18,7 @@ use crate::context::Context;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::sealed::MasterKey;
 use crate::crypto::{random, secret};
+use crate::keyring::KeyRing;
 use crate::mail::Outbox;
 use crate::mail::worker::Transport;
 use crate::ops::connections::{
@@ -27,7 +28,6 @@ use crate::ops::connections::{
 use crate::ops::metrics::Metrics;
 use crate::ops::{health, metrics, observe};
 use crate::store::{Store, admin_keys, files};
-use crate::tokens::keys::KeyRing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -277,7 +277,7 @@ impl Application {
         let code_key = Arc::new(master.derive_hmac_key("cognate verification codes v1"));
         let csrf_key = Arc::new(master.derive_hmac_key("cognate csrf tokens v1"));
         let device_key = Arc::new(master.derive_hmac_key("cognate device cookies v1"));
-        let iam = Arc::new(crate::iam::directory::Directory::new(
+        let directory = Arc::new(crate::iam::directory::Directory::new(
             settings.account_id.clone(),
             master.clone(),
         ));
@@ -320,7 +320,6 @@ impl Application {
             region: settings.region.clone(),
             public_url: public_url.clone(),
             caches: Default::default(),
-            iam,
             account_id: settings.account_id.clone(),
             audit: audit_writer,
             federation_allow_private_networks: settings.federation_allow_private_networks,
@@ -375,6 +374,10 @@ impl Application {
         };
         let metrics = Data::new(Metrics::new()?);
         let ctx = Data::new(ctx);
+        let iam = Data::new(crate::iam::Iam {
+            ctx: Context::clone(&ctx),
+            directory,
+        });
         let kept = ctx.clone();
         if let Some(demo) = &demo {
             crate::demo::upstream::spawn(ctx.clone(), demo.pool_id.clone(), demo.client_id.clone());
@@ -409,6 +412,7 @@ impl Application {
             };
             App::new()
                 .app_data(ctx.clone())
+                .app_data(iam.clone())
                 .app_data(metrics.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(body_deadline.clone())

@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 
 use crate::admin::error::ApiError;
 use crate::context::Context;
+use crate::iam::Iam;
 use crate::iam::actions::{self, Route, Target, iam_arn, pool_arn};
 use crate::iam::authenticate::{Caller, Presented};
 use crate::iam::authorize::request_context;
@@ -169,7 +170,10 @@ pub async fn require_credentials(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(ctx) = req.app_data::<Data<Context>>().cloned() else {
+    let (Some(ctx), Some(iam)) = (
+        req.app_data::<Data<Context>>().cloned(),
+        req.app_data::<Data<Iam>>().cloned(),
+    ) else {
         return Ok(req.into_response(ApiError::Unauthorized.error_response()));
     };
     let now = ctx.now();
@@ -230,7 +234,7 @@ pub async fn require_credentials(
         let err = ApiError::PayloadTooLarge(crate::admin::MAX_BODY_BYTES);
         return refuse(&ctx, req, event, err).await;
     }
-    let caller = match gate::authenticate_caller(&ctx, &presented, source, now, &mut event).await {
+    let caller = match gate::authenticate_caller(&iam, &presented, source, now, &mut event).await {
         Ok(caller) => caller,
         Err(stop) => return stopped(&ctx, req, event, stop).await,
     };
@@ -256,7 +260,7 @@ pub async fn require_credentials(
         conditions = conditions.with("iam:PolicyARN", gate::printable(&arn));
     }
     if let Err(stop) = gate::authorize(
-        &ctx,
+        &iam,
         &caller,
         route.action,
         &resource,

@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::admin::error::{ApiError, ApiResult, ErrorBody};
 use crate::admin::{Body, ListQuery};
 use crate::clock::to_datetime;
-use crate::context::Context;
+use crate::iam::Iam;
 use crate::iam::actions::Kind;
 use crate::iam::manage::{self, KeyView, NewRole, PrincipalView};
 use crate::store::paging::Page;
@@ -228,8 +228,8 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 #[post("/iam/users")]
-async fn create_user(ctx: Data<Context>, body: Body<NewPrincipal>) -> ApiResult<HttpResponse> {
-    let user = manage::create_principal(&ctx, Kind::User, &body.0.name).await?;
+async fn create_user(iam: Data<Iam>, body: Body<NewPrincipal>) -> ApiResult<HttpResponse> {
+    let user = manage::create_principal(&iam, Kind::User, &body.0.name).await?;
     Ok(HttpResponse::Created().json(IamUser::from(user)))
 }
 
@@ -238,8 +238,8 @@ async fn create_user(ctx: Data<Context>, body: Body<NewPrincipal>) -> ApiResult<
     responses((status = 200, body = Page<IamUser>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 #[get("/iam/users")]
-async fn list_users(ctx: Data<Context>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamUser>>> {
-    let page = manage::list_principals(&ctx, Kind::User, query.page()?).await?;
+async fn list_users(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamUser>>> {
+    let page = manage::list_principals(&iam, Kind::User, query.page()?).await?;
     Ok(Json(page.map(IamUser::from)))
 }
 
@@ -248,9 +248,9 @@ async fn list_users(ctx: Data<Context>, query: Query<ListQuery>) -> ApiResult<Js
     responses((status = 200, body = IamUser), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/iam/users/{name}")]
-async fn get_user(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<IamUser>> {
+async fn get_user(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamUser>> {
     Ok(Json(
-        manage::get_principal(&ctx, Kind::User, &path).await?.into(),
+        manage::get_principal(&iam, Kind::User, &path).await?.into(),
     ))
 }
 
@@ -260,8 +260,8 @@ async fn get_user(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<IamU
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[delete("/iam/users/{name}")]
-async fn delete_user(ctx: Data<Context>, path: Path<String>) -> ApiResult<HttpResponse> {
-    manage::delete_principal(&ctx, Kind::User, &path).await?;
+async fn delete_user(iam: Data<Iam>, path: Path<String>) -> ApiResult<HttpResponse> {
+    manage::delete_principal(&iam, Kind::User, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -273,14 +273,14 @@ async fn delete_user(ctx: Data<Context>, path: Path<String>) -> ApiResult<HttpRe
 )]
 #[post("/iam/users/{name}/access-keys")]
 async fn create_key(
-    ctx: Data<Context>,
+    iam: Data<Iam>,
     path: Path<String>,
     req: HttpRequest,
     bytes: Bytes,
 ) -> ApiResult<HttpResponse> {
     let body: NewKeyBody = optional_body(&req, &bytes)?;
     let created =
-        manage::create_key(&ctx, &path, body.expires_at.map(|t| t.timestamp_millis())).await?;
+        manage::create_key(&iam, &path, body.expires_at.map(|t| t.timestamp_millis())).await?;
     Ok(HttpResponse::Created().json(NewAccessKey {
         key: created.key.into(),
         secret_access_key: created.secret_access_key,
@@ -292,8 +292,8 @@ async fn create_key(
     responses((status = 200, body = AccessKeys), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/iam/users/{name}/access-keys")]
-async fn list_keys(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<AccessKeys>> {
-    let keys = manage::list_keys(&ctx, &path).await?;
+async fn list_keys(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<AccessKeys>> {
+    let keys = manage::list_keys(&iam, &path).await?;
     Ok(Json(AccessKeys {
         items: keys.into_iter().map(AccessKey::from).collect(),
     }))
@@ -307,14 +307,14 @@ async fn list_keys(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<Acc
 )]
 #[patch("/iam/users/{name}/access-keys/{access_key_id}")]
 async fn update_key(
-    ctx: Data<Context>,
+    iam: Data<Iam>,
     path: Path<(String, String)>,
     body: Body<KeyStatusBody>,
 ) -> ApiResult<Json<AccessKey>> {
     let (user, id) = path.into_inner();
     let active = matches!(body.0.status, KeyStatus::Active);
     Ok(Json(
-        manage::set_key_status(&ctx, &user, &id, active)
+        manage::set_key_status(&iam, &user, &id, active)
             .await?
             .into(),
     ))
@@ -326,9 +326,9 @@ async fn update_key(
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[delete("/iam/users/{name}/access-keys/{access_key_id}")]
-async fn delete_key(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn delete_key(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (user, id) = path.into_inner();
-    manage::delete_key(&ctx, &user, &id).await?;
+    manage::delete_key(&iam, &user, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -338,8 +338,8 @@ async fn delete_key(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResu
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 #[post("/iam/groups")]
-async fn create_group(ctx: Data<Context>, body: Body<NewPrincipal>) -> ApiResult<HttpResponse> {
-    let group = manage::create_principal(&ctx, Kind::Group, &body.0.name).await?;
+async fn create_group(iam: Data<Iam>, body: Body<NewPrincipal>) -> ApiResult<HttpResponse> {
+    let group = manage::create_principal(&iam, Kind::Group, &body.0.name).await?;
     Ok(HttpResponse::Created().json(IamGroup::from(group)))
 }
 
@@ -348,11 +348,8 @@ async fn create_group(ctx: Data<Context>, body: Body<NewPrincipal>) -> ApiResult
     responses((status = 200, body = Page<IamGroup>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 #[get("/iam/groups")]
-async fn list_groups(
-    ctx: Data<Context>,
-    query: Query<ListQuery>,
-) -> ApiResult<Json<Page<IamGroup>>> {
-    let page = manage::list_principals(&ctx, Kind::Group, query.page()?).await?;
+async fn list_groups(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamGroup>>> {
+    let page = manage::list_principals(&iam, Kind::Group, query.page()?).await?;
     Ok(Json(page.map(IamGroup::from)))
 }
 
@@ -361,9 +358,9 @@ async fn list_groups(
     responses((status = 200, body = IamGroup), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/iam/groups/{name}")]
-async fn get_group(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<IamGroup>> {
+async fn get_group(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamGroup>> {
     Ok(Json(
-        manage::get_principal(&ctx, Kind::Group, &path)
+        manage::get_principal(&iam, Kind::Group, &path)
             .await?
             .into(),
     ))
@@ -374,8 +371,8 @@ async fn get_group(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<Iam
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[delete("/iam/groups/{name}")]
-async fn delete_group(ctx: Data<Context>, path: Path<String>) -> ApiResult<HttpResponse> {
-    manage::delete_principal(&ctx, Kind::Group, &path).await?;
+async fn delete_group(iam: Data<Iam>, path: Path<String>) -> ApiResult<HttpResponse> {
+    manage::delete_principal(&iam, Kind::Group, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -385,9 +382,9 @@ async fn delete_group(ctx: Data<Context>, path: Path<String>) -> ApiResult<HttpR
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[put("/iam/groups/{name}/members/{user}")]
-async fn add_member(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn add_member(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (group, user) = path.into_inner();
-    manage::add_member(&ctx, &group, &user).await?;
+    manage::add_member(&iam, &group, &user).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -397,12 +394,9 @@ async fn add_member(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResu
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[delete("/iam/groups/{name}/members/{user}")]
-async fn remove_member(
-    ctx: Data<Context>,
-    path: Path<(String, String)>,
-) -> ApiResult<HttpResponse> {
+async fn remove_member(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (group, user) = path.into_inner();
-    manage::remove_member(&ctx, &group, &user).await?;
+    manage::remove_member(&iam, &group, &user).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -412,10 +406,10 @@ async fn remove_member(
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 #[post("/iam/roles")]
-async fn create_role(ctx: Data<Context>, body: Body<NewRoleBody>) -> ApiResult<HttpResponse> {
+async fn create_role(iam: Data<Iam>, body: Body<NewRoleBody>) -> ApiResult<HttpResponse> {
     let body = body.0;
     let role = manage::create_role(
-        &ctx,
+        &iam,
         NewRole {
             name: body.name,
             trust_policy: document_text("trust_policy", body.trust_policy)?,
@@ -431,8 +425,8 @@ async fn create_role(ctx: Data<Context>, body: Body<NewRoleBody>) -> ApiResult<H
     responses((status = 200, body = Page<IamRole>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 #[get("/iam/roles")]
-async fn list_roles(ctx: Data<Context>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamRole>>> {
-    let page = manage::list_principals(&ctx, Kind::Role, query.page()?).await?;
+async fn list_roles(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamRole>>> {
+    let page = manage::list_principals(&iam, Kind::Role, query.page()?).await?;
     Ok(Json(page.map(IamRole::from)))
 }
 
@@ -441,9 +435,9 @@ async fn list_roles(ctx: Data<Context>, query: Query<ListQuery>) -> ApiResult<Js
     responses((status = 200, body = IamRole), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/iam/roles/{name}")]
-async fn get_role(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<IamRole>> {
+async fn get_role(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamRole>> {
     Ok(Json(
-        manage::get_principal(&ctx, Kind::Role, &path).await?.into(),
+        manage::get_principal(&iam, Kind::Role, &path).await?.into(),
     ))
 }
 
@@ -453,7 +447,7 @@ async fn get_role(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<IamR
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[delete("/iam/roles/{name}")]
-async fn delete_role(ctx: Data<Context>, path: Path<String>) -> ApiResult<HttpResponse> {
-    manage::delete_principal(&ctx, Kind::Role, &path).await?;
+async fn delete_role(iam: Data<Iam>, path: Path<String>) -> ApiResult<HttpResponse> {
+    manage::delete_principal(&iam, Kind::Role, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }

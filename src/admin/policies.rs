@@ -12,7 +12,7 @@ use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::iam::{document_text, document_value};
 use crate::admin::{Body, ListQuery};
 use crate::clock::to_datetime;
-use crate::context::Context;
+use crate::iam::Iam;
 use crate::iam::actions::Kind;
 use crate::iam::manage::{self, PolicyView};
 use crate::store::paging::Page;
@@ -90,11 +90,11 @@ pub struct InlinePolicy {
 )]
 #[get("/iam/policies")]
 async fn list_policies(
-    ctx: Data<Context>,
+    iam: Data<Iam>,
     query: Query<ListQuery>,
 ) -> ApiResult<Json<Page<IamPolicy>>> {
     Ok(Json(
-        manage::list_policies(&ctx, query.page()?)
+        manage::list_policies(&iam, query.page()?)
             .await?
             .map(IamPolicy::from),
     ))
@@ -108,13 +108,13 @@ async fn list_policies(
 )]
 #[post("/iam/policies/{name}")]
 async fn create_policy(
-    ctx: Data<Context>,
+    iam: Data<Iam>,
     path: Path<String>,
     body: Body<NewPolicyBody>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     let document = document_text("document", body.document)?;
-    let policy = manage::create_policy(&ctx, &path, &document, body.description).await?;
+    let policy = manage::create_policy(&iam, &path, &document, body.description).await?;
     Ok(HttpResponse::Created().json(IamPolicy::from(policy)))
 }
 
@@ -123,8 +123,8 @@ async fn create_policy(
     responses((status = 200, body = IamPolicy), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 #[get("/iam/policies/{name}")]
-async fn get_policy(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<IamPolicy>> {
-    Ok(Json(manage::get_policy(&ctx, &path).await?.into()))
+async fn get_policy(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamPolicy>> {
+    Ok(Json(manage::get_policy(&iam, &path).await?.into()))
 }
 
 #[utoipa::path(
@@ -135,13 +135,13 @@ async fn get_policy(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<Ia
 )]
 #[put("/iam/policies/{name}")]
 async fn update_policy(
-    ctx: Data<Context>,
+    iam: Data<Iam>,
     path: Path<String>,
     body: Body<PolicyDocumentBody>,
 ) -> ApiResult<Json<IamPolicy>> {
     let document = document_text("document", body.0.document)?;
     Ok(Json(
-        manage::update_policy(&ctx, &path, &document).await?.into(),
+        manage::update_policy(&iam, &path, &document).await?.into(),
     ))
 }
 
@@ -151,8 +151,8 @@ async fn update_policy(
               (status = 409, body = ErrorBody, description = "Built in, or still attached"))
 )]
 #[delete("/iam/policies/{name}")]
-async fn delete_policy(ctx: Data<Context>, path: Path<String>) -> ApiResult<HttpResponse> {
-    manage::delete_policy(&ctx, &path).await?;
+async fn delete_policy(iam: Data<Iam>, path: Path<String>) -> ApiResult<HttpResponse> {
+    manage::delete_policy(&iam, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -177,9 +177,9 @@ macro_rules! principal_policies {
                           (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
             )]
             #[put($attached)]
-            async fn attach(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+            async fn attach(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
-                manage::attach(&ctx, $kind, &name, &policy).await?;
+                manage::attach(&iam, $kind, &name, &policy).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
 
@@ -188,9 +188,9 @@ macro_rules! principal_policies {
                 responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
             )]
             #[delete($attached)]
-            async fn detach(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+            async fn detach(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
-                manage::detach(&ctx, $kind, &name, &policy).await?;
+                manage::detach(&iam, $kind, &name, &policy).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
 
@@ -203,13 +203,13 @@ macro_rules! principal_policies {
             )]
             #[put($inline)]
             async fn put_inline(
-                ctx: Data<Context>,
+                iam: Data<Iam>,
                 path: Path<(String, String)>,
                 body: Body<PolicyDocumentBody>,
             ) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
                 let document = document_text("document", body.0.document)?;
-                manage::put_inline(&ctx, $kind, &name, &policy, &document).await?;
+                manage::put_inline(&iam, $kind, &name, &policy, &document).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
 
@@ -219,9 +219,9 @@ macro_rules! principal_policies {
                           (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
             )]
             #[get($inline)]
-            async fn get_inline(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<InlinePolicy>> {
+            async fn get_inline(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<Json<InlinePolicy>> {
                 let (name, policy) = path.into_inner();
-                let text = manage::get_inline(&ctx, $kind, &name, &policy).await?;
+                let text = manage::get_inline(&iam, $kind, &name, &policy).await?;
                 Ok(Json(InlinePolicy {
                     name: policy,
                     document: document_value(&text),
@@ -233,9 +233,9 @@ macro_rules! principal_policies {
                 responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
             )]
             #[delete($inline)]
-            async fn delete_inline(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
+            async fn delete_inline(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
-                manage::delete_inline(&ctx, $kind, &name, &policy).await?;
+                manage::delete_inline(&iam, $kind, &name, &policy).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
         }

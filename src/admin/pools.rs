@@ -7,9 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
+use crate::pools::keys::{RotatedKeys, rotate_pool_key};
 use crate::pools::pool::{self, NewPool, Pool, PoolPatch};
 use crate::store::paging::Page;
-use crate::tokens::keys::{RotatedKeys, rotate_pool_key};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create)

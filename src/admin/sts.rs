@@ -14,6 +14,7 @@ use crate::admin::iam::document_text;
 use crate::admin::{Body, ListQuery};
 use crate::clock::to_datetime;
 use crate::context::Context;
+use crate::iam::Iam;
 use crate::iam::evaluate::Decision;
 use crate::iam::simulate::Simulation;
 use crate::iam::sts::{self, AssumeRole};
@@ -59,7 +60,7 @@ pub struct TemporaryCredentials {
 )]
 #[post("/sts/assume-role")]
 async fn assume_role(
-    ctx: Data<Context>,
+    iam: Data<Iam>,
     who: ReqData<Authorised>,
     body: Body<AssumeRoleBody>,
 ) -> ApiResult<Json<TemporaryCredentials>> {
@@ -69,7 +70,7 @@ async fn assume_role(
         .map(|p| document_text("policy", p))
         .transpose()?;
     let credentials = sts::assume_role(
-        &ctx,
+        &iam,
         &who.caller,
         &who.conditions,
         AssumeRole {
@@ -135,7 +136,7 @@ pub struct SimulationResults {
 )]
 #[post("/iam/simulate")]
 async fn simulate_policy(
-    ctx: Data<Context>,
+    iam: Data<Iam>,
     body: Body<SimulateBody>,
 ) -> ApiResult<Json<SimulationResults>> {
     let body = body.0;
@@ -155,7 +156,7 @@ async fn simulate_policy(
         context.push((key, values));
     }
     let outcomes = crate::iam::simulate::simulate(
-        &ctx,
+        &iam,
         Simulation {
             principal_arn: body.principal_arn,
             actions: body.actions,

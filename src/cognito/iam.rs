@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::cognito::protocol::{Exception, Kind};
 use crate::cognito::{Call, admin, protocol};
+use crate::iam::Iam;
 use crate::iam::actions::pool_arn;
 use crate::iam::authenticate::Presented;
 use crate::iam::authorize::request_context;
@@ -57,6 +58,10 @@ fn stopped(stop: Stop) -> Exception {
 pub async fn run(call: &Call<'_>, operation: &str) -> HttpResponse {
     let ctx = call.ctx;
     let req = call.req;
+    let Some(iam) = req.app_data::<Data<Iam>>() else {
+        return Exception::new(Kind::InternalError, "the IAM directory is not configured")
+            .render(call.request_id);
+    };
     let now = ctx.now();
     let headers = crate::ops::headers::pairs(req.headers());
     let body_sha256 = gate::body_sha256(call.body);
@@ -93,7 +98,7 @@ pub async fn run(call: &Call<'_>, operation: &str) -> HttpResponse {
         response
     };
     let caller =
-        match gate::authenticate_caller(ctx, &presented, call.address, now, &mut event).await {
+        match gate::authenticate_caller(iam, &presented, call.address, now, &mut event).await {
             Ok(caller) => caller,
             Err(
                 stop @ (Stop::Unauthenticated { record: false } | Stop::Replayed { record: false }),
@@ -113,7 +118,7 @@ pub async fn run(call: &Call<'_>, operation: &str) -> HttpResponse {
     );
     let conditions = request_context(&caller, &ctx.account_id, now, call.address, secure);
     if let Err(stop) = gate::authorize(
-        ctx,
+        iam,
         &caller,
         &action,
         &resource,

@@ -8,6 +8,7 @@ use crate::clock::Millis;
 use crate::context::Context;
 use crate::crypto::random;
 use crate::error::Error;
+use crate::iam::Iam;
 use crate::iam::authenticate::{AuthError, Caller, Presented, authenticate};
 use crate::iam::authorize::decide;
 use crate::iam::condition::Context as Conditions;
@@ -74,13 +75,14 @@ pub fn new_event(
 
 /// Step one: who is calling. The event learns the principal.
 pub async fn authenticate_caller(
-    ctx: &Context,
+    iam: &Iam,
     presented: &Presented<'_>,
     source: Option<IpAddr>,
     now: Millis,
     event: &mut EventRow,
 ) -> Result<Caller, Stop> {
-    match authenticate(&ctx.iam, &ctx.store, &ctx.region, presented, now).await {
+    let ctx = &iam.ctx;
+    match authenticate(&iam.directory, &ctx.store, &ctx.region, presented, now).await {
         Ok(caller) => {
             event.principal_arn = Some(caller.arn(&ctx.account_id));
             event.access_key_id = caller.access_key_id().map(str::to_string);
@@ -88,14 +90,14 @@ pub async fn authenticate_caller(
             Ok(caller)
         }
         Err(AuthError::Refused(_)) => Err(Stop::Unauthenticated {
-            record: ctx.iam.record_refusal(source, now),
+            record: iam.directory.record_refusal(source, now),
         }),
         Err(AuthError::Replayed(caller)) => {
             event.principal_arn = Some(caller.arn(&ctx.account_id));
             event.access_key_id = caller.access_key_id().map(str::to_string);
             event.decision = "replayed".into();
             Err(Stop::Replayed {
-                record: ctx.iam.record_refusal(source, now),
+                record: iam.directory.record_refusal(source, now),
             })
         }
         Err(AuthError::Store(e)) => Err(Stop::Failed(e.into())),
@@ -113,7 +115,7 @@ fn decision_name(decision: &Decision) -> &'static str {
 /// Step two: may the caller perform `action` on `resource`. The event learns the decision
 /// and the deciding policy; an allowed user key is marked used.
 pub async fn authorize(
-    ctx: &Context,
+    iam: &Iam,
     caller: &Caller,
     action: &str,
     resource: &str,
@@ -121,10 +123,11 @@ pub async fn authorize(
     source: Option<IpAddr>,
     event: &mut EventRow,
 ) -> Result<(), Stop> {
+    let ctx = &iam.ctx;
     let now = ctx.now();
     event.resource = printable(resource);
-    let snapshot = ctx
-        .iam
+    let snapshot = iam
+        .directory
         .snapshot(&ctx.store, now)
         .await
         .map_err(|e| Stop::Failed(e.into()))?;
@@ -152,7 +155,7 @@ pub async fn authorize(
     }
     if let Caller::User { access_key_id, .. } = caller {
         let address = source.map(|ip| ip.to_string());
-        ctx.iam
+        iam.directory
             .note_use(&ctx.store, access_key_id, now, address.as_deref())
             .await;
     }

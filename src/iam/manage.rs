@@ -3,9 +3,9 @@
 //! here, written in one transaction, and seen by this process's next request.
 
 use crate::clock::Millis;
-use crate::context::Context;
 use crate::crypto::random;
 use crate::error::{Error, Result};
+use crate::iam::Iam;
 use crate::iam::actions::Kind;
 use crate::iam::directory::{Entity, Snapshot, seal_context};
 use crate::iam::managed::MANAGED;
@@ -136,8 +136,9 @@ pub struct NewKey {
     pub secret_access_key: String,
 }
 
-async fn fresh(ctx: &Context) -> Result<std::sync::Arc<Snapshot>> {
-    Ok(ctx.iam.load(&ctx.store, ctx.now()).await?)
+async fn fresh(iam: &Iam) -> Result<std::sync::Arc<Snapshot>> {
+    let ctx = &iam.ctx;
+    Ok(iam.directory.load(&ctx.store, ctx.now()).await?)
 }
 
 fn entity_of<'a>(snapshot: &'a Snapshot, kind: Kind, name: &str) -> Option<&'a Entity> {
@@ -149,7 +150,7 @@ fn entity_of<'a>(snapshot: &'a Snapshot, kind: Kind, name: &str) -> Option<&'a E
     }
 }
 
-fn view(ctx: &Context, snapshot: &Snapshot, kind: Kind, name: &str) -> Option<PrincipalView> {
+fn view(iam: &Iam, snapshot: &Snapshot, kind: Kind, name: &str) -> Option<PrincipalView> {
     let entity = entity_of(snapshot, kind, name)?;
     let role = (kind == Kind::Role)
         .then(|| snapshot.roles.get(name))
@@ -157,7 +158,7 @@ fn view(ctx: &Context, snapshot: &Snapshot, kind: Kind, name: &str) -> Option<Pr
     Some(PrincipalView {
         kind,
         name: name.to_string(),
-        arn: ctx.iam.arn(kind, name),
+        arn: iam.directory.arn(kind, name),
         created_at: entity.created_at,
         related: entity.related.clone(),
         attached: entity.attached.clone(),
@@ -167,17 +168,17 @@ fn view(ctx: &Context, snapshot: &Snapshot, kind: Kind, name: &str) -> Option<Pr
     })
 }
 
-pub async fn get_principal(ctx: &Context, kind: Kind, name: &str) -> Result<PrincipalView> {
-    let snapshot = fresh(ctx).await?;
-    view(ctx, &snapshot, kind, name).ok_or(Error::NotFound(what(kind)))
+pub async fn get_principal(iam: &Iam, kind: Kind, name: &str) -> Result<PrincipalView> {
+    let snapshot = fresh(iam).await?;
+    view(iam, &snapshot, kind, name).ok_or(Error::NotFound(what(kind)))
 }
 
 pub async fn list_principals(
-    ctx: &Context,
+    iam: &Iam,
     kind: Kind,
     page: PageRequest,
 ) -> Result<Page<PrincipalView>> {
-    let snapshot = fresh(ctx).await?;
+    let snapshot = fresh(iam).await?;
     let names: Vec<&String> = match kind {
         Kind::User => snapshot.users.keys().collect(),
         Kind::Group => snapshot.groups.keys().collect(),
@@ -188,26 +189,28 @@ pub async fn list_principals(
         .into_iter()
         .filter(|n| page.after_key().is_none_or(|after| n.as_str() > after))
         .take(page.fetch() as usize)
-        .filter_map(|n| view(ctx, &snapshot, kind, n))
+        .filter_map(|n| view(iam, &snapshot, kind, n))
         .collect();
     Ok(page.finish(rows, |v| v.name.clone()))
 }
 
 /// Creates a user or a group.
-pub async fn create_principal(ctx: &Context, kind: Kind, name: &str) -> Result<PrincipalView> {
+pub async fn create_principal(iam: &Iam, kind: Kind, name: &str) -> Result<PrincipalView> {
+    let ctx = &iam.ctx;
     validate_name("name", name, name_max(kind))?;
     let now = ctx.now();
     store::insert_named(&ctx.store, kind, name, now)
         .await
         .map_err(|e| conflict_or(e, format!("a {} with this name exists", what(kind))))?;
-    ctx.iam.changed();
-    get_principal(ctx, kind, name).await
+    iam.directory.changed();
+    get_principal(iam, kind, name).await
 }
 
 /// Deletes a user (with its keys), group or role (with its sessions), and its policies.
-pub async fn delete_principal(ctx: &Context, kind: Kind, name: &str) -> Result<()> {
+pub async fn delete_principal(iam: &Iam, kind: Kind, name: &str) -> Result<()> {
+    let ctx = &iam.ctx;
     let deleted = store::delete_entity(&ctx.store, kind, name).await?;
-    ctx.iam.changed();
+    iam.directory.changed();
     if deleted {
         Ok(())
     } else {
@@ -226,7 +229,8 @@ pub struct NewRole {
     pub max_session_duration: Option<i64>,
 }
 
-pub async fn create_role(ctx: &Context, new: NewRole) -> Result<PrincipalView> {
+pub async fn create_role(iam: &Iam, new: NewRole) -> Result<PrincipalView> {
+    let ctx = &iam.ctx;
     validate_name("name", &new.name, ROLE_NAME_MAX)?;
     TrustPolicy::parse(&new.trust_policy).map_err(|e| policy_error("trust_policy", e))?;
     let duration = new.max_session_duration.unwrap_or(DEFAULT_SESSION_DURATION);
@@ -249,12 +253,13 @@ pub async fn create_role(ctx: &Context, new: NewRole) -> Result<PrincipalView> {
     store::insert_role(&ctx.store, &row)
         .await
         .map_err(|e| conflict_or(e, "a role with this name exists".into()))?;
-    ctx.iam.changed();
-    get_principal(ctx, Kind::Role, &new.name).await
+    iam.directory.changed();
+    get_principal(iam, Kind::Role, &new.name).await
 }
 
-pub async fn add_member(ctx: &Context, group: &str, user: &str) -> Result<()> {
-    let snapshot = fresh(ctx).await?;
+pub async fn add_member(iam: &Iam, group: &str, user: &str) -> Result<()> {
+    let ctx = &iam.ctx;
+    let snapshot = fresh(iam).await?;
     if !snapshot.groups.contains_key(group) {
         return Err(Error::NotFound("group"));
     }
@@ -268,21 +273,22 @@ pub async fn add_member(ctx: &Context, group: &str, user: &str) -> Result<()> {
             StoreError::Reference(_) => Error::NotFound("group or user"),
             other => other.into(),
         })?;
-    ctx.iam.changed();
+    iam.directory.changed();
     Ok(())
 }
 
-pub async fn remove_member(ctx: &Context, group: &str, user: &str) -> Result<()> {
-    let snapshot = fresh(ctx).await?;
+pub async fn remove_member(iam: &Iam, group: &str, user: &str) -> Result<()> {
+    let ctx = &iam.ctx;
+    let snapshot = fresh(iam).await?;
     if !snapshot.groups.contains_key(group) {
         return Err(Error::NotFound("group"));
     }
     store::remove_member(&ctx.store, group, user).await?;
-    ctx.iam.changed();
+    iam.directory.changed();
     Ok(())
 }
 
-fn policy_view(ctx: &Context, snapshot: &Snapshot, name: &str) -> Option<PolicyView> {
+fn policy_view(iam: &Iam, snapshot: &Snapshot, name: &str) -> Option<PolicyView> {
     let stored = snapshot.policies.get(name)?;
     let attachments = snapshot
         .users
@@ -294,7 +300,7 @@ fn policy_view(ctx: &Context, snapshot: &Snapshot, name: &str) -> Option<PolicyV
     let arn = if stored.managed {
         format!("arn:aws:iam::aws:policy/{name}")
     } else {
-        ctx.iam.arn(Kind::Policy, name)
+        iam.directory.arn(Kind::Policy, name)
     };
     Some(PolicyView {
         name: name.to_string(),
@@ -308,19 +314,19 @@ fn policy_view(ctx: &Context, snapshot: &Snapshot, name: &str) -> Option<PolicyV
     })
 }
 
-pub async fn get_policy(ctx: &Context, name: &str) -> Result<PolicyView> {
-    let snapshot = fresh(ctx).await?;
-    policy_view(ctx, &snapshot, name).ok_or(Error::NotFound("policy"))
+pub async fn get_policy(iam: &Iam, name: &str) -> Result<PolicyView> {
+    let snapshot = fresh(iam).await?;
+    policy_view(iam, &snapshot, name).ok_or(Error::NotFound("policy"))
 }
 
-pub async fn list_policies(ctx: &Context, page: PageRequest) -> Result<Page<PolicyView>> {
-    let snapshot = fresh(ctx).await?;
+pub async fn list_policies(iam: &Iam, page: PageRequest) -> Result<Page<PolicyView>> {
+    let snapshot = fresh(iam).await?;
     let rows: Vec<PolicyView> = snapshot
         .policies
         .keys()
         .filter(|n| page.after_key().is_none_or(|after| n.as_str() > after))
         .take(page.fetch() as usize)
-        .filter_map(|n| policy_view(ctx, &snapshot, n))
+        .filter_map(|n| policy_view(iam, &snapshot, n))
         .collect();
     Ok(page.finish(rows, |v| v.name.clone()))
 }
@@ -335,11 +341,12 @@ fn refuse_managed(name: &str) -> Result<()> {
 }
 
 pub async fn create_policy(
-    ctx: &Context,
+    iam: &Iam,
     name: &str,
     document: &str,
     description: Option<String>,
 ) -> Result<PolicyView> {
+    let ctx = &iam.ctx;
     validate_name("name", name, POLICY_NAME_MAX)?;
     refuse_managed(name)?;
     checked("document", document, MANAGED_MAX)?;
@@ -358,21 +365,23 @@ pub async fn create_policy(
     store::insert_policy(&ctx.store, &row)
         .await
         .map_err(|e| conflict_or(e, "a policy with this name exists".into()))?;
-    ctx.iam.changed();
-    get_policy(ctx, name).await
+    iam.directory.changed();
+    get_policy(iam, name).await
 }
 
-pub async fn update_policy(ctx: &Context, name: &str, document: &str) -> Result<PolicyView> {
+pub async fn update_policy(iam: &Iam, name: &str, document: &str) -> Result<PolicyView> {
+    let ctx = &iam.ctx;
     refuse_managed(name)?;
     checked("document", document, MANAGED_MAX)?;
     if !store::update_policy(&ctx.store, name, document, ctx.now()).await? {
         return Err(Error::NotFound("policy"));
     }
-    ctx.iam.changed();
-    get_policy(ctx, name).await
+    iam.directory.changed();
+    get_policy(iam, name).await
 }
 
-pub async fn delete_policy(ctx: &Context, name: &str) -> Result<()> {
+pub async fn delete_policy(iam: &Iam, name: &str) -> Result<()> {
+    let ctx = &iam.ctx;
     refuse_managed(name)?;
     let deleted = store::delete_policy(&ctx.store, name)
         .await
@@ -382,7 +391,7 @@ pub async fn delete_policy(ctx: &Context, name: &str) -> Result<()> {
             ),
             other => other.into(),
         })?;
-    ctx.iam.changed();
+    iam.directory.changed();
     if deleted {
         Ok(())
     } else {
@@ -396,8 +405,9 @@ fn need(snapshot: &Snapshot, kind: Kind, name: &str) -> Result<()> {
         .ok_or(Error::NotFound(what(kind)))
 }
 
-pub async fn attach(ctx: &Context, kind: Kind, principal: &str, policy: &str) -> Result<()> {
-    let snapshot = fresh(ctx).await?;
+pub async fn attach(iam: &Iam, kind: Kind, principal: &str, policy: &str) -> Result<()> {
+    let ctx = &iam.ctx;
+    let snapshot = fresh(iam).await?;
     need(&snapshot, kind, principal)?;
     if !snapshot.policies.contains_key(policy) {
         return Err(Error::NotFound("policy"));
@@ -408,30 +418,32 @@ pub async fn attach(ctx: &Context, kind: Kind, principal: &str, policy: &str) ->
             StoreError::Reference(_) => Error::NotFound("principal or policy"),
             other => other.into(),
         })?;
-    ctx.iam.changed();
+    iam.directory.changed();
     Ok(())
 }
 
-pub async fn detach(ctx: &Context, kind: Kind, principal: &str, policy: &str) -> Result<()> {
-    let snapshot = fresh(ctx).await?;
+pub async fn detach(iam: &Iam, kind: Kind, principal: &str, policy: &str) -> Result<()> {
+    let ctx = &iam.ctx;
+    let snapshot = fresh(iam).await?;
     need(&snapshot, kind, principal)?;
     if !store::detach(&ctx.store, kind, principal, policy).await? {
         return Err(Error::NotFound("attachment"));
     }
-    ctx.iam.changed();
+    iam.directory.changed();
     Ok(())
 }
 
 pub async fn put_inline(
-    ctx: &Context,
+    iam: &Iam,
     kind: Kind,
     principal: &str,
     policy: &str,
     document: &str,
 ) -> Result<()> {
+    let ctx = &iam.ctx;
     validate_name("policy", policy, POLICY_NAME_MAX)?;
     checked("document", document, inline_max(kind))?;
-    let snapshot = fresh(ctx).await?;
+    let snapshot = fresh(iam).await?;
     need(&snapshot, kind, principal)?;
     store::put_inline(&ctx.store, kind, principal, policy, document)
         .await
@@ -439,17 +451,12 @@ pub async fn put_inline(
             StoreError::Reference(_) => Error::NotFound(what(kind)),
             other => other.into(),
         })?;
-    ctx.iam.changed();
+    iam.directory.changed();
     Ok(())
 }
 
-pub async fn get_inline(
-    ctx: &Context,
-    kind: Kind,
-    principal: &str,
-    policy: &str,
-) -> Result<String> {
-    let snapshot = fresh(ctx).await?;
+pub async fn get_inline(iam: &Iam, kind: Kind, principal: &str, policy: &str) -> Result<String> {
+    let snapshot = fresh(iam).await?;
     let entity = entity_of(&snapshot, kind, principal).ok_or(Error::NotFound(what(kind)))?;
     entity
         .inline
@@ -459,13 +466,14 @@ pub async fn get_inline(
         .ok_or(Error::NotFound("inline policy"))
 }
 
-pub async fn delete_inline(ctx: &Context, kind: Kind, principal: &str, policy: &str) -> Result<()> {
-    let snapshot = fresh(ctx).await?;
+pub async fn delete_inline(iam: &Iam, kind: Kind, principal: &str, policy: &str) -> Result<()> {
+    let ctx = &iam.ctx;
+    let snapshot = fresh(iam).await?;
     need(&snapshot, kind, principal)?;
     if !store::delete_inline(&ctx.store, kind, principal, policy).await? {
         return Err(Error::NotFound("inline policy"));
     }
-    ctx.iam.changed();
+    iam.directory.changed();
     Ok(())
 }
 
@@ -495,15 +503,16 @@ pub fn new_secret() -> String {
     (0..40).map(|_| random::pick(SECRET_ALPHABET)).collect()
 }
 
-pub async fn create_key(ctx: &Context, user: &str, expires_at: Option<Millis>) -> Result<NewKey> {
+pub async fn create_key(iam: &Iam, user: &str, expires_at: Option<Millis>) -> Result<NewKey> {
+    let ctx = &iam.ctx;
     let now = ctx.now();
     if expires_at.is_some_and(|t| t <= now) {
         return Err(Error::validation("expires_at", "must be in the future"));
     }
     let id = new_key_id("AKIA");
     let secret = new_secret();
-    let sealed = ctx
-        .iam
+    let sealed = iam
+        .directory
         .master()
         .seal(secret.as_bytes(), &seal_context(&id))
         .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
@@ -528,15 +537,16 @@ pub async fn create_key(ctx: &Context, user: &str, expires_at: Option<Millis>) -
             "the user already has {KEYS_PER_USER} access keys; delete one first"
         )));
     }
-    ctx.iam.changed();
+    iam.directory.changed();
     Ok(NewKey {
         key: key_view(row),
         secret_access_key: secret,
     })
 }
 
-pub async fn list_keys(ctx: &Context, user: &str) -> Result<Vec<KeyView>> {
-    let snapshot = fresh(ctx).await?;
+pub async fn list_keys(iam: &Iam, user: &str) -> Result<Vec<KeyView>> {
+    let ctx = &iam.ctx;
+    let snapshot = fresh(iam).await?;
     need(&snapshot, Kind::User, user)?;
     Ok(store::keys_of(&ctx.store, user)
         .await?
@@ -545,22 +555,24 @@ pub async fn list_keys(ctx: &Context, user: &str) -> Result<Vec<KeyView>> {
         .collect())
 }
 
-pub async fn set_key_status(ctx: &Context, user: &str, id: &str, active: bool) -> Result<KeyView> {
+pub async fn set_key_status(iam: &Iam, user: &str, id: &str, active: bool) -> Result<KeyView> {
+    let ctx = &iam.ctx;
     let status = if active { "Active" } else { "Inactive" };
     if !store::set_key_status(&ctx.store, user, id, status).await? {
         return Err(Error::NotFound("access key"));
     }
-    ctx.iam.changed();
-    list_keys(ctx, user)
+    iam.directory.changed();
+    list_keys(iam, user)
         .await?
         .into_iter()
         .find(|k| k.access_key_id == id)
         .ok_or(Error::NotFound("access key"))
 }
 
-pub async fn delete_key(ctx: &Context, user: &str, id: &str) -> Result<()> {
+pub async fn delete_key(iam: &Iam, user: &str, id: &str) -> Result<()> {
+    let ctx = &iam.ctx;
     let deleted = store::delete_key(&ctx.store, user, id).await?;
-    ctx.iam.changed();
+    iam.directory.changed();
     if deleted {
         Ok(())
     } else {

@@ -17,3 +17,16 @@ pub mod replay;
 pub mod sigv4;
 pub mod simulate;
 pub mod sts;
+
+use std::sync::Arc;
+
+use crate::context::Context;
+use crate::iam::directory::Directory;
+
+/// What the admin doors hand the IAM rules: the context, and the directory of admin
+/// principals kept in this process, which nothing else in the core reads.
+#[derive(Clone)]
+pub struct Iam {
+    pub ctx: Context,
+    pub directory: Arc<Directory>,
+}

@@ -1,8 +1,8 @@
 //! IAM's policy simulator: how a user's or role's policies decide given actions on given
 //! resources, with the deciding policy and `Sid`, without making the calls.
 
-use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::iam::Iam;
 use crate::iam::authorize::ROOT_POLICY;
 use crate::iam::condition::Context as Conditions;
 use crate::iam::evaluate::{Applied, Decision, Request, evaluate};
@@ -25,7 +25,8 @@ pub struct Outcome {
     pub decision: Decision,
 }
 
-pub async fn simulate(ctx: &Context, ask: Simulation) -> Result<Vec<Outcome>> {
+pub async fn simulate(iam: &Iam, ask: Simulation) -> Result<Vec<Outcome>> {
+    let ctx = &iam.ctx;
     if ask.actions.is_empty() || ask.actions.len() > MAX_ACTIONS {
         return Err(Error::validation(
             "actions",
@@ -52,7 +53,7 @@ pub async fn simulate(ctx: &Context, ask: Simulation) -> Result<Vec<Outcome>> {
             ));
         }
     }
-    let snapshot = ctx.iam.load(&ctx.store, ctx.now()).await?;
+    let snapshot = iam.directory.load(&ctx.store, ctx.now()).await?;
     let prefix = format!("arn:aws:iam::{}:", ctx.account_id);
     let rest = ask
         .principal_arn

@@ -7,6 +7,7 @@ use crate::clock::Millis;
 use crate::context::Context;
 use crate::crypto::random;
 use crate::error::{Error, Result};
+use crate::iam::Iam;
 use crate::iam::actions::Kind;
 use crate::iam::authenticate::Caller;
 use crate::iam::condition::Context as Conditions;
@@ -69,11 +70,12 @@ fn trusted(
 }
 
 pub async fn assume_role(
-    ctx: &Context,
+    iam: &Iam,
     caller: &Caller,
     conditions: &Conditions,
     ask: AssumeRole,
 ) -> Result<Credentials> {
+    let ctx = &iam.ctx;
     crate::iam::manage::validate_name("role_name", &ask.role_name, 64)?;
     crate::iam::manage::validate_name("session_name", &ask.session_name, SESSION_NAME_MAX)?;
     if ask.session_name.len() < 2 {
@@ -86,7 +88,7 @@ pub async fn assume_role(
         }
         None => None,
     };
-    let role_arn = ctx.iam.arn(Kind::Role, &ask.role_name);
+    let role_arn = iam.directory.arn(Kind::Role, &ask.role_name);
     let denied = || {
         Error::Forbidden(format!(
             "{} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
@@ -97,7 +99,7 @@ pub async fn assume_role(
     if matches!(caller, Caller::Root) {
         return Err(denied());
     }
-    let snapshot = ctx.iam.load(&ctx.store, ctx.now()).await?;
+    let snapshot = iam.directory.load(&ctx.store, ctx.now()).await?;
     // An unknown role answers as a refused one: the caller learns nothing it may not read.
     let Some(role) = snapshot.roles.get(&ask.role_name) else {
         return Err(denied());
@@ -148,8 +150,8 @@ pub async fn assume_role(
     let id = new_key_id("ASIA");
     let secret = new_secret();
     let token = random::token(32);
-    let sealed = ctx
-        .iam
+    let sealed = iam
+        .directory
         .master()
         .seal(secret.as_bytes(), &seal_context(&id))
         .map_err(|e| Error::Store(StoreError::Corrupt(e.to_string())))?;
@@ -159,7 +161,7 @@ pub async fn assume_role(
         session_name: ask.session_name.clone(),
         caller_arn: caller.arn(&ctx.account_id),
         secret_sealed: sealed,
-        token_hash: ctx.iam.token_hash(&token),
+        token_hash: iam.directory.token_hash(&token),
         session_policy,
         created_at: now,
         expires_at: now + duration * 1000,

@@ -22,6 +22,14 @@ async fn pool_or_404(ctx: &Context, pool_id: &str) -> Result<Pool, OAuthResponse
     })
 }
 
+/// Rendered documents, by `"<pool id>/<name>"`.
+struct Documents;
+
+impl crate::cache::Kept for Documents {
+    type Key = String;
+    type Value = Bytes;
+}
+
 /// A pool's document, from the cache or rendered by `render` (with when it stops being
 /// true by itself, if it does) and cached.
 async fn document(
@@ -33,7 +41,7 @@ async fn document(
 ) -> Result<HttpResponse, OAuthResponse> {
     let now = ctx.now();
     let key = format!("{pool_id}/{name}");
-    let body = match ctx.caches.documents.get(&key, now) {
+    let body = match ctx.caches.get::<Documents, _>(&key, now) {
         Some(body) => body,
         None => {
             let since = ctx.caches.generation();
@@ -43,7 +51,7 @@ async fn document(
             };
             let (body, until) = render(&pool).await?;
             ctx.caches
-                .keep(&ctx.caches.documents, since, key, body.clone(), now, until);
+                .keep::<Documents>(since, key, body.clone(), now, until);
             body
         }
     };

@@ -33,6 +33,12 @@ impl From<OAuthError> for OAuthResponse {
     }
 }
 
+impl From<crate::keyring::KeyError> for OAuthResponse {
+    fn from(err: crate::keyring::KeyError) -> Self {
+        Self(err.into())
+    }
+}
+
 impl ResponseError for OAuthResponse {
     fn status_code(&self) -> StatusCode {
         match self.0 {

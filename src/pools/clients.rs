@@ -754,6 +754,14 @@ impl OAuthClient {
     }
 }
 
+/// Clients as `find_oauth_client` keeps them, by `"<pool id>/<client id>"`.
+struct Cached;
+
+impl crate::cache::Kept for Cached {
+    type Key = String;
+    type Value = OAuthClient;
+}
+
 /// The client with this id in this pool, if any: at most `cache::TTL_MS` old, and current
 /// for changes made through this process.
 pub async fn find_oauth_client(
@@ -766,7 +774,7 @@ pub async fn find_oauth_client(
     }
     let now = ctx.now();
     let key = format!("{pool_id}/{client_id}");
-    if let Some(client) = ctx.caches.clients.get(&key, now) {
+    if let Some(client) = ctx.caches.get::<Cached, _>(&key, now) {
         return Ok(Some(client));
     }
     let since = ctx.caches.generation();
@@ -780,7 +788,7 @@ pub async fn find_oauth_client(
                 secret_sealed: row.secret_sealed,
             };
             ctx.caches
-                .keep(&ctx.caches.clients, since, key, client.clone(), now, None);
+                .keep::<Cached>(since, key, client.clone(), now, None);
             Ok(Some(client))
         }
         Err(StoreError::NotFound) => Ok(None),

@@ -710,23 +710,25 @@ pub async fn get_pool(ctx: &Context, pool_id: &str) -> Result<Pool> {
     load(ctx, pool_id).await.map(|(pool, _)| pool)
 }
 
+/// Pools as `cached_pool` keeps them, by id.
+struct Cached;
+
+impl crate::cache::Kept for Cached {
+    type Key = String;
+    type Value = Pool;
+}
+
 /// The pool as the OAuth endpoints and hosted pages see it: at most `cache::TTL_MS` old,
 /// and current for changes made through this process. Admin reads use `get_pool`.
 pub async fn cached_pool(ctx: &Context, pool_id: &str) -> Result<Pool> {
     let now = ctx.now();
-    if let Some(pool) = ctx.caches.pools.get(pool_id, now) {
+    if let Some(pool) = ctx.caches.get::<Cached, _>(pool_id, now) {
         return Ok(pool);
     }
     let since = ctx.caches.generation();
     let pool = get_pool(ctx, pool_id).await?;
-    ctx.caches.keep(
-        &ctx.caches.pools,
-        since,
-        pool.id.clone(),
-        pool.clone(),
-        now,
-        None,
-    );
+    ctx.caches
+        .keep::<Cached>(since, pool.id.clone(), pool.clone(), now, None);
     Ok(pool)
 }
 

@@ -55,7 +55,8 @@ async fn hint_claims(
     let key = ctx
         .keys
         .verifying_key(&ctx.store, &ctx.caches, pool_id, &kid, ctx.now())
-        .await?
+        .await
+        .map_err(OAuthError::from)?
         .ok_or_else(bad)?;
     let claims = jwt::verify(token, &key).map_err(|_| bad())?;
     if claims["iss"].as_str() != Some(ctx.issuer(pool_id).as_str()) || claims["token_use"] != "id" {

@@ -5,13 +5,13 @@ pub mod authorize;
 pub mod claims;
 pub mod complete;
 pub mod grants;
-pub mod keys;
 pub mod logout;
 pub mod revocation;
 pub mod upstream;
 
 use crate::crypto::jwt::JwtError;
 use crate::crypto::sealed::SealError;
+use crate::keyring::KeyError;
 use crate::store::StoreError;
 
 /// Errors of the OAuth rules; each maps to one RFC 6749 §5.2 error code.
@@ -76,6 +76,15 @@ impl From<JwtError> for OAuthError {
         match err {
             JwtError::Sign(_) | JwtError::Key(_) => OAuthError::Internal(err.to_string()),
             _ => OAuthError::InvalidToken("the access token is invalid".into()),
+        }
+    }
+}
+
+impl From<KeyError> for OAuthError {
+    fn from(err: KeyError) -> Self {
+        match err {
+            KeyError::Jwt(err) => err.into(),
+            other => OAuthError::Internal(other.to_string()),
         }
     }
 }

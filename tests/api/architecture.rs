@@ -33,26 +33,8 @@ const BELOW_DOMAIN: &[&str] = &["crypto", "clock"];
 
 /// Broken rules the layout still carries, each as the test words it
 /// (`COGNATE_ARCHITECTURE_DEBTS=1 cargo test architecture -- --nocapture` prints the list as
-/// it stands). Issue 21 pays them off; nothing is added here.
-const DEBTS: &[&str] = &[
-    "circle: accounts -> context",
-    "circle: accounts -> pools",
-    "circle: cache -> pools",
-    "circle: context -> accounts",
-    "circle: context -> cache",
-    "circle: context -> iam",
-    "circle: context -> tokens",
-    "circle: iam -> cache",
-    "circle: iam -> context",
-    "circle: iam -> ops",
-    "circle: iam -> pools",
-    "circle: ops -> context",
-    "circle: pools -> context",
-    "circle: tokens -> accounts",
-    "circle: tokens -> cache",
-    "circle: tokens -> context",
-    "circle: tokens -> pools",
-];
+/// it stands). Issue 21 paid them all off; nothing is added here.
+const DEBTS: &[&str] = &[];
 
 /// One arrow: `from` (a file under `src/`) names `to` (a file) at `line`.
 #[derive(Debug, Clone)]

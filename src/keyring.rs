@@ -1,6 +1,7 @@
 //! Each pool's signing keys: the active one signs, retired ones stay published until every
 //! token they signed has expired. Parsed keys are cached in memory; the active key id is
-//! re-read now and then, so a rotation made by another process is picked up.
+//! re-read now and then, so a rotation made by another process is picked up. The ring also
+//! holds the master key that seals them, and seals other secrets at rest with it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -8,17 +9,39 @@ use std::sync::{Arc, RwLock};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::cache::Caches;
+use crate::cache::{Caches, Kept};
 use crate::clock::Millis;
-use crate::crypto::jwt::{self, Algorithm, Jwk, SigningKey, VerifyingKey};
+use crate::crypto::jwt::{self, Algorithm, Jwk, JwtError, SigningKey, VerifyingKey};
 use crate::crypto::random;
-use crate::crypto::sealed::MasterKey;
+use crate::crypto::sealed::{MasterKey, SealError};
 use crate::store::signing_keys::{self as store, KeyRow};
 use crate::store::{Store, StoreError};
-use crate::tokens::OAuthError;
 
 use crate::domain::ACTIVE_KEY_CACHE_MS as ACTIVE_CACHE_MS;
-pub use crate::domain::PUBLISH_AFTER_RETIREMENT_MS;
+use crate::domain::PUBLISH_AFTER_RETIREMENT_MS;
+
+/// Why a key could not be made, read or used; every case is the service's fault, not the
+/// caller's.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error(transparent)]
+    Jwt(#[from] JwtError),
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// Public keys as `verifying_key` keeps them, by `"<pool id>/<kid>"`, with when they stop
+/// being published.
+struct VerifyingKeys;
+
+impl Kept for VerifyingKeys {
+    type Key = String;
+    type Value = (Arc<VerifyingKey>, Option<Millis>);
+}
 
 pub struct KeyRing {
     master: MasterKey,
@@ -43,10 +66,10 @@ impl KeyRing {
         alg: Algorithm,
         now: Millis,
         active: bool,
-    ) -> Result<KeyRow, OAuthError> {
+    ) -> Result<KeyRow, KeyError> {
         let der = tokio::task::spawn_blocking(move || jwt::generate_pkcs8(alg))
             .await
-            .map_err(|e| OAuthError::Internal(e.to_string()))??;
+            .map_err(|e| KeyError::Unreadable(e.to_string()))??;
         let kid = random::token(16);
         let key = SigningKey::from_pkcs8(&kid, alg, &der)?;
         let jwk = key.jwk();
@@ -56,7 +79,7 @@ impl KeyRing {
             public_e: String::new(),
             alg: alg.as_str().to_string(),
             public_jwk: Some(
-                serde_json::to_string(&jwk).map_err(|e| OAuthError::Internal(e.to_string()))?,
+                serde_json::to_string(&jwk).map_err(|e| KeyError::Unreadable(e.to_string()))?,
             ),
             kid,
             pool_id: pool_id.to_string(),
@@ -67,7 +90,7 @@ impl KeyRing {
         })
     }
 
-    fn parse(&self, row: &KeyRow) -> Result<Arc<SigningKey>, OAuthError> {
+    fn parse(&self, row: &KeyRow) -> Result<Arc<SigningKey>, KeyError> {
         if let Some(key) = self
             .parsed
             .read()
@@ -77,7 +100,7 @@ impl KeyRing {
             return Ok(key);
         }
         let alg = Algorithm::parse(&row.alg).ok_or_else(|| {
-            OAuthError::Internal(format!("key {} has no known algorithm", row.kid))
+            KeyError::Unreadable(format!("key {} has no known algorithm", row.kid))
         })?;
         let der = self.master.open(&row.private_key, &row.kid)?;
         let key = Arc::new(SigningKey::from_pkcs8(&row.kid, alg, &der)?);
@@ -93,7 +116,7 @@ impl KeyRing {
         store: &Store,
         pool_id: &str,
         now: Millis,
-    ) -> Result<Arc<SigningKey>, OAuthError> {
+    ) -> Result<Arc<SigningKey>, KeyError> {
         let cached = self
             .active
             .read()
@@ -127,7 +150,7 @@ impl KeyRing {
     }
 
     /// Checks that the stored keys open with this master key (a wrong key is a start-up error).
-    pub async fn check_master_key(&self, store: &Store) -> Result<(), OAuthError> {
+    pub async fn check_master_key(&self, store: &Store) -> Result<(), KeyError> {
         let any = store::any(store).await?;
         if let Some(row) = any {
             self.master.open(&row.private_key, &row.kid)?;
@@ -141,7 +164,7 @@ impl KeyRing {
         store: &Store,
         pool_id: &str,
         now: Millis,
-    ) -> Result<Vec<Jwk>, OAuthError> {
+    ) -> Result<Vec<Jwk>, KeyError> {
         Ok(self.published_until(store, pool_id, now).await?.0)
     }
 
@@ -152,7 +175,7 @@ impl KeyRing {
         store: &Store,
         pool_id: &str,
         now: Millis,
-    ) -> Result<(Vec<Jwk>, Option<Millis>), OAuthError> {
+    ) -> Result<(Vec<Jwk>, Option<Millis>), KeyError> {
         let rows = store::published(store, pool_id, now).await?;
         let until = rows.iter().filter_map(|r| r.publish_until).min();
         Ok((rows.iter().map(jwk_of).collect::<Result<_, _>>()?, until))
@@ -167,13 +190,13 @@ impl KeyRing {
         pool_id: &str,
         kid: &str,
         now: Millis,
-    ) -> Result<Option<Arc<VerifyingKey>>, OAuthError> {
+    ) -> Result<Option<Arc<VerifyingKey>>, KeyError> {
         if kid.len() > 64 || kid.chars().any(|c| !c.is_ascii_graphic()) {
             return Ok(None);
         }
         let key = format!("{pool_id}/{kid}");
         let usable = |until: Option<Millis>| until.is_none_or(|t| t > now);
-        if let Some((jwk, until)) = caches.verifying_keys.get(&key, now) {
+        if let Some((jwk, until)) = caches.get::<VerifyingKeys, _>(&key, now) {
             return Ok(usable(until).then_some(jwk));
         }
         let since = caches.generation();
@@ -184,14 +207,7 @@ impl KeyRing {
                 // An active key may be retired by a rotation elsewhere; it stays published
                 // for a day after, so the TTL is the only bound needed.
                 let until = if row.active { None } else { row.publish_until };
-                caches.keep(
-                    &caches.verifying_keys,
-                    since,
-                    key,
-                    (jwk.clone(), until),
-                    now,
-                    until,
-                );
+                caches.keep::<VerifyingKeys>(since, key, (jwk.clone(), until), now, until);
                 Ok(Some(jwk))
             }
             Ok(_) | Err(StoreError::NotFound) => Ok(None),
@@ -207,7 +223,7 @@ impl KeyRing {
         pool_id: &str,
         alg: Algorithm,
         now: Millis,
-    ) -> Result<Jwk, OAuthError> {
+    ) -> Result<Jwk, KeyError> {
         let row = self.generate(pool_id, alg, now, true).await?;
         // Two rotations at once: the one-active-key index refuses the second insert; once
         // the first has committed, the retry retires its key in turn.
@@ -223,20 +239,12 @@ impl KeyRing {
     }
 
     /// Seals a secret under the master key (AES-256-GCM), bound to `context`.
-    pub fn seal(
-        &self,
-        plaintext: &[u8],
-        context: &str,
-    ) -> Result<String, crate::crypto::sealed::SealError> {
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> Result<String, SealError> {
         self.master.seal(plaintext, context)
     }
 
     /// Opens what `seal` sealed with the same `context`.
-    pub fn open(
-        &self,
-        sealed: &str,
-        context: &str,
-    ) -> Result<Vec<u8>, crate::crypto::sealed::SealError> {
+    pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, SealError> {
         self.master.open(sealed, context)
     }
 
@@ -250,8 +258,8 @@ impl KeyRing {
 
 /// The published form of a stored key: its JWK, or for RSA keys from before algorithms were
 /// a choice, the JWK of its modulus and exponent.
-fn jwk_of(row: &KeyRow) -> Result<Jwk, OAuthError> {
-    let unreadable = || OAuthError::Internal(format!("the public key {} is unreadable", row.kid));
+fn jwk_of(row: &KeyRow) -> Result<Jwk, KeyError> {
+    let unreadable = || KeyError::Unreadable(format!("the public key {} is unreadable", row.kid));
     match &row.public_jwk {
         Some(json) => serde_json::from_str(json).map_err(|_| unreadable()),
         None => {
@@ -263,55 +271,4 @@ fn jwk_of(row: &KeyRow) -> Result<Jwk, OAuthError> {
             ))
         }
     }
-}
-
-/// The answer to a key rotation: the new active key id and the pool's published keys.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct RotatedKeys {
-    pub active_kid: String,
-    /// The JWKS after rotation: the new key and the retired keys still published.
-    #[schema(value_type = Vec<Object>)]
-    pub keys: Vec<Jwk>,
-}
-
-/// Rotates the pool's signing key (admin action).
-pub async fn rotate_pool_key(
-    ctx: &crate::context::Context,
-    pool_id: &str,
-) -> crate::error::Result<RotatedKeys> {
-    let pool = crate::pools::pool::get_pool(ctx, pool_id).await?;
-    let internal = |e: OAuthError| crate::error::Error::Store(StoreError::Corrupt(e.to_string()));
-    let now = ctx.now();
-    let jwk = match ctx
-        .keys
-        .rotate(&ctx.store, pool_id, pool.config.signing_algorithm(), now)
-        .await
-    {
-        Ok(jwk) => jwk,
-        Err(err) => {
-            // Deleting the pool meanwhile makes the new key's foreign key fail: the pool is
-            // gone, which is a 404, not unreadable data.
-            if let Err(crate::error::Error::NotFound(what)) =
-                crate::pools::pool::get_pool(ctx, pool_id).await
-            {
-                tracing::info!(
-                    pool_id,
-                    "the pool was deleted while its signing key was being rotated"
-                );
-                return Err(crate::error::Error::NotFound(what));
-            }
-            tracing::error!(pool_id, error = %err, "rotating the pool's signing key failed");
-            return Err(internal(err));
-        }
-    };
-    ctx.caches.clear();
-    let keys = ctx
-        .keys
-        .published(&ctx.store, pool_id, now)
-        .await
-        .map_err(internal)?;
-    Ok(RotatedKeys {
-        active_kid: jwk.kid,
-        keys,
-    })
 }
