@@ -401,7 +401,7 @@ impl Application {
             "connection limits"
         );
         // Rendered once and shared: a copy of the document per worker cost megabytes.
-        let openapi = web::Bytes::from(serde_json::to_vec(&crate::admin::openapi())?);
+        let openapi = web::Bytes::from(serde_json::to_vec(&crate::admin::document::openapi())?);
         let server = HttpServer::new(move || {
             let demo_routes = |cfg: &mut web::ServiceConfig| {
                 if let Some(demo) = &demo {

@@ -17,7 +17,7 @@ use crate::clock::Millis;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
-use crate::pools::pool::MfaConfiguration;
+use crate::pools::pool_config::MfaConfiguration;
 use crate::store::StoreError;
 use crate::store::account::{self as store, AccountState};
 use crate::store::mfa::MfaRow;

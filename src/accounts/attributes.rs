@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::pools::PoolConfig;
-use crate::pools::clients::STANDARD_ATTRIBUTES;
+use crate::pools::client_config::STANDARD_ATTRIBUTES;
 use crate::pools::text;
 
 pub type Attributes = Map<String, Value>;

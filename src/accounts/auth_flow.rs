@@ -16,7 +16,7 @@ use crate::context::Context;
 use crate::crypto::{random, secret};
 use crate::error::{Error, Result};
 use crate::pools::Pool;
-use crate::pools::pool::MfaConfiguration;
+use crate::pools::pool_config::MfaConfiguration;
 use crate::store::StoreError;
 use crate::store::sign_in_steps::{self as store, StepRow};
 use crate::store::users::UserRow;

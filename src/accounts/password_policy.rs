@@ -3,7 +3,7 @@
 
 use crate::crypto::random;
 use crate::error::{Error, Result};
-use crate::pools::pool::PasswordPolicy;
+use crate::pools::pool_config::PasswordPolicy;
 
 /// Longer passwords are refused: hashing cost grows with length, and no human needs more.
 pub const MAX_LENGTH: usize = 256;

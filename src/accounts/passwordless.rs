@@ -18,7 +18,7 @@ use crate::accounts::types::{AMR_EMAIL as METHOD, MfaFactor, UserStatus};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
-use crate::pools::pool::MfaConfiguration;
+use crate::pools::pool_config::MfaConfiguration;
 
 const STEP: &str = "EMAIL_OTP_SIGN_IN";
 const SESSION_CONTEXT: &str = "email-otp-session";

@@ -18,8 +18,10 @@ use serde::de::{
 use serde::forward_to_deserialize_any;
 use serde_json::{Map, Number, Value};
 
-use crate::admin::MAX_BODY_BYTES;
 use crate::admin::error::ApiError;
+
+/// The largest admin request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// A JSON request body that must be an object, with no arrays standing for objects and no
 /// duplicate keys at any depth.

@@ -13,9 +13,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::AppExt;
 
 use crate::accounts::{attributes, groups, password_policy, users};
-use crate::admin::MAX_BODY_BYTES;
+use crate::admin::body::MAX_BODY_BYTES;
 use crate::pools::text::{free_text_pattern, name_pattern, word_pattern};
-use crate::pools::{clients, pool, resource_servers};
+use crate::pools::{client_config, pool_config, resource_servers, urls};
 use crate::store::paging::MAX_LIMIT;
 
 /// `is_email` takes at most this many bytes, so at most this many characters.
@@ -184,7 +184,7 @@ fn free_text(max: usize) -> Value {
 }
 
 fn url() -> Value {
-    json!({"minLength": 1, "maxLength": clients::URL_MAX_LENGTH})
+    json!({"minLength": 1, "maxLength": urls::URL_MAX_LENGTH})
 }
 
 /// `POST` takes a name and may make a secret; `PATCH` takes neither as required and cannot
@@ -232,24 +232,24 @@ fn operation<'a>(doc: &'a mut Value, id: &str) -> &'a mut Value {
 fn add_limits(doc: &mut Value) {
     // Pools.
     for s in ["NewPool", "PoolPatch"] {
-        limit(doc, s, "name", name(pool::NAME_MAX));
+        limit(doc, s, "name", name(pool_config::NAME_MAX));
         limit(
             doc,
             s,
             "auto_verified_attributes",
-            json!({"uniqueItems": true, "items": {"enum": pool::AUTO_VERIFIABLE}}),
+            json!({"uniqueItems": true, "items": {"enum": pool_config::AUTO_VERIFIABLE}}),
         );
         limit(
             doc,
             s,
             "schema",
-            json!({"maxItems": pool::MAX_CUSTOM_ATTRIBUTES}),
+            json!({"maxItems": pool_config::MAX_CUSTOM_ATTRIBUTES}),
         );
         limit(
             doc,
             s,
             "mfa_configuration",
-            json!({"enum": pool::MFA_CONFIGURATIONS.iter().map(|m| json!(m)).chain([Value::Null]).collect::<Vec<_>>()}),
+            json!({"enum": pool_config::MFA_CONFIGURATIONS.iter().map(|m| json!(m)).chain([Value::Null]).collect::<Vec<_>>()}),
         );
         limit(
             doc,
@@ -268,13 +268,13 @@ fn add_limits(doc: &mut Value) {
         doc,
         "SignInPolicy",
         "allowed_first_auth_factors",
-        json!({"uniqueItems": true, "minItems": 1, "items": {"enum": pool::FIRST_AUTH_FACTORS}}),
+        json!({"uniqueItems": true, "minItems": 1, "items": {"enum": pool_config::FIRST_AUTH_FACTORS}}),
     );
     limit(
         doc,
         "RefreshTokenRotation",
         "retry_grace_period_seconds",
-        range(&clients::RETRY_GRACE_PERIOD_SECONDS),
+        range(&client_config::RETRY_GRACE_PERIOD_SECONDS),
     );
     limit(
         doc,
@@ -283,32 +283,37 @@ fn add_limits(doc: &mut Value) {
         json!({"maxItems": 1, "items": {"enum": ["email"]}}),
     );
     for s in ["PasswordPolicyPatch", "PasswordPolicy"] {
-        limit(doc, s, "minimum_length", range(&pool::MINIMUM_LENGTH));
+        limit(
+            doc,
+            s,
+            "minimum_length",
+            range(&pool_config::MINIMUM_LENGTH),
+        );
         limit(
             doc,
             s,
             "temporary_password_validity_days",
-            range(&pool::TEMPORARY_PASSWORD_DAYS),
+            range(&pool_config::TEMPORARY_PASSWORD_DAYS),
         );
     }
     limit(
         doc,
         "CustomAttribute",
         "name",
-        json!({"pattern": format!("^[A-Za-z0-9_-]{{1,{}}}$", pool::CUSTOM_ATTRIBUTE_NAME_MAX)}),
+        json!({"pattern": format!("^[A-Za-z0-9_-]{{1,{}}}$", pool_config::CUSTOM_ATTRIBUTE_NAME_MAX)}),
     );
     limit(
         doc,
         "CustomAttribute",
         "type",
-        json!({"enum": pool::ATTRIBUTE_TYPES}),
+        json!({"enum": pool_config::ATTRIBUTE_TYPES}),
     );
     for field in ["min_length", "max_length"] {
         limit(
             doc,
             "CustomAttribute",
             field,
-            json!({"minimum": 0, "maximum": pool::CUSTOM_ATTRIBUTE_LENGTH_MAX}),
+            json!({"minimum": 0, "maximum": pool_config::CUSTOM_ATTRIBUTE_LENGTH_MAX}),
         );
     }
     limit(
@@ -321,19 +326,22 @@ fn add_limits(doc: &mut Value) {
         doc,
         "EmailSettings",
         "verification_subject",
-        name(pool::EMAIL_SUBJECT_MAX),
+        name(pool_config::EMAIL_SUBJECT_MAX),
     );
     limit(
         doc,
         "EmailSettings",
         "verification_message",
-        merge_all(free_text(pool::EMAIL_MESSAGE_MAX), json!({"minLength": 6})),
+        merge_all(
+            free_text(pool_config::EMAIL_MESSAGE_MAX),
+            json!({"minLength": 6}),
+        ),
     );
     limit(
         doc,
         "Branding",
         "display_name",
-        name(pool::DISPLAY_NAME_MAX),
+        name(pool_config::DISPLAY_NAME_MAX),
     );
     limit(doc, "Branding", "logo_url", url());
     limit(
@@ -345,26 +353,26 @@ fn add_limits(doc: &mut Value) {
 
     // Clients.
     for s in ["NewClient", "ClientPatch"] {
-        limit(doc, s, "name", name(clients::NAME_MAX));
+        limit(doc, s, "name", name(client_config::NAME_MAX));
         for field in ["callback_urls", "logout_urls"] {
             limit(
                 doc,
                 s,
                 field,
-                json!({"maxItems": clients::MAX_URLS, "uniqueItems": true, "items": url()}),
+                json!({"maxItems": client_config::MAX_URLS, "uniqueItems": true, "items": url()}),
             );
         }
         limit(
             doc,
             s,
             "default_redirect_uri",
-            json!({"maxLength": clients::URL_MAX_LENGTH}),
+            json!({"maxLength": urls::URL_MAX_LENGTH}),
         );
         limit(
             doc,
             s,
             "allowed_oauth_flows",
-            json!({"items": {"enum": clients::OAUTH_FLOWS}}),
+            json!({"items": {"enum": client_config::OAUTH_FLOWS}}),
         );
         limit(
             doc,
@@ -376,25 +384,25 @@ fn add_limits(doc: &mut Value) {
             doc,
             s,
             "explicit_auth_flows",
-            json!({"items": {"enum": clients::EXPLICIT_AUTH_FLOWS}}),
+            json!({"items": {"enum": client_config::EXPLICIT_AUTH_FLOWS}}),
         );
         limit(
             doc,
             s,
             "access_token_validity",
-            range(&clients::ACCESS_TOKEN_VALIDITY),
+            range(&client_config::ACCESS_TOKEN_VALIDITY),
         );
         limit(
             doc,
             s,
             "id_token_validity",
-            range(&clients::ID_TOKEN_VALIDITY),
+            range(&client_config::ID_TOKEN_VALIDITY),
         );
         limit(
             doc,
             s,
             "refresh_token_validity",
-            range(&clients::REFRESH_TOKEN_VALIDITY),
+            range(&client_config::REFRESH_TOKEN_VALIDITY),
         );
         for field in ["read_attributes", "write_attributes"] {
             limit(
@@ -402,7 +410,7 @@ fn add_limits(doc: &mut Value) {
                 s,
                 field,
                 json!({"items": {"anyOf": [
-                    {"enum": clients::STANDARD_ATTRIBUTES},
+                    {"enum": client_config::STANDARD_ATTRIBUTES},
                     {"pattern": "^custom:"},
                 ]}}),
             );
@@ -499,7 +507,7 @@ fn add_limits(doc: &mut Value) {
 
     // Users: a username is a word, or an email address where that is the username.
     let password = json!({
-        "minLength": pool::MINIMUM_LENGTH.start(),
+        "minLength": pool_config::MINIMUM_LENGTH.start(),
         "maxLength": password_policy::MAX_LENGTH,
     });
     limit(

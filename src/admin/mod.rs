@@ -21,12 +21,9 @@ use actix_web::web::{self, PathConfig, QueryConfig};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-pub use crate::admin::body::Body;
-pub use crate::admin::document::openapi;
+pub use crate::admin::body::{Body, MAX_BODY_BYTES};
 use crate::admin::error::ApiError;
 use crate::store::paging::PageRequest;
-
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// `?limit=&next_token=` on every list.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -8,7 +8,8 @@ use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
 use crate::pools::keys::{RotatedKeys, rotate_pool_key};
-use crate::pools::pool::{self, NewPool, Pool, PoolPatch};
+use crate::pools::pool::{self, NewPool, PoolPatch};
+use crate::pools::pool_config::Pool;
 use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {

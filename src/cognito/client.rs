@@ -6,7 +6,8 @@ use base64::engine::general_purpose::STANDARD;
 use crate::cognito::Call;
 use crate::cognito::protocol::{Exception, Kind};
 use crate::pools::Pool;
-use crate::pools::clients::{OAuthClient, find_oauth_client, is_client_id};
+use crate::pools::client_rules::is_client_id;
+use crate::pools::clients::{OAuthClient, find_oauth_client};
 use crate::pools::pool::cached_pool;
 
 /// The client and its pool.

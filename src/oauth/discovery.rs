@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::oauth::error::OAuthResponse;
 use crate::pools::Pool;
-use crate::pools::clients::STANDARD_SCOPES;
+use crate::pools::client_config::STANDARD_SCOPES;
 use crate::pools::pool::cached_pool;
 use crate::pools::resource_servers::all_scopes;
 use crate::tokens::OAuthError;

@@ -2,10 +2,15 @@
 //! with their custom scopes, the rotation of a pool's signing key, and the rules that make
 //! such configuration valid.
 
+pub mod client_config;
+pub mod client_rules;
 pub mod clients;
 pub mod keys;
 pub mod pool;
+pub mod pool_config;
+pub mod pool_rules;
 pub mod resource_servers;
 pub mod text;
+pub mod urls;
 
-pub use pool::{Pool, PoolConfig};
+pub use pool_config::{Pool, PoolConfig};

@@ -8,7 +8,8 @@ use crate::cognito::Call;
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::shapes::epoch;
 use crate::error::Error;
-use crate::pools::clients::{self, AppClient, ClientConfig, ClientInput, RefreshTokenRotation};
+use crate::pools::client_config::{self, ClientConfig, RefreshTokenRotation};
+use crate::pools::clients::{self, AppClient, ClientInput};
 use crate::store::paging::PageRequest;
 
 /// The core's errors as the client operations name them.
@@ -146,7 +147,7 @@ fn rotation(given: Option<RotationType>) -> Result<RefreshTokenRotation, Excepti
     let grace = given.retry_grace_period_seconds.unwrap_or(0);
     let grace = u32::try_from(grace)
         .ok()
-        .filter(|g| clients::RETRY_GRACE_PERIOD_SECONDS.contains(g))
+        .filter(|g| client_config::RETRY_GRACE_PERIOD_SECONDS.contains(g))
         .ok_or_else(|| {
             Exception::invalid(
                 "1 validation error detected: Value at \

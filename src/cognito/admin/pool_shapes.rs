@@ -9,10 +9,9 @@ use crate::cognito::shapes::epoch;
 use crate::context::Context;
 use crate::iam::actions::pool_arn;
 use crate::pools::Pool;
-use crate::pools::clients::STANDARD_ATTRIBUTES;
-use crate::pools::pool::{
-    CustomAttribute, EmailSettings, PasswordPolicy, PasswordPolicyPatch, SignInPolicy,
-};
+use crate::pools::client_config::STANDARD_ATTRIBUTES;
+use crate::pools::pool::PasswordPolicyPatch;
+use crate::pools::pool_config::{CustomAttribute, EmailSettings, PasswordPolicy, SignInPolicy};
 
 pub(super) fn unsupported(member: &str) -> Exception {
     Exception::invalid(format!("Cognate does not support {member}."))
