@@ -6,9 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::cognito::Call;
 use crate::cognito::protocol::{Exception, Kind};
 use crate::pools::Pool;
-use crate::pools::client_rules::is_client_id;
-use crate::pools::clients::{OAuthClient, find_oauth_client};
-use crate::pools::pool::cached_pool;
+use crate::pools::clients::{OAuthClient, find_client_anywhere};
 
 /// The client and its pool.
 pub struct AppClient {
@@ -20,7 +18,7 @@ impl AppClient {
     /// With `PreventUserExistenceErrors` on (the default), nothing tells a stranger which
     /// users exist.
     pub fn protects_users(&self) -> bool {
-        self.client.config.prevent_user_existence_errors
+        self.client.protects_users()
     }
 
     pub fn allows(&self, flow: &str) -> bool {
@@ -33,22 +31,13 @@ impl AppClient {
 }
 
 pub async fn find(call: &Call<'_>, client_id: &str) -> Result<AppClient, Exception> {
-    let missing = || Exception::new(Kind::ResourceNotFound, "User pool client does not exist.");
-    if !is_client_id(client_id) {
-        return Err(missing());
+    match find_client_anywhere(call.ctx, client_id).await? {
+        Some((pool, client)) => Ok(AppClient { pool, client }),
+        None => Err(Exception::new(
+            Kind::ResourceNotFound,
+            "User pool client does not exist.",
+        )),
     }
-    let ctx = call.ctx;
-    let pool_id = crate::store::clients::pool_of(&ctx.store, client_id)
-        .await?
-        .ok_or_else(missing)?;
-    let pool = cached_pool(ctx, &pool_id).await.map_err(|e| match e {
-        crate::error::Error::NotFound(_) => missing(),
-        other => other.into(),
-    })?;
-    let client = find_oauth_client(ctx, &pool_id, client_id)
-        .await?
-        .ok_or_else(missing)?;
-    Ok(AppClient { pool, client })
 }
 
 /// `SECRET_HASH` = base64(HMAC-SHA256(client secret, username ‖ client id)), required from

@@ -343,6 +343,12 @@ impl std::fmt::Debug for OAuthClient {
 }
 
 impl OAuthClient {
+    /// With `PreventUserExistenceErrors` on (the default), nothing this client is told
+    /// reveals which users exist; every door that answers a stranger asks this.
+    pub fn protects_users(&self) -> bool {
+        self.config.prevent_user_existence_errors
+    }
+
     pub fn is_confidential(&self) -> bool {
         self.secret_hash.is_some()
     }
@@ -415,4 +421,26 @@ pub async fn find_oauth_client(
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The client with this id, whichever pool holds it, with that pool: the Cognito API names
+/// a client without its pool. `None` when there is no such client.
+pub async fn find_client_anywhere(
+    ctx: &Context,
+    client_id: &str,
+) -> Result<Option<(crate::pools::pool_config::Pool, OAuthClient)>> {
+    if !is_client_id(client_id) {
+        return Ok(None);
+    }
+    let Some(pool_id) = store::pool_of(&ctx.store, client_id).await? else {
+        return Ok(None);
+    };
+    let pool = match crate::pools::pool::cached_pool(ctx, &pool_id).await {
+        Ok(pool) => pool,
+        Err(Error::NotFound(_)) => return Ok(None),
+        Err(other) => return Err(other),
+    };
+    Ok(find_oauth_client(ctx, &pool_id, client_id)
+        .await?
+        .map(|client| (pool, client)))
 }
