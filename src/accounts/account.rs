@@ -6,13 +6,13 @@
 
 use std::net::IpAddr;
 
-use crate::accounts::codes::{CodeCheck, MAX_TRIES};
-use crate::accounts::lookup::sign_in_name;
-use crate::accounts::mfa::{self, Factors};
+use crate::accounts::factors::codes::{CodeCheck, MAX_TRIES};
+use crate::accounts::factors::mfa::{self, Factors};
+use crate::accounts::factors::step_up;
 use crate::accounts::sessions::{self, Session};
-use crate::accounts::signin::{self, Origin, SignIn};
-use crate::accounts::step_up;
+use crate::accounts::signin::password::{Origin, SignIn, authenticate, check_new_password};
 use crate::accounts::types::MfaFactor;
+use crate::accounts::users::lookup::sign_in_name;
 use crate::clock::Millis;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -159,7 +159,7 @@ pub async fn step_up(
             return Ok(Err(Refused::FactorRequired));
         }
         Proof::Password(password) => {
-            match signin::authenticate(ctx, pool, &account.name, password, origin).await? {
+            match authenticate(ctx, pool, &account.name, password, origin).await? {
                 SignIn::Success(found) if found.id == user.id => {}
                 SignIn::Throttled => return Ok(Err(Refused::Throttled)),
                 _ => return Ok(Err(Refused::Invalid)),
@@ -592,15 +592,14 @@ pub async fn change_password(
     origin: &Origin<'_>,
 ) -> Result<Change<String>> {
     // The policy first: a typo costs no hash and no attempt.
-    signin::check_new_password(pool, new_password, confirm_password)?;
+    check_new_password(pool, new_password, confirm_password)?;
     // A session the password alone cannot step up cannot change the password on it alone.
     if !account.password_suffices(pool) && !account.stepped_up(ctx.now()) {
         return Ok(Err(Refused::FactorRequired));
     }
     let mut hash = None;
     for _ in 0..mfa::RETRIES {
-        let mut user = match signin::authenticate(ctx, pool, &account.name, current, origin).await?
-        {
+        let mut user = match authenticate(ctx, pool, &account.name, current, origin).await? {
             SignIn::Success(found) if found.id == account.session.user.id => found,
             SignIn::Throttled => return Ok(Err(Refused::Throttled)),
             _ => return Ok(Err(Refused::Invalid)),
@@ -635,7 +634,7 @@ pub async fn change_password(
         .await?
         {
             ctx.outbox.wake();
-            crate::accounts::srp::remember(ctx, &user, new_password).await;
+            crate::accounts::signin::srp::remember(ctx, &user, new_password).await;
             // The current password was just proved: the new session may go on changing
             // settings.
             store::record_step_up(&ctx.store, &token_hash, now + 1, "pwd").await?;

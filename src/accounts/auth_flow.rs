@@ -7,9 +7,11 @@
 
 use std::net::IpAddr;
 
-use crate::accounts::codes::CodeCheck;
-use crate::accounts::mfa;
-use crate::accounts::signin::{self, Origin, SignIn};
+use crate::accounts::factors::codes::CodeCheck;
+use crate::accounts::factors::mfa;
+use crate::accounts::signin::password::{
+    Origin, SignIn, authenticate, check_new_password, choose_new_password,
+};
 use crate::accounts::types::MfaFactor;
 use crate::clock::Millis;
 use crate::context::Context;
@@ -241,7 +243,7 @@ pub async fn password(
     username: &str,
     password: &str,
 ) -> Result<Outcome> {
-    let outcome = signin::authenticate(ctx, start.pool, username, password, &start.origin).await?;
+    let outcome = authenticate(ctx, start.pool, username, password, &start.origin).await?;
     first_factor(ctx, start, outcome, "pwd").await
 }
 
@@ -282,7 +284,7 @@ pub async fn first_factor(
 }
 
 /// `USER_SRP_AUTH`'s first step, kept like any other, so its proof is taken once (the
-/// exchange itself travels sealed in `SECRET_BLOCK`, see `accounts::srp`).
+/// exchange itself travels sealed in `SECRET_BLOCK`, see `accounts::signin::srp`).
 pub async fn save_srp_step(ctx: &Context, start: &Start<'_>, user: &UserRow) -> Result<String> {
     save_step(
         ctx,
@@ -491,7 +493,7 @@ pub(crate) async fn take(
         return Ok(None);
     }
     let Some(user) =
-        crate::accounts::lookup::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
+        crate::accounts::users::lookup::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
     else {
         return Ok(None);
     };
@@ -524,7 +526,7 @@ pub async fn step_user(ctx: &Context, start: &Start<'_>, token: &str) -> Result<
     if !start.binding.matches(&row) || row.client_id != start.client_id {
         return Ok(None);
     }
-    crate::accounts::lookup::find_by_sub(ctx, &start.pool.id, &row.user_id).await
+    crate::accounts::users::lookup::find_by_sub(ctx, &start.pool.id, &row.user_id).await
 }
 
 /// The client of a live API step, from its token alone (`AssociateSoftwareToken` names
@@ -550,7 +552,7 @@ pub async fn view(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Optio
         return Ok(None);
     }
     let Some(user) =
-        crate::accounts::lookup::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
+        crate::accounts::users::lookup::find_by_sub(ctx, &start.pool.id, &row.user_id).await?
     else {
         return Ok(None);
     };
@@ -576,7 +578,7 @@ pub async fn view(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Optio
                 .display_name
                 .clone()
                 .unwrap_or_else(|| start.pool.name.clone());
-            let account = crate::accounts::lookup::sign_in_name(start.pool, &user);
+            let account = crate::accounts::users::lookup::sign_in_name(start.pool, &user);
             Some((
                 crate::crypto::totp::base32(&secret),
                 crate::crypto::totp::otpauth_uri(&issuer, &account, &secret),
@@ -602,18 +604,12 @@ pub async fn new_password(
     new_password: &str,
     confirm_password: &str,
 ) -> Result<Outcome> {
-    signin::check_new_password(start.pool, new_password, confirm_password)?;
+    check_new_password(start.pool, new_password, confirm_password)?;
     let Some((row, user)) = take(ctx, start, token, &[NEW_PASSWORD_REQUIRED]).await? else {
         return Ok(Outcome::Refused(Refused::Expired));
     };
-    let user = match signin::choose_new_password(
-        ctx,
-        start.pool,
-        &user.id,
-        new_password,
-        confirm_password,
-    )
-    .await
+    let user = match choose_new_password(ctx, start.pool, &user.id, new_password, confirm_password)
+        .await
     {
         Ok(user) => user,
         Err(Error::Conflict(_) | Error::NotFound(_)) => {

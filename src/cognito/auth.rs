@@ -10,10 +10,11 @@ use serde_json::{Value, json};
 use crate::accounts::auth_flow::{
     self, AuthStep, Binding, MfaAnswer, Outcome, Refused, SetupAnswer, Start,
 };
-use crate::accounts::password_verifier::{self as srp_flow, Proof};
-use crate::accounts::signin::Origin;
+use crate::accounts::factors::mfa;
+use crate::accounts::signin::password::Origin;
+use crate::accounts::signin::password_verifier::{self as srp_flow, Proof};
+use crate::accounts::signin::passwordless;
 use crate::accounts::types::MfaFactor;
-use crate::accounts::{mfa, passwordless};
 use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient, flow_allowed};
 use crate::cognito::protocol::{Answer, Exception, Kind};

@@ -1,12 +1,12 @@
 //! Sign-up, confirmation and the forgotten password: the operations a client calls with
-//! its client id alone, over `accounts::verification`, as the hosted pages do.
+//! its client id alone, over `accounts::verification::signup`, as the hosted pages do.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::codes::{CodeCheck, Resend};
-use crate::accounts::users::find_user;
-use crate::accounts::verification::{self, SignUpForm};
+use crate::accounts::factors::codes::{CodeCheck, Resend};
+use crate::accounts::users::lookup::find_user;
+use crate::accounts::verification::signup::{self, SignUpForm};
 use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient};
 use crate::cognito::protocol::{Answer, Exception, Kind};
@@ -108,7 +108,7 @@ pub async fn sign_up(call: &Call<'_>) -> Answer {
         attributes,
         submitted_by: None,
     };
-    let signed_up = verification::sign_up(
+    let signed_up = signup::sign_up(
         call.ctx,
         &app.pool,
         form,
@@ -151,7 +151,7 @@ pub async fn confirm_sign_up(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    let (check, _) = verification::confirm_sign_up(
+    let (check, _) = signup::confirm_sign_up(
         call.ctx,
         &app.pool,
         &input.username,
@@ -181,9 +181,7 @@ pub async fn resend_confirmation_code(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    match verification::resend_sign_up_code(call.ctx, &app.pool, &input.username, call.address)
-        .await?
-    {
+    match signup::resend_sign_up_code(call.ctx, &app.pool, &input.username, call.address).await? {
         Resend::Sent => {}
         Resend::TooSoon => return Err(too_many_tries()),
     }
@@ -200,7 +198,7 @@ pub async fn forgot_password(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    verification::forgot_password(call.ctx, &app.pool, &input.username, call.address).await?;
+    signup::forgot_password(call.ctx, &app.pool, &input.username, call.address).await?;
     Ok(json!({"CodeDeliveryDetails": destination(call, &app, &input.username).await?}))
 }
 
@@ -224,7 +222,7 @@ pub async fn confirm_forgot_password(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    let check = verification::reset_password(
+    let check = signup::reset_password(
         call.ctx,
         &app.pool,
         &input.username,

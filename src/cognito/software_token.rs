@@ -1,12 +1,12 @@
 //! TOTP set-up over the API: `AssociateSoftwareToken` and `VerifySoftwareToken`, with the
 //! `Session` of `MFA_SETUP` (the sign-in state machine's step) or with an access token
-//! (`accounts::enrol`).
+//! (`accounts::factors::enrol`).
 
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::accounts::auth_flow::{self, AuthStep, Outcome, Refused, SetupAnswer};
-use crate::accounts::enrol::{self, Verified};
+use crate::accounts::factors::enrol::{self, Verified};
 use crate::cognito::Call;
 use crate::cognito::auth::{refused, start};
 use crate::cognito::client::{self, AppClient};

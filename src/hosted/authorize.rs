@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 
 use crate::accounts::auth_flow::{self, Interaction, Outcome, decide};
 use crate::accounts::sessions;
-use crate::accounts::signin::Origin;
+use crate::accounts::signin::password::Origin;
 use crate::context::Context;
 use crate::error::Error;
 use crate::hosted::browser::{code_redirect, continue_sign_in, error_redirect, flow_start};

@@ -10,7 +10,7 @@ use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
 use crate::accounts::auth_flow::{self, AuthStep, Completed, Outcome};
-use crate::accounts::signin::Origin;
+use crate::accounts::signin::password::Origin;
 use crate::accounts::types::UserStatus;
 use crate::context::Context;
 use crate::error::Error;

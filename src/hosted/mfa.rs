@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 
 use crate::accounts::auth_flow::{self, AuthStep, MfaAnswer, Outcome, Refused, SetupAnswer};
-use crate::accounts::signin::Origin;
+use crate::accounts::signin::password::Origin;
 use crate::accounts::types::MfaFactor;
 use crate::context::Context;
 use crate::hosted::browser::{continue_sign_in, flow_start};

@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::accounts::attributes::Attributes;
 use crate::accounts::auth_flow::{self, Outcome};
-use crate::accounts::signin::Origin;
-use crate::accounts::users::RESET_REQUIRED;
-use crate::accounts::verification::{
+use crate::accounts::signin::password::Origin;
+use crate::accounts::users::lookup::RESET_REQUIRED;
+use crate::accounts::verification::signup::{
     self, CodeCheck, Resend, SignUpForm, confirm_sign_up, forgot_password, resend_sign_up_code,
     reset_password,
 };
@@ -236,7 +236,7 @@ pub async fn signup_submit(
         submitted_by: csrf::browser_id(&req, &ctx),
     };
     let protect = protect(&ctx, &pool, pending.as_ref()).await;
-    match verification::sign_up(&ctx, &pool, submitted, protect, address.0).await {
+    match signup::sign_up(&ctx, &pool, submitted, protect, address.0).await {
         Ok(signed_up) => see_other(&with_query(
             &link(&pool, "confirm", &request),
             &[("username", &signed_up.username), ("sent", "1")],

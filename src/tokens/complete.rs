@@ -3,8 +3,8 @@
 //! together, so no door can issue one without the others.
 
 use crate::accounts::auth_flow::Completed;
-use crate::accounts::sessions::Session;
-use crate::accounts::{devices, sessions};
+use crate::accounts::factors::devices;
+use crate::accounts::sessions::{self, Session};
 use crate::context::Context;
 use crate::error::Result;
 use crate::pools::clients::OAuthClient;

@@ -7,9 +7,9 @@ use cognate::accounts::auth_flow::{
     self, AuthStep, Binding, Interaction, MfaAnswer, Outcome, Refused, SetupAnswer, Start, decide,
 };
 use cognate::accounts::sessions::Session;
-use cognate::accounts::signin::Origin;
+use cognate::accounts::signin::password::Origin;
 use cognate::accounts::types::MfaFactor;
-use cognate::accounts::users::find_by_sub;
+use cognate::accounts::users::lookup::find_by_sub;
 use cognate::clock::Clock;
 use cognate::pools::Pool;
 use cognate::pools::pool::cached_pool;

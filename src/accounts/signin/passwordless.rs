@@ -11,10 +11,10 @@
 use std::net::IpAddr;
 
 use crate::accounts::auth_flow::{self, AuthStep, Completed, NewStep, Outcome, Refused, Start};
-use crate::accounts::codes::{CodeCheck, begin_guess, padded};
-use crate::accounts::lookup::find_user;
-use crate::accounts::mfa;
+use crate::accounts::factors::codes::{CodeCheck, begin_guess, padded};
+use crate::accounts::factors::mfa;
 use crate::accounts::types::{AMR_EMAIL as METHOD, MfaFactor, UserStatus};
+use crate::accounts::users::lookup::find_user;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;

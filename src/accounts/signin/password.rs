@@ -6,13 +6,13 @@ use std::net::IpAddr;
 
 use subtle::ConstantTimeEq;
 
-use crate::accounts::devices::{self, Device};
-use crate::accounts::lookup::{
+use crate::accounts::factors::devices::{self, Device};
+use crate::accounts::factors::throttle::{self, Lock, Subject};
+use crate::accounts::password_policy;
+use crate::accounts::users::lookup::{
     CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_by_sub, find_user,
     login_key,
 };
-use crate::accounts::password_policy;
-use crate::accounts::throttle::{self, Lock, Subject};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
@@ -117,7 +117,7 @@ pub async fn authenticate(
     };
     // A password set before SRP verifiers were kept gets one at its first right use.
     if let Ok(SignIn::Success(user) | SignIn::NewPasswordRequired(user)) = &outcome {
-        crate::accounts::srp::ensure(ctx, user, password).await;
+        crate::accounts::signin::srp::ensure(ctx, user, password).await;
     }
     match outcome {
         Ok(SignIn::Invalid) => attempt.failed().await?,
@@ -280,12 +280,12 @@ pub async fn choose_new_password(
             &ctx.store,
             &user,
             version,
-            crate::accounts::codes::MAX_TRIES,
+            crate::accounts::factors::codes::MAX_TRIES,
         )
         .await?
         {
             user.version += 1;
-            crate::accounts::srp::remember(ctx, &user, new_password).await;
+            crate::accounts::signin::srp::remember(ctx, &user, new_password).await;
             return Ok(user);
         }
     }

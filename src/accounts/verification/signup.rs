@@ -8,14 +8,14 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use crate::accounts::attributes::{self, Attributes};
-use crate::accounts::lookup::{
+use crate::accounts::factors::throttle::{self, Rate};
+use crate::accounts::password_policy;
+use crate::accounts::signin::password::refused_password_digest;
+use crate::accounts::username;
+use crate::accounts::users::lookup::{
     CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_user, login_key,
     new_user_row,
 };
-use crate::accounts::password_policy;
-use crate::accounts::signin::refused_password_digest;
-use crate::accounts::throttle::{self, Rate};
-use crate::accounts::username;
 use crate::clock::Millis;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -26,8 +26,10 @@ use crate::store::refused_sign_ups;
 use crate::store::user_codes;
 use crate::store::users::{self as users_store, UserRow};
 
-pub use crate::accounts::codes::{CodeCheck, MAX_TRIES, RESET, Resend, SIGNUP, SIGNUP_CODE_MS};
-use crate::accounts::codes::{
+pub use crate::accounts::factors::codes::{
+    CodeCheck, MAX_TRIES, RESET, Resend, SIGNUP, SIGNUP_CODE_MS,
+};
+use crate::accounts::factors::codes::{
     begin_guess, check_code, mailbox_key, new_code_row, padded, send_code, typed_login,
 };
 
@@ -137,7 +139,7 @@ pub async fn sign_up(
         // Someone may take the name between our lookup and our insert: then it is answered
         // as a name that was taken all along.
         if let Some(row) = create_unconfirmed(ctx, pool, &fresh).await? {
-            crate::accounts::srp::remember(ctx, &row, &fresh.password).await;
+            crate::accounts::signin::srp::remember(ctx, &row, &fresh.password).await;
             return Ok(SignedUp {
                 username: fresh.username,
                 sub: row.id,
@@ -254,7 +256,7 @@ async fn existing_account(
         });
     }
     updated.version += 1;
-    crate::accounts::srp::remember(ctx, &updated, &fresh.password).await;
+    crate::accounts::signin::srp::remember(ctx, &updated, &fresh.password).await;
     // A new code to the new address; the dead one is no reason to wait.
     send_code(ctx, pool, &updated, SIGNUP).await?;
     Ok(SignedUp {
@@ -531,7 +533,7 @@ async fn reset_user(
         return Ok(CodeCheck::Rejected);
     }
     crate::store::oauth::revoke_user(&ctx.store, &pool.id, &user.id, now).await?;
-    crate::accounts::srp::remember(ctx, &updated, new_password).await;
+    crate::accounts::signin::srp::remember(ctx, &updated, new_password).await;
     Ok(CodeCheck::Accepted)
 }
 

@@ -7,10 +7,10 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::accounts::attributes::{self, Attributes};
-use crate::accounts::filter::{self, Attribute, Match};
 use crate::accounts::password_policy;
 use crate::accounts::types::MfaFactor;
 use crate::accounts::username::{self, Lookup};
+use crate::accounts::users::filter::{self, Attribute, Match};
 use crate::clock::to_datetime;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -20,11 +20,10 @@ use crate::store::paging::{Page, PageRequest};
 use crate::store::user_codes;
 use crate::store::users::{self as store, ColumnMatch, UserRow};
 
-pub use crate::accounts::lookup::{
-    CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_by_sub,
-    find_by_sub_with_revocation, find_for_admin, find_user, login_key, sign_in_name,
+use crate::accounts::users::lookup::{
+    CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_as, find_by_sub,
+    new_user_row, normalise_key, set_attributes, sign_in_name,
 };
-use crate::accounts::lookup::{find_as, new_user_row, normalise_key, set_attributes};
 
 /// Checked here and written into the OpenAPI document from here.
 pub const USERNAME_MAX: usize = crate::accounts::username::MAX_CHARS;
@@ -297,7 +296,7 @@ pub async fn create_user(ctx: &Context, pool_id: &str, input: NewUser) -> Result
     if !invitation.is_empty() {
         ctx.outbox.wake();
     }
-    crate::accounts::srp::remember(ctx, &row, &password).await;
+    crate::accounts::signin::srp::remember(ctx, &row, &password).await;
     to_user(row, generated)
 }
 
@@ -312,7 +311,7 @@ pub async fn describe(ctx: &Context, row: UserRow) -> Result<User> {
 }
 
 async fn with_mfa(ctx: &Context, row: UserRow) -> Result<User> {
-    let factors = crate::accounts::mfa::factors(ctx, &row).await?;
+    let factors = crate::accounts::factors::mfa::factors(ctx, &row).await?;
     let mut user = to_user(row, None)?;
     user.mfa = Some(MfaSummary {
         totp: factors.totp,
@@ -339,7 +338,8 @@ pub async fn set_mfa_preference(
             Error::validation("preferred", "must be SOFTWARE_TOKEN_MFA, EMAIL_OTP or null")
         })?)),
     };
-    crate::accounts::mfa::set_preferences(ctx, &row, input.email_enabled, preferred).await?;
+    crate::accounts::factors::mfa::set_preferences(ctx, &row, input.email_enabled, preferred)
+        .await?;
     with_mfa(ctx, row).await
 }
 
@@ -347,7 +347,7 @@ pub async fn set_mfa_preference(
 pub async fn remove_totp(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
     let pool = get_pool(ctx, pool_id).await?;
     let row = find_as(ctx, &pool, login, Lookup::Admin).await?;
-    crate::accounts::mfa::remove_totp(ctx, &row).await?;
+    crate::accounts::factors::mfa::remove_totp(ctx, &row).await?;
     let row = find_by_sub(ctx, pool_id, &row.id)
         .await?
         .ok_or(Error::NotFound("user"))?;
@@ -449,7 +449,7 @@ async fn modify_row(
                 &ctx.store,
                 &row,
                 version,
-                crate::accounts::codes::MAX_TRIES,
+                crate::accounts::factors::codes::MAX_TRIES,
             )
             .await
         };
@@ -549,7 +549,7 @@ pub async fn resend_invitation(
         Ok(())
     })
     .await?;
-    crate::accounts::srp::remember(ctx, &row, &password).await;
+    crate::accounts::signin::srp::remember(ctx, &row, &password).await;
     if let Some(email) = &row.email {
         let mail = crate::mail::invitation(&pool, email, &sign_in_name(&pool, &row), &password);
         crate::store::outbox::enqueue(&ctx.store, &ctx.outbox.row(&pool, mail, ctx.now())).await?;
@@ -596,7 +596,7 @@ pub async fn set_password(
         Ok(())
     })
     .await?;
-    crate::accounts::srp::remember(ctx, &row, &input.password).await;
+    crate::accounts::signin::srp::remember(ctx, &row, &input.password).await;
     to_user(row, None)
 }
 
@@ -612,7 +612,7 @@ pub async fn require_reset(ctx: &Context, pool_id: &str, login: &str) -> Result<
     .await?;
     let pool = get_pool(ctx, pool_id).await?;
     if let Some(row) = find_by_sub(ctx, pool_id, &user.sub).await? {
-        crate::accounts::verification::send_reset_code(ctx, &pool, &row).await?;
+        crate::accounts::verification::signup::send_reset_code(ctx, &pool, &row).await?;
     }
     Ok(user)
 }

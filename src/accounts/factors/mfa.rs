@@ -4,8 +4,8 @@
 
 use std::net::IpAddr;
 
-use crate::accounts::codes::{self, CodeCheck, MAX_TRIES};
-use crate::accounts::throttle::{self, Attempt, Lock, Rate, Subject};
+use crate::accounts::factors::codes::{self, CodeCheck, MAX_TRIES};
+use crate::accounts::factors::throttle::{self, Attempt, Lock, Rate, Subject};
 use crate::accounts::types::{CodePurpose, MfaFactor};
 use crate::clock::Millis;
 use crate::context::Context;

@@ -1,7 +1,7 @@
 //! Finding users, the lookups every area needs: the login key a typed name is matched on,
 //! by name (or email where it is the username) and by `sub`, the name a user signs in
 //! with, and a new user row with its attributes mirrored into the indexed columns. Nothing
-//! here calls up into factors, verification or SRP: the use cases in `users` do.
+//! here calls up into factors, verification or SRP: the use cases in `manage` do.
 
 use serde_json::Value;
 

@@ -6,9 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::accounts::auth_flow::{self, Binding, NewStep, Start};
-use crate::accounts::mfa;
-use crate::accounts::signin::Origin;
-use crate::accounts::step_up::{self, Needed};
+use crate::accounts::factors::mfa;
+use crate::accounts::factors::step_up::{self, Needed};
+use crate::accounts::signin::password::Origin;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use subtle::ConstantTimeEq;
 
-use crate::accounts::lookup::login_key;
-use crate::accounts::throttle::{self, Attempt, Lock, Rate, Subject};
+use crate::accounts::factors::throttle::{self, Attempt, Lock, Rate, Subject};
+use crate::accounts::users::lookup::login_key;
 use crate::clock::Millis;
 use crate::context::Context;
 use crate::error::Result;

@@ -8,9 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::auth_flow::{self, Outcome, Refused, Start};
-use crate::accounts::lookup::find_user;
-use crate::accounts::signin;
-use crate::accounts::srp::{current, hex, hex_decode, password_digest, pool_name};
+use crate::accounts::signin::password::{Origin, srp_proven};
+use crate::accounts::signin::srp::{current, hex, hex_decode, password_digest, pool_name};
+use crate::accounts::users::lookup::find_user;
 use crate::context::Context;
 use crate::crypto::srp;
 use crate::error::{Error, Result};
@@ -48,7 +48,7 @@ const EXCHANGE_CONTEXT: &str = "srp-secret-block";
 
 /// A keyed value standing in for a salt or name the asker may not learn exists.
 fn decoy(ctx: &Context, pool: &Pool, purpose: &str, username: &str) -> Vec<u8> {
-    let key = crate::accounts::lookup::login_key(pool, username);
+    let key = crate::accounts::users::lookup::login_key(pool, username);
     let digest = ctx.code_digest(&pool.id, purpose, &key, "");
     hex_decode(&digest).unwrap_or_default()
 }
@@ -163,7 +163,7 @@ pub async fn verify(
     ctx: &Context,
     start: &Start<'_>,
     proof: &Proof<'_>,
-    origin: &signin::Origin<'_>,
+    origin: &Origin<'_>,
 ) -> Result<Outcome> {
     // A block this server did not seal names nobody: refused without counting.
     let block = STANDARD.decode(proof.secret_block).unwrap_or_default();
@@ -219,7 +219,7 @@ pub async fn verify(
         let holds = named && same_password && timely && computed == Some(true);
         Ok(taken.map(|(_, user)| user).filter(|_| holds))
     };
-    let outcome = signin::srp_proven(
+    let outcome = srp_proven(
         ctx,
         start.pool,
         known.as_ref(),
