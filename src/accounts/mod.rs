@@ -3,7 +3,6 @@
 
 pub mod account;
 pub mod attributes;
-pub mod auth_flow;
 pub mod factors;
 pub mod groups;
 pub mod password_policy;

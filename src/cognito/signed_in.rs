@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use crate::accounts::factors::codes::{CodeCheck, Resend};
 use crate::accounts::factors::step_up;
-use crate::accounts::signin::password::{Origin, SignIn, authenticate};
+use crate::accounts::signin::machine::Origin;
+use crate::accounts::signin::password::{SignIn, authenticate};
 use crate::accounts::users::lookup::find_by_sub;
 use crate::accounts::users::manage::{self, MfaPreference, SetPassword, User, UserPatch};
 use crate::accounts::verification::attribute;

@@ -12,7 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 
 use crate::accounts::account::{self, Account, Change, Proof, Refused};
-use crate::accounts::signin::password::Origin;
+use crate::accounts::signin::machine::Origin;
 use crate::accounts::types::MfaFactor;
 use crate::context::Context;
 use crate::error::Error;

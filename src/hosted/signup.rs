@@ -11,8 +11,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use serde_json::Value;
 
 use crate::accounts::attributes::Attributes;
-use crate::accounts::auth_flow::{self, Outcome};
-use crate::accounts::signin::password::Origin;
+use crate::accounts::signin::machine::Origin;
+use crate::accounts::signin::machine::Outcome;
+use crate::accounts::signin::second_factor;
 use crate::accounts::users::lookup::RESET_REQUIRED;
 use crate::accounts::verification::signup::{
     self, CodeCheck, Resend, SignUpForm, confirm_sign_up, forgot_password, resend_sign_up_code,
@@ -353,7 +354,7 @@ pub async fn confirm_submit(
             Some(pending) => {
                 let browser = browser.clone().unwrap_or_default();
                 let start = flow_start(&pool, pending, &browser, Origin::default());
-                match auth_flow::after_first_factor(&ctx, &start, user, "pwd", ctx.now(), false)
+                match second_factor::after_first_factor(&ctx, &start, user, "pwd", ctx.now(), false)
                     .await
                 {
                     Ok(Outcome::Step(step)) => {

@@ -7,14 +7,17 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::auth_flow::{self, Outcome, Refused, Start};
-use crate::accounts::signin::password::{Origin, srp_proven};
+use crate::accounts::signin::machine::{Origin, Outcome, Refused, Start, Step};
+use crate::accounts::signin::password::{first_factor, srp_proven};
 use crate::accounts::signin::srp::{current, hex, hex_decode, password_digest, pool_name};
+use crate::accounts::signin::steps::{NewStep, save_step, step_user, take};
 use crate::accounts::users::lookup::find_user;
 use crate::context::Context;
 use crate::crypto::srp;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
+use crate::store::sign_in_steps::StepRow;
+use crate::store::users::UserRow;
 
 /// How far a client's `TIMESTAMP` may be from the server's clock, either way.
 pub const TIMESTAMP_SKEW_MS: i64 = 5 * 60_000;
@@ -73,6 +76,33 @@ fn decoy_user_id(ctx: &Context, pool: &Pool, username: &str) -> String {
     uuid::Builder::from_random_bytes(id).into_uuid().to_string()
 }
 
+/// `USER_SRP_AUTH`'s first step, kept like any other, so its proof is taken once (the
+/// exchange itself travels sealed in `SECRET_BLOCK`, see `accounts::signin::srp`).
+async fn save_srp_step(ctx: &Context, start: &Start<'_>, user: &UserRow) -> Result<String> {
+    save_step(
+        ctx,
+        start,
+        NewStep {
+            user,
+            step: Step::PasswordVerifier,
+            amr: "",
+            auth_time: ctx.now(),
+            setup_secret: None,
+            expires_at: None,
+        },
+    )
+    .await
+}
+
+/// Spends a `PASSWORD_VERIFIER` step.
+async fn take_srp_step(
+    ctx: &Context,
+    start: &Start<'_>,
+    token: &str,
+) -> Result<Option<(StepRow, UserRow)>> {
+    take(ctx, start, token, &[Step::PasswordVerifier]).await
+}
+
 /// `InitiateAuth` with `USER_SRP_AUTH`: the challenge for `username` and the client's
 /// public value `srp_a` (hex). `None` when `srp_a` is malformed or ≡ 0 mod N. The
 /// verifier is over the account's `sub` (`USER_ID_FOR_SRP`), which does not echo the name
@@ -102,7 +132,7 @@ pub async fn challenge(
     };
     let (salt, verifier, user_id_for_srp, digest, token) = match found {
         Some((user, (salt, verifier))) => {
-            let token = auth_flow::save_srp_step(ctx, start, user).await?;
+            let token = save_srp_step(ctx, start, user).await?;
             (
                 salt,
                 verifier,
@@ -175,9 +205,9 @@ pub async fn verify(
     else {
         return Ok(Outcome::Refused(Refused::Invalid));
     };
-    let known = auth_flow::step_user(ctx, start, &exchange.token).await?;
+    let known = step_user(ctx, start, &exchange.token).await?;
     let prove = async {
-        let taken = auth_flow::take_srp_step(ctx, start, &exchange.token).await?;
+        let taken = take_srp_step(ctx, start, &exchange.token).await?;
         let verifier = match &taken {
             Some((_, user)) => current(ctx, user).await?.map(|(_, v)| v),
             None => Some(decoy_verifier(ctx, start.pool, &exchange.typed).verifier),
@@ -228,5 +258,5 @@ pub async fn verify(
         prove,
     )
     .await?;
-    auth_flow::first_factor(ctx, start, outcome, "pwd").await
+    first_factor(ctx, start, outcome, "pwd").await
 }
