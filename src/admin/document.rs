@@ -12,7 +12,7 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::AppExt;
 
-use crate::accounts::users::manage::USERNAME_MAX;
+use crate::accounts::users::shapes::USERNAME_MAX;
 use crate::accounts::{attributes, groups, password_policy};
 use crate::admin::MAX_BODY_BYTES;
 use crate::pools::text::{free_text_pattern, name_pattern, word_pattern};

@@ -7,7 +7,8 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::groups::{self, Group};
-use crate::accounts::users::manage::{self, MfaPreference, NewUser, SetPassword, User, UserPatch};
+use crate::accounts::users::shapes::{MfaPreference, NewUser, SetPassword, User, UserPatch};
+use crate::accounts::users::{credentials, manage};
 use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
@@ -190,7 +191,7 @@ async fn set_password(
 ) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        manage::set_password(&ctx, &pool_id, &username, body.0).await?,
+        credentials::set_password(&ctx, &pool_id, &username, body.0).await?,
     ))
 }
 
@@ -204,7 +205,7 @@ async fn set_password(
 async fn reset_password(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        manage::require_reset(&ctx, &pool_id, &username).await?,
+        credentials::require_reset(&ctx, &pool_id, &username).await?,
     ))
 }
 

@@ -1,5 +1,5 @@
 //! Sign-up, confirmation and the forgotten password: the operations a client calls with
-//! its client id alone, over `accounts::verification::signup`, as the hosted pages do.
+//! its client id alone, over `accounts::verification`, as the hosted pages do.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::accounts::factors::codes::{CodeCheck, Resend};
 use crate::accounts::users::lookup::find_user;
 use crate::accounts::verification::signup::{self, SignUpForm};
+use crate::accounts::verification::{confirm, reset};
 use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient};
 use crate::cognito::protocol::{Answer, Exception, Kind};
@@ -151,7 +152,7 @@ pub async fn confirm_sign_up(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    let (check, _) = signup::confirm_sign_up(
+    let (check, _) = confirm::confirm_sign_up(
         call.ctx,
         &app.pool,
         &input.username,
@@ -181,7 +182,7 @@ pub async fn resend_confirmation_code(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    match signup::resend_sign_up_code(call.ctx, &app.pool, &input.username, call.address).await? {
+    match confirm::resend_sign_up_code(call.ctx, &app.pool, &input.username, call.address).await? {
         Resend::Sent => {}
         Resend::TooSoon => return Err(too_many_tries()),
     }
@@ -198,7 +199,7 @@ pub async fn forgot_password(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    signup::forgot_password(call.ctx, &app.pool, &input.username, call.address).await?;
+    reset::forgot_password(call.ctx, &app.pool, &input.username, call.address).await?;
     Ok(json!({"CodeDeliveryDetails": destination(call, &app, &input.username).await?}))
 }
 
@@ -222,7 +223,7 @@ pub async fn confirm_forgot_password(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    let check = signup::reset_password(
+    let check = reset::reset_password(
         call.ctx,
         &app.pool,
         &input.username,

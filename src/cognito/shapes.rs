@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::accounts::attributes::Attributes;
-use crate::accounts::users::manage::User;
+use crate::accounts::users::shapes::User;
 use crate::cognito::protocol::Exception;
 
 /// `AttributeType`.

@@ -9,7 +9,8 @@ use crate::accounts::factors::step_up;
 use crate::accounts::signin::machine::Origin;
 use crate::accounts::signin::password::{SignIn, authenticate};
 use crate::accounts::users::lookup::find_by_sub;
-use crate::accounts::users::manage::{self, MfaPreference, SetPassword, User, UserPatch};
+use crate::accounts::users::shapes::{MfaPreference, SetPassword, User, UserPatch};
+use crate::accounts::users::{credentials, manage};
 use crate::accounts::verification::attribute;
 use crate::cognito::Call;
 use crate::cognito::protocol::{Answer, Exception, Kind};
@@ -399,7 +400,7 @@ pub async fn change_password(call: &Call<'_>) -> Answer {
         }
         _ => return Err(Exception::wrong_credentials()),
     }
-    manage::set_password(
+    credentials::set_password(
         call.ctx,
         &signed.pool.id,
         &signed.user.username,

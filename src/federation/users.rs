@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::accounts::attributes::Attributes;
-use crate::accounts::users::manage::{federated_row, set_federated_attributes};
+use crate::accounts::users::lookup::{federated_row, set_federated_attributes};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::federation::mapping::{self, Upstream};

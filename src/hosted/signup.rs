@@ -11,14 +11,13 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use serde_json::Value;
 
 use crate::accounts::attributes::Attributes;
-use crate::accounts::signin::machine::Origin;
-use crate::accounts::signin::machine::Outcome;
+use crate::accounts::factors::codes::{CodeCheck, Resend};
+use crate::accounts::signin::machine::{Origin, Outcome};
 use crate::accounts::signin::second_factor;
 use crate::accounts::users::lookup::RESET_REQUIRED;
-use crate::accounts::verification::signup::{
-    self, CodeCheck, Resend, SignUpForm, confirm_sign_up, forgot_password, resend_sign_up_code,
-    reset_password,
-};
+use crate::accounts::verification::confirm::{confirm_sign_up, resend_sign_up_code};
+use crate::accounts::verification::reset::{forgot_password, reset_password};
+use crate::accounts::verification::signup::{self, SignUpForm};
 use crate::context::Context;
 use crate::error::Error;
 use crate::hosted::browser::{continue_sign_in, flow_start};

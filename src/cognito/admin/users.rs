@@ -1,10 +1,11 @@
-//! Users as an admin manages them: `AdminCreateUser` … `ListUsers`, over `accounts::users::manage`.
+//! Users as an admin manages them: `AdminCreateUser` … `ListUsers`, over `accounts::users`.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::accounts::attributes::Attributes;
-use crate::accounts::users::manage::{self, NewUser, SetPassword, User, UserPatch};
+use crate::accounts::users::shapes::{NewUser, SetPassword, User, UserPatch};
+use crate::accounts::users::{credentials, manage};
 use crate::cognito::Call;
 use crate::cognito::auth::{self, Initiate, Respond};
 use crate::cognito::client::{self, AppClient};
@@ -67,7 +68,7 @@ pub async fn admin_create_user(call: &Call<'_>) -> Answer {
         return Err(Exception::invalid("Cognate delivers by EMAIL only."));
     }
     let user = match input.message_action.as_deref() {
-        Some("RESEND") => manage::resend_invitation(
+        Some("RESEND") => credentials::resend_invitation(
             call.ctx,
             &input.user_pool_id,
             &input.username,
@@ -239,7 +240,7 @@ struct SetUserPassword {
 
 pub async fn admin_set_user_password(call: &Call<'_>) -> Answer {
     let input: SetUserPassword = call.input()?;
-    manage::set_password(
+    credentials::set_password(
         call.ctx,
         &input.user_pool_id,
         &input.username,
@@ -255,7 +256,7 @@ pub async fn admin_set_user_password(call: &Call<'_>) -> Answer {
 
 pub async fn admin_reset_user_password(call: &Call<'_>) -> Answer {
     let input: PoolUser = call.input()?;
-    manage::require_reset(call.ctx, &input.user_pool_id, &input.username)
+    credentials::require_reset(call.ctx, &input.user_pool_id, &input.username)
         .await
         .map_err(user_error)?;
     Ok(json!({}))
