@@ -27,7 +27,7 @@ pub struct Context {
     pub csrf_key: Arc<aws_lc_rs::hmac::Key>,
     /// Signs the device cookies of browsers that signed in before.
     pub device_key: Arc<aws_lc_rs::hmac::Key>,
-    /// Sign-in and code attempts in flight in this process (see `accounts::throttle`).
+    /// Sign-in and code attempts in flight in this process (see `accounts::factors::throttle`).
     pub in_flight: Arc<InFlight<(String, CounterKey)>>,
     pub region: String,
     pub public_url: Url,

@@ -1,6 +1,6 @@
 //! Attempts in flight in this process, per counter: how many, and whether one of them runs
-//! without a reservation. `accounts::throttle` keys it by scope and counter; the map itself
-//! knows nothing of throttles, so the context can hold it.
+//! without a reservation. `accounts::factors::throttle` keys it by scope and counter; the map
+//! itself knows nothing of throttles, so the context can hold it.
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::users::{User, find_user};
+use crate::accounts::users::lookup::find_user;
+use crate::accounts::users::shapes::{User, user_from_row};
 use crate::clock::to_datetime;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -191,7 +192,7 @@ pub async fn list_members(
     load(ctx, pool_id, group).await?;
     let rows = store::members(&ctx.store, pool_id, group, &page).await?;
     page.finish(rows, |r| r.username_key.clone())
-        .try_map(crate::accounts::users::user_from_row)
+        .try_map(user_from_row)
 }
 
 pub async fn groups_of_user(

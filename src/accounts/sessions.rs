@@ -1,8 +1,8 @@
 //! Hosted sign-in sessions: a random token in an `HttpOnly` cookie, its digest in the
 //! database, so a session can be ended server-side and survives no global sign-out.
 
-use crate::accounts::lookup::find_by_sub;
 use crate::accounts::types::may_hold_tokens;
+use crate::accounts::users::lookup::find_by_sub;
 use crate::clock::Millis;
 use crate::context::Context;
 use crate::crypto::{random, secret};

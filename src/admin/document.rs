@@ -12,7 +12,8 @@ use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::AppExt;
 
-use crate::accounts::{attributes, groups, password_policy, users};
+use crate::accounts::users::shapes::USERNAME_MAX;
+use crate::accounts::{attributes, groups, password_policy};
 use crate::admin::body::MAX_BODY_BYTES;
 use crate::pools::text::{free_text_pattern, name_pattern, word_pattern};
 use crate::pools::{client_config, pool_config, resource_servers, urls};
@@ -514,7 +515,7 @@ fn add_limits(doc: &mut Value) {
         doc,
         "NewUser",
         "username",
-        word(EMAIL_MAX.max(users::USERNAME_MAX)),
+        word(EMAIL_MAX.max(USERNAME_MAX)),
     );
     limit(doc, "NewUser", "password", password.clone());
     limit(doc, "NewUser", "temporary_password", password.clone());

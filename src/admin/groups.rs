@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, put};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::groups::{self, Group, GroupPatch, NewGroup};
-use crate::accounts::users::User;
+use crate::accounts::users::shapes::User;
 use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;

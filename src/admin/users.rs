@@ -7,7 +7,8 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::groups::{self, Group};
-use crate::accounts::users::{self, MfaPreference, NewUser, SetPassword, User, UserPatch};
+use crate::accounts::users::shapes::{MfaPreference, NewUser, SetPassword, User, UserPatch};
+use crate::accounts::users::{credentials, manage};
 use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
@@ -57,7 +58,7 @@ async fn create(
     path: Path<String>,
     body: Body<NewUser>,
 ) -> ApiResult<HttpResponse> {
-    let user = users::create_user(&ctx, &path, body.0).await?;
+    let user = manage::create_user(&ctx, &path, body.0).await?;
     Ok(HttpResponse::Created().json(user))
 }
 
@@ -78,7 +79,7 @@ async fn list(
 ) -> ApiResult<Json<Page<User>>> {
     let page = PageRequest::parse(query.limit, query.next_token.as_deref())?;
     Ok(Json(
-        users::list_users(&ctx, &path, query.filter.as_deref(), page).await?,
+        manage::list_users(&ctx, &path, query.filter.as_deref(), page).await?,
     ))
 }
 
@@ -91,7 +92,7 @@ async fn list(
 #[get("/pools/{pool_id}/users/{username}")]
 async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(users::get_user(&ctx, &pool_id, &username).await?))
+    Ok(Json(manage::get_user(&ctx, &pool_id, &username).await?))
 }
 
 #[utoipa::path(
@@ -112,7 +113,7 @@ async fn update(
 ) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        users::update_user(&ctx, &pool_id, &username, body.0).await?,
+        manage::update_user(&ctx, &pool_id, &username, body.0).await?,
     ))
 }
 
@@ -125,7 +126,7 @@ async fn update(
 #[delete("/pools/{pool_id}/users/{username}")]
 async fn remove(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (pool_id, username) = path.into_inner();
-    users::delete_user(&ctx, &pool_id, &username).await?;
+    manage::delete_user(&ctx, &pool_id, &username).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -139,7 +140,7 @@ async fn remove(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<H
 async fn disable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        users::set_enabled(&ctx, &pool_id, &username, false).await?,
+        manage::set_enabled(&ctx, &pool_id, &username, false).await?,
     ))
 }
 
@@ -153,7 +154,7 @@ async fn disable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
 async fn enable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        users::set_enabled(&ctx, &pool_id, &username, true).await?,
+        manage::set_enabled(&ctx, &pool_id, &username, true).await?,
     ))
 }
 
@@ -169,7 +170,7 @@ async fn enable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<J
 #[post("/pools/{pool_id}/users/{username}/confirm")]
 async fn confirm(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(users::confirm(&ctx, &pool_id, &username).await?))
+    Ok(Json(manage::confirm(&ctx, &pool_id, &username).await?))
 }
 
 #[utoipa::path(
@@ -190,7 +191,7 @@ async fn set_password(
 ) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        users::set_password(&ctx, &pool_id, &username, body.0).await?,
+        credentials::set_password(&ctx, &pool_id, &username, body.0).await?,
     ))
 }
 
@@ -203,7 +204,9 @@ async fn set_password(
 #[post("/pools/{pool_id}/users/{username}/reset-password")]
 async fn reset_password(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(users::require_reset(&ctx, &pool_id, &username).await?))
+    Ok(Json(
+        credentials::require_reset(&ctx, &pool_id, &username).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -215,7 +218,7 @@ async fn reset_password(ctx: Data<Context>, path: Path<(String, String)>) -> Api
 #[post("/pools/{pool_id}/users/{username}/sign-out")]
 async fn sign_out(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(users::sign_out(&ctx, &pool_id, &username).await?))
+    Ok(Json(manage::sign_out(&ctx, &pool_id, &username).await?))
 }
 
 #[utoipa::path(
@@ -237,7 +240,7 @@ async fn set_mfa(
 ) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        users::set_mfa_preference(&ctx, &pool_id, &username, body.0).await?,
+        manage::set_mfa_preference(&ctx, &pool_id, &username, body.0).await?,
     ))
 }
 
@@ -253,7 +256,7 @@ async fn set_mfa(
 #[delete("/pools/{pool_id}/users/{username}/mfa/totp")]
 async fn remove_totp(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(users::remove_totp(&ctx, &pool_id, &username).await?))
+    Ok(Json(manage::remove_totp(&ctx, &pool_id, &username).await?))
 }
 
 #[utoipa::path(

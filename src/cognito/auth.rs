@@ -1,19 +1,18 @@
 //! Sign-in over the API: `InitiateAuth`, `RespondToAuthChallenge` and their admin forms,
 //! refresh, revocation and the TOTP set-up. Each maps onto the core's sign-in state machine
-//! (`accounts::auth_flow`); its `Session` is the machine's opaque step token.
+//! (`accounts::signin`); its `Session` is the machine's opaque step token.
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::auth_flow::{
-    self, AuthStep, Binding, MfaAnswer, Outcome, Refused, SetupAnswer, Start,
-};
-use crate::accounts::password_verifier::{self as srp_flow, Proof};
-use crate::accounts::signin::Origin;
+use crate::accounts::signin::machine::{AuthStep, Binding, Origin, Outcome, Refused, Start};
+use crate::accounts::signin::mfa::{self, MfaAnswer};
+use crate::accounts::signin::mfa_setup::{self, SetupAnswer};
+use crate::accounts::signin::password_verifier::{self as srp_flow, Proof};
+use crate::accounts::signin::{complete, new_password, password, passwordless, steps, view};
 use crate::accounts::types::MfaFactor;
-use crate::accounts::{mfa, passwordless};
 use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient, flow_allowed};
 use crate::cognito::protocol::{Answer, Exception, Kind};
@@ -136,7 +135,7 @@ async fn render(call: &Call<'_>, app: &AppClient, outcome: Outcome) -> Answer {
             factors,
             ..
         } => {
-            let view = auth_flow::view(call.ctx, &start(call, app), &token).await?;
+            let view = view::step(call.ctx, &start(call, app), &token).await?;
             let choose = factors.len() > 1
                 && view.as_ref().is_some_and(|v| v.current == Some(current))
                 && !has_preference(call, app, &token).await?;
@@ -172,12 +171,15 @@ async fn step_user(
     app: &AppClient,
     token: &str,
 ) -> Result<Option<UserRow>, Exception> {
-    Ok(auth_flow::step_user(call.ctx, &start(call, app), token).await?)
+    Ok(steps::step_user(call.ctx, &start(call, app), token).await?)
 }
 
 async fn has_preference(call: &Call<'_>, app: &AppClient, token: &str) -> Result<bool, Exception> {
     Ok(match step_user(call, app, token).await? {
-        Some(user) => mfa::factors(call.ctx, &user).await?.preferred.is_some(),
+        Some(user) => crate::accounts::factors::mfa::factors(call.ctx, &user)
+            .await?
+            .preferred
+            .is_some(),
         None => true,
     })
 }
@@ -224,7 +226,7 @@ pub(crate) async fn initiate(
                 username,
                 params.get("SECRET_HASH").map(String::as_str),
             )?;
-            let outcome = auth_flow::password(ctx, &start, username, password).await?;
+            let outcome = password::sign_in(ctx, &start, username, password).await?;
             render(call, app, outcome).await
         }
         "USER_SRP_AUTH" if !admin => {
@@ -307,7 +309,7 @@ async fn select_challenge(call: &Call<'_>, app: &AppClient, username: &str) -> A
     let state = json!({
         "client": app.client.client_id,
         "username": username,
-        "expires": call.ctx.now() + auth_flow::STEP_LIFETIME_MS,
+        "expires": call.ctx.now() + steps::STEP_LIFETIME_MS,
     });
     let session = call
         .ctx
@@ -340,7 +342,7 @@ async fn chosen(
             let Some(password) = params.get("PASSWORD") else {
                 return select_challenge(call, app, username).await;
             };
-            let outcome = auth_flow::password(call.ctx, start, username, password).await?;
+            let outcome = password::sign_in(call.ctx, start, username, password).await?;
             render(call, app, outcome).await
         }
         "PASSWORD_SRP" => {
@@ -413,7 +415,7 @@ pub(crate) async fn respond(call: &Call<'_>, app: &AppClient, input: &Respond) -
         }
         "NEW_PASSWORD_REQUIRED" => {
             let password = required(responses, "NEW_PASSWORD")?;
-            auth_flow::new_password(ctx, &start, session, password, password).await?
+            new_password::answer(ctx, &start, session, password, password).await?
         }
         "SOFTWARE_TOKEN_MFA" | "EMAIL_OTP" => {
             let (factor, field) = if input.challenge_name == "EMAIL_OTP" {
@@ -422,11 +424,10 @@ pub(crate) async fn respond(call: &Call<'_>, app: &AppClient, input: &Respond) -
                 (MfaFactor::SoftwareToken, "SOFTWARE_TOKEN_MFA_CODE")
             };
             let code = required(responses, field)?;
-            let view = auth_flow::view(ctx, &start, session).await?;
+            let view = view::step(ctx, &start, session).await?;
             match view.map(|v| (v.current, v.step)) {
                 Some((Some(current), _)) if current == factor => {
-                    auth_flow::mfa(ctx, &start, session, MfaAnswer::Code(code), call.address)
-                        .await?
+                    mfa::answer(ctx, &start, session, MfaAnswer::Code(code), call.address).await?
                 }
                 Some((Some(_), _)) => Outcome::Refused(Refused::Expired),
                 // A code sign-in (`USER_AUTH`), or a session nobody holds: which one is not
@@ -442,7 +443,7 @@ pub(crate) async fn respond(call: &Call<'_>, app: &AppClient, input: &Respond) -
             let factor = MfaFactor::parse(answer).ok_or_else(|| {
                 Exception::invalid("ANSWER must be SOFTWARE_TOKEN_MFA or EMAIL_OTP")
             })?;
-            match auth_flow::mfa(
+            match mfa::answer(
                 ctx,
                 &start,
                 session,
@@ -460,10 +461,10 @@ pub(crate) async fn respond(call: &Call<'_>, app: &AppClient, input: &Respond) -
                 other => force_challenge(other),
             }
         }
-        "MFA_SETUP" => match auth_flow::collect(ctx, &start, session).await? {
+        "MFA_SETUP" => match complete::collect(ctx, &start, session).await? {
             Some(done) => Outcome::Step(AuthStep::Complete(Box::new(done))),
             None if responses.get("ANSWER").map(String::as_str) == Some("EMAIL_OTP") => {
-                auth_flow::mfa_setup(ctx, &start, session, SetupAnswer::Email).await?
+                mfa_setup::answer(ctx, &start, session, SetupAnswer::Email).await?
             }
             None => Outcome::Refused(Refused::Expired),
         },

@@ -4,9 +4,10 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::codes::{CodeCheck, Resend};
-use crate::accounts::users::find_user;
-use crate::accounts::verification::{self, SignUpForm};
+use crate::accounts::factors::codes::{CodeCheck, Resend};
+use crate::accounts::users::lookup::find_user;
+use crate::accounts::verification::signup::{self, SignUpForm};
+use crate::accounts::verification::{confirm, reset};
 use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient};
 use crate::cognito::protocol::{Answer, Exception, Kind};
@@ -108,7 +109,7 @@ pub async fn sign_up(call: &Call<'_>) -> Answer {
         attributes,
         submitted_by: None,
     };
-    let signed_up = verification::sign_up(
+    let signed_up = signup::sign_up(
         call.ctx,
         &app.pool,
         form,
@@ -151,7 +152,7 @@ pub async fn confirm_sign_up(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    let (check, _) = verification::confirm_sign_up(
+    let (check, _) = confirm::confirm_sign_up(
         call.ctx,
         &app.pool,
         &input.username,
@@ -181,9 +182,7 @@ pub async fn resend_confirmation_code(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    match verification::resend_sign_up_code(call.ctx, &app.pool, &input.username, call.address)
-        .await?
-    {
+    match confirm::resend_sign_up_code(call.ctx, &app.pool, &input.username, call.address).await? {
         Resend::Sent => {}
         Resend::TooSoon => return Err(too_many_tries()),
     }
@@ -200,7 +199,7 @@ pub async fn forgot_password(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    verification::forgot_password(call.ctx, &app.pool, &input.username, call.address).await?;
+    reset::forgot_password(call.ctx, &app.pool, &input.username, call.address).await?;
     Ok(json!({"CodeDeliveryDetails": destination(call, &app, &input.username).await?}))
 }
 
@@ -224,7 +223,7 @@ pub async fn confirm_forgot_password(call: &Call<'_>) -> Answer {
     )
     .await?;
     require_known(call, &app, &input.username).await?;
-    let check = verification::reset_password(
+    let check = reset::reset_password(
         call.ctx,
         &app.pool,
         &input.username,

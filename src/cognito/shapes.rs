@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::accounts::attributes::Attributes;
-use crate::accounts::users::User;
+use crate::accounts::users::shapes::User;
 use crate::cognito::protocol::Exception;
 
 /// `AttributeType`.
@@ -111,7 +111,7 @@ pub fn destination_shown(
     match email {
         Some(email) => masked(email),
         None => {
-            let key = crate::accounts::users::login_key(pool, typed);
+            let key = crate::accounts::users::lookup::login_key(pool, typed);
             let digest = ctx.code_digest(&pool.id, "decoy-destination", &key, "");
             let letter = |i: usize| char::from(b'a' + digest.as_bytes()[i] % 26);
             masked(&format!("{}@{}", letter(0), letter(1)))

@@ -4,11 +4,14 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::attribute_verification;
-use crate::accounts::codes::{CodeCheck, Resend};
-use crate::accounts::signin::{self, Origin, SignIn};
-use crate::accounts::step_up;
-use crate::accounts::users::{self, MfaPreference, SetPassword, User, UserPatch};
+use crate::accounts::factors::codes::{CodeCheck, Resend};
+use crate::accounts::factors::step_up;
+use crate::accounts::signin::machine::Origin;
+use crate::accounts::signin::password::{SignIn, authenticate};
+use crate::accounts::users::lookup::find_by_sub;
+use crate::accounts::users::shapes::{MfaPreference, SetPassword, User, UserPatch};
+use crate::accounts::users::{credentials, manage};
+use crate::accounts::verification::attribute;
 use crate::cognito::Call;
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::shapes::{AttributeType, attributes_from, attributes_to, delivery};
@@ -131,7 +134,7 @@ fn mfa_settings(user: &User) -> Value {
 pub async fn get_user(call: &Call<'_>) -> Answer {
     let signed = signed(call).await?;
     // The user the token check read: no second lookup by name.
-    let user = users::describe(call.ctx, signed.user).await?;
+    let user = manage::describe(call.ctx, signed.user).await?;
     // The client's `read_attributes`, when it has a list, bound what it is shown.
     let readable = find_oauth_client(call.ctx, &signed.pool.id, &signed.client_id)
         .await?
@@ -198,7 +201,7 @@ pub async fn update_user_attributes(call: &Call<'_>) -> Answer {
     if new_email.is_some_and(|e| before.as_deref() != Some(e)) {
         address_may_change(call, &signed).await?;
     }
-    let user = users::update_user(
+    let user = manage::update_user(
         call.ctx,
         &signed.pool.id,
         &signed.user.username,
@@ -213,12 +216,12 @@ pub async fn update_user_attributes(call: &Call<'_>) -> Answer {
     let email = user.attributes.get("email").and_then(Value::as_str);
     if let Some(email) = email
         && before.as_deref() != Some(email)
-        && let Some(row) = users::find_by_sub(call.ctx, &signed.pool.id, &user.sub).await?
+        && let Some(row) = find_by_sub(call.ctx, &signed.pool.id, &user.sub).await?
     {
-        attribute_verification::send(call.ctx, &signed.pool, &row).await?;
+        attribute::send(call.ctx, &signed.pool, &row).await?;
         deliveries.push(delivery(email));
         // The old address hears of it: it may be the owner's only warning.
-        crate::accounts::mfa::notify_change(
+        crate::accounts::factors::mfa::notify_change(
             call.ctx,
             &signed.pool,
             &signed.user,
@@ -278,7 +281,7 @@ pub async fn delete_user_attributes(call: &Call<'_>) -> Answer {
         .iter()
         .map(|n| (n.clone(), Value::Null))
         .collect();
-    users::update_user(
+    manage::update_user(
         call.ctx,
         &signed.pool.id,
         &signed.user.username,
@@ -315,7 +318,7 @@ pub async fn get_user_attribute_verification_code(call: &Call<'_>) -> Answer {
     let Some(email) = signed.user.email.clone() else {
         return Err(Exception::invalid("The user has no email address."));
     };
-    match attribute_verification::send(call.ctx, &signed.pool, &signed.user).await? {
+    match attribute::send(call.ctx, &signed.pool, &signed.user).await? {
         Resend::Sent => Ok(json!({"CodeDeliveryDetails": delivery(&email)})),
         Resend::TooSoon => Err(Exception::new(
             Kind::LimitExceeded,
@@ -336,7 +339,7 @@ pub async fn verify_user_attribute(call: &Call<'_>) -> Answer {
     let input: VerifyAttribute = call.input()?;
     let signed = authorise(call, &input.access_token).await?;
     email_only(&input.attribute_name)?;
-    match attribute_verification::verify(
+    match attribute::verify(
         call.ctx,
         &signed.pool,
         signed.user,
@@ -379,7 +382,7 @@ pub async fn change_password(call: &Call<'_>) -> Answer {
         address: call.address,
         device: None,
     };
-    match signin::authenticate(
+    match authenticate(
         call.ctx,
         &signed.pool,
         &signed.user.username,
@@ -397,7 +400,7 @@ pub async fn change_password(call: &Call<'_>) -> Answer {
         }
         _ => return Err(Exception::wrong_credentials()),
     }
-    users::set_password(
+    credentials::set_password(
         call.ctx,
         &signed.pool.id,
         &signed.user.username,
@@ -412,13 +415,13 @@ pub async fn change_password(call: &Call<'_>) -> Answer {
 
 pub async fn delete_user(call: &Call<'_>) -> Answer {
     let signed = signed(call).await?;
-    users::delete_user(call.ctx, &signed.pool.id, &signed.user.username).await?;
+    manage::delete_user(call.ctx, &signed.pool.id, &signed.user.username).await?;
     Ok(json!({}))
 }
 
 pub async fn global_sign_out(call: &Call<'_>) -> Answer {
     let signed = signed(call).await?;
-    users::sign_out(call.ctx, &signed.pool.id, &signed.user.username).await?;
+    manage::sign_out(call.ctx, &signed.pool.id, &signed.user.username).await?;
     Ok(json!({}))
 }
 
@@ -470,7 +473,7 @@ pub async fn set_user_mfa_preference(call: &Call<'_>) -> Answer {
     );
     // Turning codes by email on or off, or choosing which factor is asked for: a change of
     // factors, under the rule every door shares.
-    let have = crate::accounts::mfa::factors(call.ctx, &signed.user).await?;
+    let have = crate::accounts::factors::mfa::factors(call.ctx, &signed.user).await?;
     let preferred_now = have.preferred.map(|f| f.as_str().to_string());
     if change
         .email_enabled
@@ -482,7 +485,7 @@ pub async fn set_user_mfa_preference(call: &Call<'_>) -> Answer {
     {
         address_may_change(call, &signed).await?;
     }
-    users::set_mfa_preference(call.ctx, &signed.pool.id, &signed.user.username, change).await?;
+    manage::set_mfa_preference(call.ctx, &signed.pool.id, &signed.user.username, change).await?;
     Ok(json!({}))
 }
 

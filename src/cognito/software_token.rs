@@ -1,12 +1,14 @@
 //! TOTP set-up over the API: `AssociateSoftwareToken` and `VerifySoftwareToken`, with the
 //! `Session` of `MFA_SETUP` (the sign-in state machine's step) or with an access token
-//! (`accounts::enrol`).
+//! (`accounts::factors::enrol`).
 
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::auth_flow::{self, AuthStep, Outcome, Refused, SetupAnswer};
-use crate::accounts::enrol::{self, Verified};
+use crate::accounts::factors::enrol::{self, Verified};
+use crate::accounts::signin::machine::{AuthStep, Outcome, Refused};
+use crate::accounts::signin::mfa_setup::{self, SetupAnswer};
+use crate::accounts::signin::{complete, steps, view};
 use crate::cognito::Call;
 use crate::cognito::auth::{refused, start};
 use crate::cognito::client::{self, AppClient};
@@ -65,12 +67,12 @@ fn enrolling(signed: &signed_in::SignedIn) -> enrol::Signed<'_> {
 async fn setup_step(
     call: &Call<'_>,
     session: &str,
-) -> Result<(AppClient, Option<auth_flow::StepView>), Exception> {
-    let Some(client_id) = auth_flow::step_client(call.ctx, session).await? else {
+) -> Result<(AppClient, Option<view::StepView>), Exception> {
+    let Some(client_id) = steps::step_client(call.ctx, session).await? else {
         return Err(refused(Refused::Expired));
     };
     let app = client::find(call, &client_id).await?;
-    let view = auth_flow::view(call.ctx, &start(call, &app), session)
+    let view = view::step(call.ctx, &start(call, &app), session)
         .await?
         .filter(|v| v.step == "MFA_SETUP");
     Ok((app, view))
@@ -120,7 +122,7 @@ pub async fn verify_software_token(call: &Call<'_>) -> Answer {
         (None, Some(session)) => {
             let (app, _) = setup_step(call, session).await?;
             let start = start(call, &app);
-            match auth_flow::mfa_setup(
+            match mfa_setup::answer(
                 call.ctx,
                 &start,
                 session,
@@ -129,7 +131,7 @@ pub async fn verify_software_token(call: &Call<'_>) -> Answer {
             .await?
             {
                 Outcome::Step(AuthStep::Complete(done)) => {
-                    let held = auth_flow::hold(call.ctx, &start, &done).await?;
+                    let held = complete::hold(call.ctx, &start, &done).await?;
                     Ok(json!({"Status": "SUCCESS", "Session": held}))
                 }
                 Outcome::Refused(Refused::WrongCode { .. }) => Err(code_mismatch()),

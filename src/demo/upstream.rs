@@ -54,7 +54,7 @@ async fn ensure_pool(ctx: &Context) -> Result<String> {
         "suppress_invitation": true
     }))
     .map_err(|e| Error::validation("demo", e.to_string()))?;
-    crate::accounts::users::create_user(ctx, &id, user).await?;
+    crate::accounts::users::manage::create_user(ctx, &id, user).await?;
     Ok(id)
 }
 

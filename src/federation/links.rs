@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::accounts::lookup::find_for_admin;
 use crate::accounts::types::UserStatus;
+use crate::accounts::users::lookup::find_for_admin;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::federation::mapping::SUBJECT_MAX;

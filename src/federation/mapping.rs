@@ -92,7 +92,7 @@ pub fn map(
             })
             .take(8)
             // Marked as the provider's word: an upstream `otp` never proves this pool's
-            // authenticator app (`accounts::step_up`), nor its `mfa` this pool's MFA.
+            // authenticator app (`accounts::factors::step_up`), nor its `mfa` this pool's MFA.
             .map(|m| format!("{UPSTREAM_AMR}{m}"))
             .collect::<Vec<_>>()
             .join(" "),

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::accounts::attributes::Attributes;
-use crate::accounts::users::{federated_row, set_federated_attributes};
+use crate::accounts::users::lookup::{federated_row, set_federated_attributes};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::federation::mapping::{self, Upstream};
@@ -145,7 +145,7 @@ async fn auto_link(
     let [user] = found.as_slice() else {
         return Ok(None);
     };
-    if !is_verified(user) || user.status != crate::accounts::lookup::CONFIRMED {
+    if !is_verified(user) || user.status != crate::accounts::users::lookup::CONFIRMED {
         return Ok(None);
     }
     match add_link(ctx, pool, provider, user.clone(), &upstream.subject).await {

@@ -11,8 +11,9 @@ use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 
-use crate::accounts::account::{self, Account, Change, Proof, Refused};
-use crate::accounts::signin::Origin;
+use crate::accounts::account::page::{self, Account, Change, Proof, Refused};
+use crate::accounts::account::{password, settings};
+use crate::accounts::signin::machine::Origin;
 use crate::accounts::types::MfaFactor;
 use crate::context::Context;
 use crate::error::Error;
@@ -142,7 +143,7 @@ async fn signed_in(req: &HttpRequest, ctx: &Context, pool: &Pool) -> Result<Acco
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
         return Err(not_signed_in(pool));
     };
-    match account::open(ctx, pool, cookie.value()).await {
+    match page::open(ctx, pool, cookie.value()).await {
         Ok(Some(account)) => Ok(account),
         Ok(None) => Err(not_signed_in(pool)),
         Err(err) => Err(internal(err)),
@@ -159,7 +160,7 @@ fn account_page(
 ) -> HttpResponse {
     let (token, cookie) = csrf::token(req, ctx);
     let now = ctx.now();
-    let options = account::options(pool, account);
+    let options = page::options(pool, account);
     let page = AccountPage {
         brand: Brand::of(pool),
         base: base(pool),
@@ -193,7 +194,7 @@ fn verify_page(
     error: Option<&str>,
 ) -> HttpResponse {
     let (token, cookie) = csrf::token(req, ctx);
-    let options = account::options(pool, account);
+    let options = page::options(pool, account);
     let allowed = pool.config.allowed_factors();
     let page = VerifyPage {
         brand: Brand::of(pool),
@@ -217,7 +218,7 @@ fn totp_page(
     ctx: &Context,
     pool: &Pool,
     account: &Account,
-    setup: &account::Setup,
+    setup: &settings::Setup,
     error: Option<&str>,
 ) -> HttpResponse {
     let (token, cookie) = csrf::token(req, ctx);
@@ -340,7 +341,7 @@ pub async fn verify_submit(
     };
     let factor = params.get("factor").and_then(MfaFactor::parse);
     if factor == Some(MfaFactor::Email) && params.get("send").is_some() {
-        return match account::send_step_up_code(&ctx, &pool, &account).await {
+        return match page::send_step_up_code(&ctx, &pool, &account).await {
             Ok(true) => verify_page(
                 &req,
                 &ctx,
@@ -369,7 +370,7 @@ pub async fn verify_submit(
     };
     let device = req.cookie(&device_cookie_name(&ctx, &pool.id));
     let origin = origin(&address, device.as_ref().map(|c| c.value()));
-    match account::step_up(&ctx, &pool, &account, proof, &origin).await {
+    match page::step_up(&ctx, &pool, &account, proof, &origin).await {
         Ok(Ok(())) => back_to_page(&pool, "verified"),
         Ok(Err(Refused::StepUpRequired)) => not_signed_in(&pool),
         Ok(Err(refused)) => verify_page(
@@ -395,7 +396,7 @@ pub async fn totp_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>)
         Ok(account) => account,
         Err(page) => return page,
     };
-    match account::pending_totp(&ctx, &pool, &account) {
+    match settings::pending_totp(&ctx, &pool, &account) {
         Ok(Some(setup)) => totp_page(&req, &ctx, &pool, &account, &setup, None),
         Ok(None) => see_other(&base(&pool)),
         Err(err) => internal(err),
@@ -413,7 +414,7 @@ pub async fn totp_begin(
         Ok(found) => found,
         Err(page) => return page,
     };
-    let result = account::begin_totp(&ctx, &pool, &account).await;
+    let result = settings::begin_totp(&ctx, &pool, &account).await;
     answer(&req, &ctx, &pool, &account, result, |setup| {
         totp_page(&req, &ctx, &pool, &account, &setup, None)
     })
@@ -431,8 +432,8 @@ pub async fn totp_confirm(
         Err(page) => return page,
     };
     let code = params.get("code").unwrap_or_default();
-    match account::confirm_totp(&ctx, &pool, &account, code).await {
-        Ok(Err(Refused::Invalid)) => match account::pending_totp(&ctx, &pool, &account) {
+    match settings::confirm_totp(&ctx, &pool, &account, code).await {
+        Ok(Err(Refused::Invalid)) => match settings::pending_totp(&ctx, &pool, &account) {
             Ok(Some(setup)) => totp_page(
                 &req,
                 &ctx,
@@ -470,7 +471,7 @@ pub async fn totp_remove(
         Ok(found) => found,
         Err(page) => return page,
     };
-    let result = account::remove_totp(&ctx, &pool, &account).await;
+    let result = settings::remove_totp(&ctx, &pool, &account).await;
     answer(&req, &ctx, &pool, &account, result, |()| {
         back_to_page(&pool, "totp_removed")
     })
@@ -494,7 +495,7 @@ pub async fn email_submit(
             return account_page(&req, &ctx, &pool, &account, None, Some("Choose on or off."));
         }
     };
-    let result = account::set_email(&ctx, &pool, &account, enabled).await;
+    let result = settings::set_email(&ctx, &pool, &account, enabled).await;
     answer(&req, &ctx, &pool, &account, result, |()| {
         back_to_page(&pool, if enabled { "email_on" } else { "email_off" })
     })
@@ -521,7 +522,7 @@ pub async fn preferred_submit(
             Some("Choose one of your factors."),
         );
     };
-    let result = account::set_preferred(&ctx, &pool, &account, factor).await;
+    let result = settings::set_preferred(&ctx, &pool, &account, factor).await;
     answer(&req, &ctx, &pool, &account, result, |()| {
         back_to_page(&pool, "preferred")
     })
@@ -538,7 +539,7 @@ pub async fn recovery_codes_submit(
         Ok(found) => found,
         Err(page) => return page,
     };
-    let result = account::regenerate_recovery_codes(&ctx, &pool, &account).await;
+    let result = settings::regenerate_recovery_codes(&ctx, &pool, &account).await;
     answer(&req, &ctx, &pool, &account, result, |codes| {
         codes_page(&pool, &codes)
     })
@@ -561,7 +562,7 @@ pub async fn password_submit(
     let confirm = params.get("confirm_password").unwrap_or_default();
     let device = req.cookie(&device_cookie_name(&ctx, &pool.id));
     let origin = origin(&address, device.as_ref().map(|c| c.value()));
-    match account::change_password(&ctx, &pool, &account, current, new, confirm, &origin).await {
+    match password::change_password(&ctx, &pool, &account, current, new, confirm, &origin).await {
         Ok(Ok(token)) => {
             let mut response = back_to_page(&pool, "password");
             let _ = response.add_cookie(&session_cookie(&ctx, &pool.id, &token));

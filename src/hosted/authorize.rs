@@ -6,9 +6,10 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
-use crate::accounts::auth_flow::{self, Interaction, Outcome, decide};
 use crate::accounts::sessions;
-use crate::accounts::signin::Origin;
+use crate::accounts::signin::interaction::{Interaction, decide};
+use crate::accounts::signin::machine::{Origin, Outcome};
+use crate::accounts::signin::second_factor;
 use crate::context::Context;
 use crate::error::Error;
 use crate::hosted::browser::{code_redirect, continue_sign_in, error_redirect, flow_start};
@@ -239,7 +240,7 @@ async fn second_factor(
         .await?
         .ok_or(Error::NotFound("authorization request"))?;
     let start = flow_start(pool, &pending, browser, Origin::default());
-    let outcome = auth_flow::after_first_factor(
+    let outcome = second_factor::after_first_factor(
         ctx,
         &start,
         session.user,

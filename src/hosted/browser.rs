@@ -6,8 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
-use crate::accounts::auth_flow::{AuthStep, Binding, Completed, Start};
-use crate::accounts::signin::Origin;
+use crate::accounts::signin::machine::{AuthStep, Binding, Completed, Origin, Start};
 use crate::context::Context;
 use crate::hosted::cookies::{SESSION_COOKIE, device_cookie, session_cookie};
 use crate::hosted::forms::{expired, internal};

@@ -4,7 +4,7 @@
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 
-use crate::accounts::devices::DEVICE_LIFETIME_MS;
+use crate::accounts::factors::devices::DEVICE_LIFETIME_MS;
 use crate::accounts::sessions::SESSION_LIFETIME_MS;
 use crate::context::Context;
 

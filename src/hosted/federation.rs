@@ -9,8 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
-use crate::accounts::auth_flow::{self, AuthStep, Completed, Outcome};
-use crate::accounts::signin::Origin;
+use crate::accounts::signin::machine::{AuthStep, Completed, Origin, Outcome};
+use crate::accounts::signin::second_factor;
 use crate::accounts::types::UserStatus;
 use crate::context::Context;
 use crate::error::Error;
@@ -272,7 +272,7 @@ async fn returned(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) -
         return internal(err.into());
     }
     let start = flow_start(&pool, &pending, &browser, Origin::default());
-    match auth_flow::after_first_factor(
+    match second_factor::after_first_factor(
         ctx,
         &start,
         user,

@@ -9,8 +9,10 @@ use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 
-use crate::accounts::auth_flow::{self, AuthStep, MfaAnswer, Outcome, Refused, SetupAnswer};
-use crate::accounts::signin::Origin;
+use crate::accounts::signin::machine::{AuthStep, Origin, Outcome, Refused};
+use crate::accounts::signin::mfa::{self, MfaAnswer};
+use crate::accounts::signin::mfa_setup::{self, SetupAnswer};
+use crate::accounts::signin::view;
 use crate::accounts::types::MfaFactor;
 use crate::context::Context;
 use crate::hosted::browser::{continue_sign_in, flow_start};
@@ -196,7 +198,7 @@ pub async fn mfa_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>) 
         return expired(&pool);
     };
     let start = flow_start(&pool, &pending, &browser, Origin::default());
-    match auth_flow::view(&ctx, &start, &step).await {
+    match view::step(&ctx, &start, &step).await {
         Ok(Some(view)) => match view.current {
             Some(current) => mfa_page(
                 &req,
@@ -243,7 +245,7 @@ pub async fn mfa_submit(
     let answer = match (factor, code) {
         // "Use a recovery code": the same step, in its recovery form.
         (Some(RECOVERY_CODE), None) => {
-            return match auth_flow::view(&ctx, &start, step).await {
+            return match view::step(&ctx, &start, step).await {
                 Ok(Some(view)) if view.recovery => match view.current {
                     Some(current) => mfa_page(
                         &req,
@@ -274,7 +276,7 @@ pub async fn mfa_submit(
         (None, None) => MfaAnswer::Code(""),
     };
     let recovery_mode = matches!(answer, MfaAnswer::Recovery(_));
-    match auth_flow::mfa(&ctx, &start, step, answer, address.0).await {
+    match mfa::answer(&ctx, &start, step, answer, address.0).await {
         Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
         Ok(Outcome::Refused(Refused::WrongCode {
             retry,
@@ -332,7 +334,7 @@ pub async fn setup_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>
         return expired(&pool);
     };
     let start = flow_start(&pool, &pending, &browser, Origin::default());
-    match auth_flow::view(&ctx, &start, &step).await {
+    match view::step(&ctx, &start, &step).await {
         Ok(Some(view)) if view.step == "MFA_SETUP" => setup_page(
             &req,
             &ctx,
@@ -370,11 +372,11 @@ pub async fn setup_submit(
         Some(name) if name == MfaFactor::Email.as_str() => SetupAnswer::Email,
         _ => SetupAnswer::Totp(params.get("code").unwrap_or_default()),
     };
-    match auth_flow::mfa_setup(&ctx, &start, step, answer).await {
+    match mfa_setup::answer(&ctx, &start, step, answer).await {
         Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
         Ok(Outcome::Refused(Refused::WrongCode { retry, .. })) => match *retry {
             AuthStep::MfaSetupRequired { token, factors } => {
-                let setup = match auth_flow::view(&ctx, &start, &token).await {
+                let setup = match view::step(&ctx, &start, &token).await {
                     Ok(Some(view)) => view.setup,
                     Ok(None) => return expired(&pool),
                     Err(err) => return internal(err),

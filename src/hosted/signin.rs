@@ -1,6 +1,6 @@
 //! `{issuer}/login` and `{issuer}/new-password`: the first pages between an authorization
 //! request and the code the application receives. Each handler parses, calls the sign-in
-//! machine (`accounts::auth_flow`) and renders.
+//! machine (`accounts::signin`) and renders.
 
 // Each step's error is the page to show instead; boxing it would buy nothing here.
 #![allow(clippy::result_large_err)]
@@ -9,8 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
-use crate::accounts::auth_flow::{self, Outcome, Refused};
-use crate::accounts::signin::Origin;
+use crate::accounts::signin::machine::{Origin, Outcome, Refused};
+use crate::accounts::signin::{new_password, password, view};
 use crate::context::Context;
 use crate::error::Error;
 use crate::hosted::browser::{continue_sign_in, flow_start};
@@ -176,7 +176,7 @@ pub async fn login_submit(
         device: device.as_ref().map(|c| c.value()),
     };
     let start = flow_start(&pool, &pending, &browser, origin);
-    let outcome = match auth_flow::password(&ctx, &start, username, password).await {
+    let outcome = match password::sign_in(&ctx, &start, username, password).await {
         Ok(outcome) => outcome,
         Err(err) => return internal(err),
     };
@@ -224,7 +224,7 @@ pub async fn new_password_form(
         return expired(&pool);
     };
     let start = flow_start(&pool, &pending, &browser, Origin::default());
-    match auth_flow::view(&ctx, &start, &step).await {
+    match view::step(&ctx, &start, &step).await {
         Ok(Some(view)) if view.step == "NEW_PASSWORD_REQUIRED" => {
             new_password_page(&req, &ctx, &pool, &pending.id, &step, None)
         }
@@ -253,7 +253,7 @@ pub async fn new_password_submit(
     let new = params.get("new_password").unwrap_or_default();
     let confirm = params.get("confirm_password").unwrap_or_default();
     let start = flow_start(&pool, &pending, &browser, Origin::default());
-    match auth_flow::new_password(&ctx, &start, step, new, confirm).await {
+    match new_password::answer(&ctx, &start, step, new, confirm).await {
         Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
         Ok(Outcome::Refused(_)) => expired(&pool),
         Err(Error::Validation { field, message }) => {

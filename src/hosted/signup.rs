@@ -11,13 +11,13 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use serde_json::Value;
 
 use crate::accounts::attributes::Attributes;
-use crate::accounts::auth_flow::{self, Outcome};
-use crate::accounts::signin::Origin;
-use crate::accounts::users::RESET_REQUIRED;
-use crate::accounts::verification::{
-    self, CodeCheck, Resend, SignUpForm, confirm_sign_up, forgot_password, resend_sign_up_code,
-    reset_password,
-};
+use crate::accounts::factors::codes::{CodeCheck, Resend};
+use crate::accounts::signin::machine::{Origin, Outcome};
+use crate::accounts::signin::second_factor;
+use crate::accounts::users::lookup::RESET_REQUIRED;
+use crate::accounts::verification::confirm::{confirm_sign_up, resend_sign_up_code};
+use crate::accounts::verification::reset::{forgot_password, reset_password};
+use crate::accounts::verification::signup::{self, SignUpForm};
 use crate::context::Context;
 use crate::error::Error;
 use crate::hosted::browser::{continue_sign_in, flow_start};
@@ -236,7 +236,7 @@ pub async fn signup_submit(
         submitted_by: csrf::browser_id(&req, &ctx),
     };
     let protect = protect(&ctx, &pool, pending.as_ref()).await;
-    match verification::sign_up(&ctx, &pool, submitted, protect, address.0).await {
+    match signup::sign_up(&ctx, &pool, submitted, protect, address.0).await {
         Ok(signed_up) => see_other(&with_query(
             &link(&pool, "confirm", &request),
             &[("username", &signed_up.username), ("sent", "1")],
@@ -353,7 +353,7 @@ pub async fn confirm_submit(
             Some(pending) => {
                 let browser = browser.clone().unwrap_or_default();
                 let start = flow_start(&pool, pending, &browser, Origin::default());
-                match auth_flow::after_first_factor(&ctx, &start, user, "pwd", ctx.now(), false)
+                match second_factor::after_first_factor(&ctx, &start, user, "pwd", ctx.now(), false)
                     .await
                 {
                     Ok(Outcome::Step(step)) => {

@@ -2,9 +2,9 @@
 //! identity provider): the session, the code that names it and the device token are made
 //! together, so no door can issue one without the others.
 
-use crate::accounts::auth_flow::Completed;
-use crate::accounts::sessions::Session;
-use crate::accounts::{devices, sessions};
+use crate::accounts::factors::devices;
+use crate::accounts::sessions::{self, Session};
+use crate::accounts::signin::machine::Completed;
 use crate::context::Context;
 use crate::error::Result;
 use crate::pools::clients::OAuthClient;

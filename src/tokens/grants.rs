@@ -84,7 +84,7 @@ async fn active_user(
     user_id: &str,
     granted_at: i64,
 ) -> Result<UserRow, OAuthError> {
-    let user = crate::accounts::lookup::find_by_sub(ctx, pool_id, user_id)
+    let user = crate::accounts::users::lookup::find_by_sub(ctx, pool_id, user_id)
         .await?
         .ok_or_else(|| OAuthError::InvalidGrant("the user no longer exists".into()))?;
     if !may_hold_tokens(&user, granted_at) {

@@ -60,7 +60,7 @@ pub async fn validate_access_token(
         .ok_or_else(|| invalid("not a user access token"))?;
     let sub = claims["sub"].as_str().unwrap_or_default();
     let (user, revoked) =
-        crate::accounts::lookup::find_by_sub_with_revocation(ctx, pool_id, sub, origin)
+        crate::accounts::users::lookup::find_by_sub_with_revocation(ctx, pool_id, sub, origin)
             .await?
             .ok_or_else(|| invalid("the access token is invalid"))?;
     if revoked {

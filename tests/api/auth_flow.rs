@@ -1,15 +1,18 @@
-//! The sign-in state machine (`accounts::auth_flow`) driven directly, without HTTP, as the
+//! The sign-in state machine (`accounts::signin`) driven directly, without HTTP, as the
 //! Cognito-compatible API will drive it: each transition, on a real database, with the
 //! app's manual clock. Steps here are bound to their opaque token (`Binding::Opaque`); the
 //! hosted pages' browser binding is covered through the pages in `mfa.rs`.
 
-use cognate::accounts::auth_flow::{
-    self, AuthStep, Binding, Interaction, MfaAnswer, Outcome, Refused, SetupAnswer, Start, decide,
-};
 use cognate::accounts::sessions::Session;
-use cognate::accounts::signin::Origin;
+use cognate::accounts::signin::interaction::{Interaction, decide};
+use cognate::accounts::signin::machine::{
+    AuthStep, Binding, Completed, Origin, Outcome, Refused, Start,
+};
+use cognate::accounts::signin::mfa::{self, MfaAnswer};
+use cognate::accounts::signin::mfa_setup::{self, SetupAnswer};
+use cognate::accounts::signin::{new_password, password, view};
 use cognate::accounts::types::MfaFactor;
-use cognate::accounts::users::find_by_sub;
+use cognate::accounts::users::lookup::find_by_sub;
 use cognate::clock::Clock;
 use cognate::pools::Pool;
 use cognate::pools::pool::cached_pool;
@@ -83,7 +86,7 @@ fn refused(outcome: Outcome) -> Refused {
     }
 }
 
-fn complete(step: AuthStep) -> Box<auth_flow::Completed> {
+fn complete(step: AuthStep) -> Box<Completed> {
     match step {
         AuthStep::Complete(done) => done,
         other => panic!("expected a completed sign-in, got {other:?}"),
@@ -103,21 +106,17 @@ fn code(env: &Env, totp: &Totp) -> String {
 async fn set_up_totp(env: &Env, pool: &Pool) -> (Totp, Vec<String>) {
     let s = start(env, pool);
     let ctx = &env.app.ctx;
-    let token = match step(
-        auth_flow::password(ctx, &s, "alice", PASSWORD)
-            .await
-            .unwrap(),
-    ) {
+    let token = match step(password::sign_in(ctx, &s, "alice", PASSWORD).await.unwrap()) {
         AuthStep::MfaSetupRequired { token, factors } => {
             assert!(factors.contains(&MfaFactor::SoftwareToken));
             token
         }
         other => panic!("expected MFA_SETUP, got {other:?}"),
     };
-    let view = auth_flow::view(ctx, &s, &token).await.unwrap().unwrap();
+    let view = view::step(ctx, &s, &token).await.unwrap().unwrap();
     let totp = totp_of(&view.setup.unwrap().1);
     let done = complete(step(
-        auth_flow::mfa_setup(ctx, &s, &token, SetupAnswer::Totp(&code(env, &totp)))
+        mfa_setup::answer(ctx, &s, &token, SetupAnswer::Totp(&code(env, &totp)))
             .await
             .unwrap(),
     ));
@@ -129,9 +128,7 @@ async fn password_alone_completes_where_mfa_is_off(backend: Backend) {
     let ctx = &env.app.ctx;
     let s = start(&env, &pool);
     let done = complete(step(
-        auth_flow::password(ctx, &s, "alice", PASSWORD)
-            .await
-            .unwrap(),
+        password::sign_in(ctx, &s, "alice", PASSWORD).await.unwrap(),
     ));
     assert_eq!(done.amr, "pwd");
     assert_eq!(done.auth_time, env.clock.now_millis());
@@ -142,7 +139,7 @@ async fn password_alone_completes_where_mfa_is_off(backend: Backend) {
         ("", PASSWORD),
     ] {
         assert!(matches!(
-            refused(auth_flow::password(ctx, &s, name, password).await.unwrap()),
+            refused(password::sign_in(ctx, &s, name, password).await.unwrap()),
             Refused::Invalid
         ));
     }
@@ -159,7 +156,7 @@ async fn temporary_password_new_password_then_set_up(backend: Backend) {
     let ctx = &env.app.ctx;
     let s = start(&env, &pool);
     let token = match step(
-        auth_flow::password(ctx, &s, "bob", "Temporary-Pass-1")
+        password::sign_in(ctx, &s, "bob", "Temporary-Pass-1")
             .await
             .unwrap(),
     ) {
@@ -168,12 +165,12 @@ async fn temporary_password_new_password_then_set_up(backend: Backend) {
     };
     // A password the policy refuses leaves the step as it was.
     assert!(
-        auth_flow::new_password(ctx, &s, &token, "short", "short")
+        new_password::answer(ctx, &s, &token, "short", "short")
             .await
             .is_err()
     );
     let set_up = match step(
-        auth_flow::new_password(ctx, &s, &token, NEW_PASSWORD, NEW_PASSWORD)
+        new_password::answer(ctx, &s, &token, NEW_PASSWORD, NEW_PASSWORD)
             .await
             .unwrap(),
     ) {
@@ -183,7 +180,7 @@ async fn temporary_password_new_password_then_set_up(backend: Backend) {
         }
         other => panic!("ON and no factor: MFA_SETUP, got {other:?}"),
     };
-    let view = auth_flow::view(ctx, &s, &set_up).await.unwrap().unwrap();
+    let view = view::step(ctx, &s, &set_up).await.unwrap().unwrap();
     assert_eq!(view.step, "MFA_SETUP");
     let (secret, uri) = view.setup.unwrap();
     assert!(uri.contains(&secret));
@@ -191,7 +188,7 @@ async fn temporary_password_new_password_then_set_up(backend: Backend) {
     // A wrong code: the same set-up goes on with the same secret. Whoever holds an opaque
     // token (the API's `Session`) keeps it, since an error cannot carry a new one.
     let retry = match refused(
-        auth_flow::mfa_setup(ctx, &s, &set_up, SetupAnswer::Totp("000000"))
+        mfa_setup::answer(ctx, &s, &set_up, SetupAnswer::Totp("000000"))
             .await
             .unwrap(),
     ) {
@@ -202,17 +199,17 @@ async fn temporary_password_new_password_then_set_up(backend: Backend) {
         other => panic!("{other:?}"),
     };
     assert_eq!(retry, set_up);
-    let again = auth_flow::view(ctx, &s, &retry).await.unwrap().unwrap();
+    let again = view::step(ctx, &s, &retry).await.unwrap().unwrap();
     assert_eq!(again.setup.unwrap().0, secret);
     let done = complete(step(
-        auth_flow::mfa_setup(ctx, &s, &retry, SetupAnswer::Totp(&code(&env, &totp)))
+        mfa_setup::answer(ctx, &s, &retry, SetupAnswer::Totp(&code(&env, &totp)))
             .await
             .unwrap(),
     ));
     // Used: the token is spent for good.
     assert!(matches!(
         refused(
-            auth_flow::mfa_setup(ctx, &s, &set_up, SetupAnswer::Totp(&code(&env, &totp)))
+            mfa_setup::answer(ctx, &s, &set_up, SetupAnswer::Totp(&code(&env, &totp)))
                 .await
                 .unwrap()
         ),
@@ -224,7 +221,7 @@ async fn temporary_password_new_password_then_set_up(backend: Backend) {
     let (env2, pool2) = setup(backend, config("ON", &["SOFTWARE_TOKEN_MFA"])).await;
     let s2 = start(&env2, &pool2);
     let token = match step(
-        auth_flow::password(&env2.app.ctx, &s2, "alice", PASSWORD)
+        password::sign_in(&env2.app.ctx, &s2, "alice", PASSWORD)
             .await
             .unwrap(),
     ) {
@@ -233,7 +230,7 @@ async fn temporary_password_new_password_then_set_up(backend: Backend) {
     };
     assert!(matches!(
         refused(
-            auth_flow::mfa_setup(&env2.app.ctx, &s2, &token, SetupAnswer::Email)
+            mfa_setup::answer(&env2.app.ctx, &s2, &token, SetupAnswer::Email)
                 .await
                 .unwrap()
         ),
@@ -255,13 +252,7 @@ async fn a_second_factor_and_each_answer(backend: Backend) {
         .await
         .expect(200);
     env.clock.advance_secs(30);
-    let ask = || async {
-        step(
-            auth_flow::password(ctx, &s, "alice", PASSWORD)
-                .await
-                .unwrap(),
-        )
-    };
+    let ask = || async { step(password::sign_in(ctx, &s, "alice", PASSWORD).await.unwrap()) };
 
     // The preferred factor first, the others to switch to, and recovery codes.
     let token = match ask().await {
@@ -279,7 +270,7 @@ async fn a_second_factor_and_each_answer(backend: Backend) {
         other => panic!("{other:?}"),
     };
     let done = complete(step(
-        auth_flow::mfa(ctx, &s, &token, MfaAnswer::Code(&code(&env, &totp)), None)
+        mfa::answer(ctx, &s, &token, MfaAnswer::Code(&code(&env, &totp)), None)
             .await
             .unwrap(),
     ));
@@ -291,7 +282,7 @@ async fn a_second_factor_and_each_answer(backend: Backend) {
         other => panic!("{other:?}"),
     };
     let email = match step(
-        auth_flow::mfa(ctx, &s, &token, MfaAnswer::Switch(MfaFactor::Email), None)
+        mfa::answer(ctx, &s, &token, MfaAnswer::Switch(MfaFactor::Email), None)
             .await
             .unwrap(),
     ) {
@@ -308,7 +299,7 @@ async fn a_second_factor_and_each_answer(backend: Backend) {
         })
         .await;
     let done = complete(step(
-        auth_flow::mfa(ctx, &s, &email, MfaAnswer::Code(&code_in(&mail)), None)
+        mfa::answer(ctx, &s, &email, MfaAnswer::Code(&code_in(&mail)), None)
             .await
             .unwrap(),
     ));
@@ -320,7 +311,7 @@ async fn a_second_factor_and_each_answer(backend: Backend) {
         other => panic!("{other:?}"),
     };
     let retry = match refused(
-        auth_flow::mfa(ctx, &s, &token, MfaAnswer::Code("000000"), None)
+        mfa::answer(ctx, &s, &token, MfaAnswer::Code("000000"), None)
             .await
             .unwrap(),
     ) {
@@ -341,7 +332,7 @@ async fn a_second_factor_and_each_answer(backend: Backend) {
         other => panic!("{other:?}"),
     };
     let done = complete(step(
-        auth_flow::mfa(ctx, &s, &retry, MfaAnswer::Recovery(&codes[0]), None)
+        mfa::answer(ctx, &s, &retry, MfaAnswer::Recovery(&codes[0]), None)
             .await
             .unwrap(),
     ));
@@ -355,11 +346,7 @@ async fn steps_are_used_once_bound_and_short_lived(backend: Backend) {
     let (totp, _) = set_up_totp(&env, &pool).await;
     env.clock.advance_secs(30);
     let ask = || async {
-        match step(
-            auth_flow::password(ctx, &s, "alice", PASSWORD)
-                .await
-                .unwrap(),
-        ) {
+        match step(password::sign_in(ctx, &s, "alice", PASSWORD).await.unwrap()) {
             AuthStep::MfaRequired { token, .. } => token,
             other => panic!("{other:?}"),
         }
@@ -380,7 +367,7 @@ async fn steps_are_used_once_bound_and_short_lived(backend: Backend) {
     for wrong in [&browser, &other_client] {
         assert!(matches!(
             refused(
-                auth_flow::mfa(
+                mfa::answer(
                     ctx,
                     wrong,
                     &token,
@@ -397,7 +384,7 @@ async fn steps_are_used_once_bound_and_short_lived(backend: Backend) {
     for junk in ["", "x", &"a".repeat(10_000), "abc\0"] {
         assert!(matches!(
             refused(
-                auth_flow::mfa(ctx, &s, junk, MfaAnswer::Code("123456"), None)
+                mfa::answer(ctx, &s, junk, MfaAnswer::Code("123456"), None)
                     .await
                     .unwrap()
             ),
@@ -406,13 +393,13 @@ async fn steps_are_used_once_bound_and_short_lived(backend: Backend) {
     }
     // Used once.
     complete(step(
-        auth_flow::mfa(ctx, &s, &token, MfaAnswer::Code(&code(&env, &totp)), None)
+        mfa::answer(ctx, &s, &token, MfaAnswer::Code(&code(&env, &totp)), None)
             .await
             .unwrap(),
     ));
     assert!(matches!(
         refused(
-            auth_flow::mfa(ctx, &s, &token, MfaAnswer::Code(&code(&env, &totp)), None)
+            mfa::answer(ctx, &s, &token, MfaAnswer::Code(&code(&env, &totp)), None)
                 .await
                 .unwrap()
         ),
@@ -422,10 +409,10 @@ async fn steps_are_used_once_bound_and_short_lived(backend: Backend) {
     env.clock.advance_secs(30);
     let token = ask().await;
     env.clock.advance_secs(181);
-    assert!(auth_flow::view(ctx, &s, &token).await.unwrap().is_none());
+    assert!(view::step(ctx, &s, &token).await.unwrap().is_none());
     assert!(matches!(
         refused(
-            auth_flow::mfa(ctx, &s, &token, MfaAnswer::Code(&code(&env, &totp)), None)
+            mfa::answer(ctx, &s, &token, MfaAnswer::Code(&code(&env, &totp)), None)
                 .await
                 .unwrap()
         ),
@@ -443,7 +430,7 @@ async fn steps_are_used_once_bound_and_short_lived(backend: Backend) {
         .expect(200);
     assert!(matches!(
         refused(
-            auth_flow::mfa(ctx, &s, &token, MfaAnswer::Code(&code(&env, &totp)), None)
+            mfa::answer(ctx, &s, &token, MfaAnswer::Code(&code(&env, &totp)), None)
                 .await
                 .unwrap()
         ),
@@ -460,9 +447,7 @@ async fn optional_asks_only_users_with_a_factor(backend: Backend) {
     let ctx = &env.app.ctx;
     let s = start(&env, &pool);
     let done = complete(step(
-        auth_flow::password(ctx, &s, "alice", PASSWORD)
-            .await
-            .unwrap(),
+        password::sign_in(ctx, &s, "alice", PASSWORD).await.unwrap(),
     ));
     assert_eq!(done.amr, "pwd");
     env.app
@@ -473,11 +458,7 @@ async fn optional_asks_only_users_with_a_factor(backend: Backend) {
         )
         .await
         .expect(200);
-    match step(
-        auth_flow::password(ctx, &s, "alice", PASSWORD)
-            .await
-            .unwrap(),
-    ) {
+    match step(password::sign_in(ctx, &s, "alice", PASSWORD).await.unwrap()) {
         AuthStep::MfaRequired {
             current, recovery, ..
         } => {
@@ -499,19 +480,11 @@ async fn no_possible_factor_refuses_the_sign_in(backend: Backend) {
     let ctx = &env.app.ctx;
     let s = start(&env, &pool);
     assert!(matches!(
-        refused(
-            auth_flow::password(ctx, &s, "carol", PASSWORD)
-                .await
-                .unwrap()
-        ),
+        refused(password::sign_in(ctx, &s, "carol", PASSWORD).await.unwrap()),
         Refused::NoFactorPossible
     ));
     // alice has a verified address: she may choose codes by email, and is asked for one.
-    let token = match step(
-        auth_flow::password(ctx, &s, "alice", PASSWORD)
-            .await
-            .unwrap(),
-    ) {
+    let token = match step(password::sign_in(ctx, &s, "alice", PASSWORD).await.unwrap()) {
         AuthStep::MfaSetupRequired { token, factors } => {
             assert_eq!(factors, vec![MfaFactor::Email]);
             token
@@ -520,7 +493,7 @@ async fn no_possible_factor_refuses_the_sign_in(backend: Backend) {
     };
     assert!(matches!(
         refused(
-            auth_flow::mfa_setup(ctx, &s, &token, SetupAnswer::Totp("123456"))
+            mfa_setup::answer(ctx, &s, &token, SetupAnswer::Totp("123456"))
                 .await
                 .unwrap()
         ),

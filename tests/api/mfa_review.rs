@@ -285,7 +285,7 @@ async fn racing_removals_cannot_leave_an_on_pool_account_without_a_factor(backen
         let state = mfa_of(&env, "alice").await;
         if state["totp"] == false {
             // The clock stays: this session's sign-in (with the app, moments ago) is what
-            // lets its password step up a change of factors (`accounts::step_up`).
+            // lets its password step up a change of factors (`accounts::factors::step_up`).
             assert!(account_set_up_totp(&env, &browser).await.is_some());
         }
         if state["email"] == false {

@@ -4,7 +4,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::accounts::attributes::Attributes;
-use crate::accounts::users::{self, NewUser, SetPassword, User, UserPatch};
+use crate::accounts::users::shapes::{NewUser, SetPassword, User, UserPatch};
+use crate::accounts::users::{credentials, manage};
 use crate::cognito::Call;
 use crate::cognito::auth::{self, Initiate, Respond};
 use crate::cognito::client::{self, AppClient};
@@ -67,7 +68,7 @@ pub async fn admin_create_user(call: &Call<'_>) -> Answer {
         return Err(Exception::invalid("Cognate delivers by EMAIL only."));
     }
     let user = match input.message_action.as_deref() {
-        Some("RESEND") => users::resend_invitation(
+        Some("RESEND") => credentials::resend_invitation(
             call.ctx,
             &input.user_pool_id,
             &input.username,
@@ -78,7 +79,7 @@ pub async fn admin_create_user(call: &Call<'_>) -> Answer {
         None | Some("SUPPRESS") => {
             let (attributes, email_verified) =
                 split_verified(attributes_from(&input.user_attributes)?);
-            users::create_user(
+            manage::create_user(
                 call.ctx,
                 &input.user_pool_id,
                 NewUser {
@@ -119,7 +120,7 @@ fn mfa_of(user: &User) -> Value {
 
 pub async fn admin_get_user(call: &Call<'_>) -> Answer {
     let input: PoolUser = call.input()?;
-    let user = users::get_user(call.ctx, &input.user_pool_id, &input.username)
+    let user = manage::get_user(call.ctx, &input.user_pool_id, &input.username)
         .await
         .map_err(user_error)?;
     let mfa = mfa_of(&user);
@@ -141,7 +142,7 @@ pub async fn admin_get_user(call: &Call<'_>) -> Answer {
 
 pub async fn admin_delete_user(call: &Call<'_>) -> Answer {
     let input: PoolUser = call.input()?;
-    users::delete_user(call.ctx, &input.user_pool_id, &input.username)
+    manage::delete_user(call.ctx, &input.user_pool_id, &input.username)
         .await
         .map_err(user_error)?;
     Ok(json!({}))
@@ -158,7 +159,7 @@ struct UpdateAttributes {
 pub async fn admin_update_user_attributes(call: &Call<'_>) -> Answer {
     let input: UpdateAttributes = call.input()?;
     let (attributes, email_verified) = split_verified(attributes_from(&input.user_attributes)?);
-    users::update_user(
+    manage::update_user(
         call.ctx,
         &input.user_pool_id,
         &input.username,
@@ -192,7 +193,7 @@ pub async fn admin_delete_user_attributes(call: &Call<'_>) -> Answer {
         .iter()
         .map(|n| (n.clone(), Value::Null))
         .collect();
-    users::update_user(
+    manage::update_user(
         call.ctx,
         &input.user_pool_id,
         &input.username,
@@ -208,7 +209,7 @@ pub async fn admin_delete_user_attributes(call: &Call<'_>) -> Answer {
 
 pub async fn admin_set_enabled(call: &Call<'_>, enabled: bool) -> Answer {
     let input: PoolUser = call.input()?;
-    users::set_enabled(call.ctx, &input.user_pool_id, &input.username, enabled)
+    manage::set_enabled(call.ctx, &input.user_pool_id, &input.username, enabled)
         .await
         .map_err(user_error)?;
     Ok(json!({}))
@@ -216,7 +217,7 @@ pub async fn admin_set_enabled(call: &Call<'_>, enabled: bool) -> Answer {
 
 pub async fn admin_confirm_sign_up(call: &Call<'_>) -> Answer {
     let input: PoolUser = call.input()?;
-    users::confirm(call.ctx, &input.user_pool_id, &input.username)
+    manage::confirm(call.ctx, &input.user_pool_id, &input.username)
         .await
         .map_err(|e| match e {
             Error::Conflict(_) => Exception::not_authorized(
@@ -239,7 +240,7 @@ struct SetUserPassword {
 
 pub async fn admin_set_user_password(call: &Call<'_>) -> Answer {
     let input: SetUserPassword = call.input()?;
-    users::set_password(
+    credentials::set_password(
         call.ctx,
         &input.user_pool_id,
         &input.username,
@@ -255,7 +256,7 @@ pub async fn admin_set_user_password(call: &Call<'_>) -> Answer {
 
 pub async fn admin_reset_user_password(call: &Call<'_>) -> Answer {
     let input: PoolUser = call.input()?;
-    users::require_reset(call.ctx, &input.user_pool_id, &input.username)
+    credentials::require_reset(call.ctx, &input.user_pool_id, &input.username)
         .await
         .map_err(user_error)?;
     Ok(json!({}))
@@ -291,7 +292,7 @@ pub async fn admin_respond_to_auth_challenge(call: &Call<'_>) -> Answer {
 
 pub async fn admin_user_global_sign_out(call: &Call<'_>) -> Answer {
     let input: PoolUser = call.input()?;
-    users::sign_out(call.ctx, &input.user_pool_id, &input.username)
+    manage::sign_out(call.ctx, &input.user_pool_id, &input.username)
         .await
         .map_err(user_error)?;
     Ok(json!({}))
@@ -314,7 +315,7 @@ pub async fn admin_set_user_mfa_preference(call: &Call<'_>) -> Answer {
         input.software_token_mfa_settings.as_ref(),
         input.email_mfa_settings.as_ref(),
     );
-    users::set_mfa_preference(call.ctx, &input.user_pool_id, &input.username, change)
+    manage::set_mfa_preference(call.ctx, &input.user_pool_id, &input.username, change)
         .await
         .map_err(user_error)?;
     Ok(json!({}))
@@ -338,7 +339,7 @@ pub async fn list_users(call: &Call<'_>) -> Answer {
     let input: ListUsers = call.input()?;
     let page = PageRequest::parse(input.limit, input.pagination_token.as_deref())
         .map_err(|e| Exception::invalid(e.to_string()))?;
-    let found = users::list_users(call.ctx, &input.user_pool_id, input.filter.as_deref(), page)
+    let found = manage::list_users(call.ctx, &input.user_pool_id, input.filter.as_deref(), page)
         .await
         .map_err(user_error)?;
     let only = input.attributes_to_get.as_deref();

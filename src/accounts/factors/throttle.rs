@@ -1,6 +1,5 @@
 //! Throttles on guessing: failed sign-ins and wrong codes lock counters that grow with each
-//! further failure; and rate limits on what costs someone else (mail to an address) or us
-//! (sign-ups, code requests from one address).
+//! further failure. (Rate limits on what costs someone else or us are `rates`.)
 //!
 //! An attempt is counted *before* the expensive check, so parallel requests cannot all pass
 //! a limit that each of them read as not reached (the race an attacker found). Counting costs
@@ -115,52 +114,6 @@ impl Lock {
     fn forgotten_on_success(self) -> bool {
         !matches!(self, Lock::Address | Lock::CodeAddress | Lock::MfaAddress)
     }
-}
-
-/// A rate limit: at most `limit` uses per `window`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rate {
-    /// Mail of any kind to one address, across pools and names.
-    MailTo,
-    /// Sign-ups from one client address.
-    SignUpsFrom,
-    /// Code requests (resend, forgot password) from one client address.
-    CodeRequestsFrom,
-}
-
-pub const MAILS_PER_ADDRESS_HOUR: i64 = 5;
-pub const SIGN_UPS_PER_ADDRESS_HOUR: i64 = 30;
-pub const CODE_REQUESTS_PER_ADDRESS_HOUR: i64 = 30;
-
-impl Rate {
-    fn kind(self) -> &'static str {
-        match self {
-            Rate::MailTo => "mail.to",
-            Rate::SignUpsFrom => "signup.from",
-            Rate::CodeRequestsFrom => "code-request.from",
-        }
-    }
-
-    fn limit(self) -> (i64, Millis) {
-        match self {
-            Rate::MailTo => (MAILS_PER_ADDRESS_HOUR, 60 * MINUTE),
-            Rate::SignUpsFrom => (SIGN_UPS_PER_ADDRESS_HOUR, 60 * MINUTE),
-            Rate::CodeRequestsFrom => (CODE_REQUESTS_PER_ADDRESS_HOUR, 60 * MINUTE),
-        }
-    }
-}
-
-/// Scope of counters that span pools.
-const EVERY_POOL: &str = "*";
-
-/// Uses one of the rate's allowance for `subject`; false when none is left this window.
-pub async fn take(ctx: &Context, rate: Rate, subject: &str) -> Result<bool> {
-    let (limit, window) = rate.limit();
-    let key = CounterKey {
-        kind: rate.kind(),
-        subject: subject.to_string(),
-    };
-    Ok(store::take(&ctx.store, EVERY_POOL, &key, limit, window, ctx.now()).await?)
 }
 
 /// One counter an attempt is held against.

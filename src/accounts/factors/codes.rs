@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use subtle::ConstantTimeEq;
 
-use crate::accounts::lookup::login_key;
-use crate::accounts::throttle::{self, Attempt, Lock, Rate, Subject};
+use crate::accounts::factors::rates::{self, Rate};
+use crate::accounts::factors::throttle::{self, Attempt, Lock, Subject};
+use crate::accounts::users::lookup::login_key;
 use crate::clock::Millis;
 use crate::context::Context;
 use crate::error::Result;
@@ -102,7 +103,7 @@ pub async fn send_code(
     if count >= CODES_PER_HOUR || (last.is_some_and(|t| now - t < RESEND_GAP_MS) && !last_is_dead) {
         return Ok(Resend::TooSoon);
     }
-    if !throttle::take(ctx, Rate::MailTo, &mailbox_key(email)).await? {
+    if !rates::take(ctx, Rate::MailTo, &mailbox_key(email)).await? {
         return Ok(Resend::TooSoon);
     }
     let code = crate::mail::new_code();

@@ -1,24 +1,22 @@
-//! Password sign-in and the forced new password after a temporary one. Unknown users cost
-//! the same argon2 verification as known ones, and every failure a stranger could cause
-//! reads the same.
-
-use std::net::IpAddr;
+//! The password: the first step of a sign-in, and the check behind it (which the account
+//! page's step-up also uses). Unknown users cost the same argon2 verification as known
+//! ones, and every failure a stranger could cause reads the same.
 
 use subtle::ConstantTimeEq;
 
-use crate::accounts::devices::{self, Device};
-use crate::accounts::lookup::{
-    CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_by_sub, find_user,
-    login_key,
+use crate::accounts::factors::devices::{self, Device};
+use crate::accounts::factors::throttle::{self, Lock, Subject};
+use crate::accounts::signin::machine::{AuthStep, Origin, Outcome, Refused, Start, Step};
+use crate::accounts::signin::second_factor::after_first_factor;
+use crate::accounts::signin::srp;
+use crate::accounts::signin::steps::{NewStep, save_step};
+use crate::accounts::users::lookup::{
+    CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_user, login_key,
 };
-use crate::accounts::password_policy;
-use crate::accounts::throttle::{self, Lock, Subject};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
-use crate::store::StoreError;
 use crate::store::refused_sign_ups;
-use crate::store::user_codes;
 use crate::store::users::UserRow;
 
 #[derive(Debug)]
@@ -41,13 +39,6 @@ pub enum SignIn {
     /// Too many recent failures for this username, account, address or device; nothing was
     /// checked.
     Throttled,
-}
-
-/// Where a sign-in comes from: the client address and the browser's device token, if any.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Origin<'a> {
-    pub address: Option<IpAddr>,
-    pub device: Option<&'a str>,
 }
 
 /// The counters a sign-in for `key` is held against. A browser that signed in as this
@@ -117,7 +108,7 @@ pub async fn authenticate(
     };
     // A password set before SRP verifiers were kept gets one at its first right use.
     if let Ok(SignIn::Success(user) | SignIn::NewPasswordRequired(user)) = &outcome {
-        crate::accounts::srp::ensure(ctx, user, password).await;
+        srp::ensure(ctx, user, password).await;
     }
     match outcome {
         Ok(SignIn::Invalid) => attempt.failed().await?,
@@ -237,57 +228,49 @@ pub async fn srp_proven(
     Ok(outcome)
 }
 
-/// The checks on a chosen password that need no account: the two fields agree and the
-/// pool's policy holds.
-pub fn check_new_password(pool: &Pool, new_password: &str, confirm_password: &str) -> Result<()> {
-    if new_password != confirm_password {
-        return Err(Error::validation(
-            "confirm_password",
-            "the passwords do not match",
-        ));
-    }
-    password_policy::check("new_password", &pool.config.password_policy, new_password)
+/// The first step: a username and password.
+pub async fn sign_in(
+    ctx: &Context,
+    start: &Start<'_>,
+    username: &str,
+    password: &str,
+) -> Result<Outcome> {
+    let outcome = authenticate(ctx, start.pool, username, password, &start.origin).await?;
+    first_factor(ctx, start, outcome, "pwd").await
 }
 
-/// Replaces a temporary password with one the user chose; the user is then `CONFIRMED`.
-pub async fn choose_new_password(
+/// Where a first factor's outcome (a password, or its SRP proof) leads.
+pub async fn first_factor(
     ctx: &Context,
-    pool: &Pool,
-    user_id: &str,
-    new_password: &str,
-    confirm_password: &str,
-) -> Result<UserRow> {
-    check_new_password(pool, new_password, confirm_password)?;
-    let hash = ctx.hasher.hash(new_password).await?;
-    for _ in 0..5 {
-        let Some(mut user) = find_by_sub(ctx, &pool.id, user_id).await? else {
-            return Err(Error::NotFound("user"));
-        };
-        let expired = user
-            .temporary_password_expires_at
-            .is_some_and(|t| t <= ctx.now());
-        if user.status != FORCE_CHANGE_PASSWORD || !user.enabled || expired {
-            return Err(Error::Conflict(
-                "this account no longer needs a new password".into(),
-            ));
+    start: &Start<'_>,
+    outcome: SignIn,
+    amr: &str,
+) -> Result<Outcome> {
+    Ok(match outcome {
+        SignIn::Success(user) => {
+            after_first_factor(ctx, start, user, amr, ctx.now(), false).await?
         }
-        let version = user.version;
-        user.password_hash = Some(hash.clone());
-        user.status = CONFIRMED.to_string();
-        user.temporary_password_expires_at = None;
-        user.updated_at = ctx.now();
-        if user_codes::save_killing_codes(
-            &ctx.store,
-            &user,
-            version,
-            crate::accounts::codes::MAX_TRIES,
-        )
-        .await?
-        {
-            user.version += 1;
-            crate::accounts::srp::remember(ctx, &user, new_password).await;
-            return Ok(user);
+        SignIn::NewPasswordRequired(user) => {
+            let token = save_step(
+                ctx,
+                start,
+                NewStep {
+                    user: &user,
+                    step: Step::NewPasswordRequired,
+                    amr,
+                    auth_time: ctx.now(),
+                    setup_secret: None,
+                    expires_at: None,
+                },
+            )
+            .await?;
+            Outcome::Step(AuthStep::NewPasswordRequired { token })
         }
-    }
-    Err(Error::Store(StoreError::Contention))
+        SignIn::TemporaryPasswordExpired => Outcome::Refused(Refused::TemporaryPasswordExpired),
+        SignIn::ResetRequired => Outcome::Refused(Refused::ResetRequired),
+        SignIn::NotAllowed => Outcome::Refused(Refused::NotAllowed),
+        SignIn::Unconfirmed => Outcome::Refused(Refused::Unconfirmed),
+        SignIn::Invalid => Outcome::Refused(Refused::Invalid),
+        SignIn::Throttled => Outcome::Refused(Refused::Throttled),
+    })
 }

@@ -5,17 +5,15 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::accounts::auth_flow::{self, Binding, NewStep, Start};
-use crate::accounts::mfa;
-use crate::accounts::signin::Origin;
-use crate::accounts::step_up::{self, Needed};
+use crate::accounts::factors::mfa;
+use crate::accounts::factors::step_up::{self, Needed};
+use crate::accounts::signin::machine::{Binding, Origin, Start, Step};
+use crate::accounts::signin::steps::{NewStep, STEP_LIFETIME_MS, save_step_replacing, take};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
 use crate::store::StoreError;
 use crate::store::users::UserRow;
-
-const STEP: &str = "TOTP_ENROL";
 
 /// The pending step's token: keyed with a server key over the access token's id, so only
 /// the server can name it from the token (a `jti` is no secret: APIs log it).
@@ -69,16 +67,16 @@ pub async fn begin(
     let access_jti = signed.jti;
     let sealed = mfa::new_totp_secret(ctx, &user.id)?;
     let secret = mfa::open_totp_secret(ctx, &user.id, &sealed)?;
-    auth_flow::save_step_replacing(
+    save_step_replacing(
         ctx,
         &start(pool, client_id),
         NewStep {
             user,
-            step: STEP.into(),
+            step: Step::TotpEnrol,
             amr: "",
             auth_time: ctx.now(),
             setup_secret: Some(sealed),
-            expires_at: Some(ctx.now() + auth_flow::STEP_LIFETIME_MS),
+            expires_at: Some(ctx.now() + STEP_LIFETIME_MS),
         },
         &token_for(ctx, access_jti),
     )
@@ -108,7 +106,7 @@ pub async fn verify(
 ) -> Result<Verified> {
     let start = start(pool, client_id);
     let token = token_for(ctx, signed.jti);
-    let Some((row, user)) = auth_flow::take(ctx, &start, &token, &[STEP]).await? else {
+    let Some((row, user)) = take(ctx, &start, &token, &[Step::TotpEnrol]).await? else {
         return Ok(Verified::NothingPending);
     };
     // Judged again as the factors stand now: one may have been set up since `begin`.
@@ -119,12 +117,12 @@ pub async fn verify(
         return Ok(Verified::NothingPending);
     };
     let Some(step) = mfa::confirm_new_secret(ctx, &user.id, sealed, code)? else {
-        auth_flow::save_step_replacing(
+        save_step_replacing(
             ctx,
             &start,
             NewStep {
                 user: &user,
-                step: STEP.into(),
+                step: Step::TotpEnrol,
                 amr: "",
                 auth_time: row.auth_time,
                 setup_secret: Some(sealed.to_string()),

@@ -1,21 +1,21 @@
-//! Self-service sign-up with an emailed code, confirmation, resending, and the forgotten-
-//! password reset. Codes are 6 digits from the CSPRNG, stored as an HMAC, expire, allow 5
-//! wrong tries, and are consumed in the same transaction as the change they authorise.
-//! With enumeration protection, unknown and known accounts get the same answers.
+//! Self-service sign-up: an `UNCONFIRMED` account with its code and mail, in one
+//! transaction. With enumeration protection, a name or address that is taken answers as a
+//! new account would, and its owner gets a note instead.
 
 use std::net::IpAddr;
 
 use serde_json::Value;
 
 use crate::accounts::attributes::{self, Attributes};
-use crate::accounts::lookup::{
-    CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, find_user, login_key,
-    new_user_row,
+use crate::accounts::factors::codes::{
+    MAX_TRIES, SIGNUP, SIGNUP_CODE_MS, mailbox_key, new_code_row, send_code,
 };
+use crate::accounts::factors::rates::{self, Rate, limit_address};
 use crate::accounts::password_policy;
-use crate::accounts::signin::refused_password_digest;
-use crate::accounts::throttle::{self, Rate};
+use crate::accounts::signin::password::refused_password_digest;
+use crate::accounts::signin::srp;
 use crate::accounts::username;
+use crate::accounts::users::lookup::{UNCONFIRMED, find_user, login_key, new_user_row};
 use crate::clock::Millis;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -26,11 +26,6 @@ use crate::store::refused_sign_ups;
 use crate::store::user_codes;
 use crate::store::users::{self as users_store, UserRow};
 
-pub use crate::accounts::codes::{CodeCheck, MAX_TRIES, RESET, Resend, SIGNUP, SIGNUP_CODE_MS};
-use crate::accounts::codes::{
-    begin_guess, check_code, mailbox_key, new_code_row, padded, send_code, typed_login,
-};
-
 /// What a person typed on the sign-up page.
 pub struct SignUpForm {
     pub username: Option<String>,
@@ -39,24 +34,6 @@ pub struct SignUpForm {
     pub attributes: Attributes,
     /// The browser that submitted it (an opaque digest), when there is one.
     pub submitted_by: Option<String>,
-}
-
-fn email_verified(user: &UserRow) -> bool {
-    serde_json::from_str::<Attributes>(&user.attributes)
-        .ok()
-        .and_then(|a| a.get("email_verified").and_then(Value::as_bool))
-        .unwrap_or(false)
-}
-
-/// Counts one request from `address` against `rate`; past it the caller is told to wait
-/// (a limit on the caller, which says nothing about any account).
-async fn limit_address(ctx: &Context, rate: Rate, address: Option<IpAddr>) -> Result<()> {
-    match address {
-        Some(ip) if !throttle::take(ctx, rate, &ip.to_string()).await? => {
-            Err(Error::TooManyRequests)
-        }
-        _ => Ok(()),
-    }
 }
 
 /// A sign-up as submitted, checked and hashed.
@@ -137,7 +114,7 @@ pub async fn sign_up(
         // Someone may take the name between our lookup and our insert: then it is answered
         // as a name that was taken all along.
         if let Some(row) = create_unconfirmed(ctx, pool, &fresh).await? {
-            crate::accounts::srp::remember(ctx, &row, &fresh.password).await;
+            srp::remember(ctx, &row, &fresh.password).await;
             return Ok(SignedUp {
                 username: fresh.username,
                 sub: row.id,
@@ -168,7 +145,7 @@ async fn create_unconfirmed(ctx: &Context, pool: &Pool, fresh: &Fresh) -> Result
         now,
     )?;
     row.signup_submitted_by = fresh.submitted_by.clone();
-    let mail_allowed = throttle::take(ctx, Rate::MailTo, &mailbox_key(&fresh.email)).await?;
+    let mail_allowed = rates::take(ctx, Rate::MailTo, &mailbox_key(&fresh.email)).await?;
     let code = crate::mail::new_code();
     let code_row = new_code_row(ctx, &row, SIGNUP, &fresh.email, &code, SIGNUP_CODE_MS);
     let mails = if mail_allowed {
@@ -254,7 +231,7 @@ async fn existing_account(
         });
     }
     updated.version += 1;
-    crate::accounts::srp::remember(ctx, &updated, &fresh.password).await;
+    srp::remember(ctx, &updated, &fresh.password).await;
     // A new code to the new address; the dead one is no reason to wait.
     send_code(ctx, pool, &updated, SIGNUP).await?;
     Ok(SignedUp {
@@ -297,7 +274,7 @@ async fn taken(
             now - ATTEMPT_NOTICE_GAP_MS,
         )
         .await?;
-        if recent == 0 && throttle::take(ctx, Rate::MailTo, &mailbox_key(email)).await? {
+        if recent == 0 && rates::take(ctx, Rate::MailTo, &mailbox_key(email)).await? {
             let mail = ctx
                 .outbox
                 .row(pool, crate::mail::signup_attempt(pool, email), now);
@@ -314,232 +291,4 @@ async fn taken(
         username: fresh.username.clone(),
         sub: uuid::Uuid::new_v4().to_string(),
     })
-}
-
-/// Confirms a sign-up: the right code marks the user `CONFIRMED` with the address it was
-/// sent to verified. Returns the confirmed user with the check. When a later sign-up had
-/// replaced the password and `confirmer` (the confirming browser) did not submit it, the
-/// address is verified but the password must be reset first (`RESET_REQUIRED`): the code
-/// proves who holds the address, not who chose the password.
-pub async fn confirm_sign_up(
-    ctx: &Context,
-    pool: &Pool,
-    login: &str,
-    code: &str,
-    address: Option<IpAddr>,
-    confirmer: Option<&str>,
-) -> Result<(CodeCheck, Option<UserRow>)> {
-    padded(confirm_guarded(ctx, pool, login, code, address, confirmer)).await
-}
-
-async fn confirm_guarded(
-    ctx: &Context,
-    pool: &Pool,
-    login: &str,
-    code: &str,
-    address: Option<IpAddr>,
-    confirmer: Option<&str>,
-) -> Result<(CodeCheck, Option<UserRow>)> {
-    let Some(login) = typed_login(login) else {
-        return Ok((CodeCheck::Rejected, None));
-    };
-    let user = match find_user(ctx, pool, login).await {
-        Ok(user) => Some(user),
-        Err(Error::NotFound(_)) => None,
-        Err(e) => return Err(e),
-    };
-    let Some(attempt) = begin_guess(ctx, pool, login, user.as_ref(), address).await? else {
-        return Ok((CodeCheck::Rejected, None));
-    };
-    let outcome = match user {
-        Some(user) if user.status == UNCONFIRMED => confirm_user(ctx, user, code, confirmer).await,
-        _ => Ok((CodeCheck::Rejected, None)),
-    };
-    match &outcome {
-        Ok((CodeCheck::Accepted, _)) => attempt.succeeded().await?,
-        Ok(_) => attempt.failed().await?,
-        Err(_) => attempt.abandoned().await?,
-    }
-    outcome
-}
-
-async fn confirm_user(
-    ctx: &Context,
-    user: UserRow,
-    code: &str,
-    confirmer: Option<&str>,
-) -> Result<(CodeCheck, Option<UserRow>)> {
-    let live = match check_code(ctx, &user, SIGNUP, code).await? {
-        Ok(live) => live,
-        Err(outcome) => return Ok((outcome, None)),
-    };
-    let mut confirmed = user.clone();
-    let mut attrs: Attributes = serde_json::from_str(&user.attributes).map_err(StoreError::from)?;
-    attrs.insert("email_verified".into(), Value::Bool(true));
-    confirmed.attributes = serde_json::to_string(&attrs).map_err(StoreError::from)?;
-    let password_is_theirs = !user.signup_contested
-        || (user.signup_submitted_by.is_some() && user.signup_submitted_by.as_deref() == confirmer);
-    confirmed.status = if password_is_theirs {
-        CONFIRMED
-    } else {
-        RESET_REQUIRED
-    }
-    .to_string();
-    // Any change to the user since it was read (a new sign-up, an admin edit) means the
-    // code no longer vouches for what the row holds: no confirmation, and the try is spent.
-    if user_codes::confirm_user(
-        &ctx.store,
-        &live.id,
-        MAX_TRIES,
-        &confirmed,
-        user.version,
-        ctx.now(),
-    )
-    .await?
-    {
-        confirmed.version += 1;
-        return Ok((CodeCheck::Accepted, Some(confirmed)));
-    }
-    Ok((CodeCheck::Rejected, None))
-}
-
-/// A new sign-up code for an unconfirmed user; anyone else gets the same answer and no mail.
-pub async fn resend_sign_up_code(
-    ctx: &Context,
-    pool: &Pool,
-    login: &str,
-    address: Option<IpAddr>,
-) -> Result<Resend> {
-    padded(async {
-        limit_address(ctx, Rate::CodeRequestsFrom, address).await?;
-        let Some(login) = typed_login(login) else {
-            return Ok(Resend::Sent);
-        };
-        match find_user(ctx, pool, login).await {
-            Ok(user) if user.status == UNCONFIRMED => send_code(ctx, pool, &user, SIGNUP).await,
-            Ok(_) | Err(Error::NotFound(_)) => Ok(Resend::Sent),
-            Err(e) => Err(e),
-        }
-    })
-    .await
-}
-
-/// Sends a reset code when the account exists, is enabled and has a verified email.
-/// Answers the same in every case.
-pub async fn forgot_password(
-    ctx: &Context,
-    pool: &Pool,
-    login: &str,
-    address: Option<IpAddr>,
-) -> Result<()> {
-    padded(async {
-        limit_address(ctx, Rate::CodeRequestsFrom, address).await?;
-        let Some(login) = typed_login(login) else {
-            return Ok(());
-        };
-        match find_user(ctx, pool, login).await {
-            // A federated user has no password here to reset: it answers as an unknown name.
-            Ok(user) if user.enabled && email_verified(&user) && user.password_hash.is_some() => {
-                send_code(ctx, pool, &user, RESET).await?;
-                Ok(())
-            }
-            Ok(_) | Err(Error::NotFound(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
-    })
-    .await
-}
-
-/// Sets a new password with a reset code. The user is `CONFIRMED` afterwards (from
-/// `RESET_REQUIRED` or `FORCE_CHANGE_PASSWORD` too), and every session and refresh token
-/// of the user is revoked.
-pub async fn reset_password(
-    ctx: &Context,
-    pool: &Pool,
-    login: &str,
-    code: &str,
-    new_password: &str,
-    confirm_password: &str,
-    address: Option<IpAddr>,
-) -> Result<CodeCheck> {
-    if new_password != confirm_password {
-        return Err(Error::validation(
-            "confirm_password",
-            "the passwords do not match",
-        ));
-    }
-    password_policy::check("new_password", &pool.config.password_policy, new_password)?;
-    padded(reset_guarded(ctx, pool, login, code, new_password, address)).await
-}
-
-async fn reset_guarded(
-    ctx: &Context,
-    pool: &Pool,
-    login: &str,
-    code: &str,
-    new_password: &str,
-    address: Option<IpAddr>,
-) -> Result<CodeCheck> {
-    let Some(login) = typed_login(login) else {
-        return Ok(CodeCheck::Rejected);
-    };
-    let user = match find_user(ctx, pool, login).await {
-        Ok(user) => Some(user),
-        Err(Error::NotFound(_)) => None,
-        Err(e) => return Err(e),
-    };
-    let Some(attempt) = begin_guess(ctx, pool, login, user.as_ref(), address).await? else {
-        return Ok(CodeCheck::Rejected);
-    };
-    // Known or not, the new password is hashed: the answer costs the same.
-    let outcome = match ctx.hasher.hash(new_password).await {
-        Ok(hash) => match user {
-            Some(user) => reset_user(ctx, pool, user, code, hash, new_password).await,
-            None => Ok(CodeCheck::Rejected),
-        },
-        Err(e) => Err(e.into()),
-    };
-    match &outcome {
-        Ok(CodeCheck::Accepted) => attempt.succeeded().await?,
-        Ok(_) => attempt.failed().await?,
-        Err(_) => attempt.abandoned().await?,
-    }
-    outcome
-}
-
-async fn reset_user(
-    ctx: &Context,
-    pool: &Pool,
-    user: UserRow,
-    code: &str,
-    hash: String,
-    new_password: &str,
-) -> Result<CodeCheck> {
-    let live = match check_code(ctx, &user, RESET, code).await? {
-        Ok(live) => live,
-        Err(outcome) => return Ok(outcome),
-    };
-    let mut updated = user.clone();
-    updated.password_hash = Some(hash);
-    if matches!(user.status.as_str(), RESET_REQUIRED | FORCE_CHANGE_PASSWORD) {
-        updated.status = CONFIRMED.to_string();
-    }
-    let now = ctx.now();
-    if !user_codes::reset_password(&ctx.store, &live.id, MAX_TRIES, &updated, user.version, now)
-        .await?
-    {
-        return Ok(CodeCheck::Rejected);
-    }
-    crate::store::oauth::revoke_user(&ctx.store, &pool.id, &user.id, now).await?;
-    crate::accounts::srp::remember(ctx, &updated, new_password).await;
-    Ok(CodeCheck::Accepted)
-}
-
-/// For the admin `reset-password` action: a reset code by mail when the user has a
-/// verified email (throttled like any other).
-pub async fn send_reset_code(ctx: &Context, pool: &Pool, user: &UserRow) -> Result<()> {
-    if user.enabled && email_verified(user) {
-        send_code(ctx, pool, user, RESET).await?;
-    }
-    Ok(())
 }

@@ -5,7 +5,7 @@
 //! existing factor at least as strong, made in the last five minutes. Whoever reads the
 //! mailbox must not be able to put their own authenticator app in place of the user's.
 
-use crate::accounts::mfa::Factors;
+use crate::accounts::factors::mfa::Factors;
 use crate::clock::Millis;
 
 /// How recent the proof must be.
@@ -67,7 +67,7 @@ pub async fn check_api(
     origin_jti: &str,
     auth_time: Millis,
 ) -> crate::error::Result<Result<(), Needed>> {
-    let have = crate::accounts::mfa::factors(ctx, user).await?;
+    let have = crate::accounts::factors::mfa::factors(ctx, user).await?;
     let amr = of_sign_in(ctx, pool_id, origin_jti).await?;
     let proof = amr.as_deref().map(|amr| Proof { amr, at: auth_time });
     Ok(may_change_factors(&have, proof, ctx.now()))

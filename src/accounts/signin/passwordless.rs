@@ -10,17 +10,18 @@
 
 use std::net::IpAddr;
 
-use crate::accounts::auth_flow::{self, AuthStep, Completed, NewStep, Outcome, Refused, Start};
-use crate::accounts::codes::{CodeCheck, begin_guess, padded};
-use crate::accounts::lookup::find_user;
-use crate::accounts::mfa;
+use crate::accounts::factors::codes::{CodeCheck, begin_guess, padded};
+use crate::accounts::factors::mfa;
+use crate::accounts::signin::machine::{AuthStep, Completed, Outcome, Refused, Start, Step};
+use crate::accounts::signin::second_factor::app_after_code;
+use crate::accounts::signin::steps::{NewStep, save_step, save_step_as, take};
 use crate::accounts::types::{AMR_EMAIL as METHOD, MfaFactor, UserStatus};
+use crate::accounts::users::lookup::find_user;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
 use crate::pools::pool_config::MfaConfiguration;
 
-const STEP: &str = "EMAIL_OTP_SIGN_IN";
 const SESSION_CONTEXT: &str = "email-otp-session";
 
 /// The session the client holds: the step's token (or a decoy's) and the name typed,
@@ -101,12 +102,12 @@ pub async fn begin(ctx: &Context, start: &Start<'_>, username: &str) -> Result<B
         });
     };
     mfa::send_email_code(ctx, start.pool, &user).await?;
-    let token = auth_flow::save_step(
+    let token = save_step(
         ctx,
         start,
         NewStep {
             user: &user,
-            step: STEP.into(),
+            step: Step::EmailOtpSignIn,
             amr: "",
             auth_time: ctx.now(),
             setup_secret: None,
@@ -163,7 +164,7 @@ async fn answer_guarded(
         return Ok(wrong(session));
     };
     let taken = if mfa::is_code_shaped(code) {
-        auth_flow::take(ctx, start, &opened.token, &[STEP]).await?
+        take(ctx, start, &opened.token, &[Step::EmailOtpSignIn]).await?
     } else {
         // What cannot be a code is refused without counting as a guess.
         return Ok(wrong(session));
@@ -191,7 +192,7 @@ async fn answer_guarded(
         // The mailbox is one factor. An account with an authenticator app has said the app
         // guards it: the sign-in goes on to the app (or one of its recovery codes).
         if mfa::factors(ctx, &user).await?.totp {
-            let step = auth_flow::app_after_code(ctx, start, &user, METHOD, ctx.now()).await?;
+            let step = app_after_code(ctx, start, &user, METHOD, ctx.now()).await?;
             return Ok(Outcome::Step(step));
         }
         return Ok(Outcome::Step(AuthStep::Complete(Box::new(Completed {
@@ -214,12 +215,12 @@ async fn again(
     user: &crate::store::users::UserRow,
     token: &str,
 ) -> Result<()> {
-    auth_flow::save_step_as(
+    save_step_as(
         ctx,
         start,
         NewStep {
             user,
-            step: STEP.into(),
+            step: Step::EmailOtpSignIn,
             amr: "",
             auth_time: row.auth_time,
             setup_secret: None,

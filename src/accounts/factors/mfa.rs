@@ -4,8 +4,9 @@
 
 use std::net::IpAddr;
 
-use crate::accounts::codes::{self, CodeCheck, MAX_TRIES};
-use crate::accounts::throttle::{self, Attempt, Lock, Rate, Subject};
+use crate::accounts::factors::codes::{self, CodeCheck, MAX_TRIES};
+use crate::accounts::factors::rates::{self, Rate};
+use crate::accounts::factors::throttle::{self, Attempt, Lock, Subject};
 use crate::accounts::types::{CodePurpose, MfaFactor};
 use crate::clock::Millis;
 use crate::context::Context;
@@ -161,7 +162,7 @@ pub async fn send_email_code(ctx: &Context, pool: &Pool, user: &UserRow) -> Resu
     let Some(email) = user.email.as_deref().filter(|_| email_verified(user)) else {
         return Ok(false);
     };
-    if !throttle::take(ctx, Rate::MailTo, &codes::mailbox_key(email)).await? {
+    if !rates::take(ctx, Rate::MailTo, &codes::mailbox_key(email)).await? {
         return Ok(false);
     }
     let code = crate::mail::new_code();

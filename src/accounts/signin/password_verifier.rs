@@ -7,14 +7,17 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::auth_flow::{self, Outcome, Refused, Start};
-use crate::accounts::lookup::find_user;
-use crate::accounts::signin;
-use crate::accounts::srp::{current, hex, hex_decode, password_digest, pool_name};
+use crate::accounts::signin::machine::{Origin, Outcome, Refused, Start, Step};
+use crate::accounts::signin::password::{first_factor, srp_proven};
+use crate::accounts::signin::srp::{current, hex, hex_decode, password_digest, pool_name};
+use crate::accounts::signin::steps::{NewStep, save_step, step_user, take};
+use crate::accounts::users::lookup::find_user;
 use crate::context::Context;
 use crate::crypto::srp;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
+use crate::store::sign_in_steps::StepRow;
+use crate::store::users::UserRow;
 
 /// How far a client's `TIMESTAMP` may be from the server's clock, either way.
 pub const TIMESTAMP_SKEW_MS: i64 = 5 * 60_000;
@@ -48,7 +51,7 @@ const EXCHANGE_CONTEXT: &str = "srp-secret-block";
 
 /// A keyed value standing in for a salt or name the asker may not learn exists.
 fn decoy(ctx: &Context, pool: &Pool, purpose: &str, username: &str) -> Vec<u8> {
-    let key = crate::accounts::lookup::login_key(pool, username);
+    let key = crate::accounts::users::lookup::login_key(pool, username);
     let digest = ctx.code_digest(&pool.id, purpose, &key, "");
     hex_decode(&digest).unwrap_or_default()
 }
@@ -71,6 +74,33 @@ fn decoy_user_id(ctx: &Context, pool: &Pool, username: &str) -> String {
     let mut id = [0u8; 16];
     id.copy_from_slice(&bytes[..16]);
     uuid::Builder::from_random_bytes(id).into_uuid().to_string()
+}
+
+/// `USER_SRP_AUTH`'s first step, kept like any other, so its proof is taken once (the
+/// exchange itself travels sealed in `SECRET_BLOCK`, see `accounts::signin::srp`).
+async fn save_srp_step(ctx: &Context, start: &Start<'_>, user: &UserRow) -> Result<String> {
+    save_step(
+        ctx,
+        start,
+        NewStep {
+            user,
+            step: Step::PasswordVerifier,
+            amr: "",
+            auth_time: ctx.now(),
+            setup_secret: None,
+            expires_at: None,
+        },
+    )
+    .await
+}
+
+/// Spends a `PASSWORD_VERIFIER` step.
+async fn take_srp_step(
+    ctx: &Context,
+    start: &Start<'_>,
+    token: &str,
+) -> Result<Option<(StepRow, UserRow)>> {
+    take(ctx, start, token, &[Step::PasswordVerifier]).await
 }
 
 /// `InitiateAuth` with `USER_SRP_AUTH`: the challenge for `username` and the client's
@@ -102,7 +132,7 @@ pub async fn challenge(
     };
     let (salt, verifier, user_id_for_srp, digest, token) = match found {
         Some((user, (salt, verifier))) => {
-            let token = auth_flow::save_srp_step(ctx, start, user).await?;
+            let token = save_srp_step(ctx, start, user).await?;
             (
                 salt,
                 verifier,
@@ -163,7 +193,7 @@ pub async fn verify(
     ctx: &Context,
     start: &Start<'_>,
     proof: &Proof<'_>,
-    origin: &signin::Origin<'_>,
+    origin: &Origin<'_>,
 ) -> Result<Outcome> {
     // A block this server did not seal names nobody: refused without counting.
     let block = STANDARD.decode(proof.secret_block).unwrap_or_default();
@@ -175,9 +205,9 @@ pub async fn verify(
     else {
         return Ok(Outcome::Refused(Refused::Invalid));
     };
-    let known = auth_flow::step_user(ctx, start, &exchange.token).await?;
+    let known = step_user(ctx, start, &exchange.token).await?;
     let prove = async {
-        let taken = auth_flow::take_srp_step(ctx, start, &exchange.token).await?;
+        let taken = take_srp_step(ctx, start, &exchange.token).await?;
         let verifier = match &taken {
             Some((_, user)) => current(ctx, user).await?.map(|(_, v)| v),
             None => Some(decoy_verifier(ctx, start.pool, &exchange.typed).verifier),
@@ -219,7 +249,7 @@ pub async fn verify(
         let holds = named && same_password && timely && computed == Some(true);
         Ok(taken.map(|(_, user)| user).filter(|_| holds))
     };
-    let outcome = signin::srp_proven(
+    let outcome = srp_proven(
         ctx,
         start.pool,
         known.as_ref(),
@@ -228,5 +258,5 @@ pub async fn verify(
         prove,
     )
     .await?;
-    auth_flow::first_factor(ctx, start, outcome, "pwd").await
+    first_factor(ctx, start, outcome, "pwd").await
 }

@@ -1,11 +1,12 @@
 //! Finding users, the lookups every area needs: the login key a typed name is matched on,
 //! by name (or email where it is the username) and by `sub`, the name a user signs in
 //! with, and a new user row with its attributes mirrored into the indexed columns. Nothing
-//! here calls up into factors, verification or SRP: the use cases in `users` do.
+//! here calls up into factors, verification or SRP: the use cases in `manage` do.
 
 use serde_json::Value;
 
 use crate::accounts::attributes::{self, Attributes};
+use crate::accounts::types::UserStatus;
 use crate::accounts::username::{self, Lookup};
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -104,6 +105,46 @@ pub(crate) fn new_user_row(
     };
     set_attributes(pool, &mut row, attrs)?;
     Ok(row)
+}
+
+/// A federated user's row: mapped attributes mirrored as for any user, but no password and
+/// no email key (it signs in through its provider, never by address). An address the pool
+/// could not take as a username is left out rather than failing the sign-in.
+pub(crate) fn federated_row(
+    pool: &Pool,
+    username: String,
+    attrs: &Attributes,
+    now: i64,
+) -> Result<UserRow> {
+    let mut row = new_user_row(
+        pool,
+        uuid::Uuid::new_v4().to_string(),
+        username,
+        &Attributes::new(),
+        UserStatus::ExternalProvider.as_str(),
+        String::new(),
+        None,
+        now,
+    )?;
+    row.password_hash = None;
+    set_federated_attributes(pool, &mut row, attrs)?;
+    Ok(row)
+}
+
+/// Replaces a federated (or linked) user's attributes, keeping it keyless by email.
+pub(crate) fn set_federated_attributes(
+    pool: &Pool,
+    row: &mut UserRow,
+    attrs: &Attributes,
+) -> Result<()> {
+    if set_attributes(pool, row, attrs).is_err() {
+        let mut without = attrs.clone();
+        without.remove("email");
+        without.remove("email_verified");
+        set_attributes(pool, row, &without)?;
+    }
+    row.email_key = None;
+    Ok(())
 }
 
 /// Finds a user by username, or by email where the email is the username.

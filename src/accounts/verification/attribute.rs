@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use crate::accounts::attributes::Attributes;
-use crate::accounts::codes::{self, CodeCheck, MAX_TRIES, Resend, SIGNUP, begin_guess, check_code};
+use crate::accounts::factors::codes::{
+    self, CodeCheck, MAX_TRIES, Resend, SIGNUP, begin_guess, check_code,
+};
 use crate::context::Context;
 use crate::error::Result;
 use crate::pools::Pool;
