@@ -5,13 +5,15 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::accounts::signin::machine::{AuthStep, Binding, Origin, Outcome, Refused, Start};
 use crate::accounts::signin::mfa::{self, MfaAnswer};
 use crate::accounts::signin::mfa_setup::{self, SetupAnswer};
 use crate::accounts::signin::password_verifier::{self as srp_flow, Proof};
-use crate::accounts::signin::{complete, new_password, password, passwordless, steps, view};
+use crate::accounts::signin::{
+    complete, new_password, password, passwordless, select_challenge, steps, view,
+};
 use crate::accounts::types::MfaFactor;
 use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient, flow_allowed};
@@ -301,20 +303,10 @@ async fn available(
     Ok(out)
 }
 
-const SELECT_CONTEXT: &str = "cognito-select-challenge";
-
 /// `SELECT_CHALLENGE`: its session holds only the name and the client, sealed, and grants
 /// nothing: it stands for a new `InitiateAuth`.
 async fn select_challenge(call: &Call<'_>, app: &AppClient, username: &str) -> Answer {
-    let state = json!({
-        "client": app.client.client_id,
-        "username": username,
-        "expires": call.ctx.now() + steps::STEP_LIFETIME_MS,
-    });
-    let session = call
-        .ctx
-        .keys
-        .seal(state.to_string().as_bytes(), SELECT_CONTEXT)
+    let session = select_challenge::offer(call.ctx, &app.client.client_id, username)
         .map_err(|e| Exception::new(Kind::InternalError, e.to_string()))?;
     Ok(json!({
         "ChallengeName": "SELECT_CHALLENGE",
@@ -471,17 +463,7 @@ pub(crate) async fn respond(call: &Call<'_>, app: &AppClient, input: &Respond) -
         "SELECT_CHALLENGE" => {
             let username = required(responses, "USERNAME")?;
             let answer = required(responses, "ANSWER")?;
-            let state = ctx
-                .keys
-                .open(session, SELECT_CONTEXT)
-                .ok()
-                .and_then(|plain| serde_json::from_slice::<Value>(&plain).ok())
-                .filter(|s| {
-                    s["client"] == app.client.client_id.as_str()
-                        && s["username"] == username
-                        && s["expires"].as_i64().is_some_and(|t| t > ctx.now())
-                });
-            if state.is_none() {
+            if !select_challenge::is_open(ctx, session, &app.client.client_id, username) {
                 return Err(refused(Refused::Expired));
             }
             return chosen(call, app, &start, username, answer, responses).await;

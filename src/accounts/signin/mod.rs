@@ -11,6 +11,7 @@ pub mod password;
 pub mod password_verifier;
 pub mod passwordless;
 pub mod second_factor;
+pub mod select_challenge;
 pub mod srp;
 pub mod steps;
 pub mod view;
