@@ -171,7 +171,7 @@ pub async fn authorization_code(
         .into_iter()
         .filter(|s| client.allows_scope(s))
         .collect();
-    let groups = store::group_names(&ctx.store, &user.id).await?;
+    let groups = crate::store::groups::group_names(&ctx.store, &user.id).await?;
     issue_user_tokens(
         ctx,
         &Grant {
@@ -356,7 +356,7 @@ pub async fn api_sign_in(
     amr: &str,
     auth_time: i64,
 ) -> Result<TokenResponse, OAuthError> {
-    let groups = store::group_names(&ctx.store, &user.id).await?;
+    let groups = crate::store::groups::group_names(&ctx.store, &user.id).await?;
     let origin_jti = uuid::Uuid::new_v4().to_string();
     let scopes = [crate::tokens::claims::USER_ADMIN_SCOPE.to_string()];
     issue_user_tokens(
