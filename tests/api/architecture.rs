@@ -38,7 +38,6 @@ const DEBTS: &[&str] = &[
     "circle: accounts -> context",
     "circle: accounts -> pools",
     "circle: cache -> pools",
-    "circle: context -> accounts",
     "circle: context -> cache",
     "circle: context -> iam",
     "circle: context -> tokens",
