@@ -185,3 +185,14 @@ pub async fn members(
         Ok(query.fetch_all(pool).await?)
     })
 }
+
+/// Names of the groups a user is in, by precedence then name (for `cognito:groups`).
+pub async fn group_names(store: &Store, user_id: &str) -> StoreResult<Vec<String>> {
+    on_pool!(store, pool => Ok(sqlx::query_scalar::<_, String>(
+        "SELECT g.name FROM group_members m JOIN user_groups g ON g.pool_id = m.pool_id AND g.name = m.group_name \
+         WHERE m.user_id = $1 ORDER BY COALESCE(g.precedence, 2147483647), g.name LIMIT 100",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?))
+}

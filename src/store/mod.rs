@@ -28,6 +28,7 @@ pub mod resource_servers;
 pub mod sign_in_steps;
 pub mod signing_keys;
 pub mod srp;
+pub mod sweep;
 pub mod throttle;
 pub mod used_signatures;
 pub mod user_codes;

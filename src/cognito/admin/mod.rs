@@ -1,6 +1,7 @@
 //! The admin operations (SigV4 and IAM, see `cognito::iam`): pools, clients, resource
 //! servers, users and groups, each one parse, one core call and one render.
 
+pub mod client_shapes;
 pub mod clients;
 pub mod groups;
 pub mod pool_shapes;
