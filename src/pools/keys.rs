@@ -22,25 +22,33 @@ pub async fn rotate_pool_key(ctx: &Context, pool_id: &str) -> Result<RotatedKeys
     let pool = get_pool(ctx, pool_id).await?;
     let internal = |e: KeyError| Error::Store(StoreError::Corrupt(e.to_string()));
     let now = ctx.now();
-    let jwk = match ctx
-        .keys
-        .rotate(&ctx.store, pool_id, pool.config.signing_algorithm(), now)
-        .await
-    {
-        Ok(jwk) => jwk,
-        Err(err) => {
-            // Deleting the pool meanwhile makes the new key's foreign key fail: the pool is
-            // gone, which is a 404, not unreadable data.
-            if let Err(Error::NotFound(what)) = get_pool(ctx, pool_id).await {
-                tracing::info!(
-                    pool_id,
-                    "the pool was deleted while its signing key was being rotated"
-                );
-                return Err(Error::NotFound(what));
-            }
-            tracing::error!(pool_id, error = %err, "rotating the pool's signing key failed");
-            return Err(internal(err));
+    let mut attempt = 0;
+    let jwk = loop {
+        let err = match ctx
+            .keys
+            .rotate(&ctx.store, pool_id, pool.config.signing_algorithm(), now)
+            .await
+        {
+            Ok(jwk) => break jwk,
+            Err(err) => err,
+        };
+        // Deleting the pool meanwhile makes the new key's foreign key fail: the pool is
+        // gone, which is a 404, not unreadable data.
+        if let Err(Error::NotFound(what)) = get_pool(ctx, pool_id).await {
+            tracing::info!(
+                pool_id,
+                "the pool was deleted while its signing key was being rotated"
+            );
+            return Err(Error::NotFound(what));
         }
+        // PostgreSQL may pick the rotation as a deadlock's victim against that delete,
+        // which has not committed yet: try again, and the delete's outcome decides.
+        if matches!(err, KeyError::Store(StoreError::Contention)) && attempt < 3 {
+            attempt += 1;
+            continue;
+        }
+        tracing::error!(pool_id, error = %err, "rotating the pool's signing key failed");
+        return Err(internal(err));
     };
     ctx.caches.clear();
     let keys = ctx
