@@ -9,8 +9,12 @@ use crate::store::paging::PageError;
 pub enum Error {
     #[error("{0} not found")]
     NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
+    /// The request clashes with what exists; the kind lets each door name it in its own terms.
+    #[error("{1}")]
+    Conflict(Clash, String),
+    /// A password the pool's policy refuses; `field` names the form or body field it came in.
+    #[error("{field}: {message}")]
+    Password { field: String, message: String },
     /// Well-formed but unacceptable input; `field` names what to fix.
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
@@ -27,7 +31,36 @@ pub enum Error {
     Hash(#[from] HashError),
 }
 
+/// What a conflict is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clash {
+    /// The name is taken: a user, group, provider, pool, client or scope has it already.
+    Exists,
+    /// Another user signs in with this address (Cognito's `AliasExistsException`).
+    Alias,
+    /// A limit on how many there may be is reached.
+    Limit,
+    /// The resource's state does not allow it now (a protection, a setting, a change meanwhile).
+    State,
+}
+
 impl Error {
+    pub fn exists(message: impl Into<String>) -> Self {
+        Error::Conflict(Clash::Exists, message.into())
+    }
+
+    pub fn alias(message: impl Into<String>) -> Self {
+        Error::Conflict(Clash::Alias, message.into())
+    }
+
+    pub fn limit(message: impl Into<String>) -> Self {
+        Error::Conflict(Clash::Limit, message.into())
+    }
+
+    pub fn state(message: impl Into<String>) -> Self {
+        Error::Conflict(Clash::State, message.into())
+    }
+
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Validation {
             field: field.into(),
@@ -46,9 +79,13 @@ impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Error::NotFound("resource"),
-            StoreError::Conflict(what) => Error::Conflict(format!("already exists ({what})")),
+            // The unique index on users' addresses: another user signs in with it.
+            StoreError::Conflict(what) if what.contains("email") => {
+                Error::alias(format!("already exists ({what})"))
+            }
+            StoreError::Conflict(what) => Error::exists(format!("already exists ({what})")),
             StoreError::Reference(what) => {
-                Error::Conflict(format!("a related resource changed meanwhile ({what})"))
+                Error::state(format!("a related resource changed meanwhile ({what})"))
             }
             other => Error::Store(other),
         }

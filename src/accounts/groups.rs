@@ -107,7 +107,7 @@ pub async fn create_group(ctx: &Context, pool_id: &str, input: NewGroup) -> Resu
     };
     match store::insert(&ctx.store, &row).await {
         Ok(()) => Ok(to_group(row)),
-        Err(StoreError::Conflict(_)) => Err(Error::Conflict(format!(
+        Err(StoreError::Conflict(_)) => Err(Error::exists(format!(
             "a group named `{}` already exists in this pool",
             row.name
         ))),

@@ -56,7 +56,10 @@ pub fn check(field: &str, policy: &PasswordPolicy, password: &str) -> Result<()>
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(Error::validation(field, failed.join("; ")))
+        Err(Error::Password {
+            field: field.into(),
+            message: failed.join("; "),
+        })
     }
 }
 

@@ -5,9 +5,10 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::wire::clients::{AppClient, ClientInput};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
-use crate::pools::clients::{self, AppClient, ClientInput};
+use crate::pools::clients;
 use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -36,8 +37,8 @@ async fn create(
     path: Path<String>,
     body: Body<ClientInput>,
 ) -> ApiResult<HttpResponse> {
-    let client = clients::create_client(&ctx, &path, body.0).await?;
-    Ok(HttpResponse::Created().json(client))
+    let client = clients::create_client(&ctx, &path, body.0.into()).await?;
+    Ok(HttpResponse::Created().json(AppClient::from(client)))
 }
 
 #[utoipa::path(
@@ -53,7 +54,9 @@ async fn list(
     query: Query<ListQuery>,
 ) -> ApiResult<Json<Page<AppClient>>> {
     Ok(Json(
-        clients::list_clients(&ctx, &path, query.page()?).await?,
+        clients::list_clients(&ctx, &path, query.page()?)
+            .await?
+            .map(AppClient::from),
     ))
 }
 
@@ -66,7 +69,11 @@ async fn list(
 #[get("/pools/{pool_id}/clients/{client_id}")]
 async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<AppClient>> {
     let (pool_id, client_id) = path.into_inner();
-    Ok(Json(clients::get_client(&ctx, &pool_id, &client_id).await?))
+    Ok(Json(
+        clients::get_client(&ctx, &pool_id, &client_id)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(
@@ -87,7 +94,9 @@ async fn update(
 ) -> ApiResult<Json<AppClient>> {
     let (pool_id, client_id) = path.into_inner();
     Ok(Json(
-        clients::update_client(&ctx, &pool_id, &client_id, body.0).await?,
+        clients::update_client(&ctx, &pool_id, &client_id, body.0.into())
+            .await?
+            .into(),
     ))
 }
 
@@ -121,6 +130,8 @@ async fn rotate_secret(
 ) -> ApiResult<Json<AppClient>> {
     let (pool_id, client_id) = path.into_inner();
     Ok(Json(
-        clients::rotate_secret(&ctx, &pool_id, &client_id).await?,
+        clients::rotate_secret(&ctx, &pool_id, &client_id)
+            .await?
+            .into(),
     ))
 }

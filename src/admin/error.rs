@@ -60,9 +60,9 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Core(Error::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Core(Error::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Core(Error::Conflict(..)) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Core(Error::Forbidden(_)) => (StatusCode::FORBIDDEN, "access_denied"),
-            ApiError::Core(Error::Validation { .. }) => {
+            ApiError::Core(Error::Validation { .. } | Error::Password { .. }) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
             }
             ApiError::Core(Error::Store(crate::store::StoreError::Contention)) => {

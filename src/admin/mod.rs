@@ -15,6 +15,7 @@ pub mod pools;
 pub mod resource_servers;
 pub mod sts;
 pub mod users;
+pub mod wire;
 
 use actix_web::HttpResponse;
 use actix_web::web::{self, PathConfig, QueryConfig};

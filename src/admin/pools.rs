@@ -5,11 +5,12 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::wire::pools::RotatedKeys;
+use crate::admin::wire::pools::{NewPool, Pool, PoolPatch};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
-use crate::pools::keys::{RotatedKeys, rotate_pool_key};
-use crate::pools::pool::{self, NewPool, PoolPatch};
-use crate::pools::pool_config::Pool;
+use crate::pools::keys::rotate_pool_key;
+use crate::pools::pool;
 use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -32,7 +33,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 )]
 #[post("/pools/{pool_id}/keys/rotate")]
 async fn rotate_keys(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<RotatedKeys>> {
-    Ok(Json(rotate_pool_key(&ctx, &path).await?))
+    Ok(Json(rotate_pool_key(&ctx, &path).await?.into()))
 }
 
 #[utoipa::path(
@@ -48,8 +49,8 @@ async fn rotate_keys(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<R
 )]
 #[post("/pools")]
 async fn create(ctx: Data<Context>, body: Body<NewPool>) -> ApiResult<HttpResponse> {
-    let pool = pool::create_pool(&ctx, body.0).await?;
-    Ok(HttpResponse::Created().json(pool))
+    let pool = pool::create_pool(&ctx, body.0.into()).await?;
+    Ok(HttpResponse::Created().json(Pool::from(pool)))
 }
 
 #[utoipa::path(
@@ -60,7 +61,9 @@ async fn create(ctx: Data<Context>, body: Body<NewPool>) -> ApiResult<HttpRespon
 )]
 #[get("/pools")]
 async fn list(ctx: Data<Context>, query: Query<ListQuery>) -> ApiResult<Json<Page<Pool>>> {
-    Ok(Json(pool::list_pools(&ctx, query.page()?).await?))
+    Ok(Json(
+        pool::list_pools(&ctx, query.page()?).await?.map(Pool::from),
+    ))
 }
 
 #[utoipa::path(
@@ -71,7 +74,7 @@ async fn list(ctx: Data<Context>, query: Query<ListQuery>) -> ApiResult<Json<Pag
 )]
 #[get("/pools/{pool_id}")]
 async fn get_one(ctx: Data<Context>, path: Path<String>) -> ApiResult<Json<Pool>> {
-    Ok(Json(pool::get_pool(&ctx, &path).await?))
+    Ok(Json(pool::get_pool(&ctx, &path).await?.into()))
 }
 
 #[utoipa::path(
@@ -90,7 +93,9 @@ async fn update(
     path: Path<String>,
     body: Body<PoolPatch>,
 ) -> ApiResult<Json<Pool>> {
-    Ok(Json(pool::update_pool(&ctx, &path, body.0).await?))
+    Ok(Json(
+        pool::update_pool(&ctx, &path, body.0.into()).await?.into(),
+    ))
 }
 
 #[utoipa::path(

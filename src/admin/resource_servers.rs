@@ -5,11 +5,12 @@ use actix_web::{HttpResponse, delete, get, post, put};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::wire::resource_servers::{
+    NewResourceServer, ResourceServer, ResourceServerUpdate,
+};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
-use crate::pools::resource_servers::{
-    self as rs, NewResourceServer, ResourceServer, ResourceServerUpdate,
-};
+use crate::pools::resource_servers as rs;
 use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -38,8 +39,8 @@ async fn create(
     path: Path<String>,
     body: Body<NewResourceServer>,
 ) -> ApiResult<HttpResponse> {
-    let created = rs::create_resource_server(&ctx, &path, body.0).await?;
-    Ok(HttpResponse::Created().json(created))
+    let created = rs::create_resource_server(&ctx, &path, body.0.into()).await?;
+    Ok(HttpResponse::Created().json(ResourceServer::from(created)))
 }
 
 #[utoipa::path(
@@ -55,7 +56,9 @@ async fn list(
     query: Query<ListQuery>,
 ) -> ApiResult<Json<Page<ResourceServer>>> {
     Ok(Json(
-        rs::list_resource_servers(&ctx, &path, query.page()?).await?,
+        rs::list_resource_servers(&ctx, &path, query.page()?)
+            .await?
+            .map(ResourceServer::from),
     ))
 }
 
@@ -72,7 +75,9 @@ async fn get_one(
 ) -> ApiResult<Json<ResourceServer>> {
     let (pool_id, identifier) = path.into_inner();
     Ok(Json(
-        rs::get_resource_server(&ctx, &pool_id, &identifier).await?,
+        rs::get_resource_server(&ctx, &pool_id, &identifier)
+            .await?
+            .into(),
     ))
 }
 
@@ -96,7 +101,9 @@ async fn replace(
 ) -> ApiResult<Json<ResourceServer>> {
     let (pool_id, identifier) = path.into_inner();
     Ok(Json(
-        rs::replace_resource_server(&ctx, &pool_id, &identifier, body.0).await?,
+        rs::replace_resource_server(&ctx, &pool_id, &identifier, body.0.into())
+            .await?
+            .into(),
     ))
 }
 

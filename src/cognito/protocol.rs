@@ -140,14 +140,14 @@ impl From<Error> for Exception {
             Error::NotFound(what) => {
                 Exception::new(Kind::ResourceNotFound, format!("The {what} was not found."))
             }
-            Error::Validation { field, message } if field.contains("password") => Exception::new(
+            Error::Password { message, .. } => Exception::new(
                 Kind::InvalidPassword,
                 format!("Password does not conform to policy: {message}"),
             ),
             Error::Validation { field, message } => {
                 Exception::invalid(format!("{field}: {message}"))
             }
-            Error::Conflict(message) => Exception::invalid(message),
+            Error::Conflict(_, message) => Exception::invalid(message),
             Error::Forbidden(message) => Exception::new(Kind::AccessDenied, message),
             Error::TooManyRequests => {
                 Exception::new(Kind::TooManyRequests, "Too many requests; try again later.")
@@ -175,6 +175,7 @@ impl From<crate::tokens::OAuthError> for Exception {
             O::InvalidGrant(m) | O::InvalidClient(m) | O::UnauthorizedClient(m) => {
                 Exception::not_authorized(m)
             }
+            e @ (O::TokenExpired | O::TokenRevoked) => Exception::not_authorized(e.to_string()),
             O::InvalidRequest(m) | O::InvalidScope(m) | O::UnsupportedGrantType(m) => {
                 Exception::invalid(m)
             }

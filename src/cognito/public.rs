@@ -12,7 +12,7 @@ use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient};
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::shapes::{AttributeType, attributes_from, delivery, destination_shown};
-use crate::error::Error;
+use crate::error::{Clash, Error};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -118,10 +118,10 @@ pub async fn sign_up(call: &Call<'_>) -> Answer {
     )
     .await
     .map_err(|e| match e {
-        Error::Conflict(m) if m.contains("already exists") => {
+        Error::Conflict(Clash::Exists, _) => {
             Exception::new(Kind::UsernameExists, "User already exists")
         }
-        Error::Conflict(_) => {
+        Error::Conflict(..) => {
             Exception::not_authorized("SignUp is not permitted for this user pool.")
         }
         other => other.into(),

@@ -21,6 +21,7 @@ use crate::hosted::pages::{Brand, message, render};
 use crate::hosted::{html, see_other};
 use crate::pools::clients::{ClientInput, create_client, find_oauth_client};
 use crate::pools::pool::{NewPool, cached_pool, create_pool};
+use crate::pools::pool_config::Branding;
 use crate::tokens::authorize::{Params, with_query};
 
 const COOKIE: &str = "cognate_demo";
@@ -46,16 +47,19 @@ pub async fn ensure(ctx: &Context) -> Result<Demo> {
     let pool_id = match crate::store::pools::id_by_name(&ctx.store, "demo").await? {
         Some(id) => id,
         None => {
-            let input: NewPool = serde_json::from_value(json!({
-                "name": "demo",
-                "username_attributes": ["email"],
-                "branding": {"display_name": "Cognate demo"}
-            }))
-            .map_err(|e| Error::validation("demo", e.to_string()))?;
+            let input = NewPool {
+                name: "demo".into(),
+                username_attributes: Some(vec!["email".into()]),
+                branding: Some(Branding {
+                    display_name: Some("Cognate demo".into()),
+                    ..Branding::default()
+                }),
+                ..NewPool::default()
+            };
             match create_pool(ctx, input).await {
                 Ok(pool) => pool.id,
                 // Another process made it first.
-                Err(Error::Conflict(_)) => crate::store::pools::id_by_name(&ctx.store, "demo")
+                Err(Error::Conflict(..)) => crate::store::pools::id_by_name(&ctx.store, "demo")
                     .await?
                     .ok_or(Error::NotFound("demo pool"))?,
                 Err(e) => return Err(e),

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::federation::providers::{NewIdentityProvider, create_provider};
 use crate::pools::clients::{ClientInput, create_client, rotate_secret, update_client};
 use crate::pools::pool::{NewPool, create_pool};
+use crate::pools::pool_config::Branding;
 
 pub const POOL: &str = "demo-upstream";
 pub const PROVIDER: &str = "Upstream";
@@ -31,15 +32,18 @@ async fn ensure_pool(ctx: &Context) -> Result<String> {
     if let Some(id) = crate::store::pools::id_by_name(&ctx.store, POOL).await? {
         return Ok(id);
     }
-    let input: NewPool = serde_json::from_value(json!({
-        "name": POOL,
-        "username_attributes": ["email"],
-        "branding": {"display_name": "Upstream Corp (demo identity provider)"}
-    }))
-    .map_err(|e| Error::validation("demo", e.to_string()))?;
+    let input = NewPool {
+        name: POOL.into(),
+        username_attributes: Some(vec!["email".into()]),
+        branding: Some(Branding {
+            display_name: Some("Upstream Corp (demo identity provider)".into()),
+            ..Branding::default()
+        }),
+        ..NewPool::default()
+    };
     let id = match create_pool(ctx, input).await {
         Ok(pool) => pool.id,
-        Err(Error::Conflict(_)) => {
+        Err(Error::Conflict(..)) => {
             return crate::store::pools::id_by_name(&ctx.store, POOL)
                 .await?
                 .ok_or(Error::NotFound("demo upstream pool"));

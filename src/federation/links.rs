@@ -69,16 +69,15 @@ pub async fn link(ctx: &Context, pool_id: &str, login: &str, input: LinkedIdenti
     )
     .await?
     {
-        return Err(Error::Conflict(if existing.user_id == user.id {
-            "this identity is already linked to this user".into()
+        return Err(Error::exists(if existing.user_id == user.id {
+            "this identity is already linked to this user"
         } else {
             "this identity already signs in as another user of the pool (delete that user, or \
              unlink it, first)"
-                .into()
         }));
     }
     if store::links_of_user(&ctx.store, &user.id).await?.len() >= MAX_LINKS_PER_USER {
-        return Err(Error::Conflict(format!(
+        return Err(Error::limit(format!(
             "a user has at most {MAX_LINKS_PER_USER} linked identities"
         )));
     }

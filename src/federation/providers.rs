@@ -357,13 +357,12 @@ fn with_default_username(mut mapping: BTreeMap<String, String>) -> BTreeMap<Stri
 fn conflict(err: StoreError, name: &str) -> Error {
     match err {
         StoreError::Conflict(what) if what.contains("identity_provider_identifiers") => {
-            Error::Conflict(
-                "an identifier in idp_identifiers already routes to another provider of this pool"
-                    .into(),
+            Error::exists(
+                "an identifier in idp_identifiers already routes to another provider of this pool",
             )
         }
         StoreError::Conflict(_) => {
-            Error::Conflict(format!("identity provider `{name}` already exists"))
+            Error::exists(format!("identity provider `{name}` already exists"))
         }
         StoreError::NotFound => Error::NotFound("identity provider"),
         other => other.into(),
@@ -417,7 +416,7 @@ pub async fn create_provider(
     match store::create(&ctx.store, &row, &identifiers, MAX_PER_POOL).await {
         Ok(Outcome::Done) => {}
         Ok(_) => {
-            return Err(Error::Conflict(format!(
+            return Err(Error::limit(format!(
                 "a pool has at most {MAX_PER_POOL} identity providers"
             )));
         }
@@ -517,7 +516,7 @@ pub async fn update_provider(
     match store::update(&ctx.store, &row, identifiers.as_deref(), identity_changed).await {
         Ok(Outcome::Done | Outcome::LimitReached) => {}
         Ok(Outcome::Linked(n)) => {
-            return Err(Error::Conflict(format!(
+            return Err(Error::state(format!(
                 "{n} identities are linked through this provider: its issuer and the claim \
                  `username` maps to cannot change under them (make a new provider instead)"
             )));

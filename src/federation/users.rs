@@ -150,7 +150,7 @@ async fn auto_link(
     }
     match add_link(ctx, pool, provider, user.clone(), &upstream.subject).await {
         Ok(user) => Ok(Some(user)),
-        Err(Error::Conflict(_)) => Ok(None),
+        Err(Error::Conflict(..)) => Ok(None),
         Err(err) => Err(err),
     }
 }
@@ -195,7 +195,7 @@ pub async fn add_link(
                 user = users_store::get_by_id(&ctx.store, &pool.id, &user.id).await?;
             }
             Err(StoreError::Conflict(_)) => {
-                return Err(Error::Conflict(format!(
+                return Err(Error::exists(format!(
                     "this {} identity is already linked to a user of the pool",
                     provider.name
                 )));

@@ -256,7 +256,7 @@ pub async fn new_password_submit(
     match new_password::answer(&ctx, &start, step, new, confirm).await {
         Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
         Ok(Outcome::Refused(_)) => expired(&pool),
-        Err(Error::Validation { field, message }) => {
+        Err(Error::Validation { field, message } | Error::Password { field, message }) => {
             let text = if field == "confirm_password" {
                 "The two passwords do not match.".to_string()
             } else {

@@ -86,7 +86,7 @@ pub fn policy_error(field: &str, err: PolicyError) -> Error {
 
 fn conflict_or(err: StoreError, message: String) -> Error {
     match err {
-        StoreError::Conflict(_) => Error::Conflict(message),
+        StoreError::Conflict(_) => Error::exists(message),
         other => other.into(),
     }
 }
@@ -333,7 +333,7 @@ pub async fn list_policies(iam: &Iam, page: PageRequest) -> Result<Page<PolicyVi
 
 fn refuse_managed(name: &str) -> Result<()> {
     if MANAGED.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-        return Err(Error::Conflict(format!(
+        return Err(Error::state(format!(
             "{name} is a built-in policy and cannot be changed"
         )));
     }
@@ -386,8 +386,8 @@ pub async fn delete_policy(iam: &Iam, name: &str) -> Result<()> {
     let deleted = store::delete_policy(&ctx.store, name)
         .await
         .map_err(|e| match e {
-            StoreError::Reference(_) => Error::Conflict(
-                "the policy is attached; detach it from every user, group and role first".into(),
+            StoreError::Reference(_) => Error::state(
+                "the policy is attached; detach it from every user, group and role first",
             ),
             other => other.into(),
         })?;
@@ -533,7 +533,7 @@ pub async fn create_key(iam: &Iam, user: &str, expires_at: Option<Millis>) -> Re
             other => other.into(),
         })?;
     if !inserted {
-        return Err(Error::Conflict(format!(
+        return Err(Error::limit(format!(
             "the user already has {KEYS_PER_USER} access keys; delete one first"
         )));
     }

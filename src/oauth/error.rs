@@ -42,7 +42,10 @@ impl From<crate::keyring::KeyError> for OAuthResponse {
 impl ResponseError for OAuthResponse {
     fn status_code(&self) -> StatusCode {
         match self.0 {
-            OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            OAuthError::InvalidClient(_)
+            | OAuthError::InvalidToken(_)
+            | OAuthError::TokenExpired
+            | OAuthError::TokenRevoked => StatusCode::UNAUTHORIZED,
             OAuthError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             OAuthError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
@@ -68,7 +71,7 @@ impl ResponseError for OAuthResponse {
                     "Basic realm=\"cognate\", charset=\"UTF-8\"",
                 ));
             }
-            OAuthError::InvalidToken(_) => {
+            OAuthError::InvalidToken(_) | OAuthError::TokenExpired | OAuthError::TokenRevoked => {
                 response.insert_header((
                     "www-authenticate",
                     format!("Bearer error=\"invalid_token\", error_description=\"{description}\""),

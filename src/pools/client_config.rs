@@ -1,8 +1,8 @@
 //! An app client's settings as stored and read: who may ask for tokens, from where, for
-//! which scopes and for how long; their defaults and limits.
+//! which scopes and for how long; their defaults and limits. The stored document is read
+//! tolerantly: a field it does not know is passed over, so an older row always loads.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 pub const STANDARD_SCOPES: &[&str] = &[
     "openid",
@@ -51,7 +51,7 @@ pub const ID_TOKEN_VALIDITY: std::ops::RangeInclusive<u32> = 300..=86_400;
 pub const REFRESH_TOKEN_VALIDITY: std::ops::RangeInclusive<u32> = 3_600..=315_360_000;
 
 /// Client settings, stored as one JSON document beside the client's id, name and secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientConfig {
     pub callback_urls: Vec<String>,
     pub logout_urls: Vec<String>,
@@ -78,8 +78,7 @@ pub struct ClientConfig {
 }
 
 /// Refresh-token rotation, as Cognito configures it per client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshTokenRotation {
     /// On: each refresh returns a new refresh token, and the one presented is spent (a
     /// second use after the grace period revokes the whole family). Off: the refresh token

@@ -1,9 +1,6 @@
 //! App clients: create, read, update, delete and secret rotation, and the client as the
 //! token endpoint sees it.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use crate::clock::to_datetime;
 use crate::context::Context;
 use crate::crypto::{random, secret};
@@ -15,8 +12,8 @@ use crate::pools::{resource_servers, text};
 use crate::store::paging::{Page, PageRequest};
 use crate::store::{StoreError, clients as store};
 
-/// An app client as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// An app client: its ids and name, whether it has a secret, and its stored settings.
+#[derive(Debug, Clone)]
 pub struct AppClient {
     /// 26 lowercase alphanumerics.
     pub client_id: String,
@@ -24,19 +21,16 @@ pub struct AppClient {
     pub name: String,
     /// True for a confidential client (one with a secret).
     pub has_secret: bool,
-    /// Present only in the answer that created or rotated the secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Present only where the secret was just made (creation or rotation).
     pub client_secret: Option<String>,
-    #[serde(flatten)]
     pub config: ClientConfig,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// `POST /pools/{pool_id}/clients` body; `PATCH` takes the same fields but
-/// `generate_secret`, all optional.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A new client (`name` required) or a change to one (`generate_secret` refused); absent
+/// fields take their default or keep their value.
+#[derive(Debug, Default)]
 pub struct ClientInput {
     pub name: Option<String>,
     pub generate_secret: Option<bool>,
@@ -133,7 +127,7 @@ fn to_client(row: store::ClientRow, secret: Option<String>) -> Result<AppClient>
 
 fn map_write_error(err: StoreError, name: &str) -> Error {
     match err {
-        StoreError::Conflict(_) => Error::Conflict(format!(
+        StoreError::Conflict(_) => Error::exists(format!(
             "a client named `{name}` already exists in this pool"
         )),
         StoreError::Reference(_) => Error::validation(
@@ -271,8 +265,8 @@ pub async fn rotate_secret(ctx: &Context, pool_id: &str, client_id: &str) -> Res
     get_pool(ctx, pool_id).await?;
     let row = load(ctx, pool_id, client_id).await?;
     if row.secret_hash.is_none() {
-        return Err(Error::Conflict(
-            "this is a public client; it has no secret to rotate".into(),
+        return Err(Error::state(
+            "this is a public client; it has no secret to rotate",
         ));
     }
     let secret = new_secret();

@@ -9,11 +9,10 @@ use crate::pools::pool::get_pool;
 use crate::store::StoreError;
 
 /// The answer to a key rotation: the new active key id and the pool's published keys.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct RotatedKeys {
     pub active_kid: String,
     /// The JWKS after rotation: the new key and the retired keys still published.
-    #[schema(value_type = Vec<Object>)]
     pub keys: Vec<Jwk>,
 }
 

@@ -1,7 +1,4 @@
-//! User pools: create, read, update and delete, and the admin's bodies for them.
-
-use serde::Deserialize;
-use utoipa::ToSchema;
+//! User pools: create, read, update and delete, and the commands for them.
 
 use crate::clock::to_datetime;
 use crate::context::Context;
@@ -17,49 +14,33 @@ use crate::pools::text;
 use crate::store::paging::{Page, PageRequest};
 use crate::store::{StoreError, pools as store};
 
-/// `POST /pools` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A new pool; absent settings take their defaults.
+#[derive(Debug, Default)]
 pub struct NewPool {
     pub name: String,
-    #[serde(default)]
     pub username_attributes: Option<Vec<String>>,
-    #[serde(default)]
     pub case_sensitive_usernames: Option<bool>,
-    #[serde(default)]
     pub auto_verified_attributes: Option<Vec<String>>,
-    #[serde(default)]
     pub password_policy: Option<PasswordPolicyPatch>,
-    #[serde(default)]
     pub schema: Option<Vec<CustomAttribute>>,
-    #[serde(default)]
     pub mfa_configuration: Option<String>,
-    #[serde(default)]
     pub email: Option<EmailSettings>,
-    #[serde(default)]
     pub deletion_protection: Option<bool>,
-    #[serde(default)]
     pub branding: Option<Branding>,
-    #[serde(default)]
     pub allow_admin_create_user_only: Option<bool>,
     /// Link a first federated sign-in to the local user with the same address when both
     /// sides have it verified (default false).
-    #[serde(default)]
     pub link_by_verified_email: Option<bool>,
     /// `RS256` (the default, as Cognito), `ES256` or `EdDSA`.
-    #[serde(default)]
     pub token_signing_algorithm: Option<String>,
     /// A subset of `["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"]` (default `["SOFTWARE_TOKEN_MFA"]`).
-    #[serde(default)]
     pub mfa_factors: Option<Vec<String>>,
     /// `{"allowed_first_auth_factors": ["PASSWORD", "EMAIL_OTP"]}`; default `["PASSWORD"]`.
-    #[serde(default)]
     pub sign_in_policy: Option<SignInPolicy>,
 }
 
 /// Password policy fields; absent ones keep their current (or default) value.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct PasswordPolicyPatch {
     pub minimum_length: Option<u32>,
     pub require_uppercase: Option<bool>,
@@ -69,17 +50,14 @@ pub struct PasswordPolicyPatch {
     pub temporary_password_validity_days: Option<u32>,
 }
 
-/// `PATCH /pools/{id}` body. `username_attributes` and `case_sensitive_usernames` are fixed
-/// at creation; `schema` is the whole new list, which may add attributes but not remove or
-/// change existing ones.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to a pool; absent fields keep their value. `username_attributes` and
+/// `case_sensitive_usernames` are fixed at creation; `schema` is the whole new list, which
+/// may add attributes but not remove or change existing ones.
+#[derive(Debug, Default)]
 pub struct PoolPatch {
     pub name: Option<String>,
-    /// Refused: fixed at creation. Read only to say so, never offered in the document.
-    #[schema(ignore)]
+    /// Refused: fixed at creation; given only to be refused by name.
     pub username_attributes: Option<Vec<String>>,
-    #[schema(ignore)]
     pub case_sensitive_usernames: Option<bool>,
     pub auto_verified_attributes: Option<Vec<String>>,
     pub password_policy: Option<PasswordPolicyPatch>,
@@ -176,7 +154,7 @@ pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
         match store::insert(&ctx.store, &row, &key).await {
             Ok(()) => return to_pool(ctx, row),
             Err(StoreError::Conflict(what)) if what.contains("name") => {
-                return Err(Error::Conflict(format!(
+                return Err(Error::exists(format!(
                     "a pool named `{}` already exists",
                     input.name
                 )));
@@ -185,7 +163,7 @@ pub async fn create_pool(ctx: &Context, input: NewPool) -> Result<Pool> {
             Err(other) => return Err(other.into()),
         }
     }
-    Err(Error::Conflict("could not allocate a pool id".into()))
+    Err(Error::state("could not allocate a pool id"))
 }
 
 pub async fn get_pool(ctx: &Context, pool_id: &str) -> Result<Pool> {
@@ -274,7 +252,7 @@ pub async fn update_pool(ctx: &Context, pool_id: &str, patch: PoolPatch) -> Resu
             }
             Ok(false) => continue,
             Err(StoreError::Conflict(_)) => {
-                return Err(Error::Conflict(format!(
+                return Err(Error::exists(format!(
                     "a pool named `{name}` already exists"
                 )));
             }
@@ -385,8 +363,8 @@ pub async fn delete_pool(ctx: &Context, pool_id: &str) -> Result<()> {
     for _ in 0..5 {
         let (pool, version) = load(ctx, pool_id).await?;
         if pool.config.deletion_protection {
-            return Err(Error::Conflict(
-                "deletion_protection is on; turn it off with PATCH first".into(),
+            return Err(Error::state(
+                "deletion_protection is on; turn it off with PATCH first",
             ));
         }
         // Deleting at the version that was checked means a concurrent PATCH turning

@@ -1,8 +1,8 @@
 //! A user pool's configuration as it is stored and read: its settings, their defaults and
-//! limits, and the pool as the API shows it.
+//! limits. The stored document is read tolerantly: a field it does not know is passed over,
+//! so a setting added later never breaks an older row (each door's own types are strict).
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::clock::Millis;
 use crate::crypto::jwt::Algorithm;
@@ -25,7 +25,7 @@ pub const DISPLAY_NAME_MAX: usize = 128;
 pub const FIRST_AUTH_FACTORS: &[&str] = &["PASSWORD", "EMAIL_OTP"];
 
 /// Password rules checked before any password is hashed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordPolicy {
     pub minimum_length: u32,
     pub require_uppercase: bool,
@@ -49,8 +49,7 @@ impl Default for PasswordPolicy {
 }
 
 /// A custom attribute, used on users as `custom:<name>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomAttribute {
     pub name: String,
     /// `string`, `number` or `boolean`.
@@ -70,8 +69,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailSettings {
     /// Sender address of this pool's mail; the deployment default when absent.
     #[serde(default)]
@@ -84,8 +82,7 @@ pub struct EmailSettings {
 }
 
 /// How the hosted pages of a pool look.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Branding {
     /// Shown as the page heading; the pool name when absent.
     #[serde(default)]
@@ -101,8 +98,7 @@ pub struct Branding {
 /// How a sign-in may begin, as Cognito's `Policies.SignInPolicy`. A pool that lists only
 /// `PASSWORD` (the default, and what pools made before this setting have) offers no sign-in
 /// by a code alone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInPolicy {
     /// `PASSWORD` (always) and, where the pool's MFA is not `ON`, `EMAIL_OTP`.
     pub allowed_first_auth_factors: Vec<String>,
@@ -134,7 +130,7 @@ pub enum MfaConfiguration {
 }
 
 /// Everything about a pool but its id, name and timestamps; stored as one JSON document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolConfig {
     /// `[]`, or `["email"]` when the email address is the username.
     pub username_attributes: Vec<String>,
@@ -206,14 +202,13 @@ impl PoolConfig {
     }
 }
 
-/// A pool as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A pool: its id, name and issuer, its stored settings and when it was made and changed.
+#[derive(Debug, Clone)]
 pub struct Pool {
     /// `<region>_<9 alphanumerics>`.
     pub id: String,
     pub name: String,
     pub issuer: String,
-    #[serde(flatten)]
     pub config: PoolConfig,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,

@@ -1,9 +1,6 @@
 //! Resource servers: the APIs behind Cognate, and the custom scopes their tokens carry as
 //! `<identifier>/<scope name>`.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use crate::clock::to_datetime;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -21,15 +18,15 @@ pub const NAME_MAX: usize = 256;
 pub const SCOPE_NAME_MAX: usize = 256;
 pub const SCOPE_DESCRIPTION_MAX: usize = 256;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A scope of the server's, granted as `<identifier>/<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomScope {
     /// 1-256 visible ASCII characters, no spaces or `/`.
     pub name: String,
     pub description: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ResourceServer {
     pub identifier: String,
     pub name: String,
@@ -38,25 +35,20 @@ pub struct ResourceServer {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// `POST /pools/{pool_id}/resource-servers` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A new resource server.
+#[derive(Debug)]
 pub struct NewResourceServer {
     pub identifier: String,
     pub name: String,
-    #[serde(default)]
     pub scopes: Vec<CustomScope>,
 }
 
-/// `PUT /pools/{pool_id}/resource-servers/{identifier}` body: the whole new state. An
-/// `identifier`, if given, must equal the one in the path.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A resource server's whole new state. An `identifier`, if given, must equal the one
+/// being replaced.
+#[derive(Debug)]
 pub struct ResourceServerUpdate {
-    #[serde(default)]
     pub identifier: Option<String>,
     pub name: String,
-    #[serde(default)]
     pub scopes: Vec<CustomScope>,
 }
 
@@ -135,7 +127,7 @@ fn to_resource_server(row: ResourceServerRow, scopes: &[ScopeRow]) -> ResourceSe
 }
 
 fn in_use(used: store::ScopeUse, identifier: &str) -> Error {
-    Error::Conflict(format!(
+    Error::state(format!(
         "scope `{identifier}/{}` is allowed by client `{}` ({}); remove it from the client first",
         used.scope_name, used.client_name, used.client_id
     ))
@@ -165,11 +157,11 @@ pub async fn create_resource_server(
             ctx.caches.clear();
             Ok(to_resource_server(row, &scopes))
         }
-        Ok(Outcome::LimitReached) => Err(Error::Conflict(format!(
+        Ok(Outcome::LimitReached) => Err(Error::limit(format!(
             "a pool has at most {MAX_PER_POOL} resource servers"
         ))),
-        Ok(Outcome::InUse(_)) => Err(Error::Conflict("scope in use".into())),
-        Err(StoreError::Conflict(_)) => Err(Error::Conflict(format!(
+        Ok(Outcome::InUse(_)) => Err(Error::state("scope in use")),
+        Err(StoreError::Conflict(_)) => Err(Error::exists(format!(
             "a resource server `{}` already exists in this pool",
             input.identifier
         ))),
@@ -239,10 +231,10 @@ pub async fn replace_resource_server(
             get_resource_server(ctx, pool_id, identifier).await
         }
         Ok(Outcome::InUse(used)) => Err(in_use(used, identifier)),
-        Ok(Outcome::LimitReached) => Err(Error::Conflict("limit reached".into())),
+        Ok(Outcome::LimitReached) => Err(Error::state("limit reached")),
         Err(StoreError::NotFound) => Err(Error::NotFound("resource server")),
-        Err(StoreError::Reference(_)) => Err(Error::Conflict(
-            "a client started using a removed scope meanwhile; try again".into(),
+        Err(StoreError::Reference(_)) => Err(Error::state(
+            "a client started using a removed scope meanwhile; try again",
         )),
         Err(e) => Err(e.into()),
     }
@@ -259,10 +251,10 @@ pub async fn delete_resource_server(ctx: &Context, pool_id: &str, identifier: &s
             Ok(())
         }
         Ok(Outcome::InUse(used)) => Err(in_use(used, identifier)),
-        Ok(Outcome::LimitReached) => Err(Error::Conflict("limit reached".into())),
+        Ok(Outcome::LimitReached) => Err(Error::state("limit reached")),
         Err(StoreError::NotFound) => Err(Error::NotFound("resource server")),
-        Err(StoreError::Reference(_)) => Err(Error::Conflict(
-            "a client started using one of its scopes meanwhile; try again".into(),
+        Err(StoreError::Reference(_)) => Err(Error::state(
+            "a client started using one of its scopes meanwhile; try again",
         )),
         Err(e) => Err(e.into()),
     }

@@ -31,6 +31,12 @@ pub enum OAuthError {
     InvalidScope(String),
     #[error("{0}")]
     InvalidToken(String),
+    /// An access token past its `exp` (answered as `invalid_token`).
+    #[error("the access token has expired")]
+    TokenExpired,
+    /// An access token whose sign-in was revoked (answered as `invalid_token`).
+    #[error("the access token has been revoked")]
+    TokenRevoked,
     /// The request body is over the limit (answered `413` with `invalid_request`).
     #[error("the request body is too large")]
     TooLarge,
@@ -47,7 +53,9 @@ impl OAuthError {
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
-            OAuthError::InvalidToken(_) => "invalid_token",
+            OAuthError::InvalidToken(_) | OAuthError::TokenExpired | OAuthError::TokenRevoked => {
+                "invalid_token"
+            }
             OAuthError::TooLarge => "invalid_request",
             OAuthError::Internal(_) => "server_error",
         }

@@ -53,7 +53,7 @@ pub async fn validate_access_token(
         .as_i64()
         .ok_or_else(|| invalid("the access token is invalid"))?;
     if exp * 1000 <= now {
-        return Err(invalid("the access token has expired"));
+        return Err(OAuthError::TokenExpired);
     }
     let origin = claims["origin_jti"]
         .as_str()
@@ -64,11 +64,11 @@ pub async fn validate_access_token(
             .await?
             .ok_or_else(|| invalid("the access token is invalid"))?;
     if revoked {
-        return Err(invalid("the access token has been revoked"));
+        return Err(OAuthError::TokenRevoked);
     }
     let iat = claims["iat"].as_i64().unwrap_or(0);
     if !may_hold_tokens(&user, iat.saturating_mul(1000)) {
-        return Err(invalid("the access token has been revoked"));
+        return Err(OAuthError::TokenRevoked);
     }
     Ok((claims, user))
 }

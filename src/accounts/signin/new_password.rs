@@ -45,9 +45,7 @@ pub async fn choose_new_password(
             .temporary_password_expires_at
             .is_some_and(|t| t <= ctx.now());
         if user.status != FORCE_CHANGE_PASSWORD || !user.enabled || expired {
-            return Err(Error::Conflict(
-                "this account no longer needs a new password".into(),
-            ));
+            return Err(Error::state("this account no longer needs a new password"));
         }
         let version = user.version;
         user.password_hash = Some(hash.clone());
@@ -80,7 +78,7 @@ pub async fn answer(
         .await
     {
         Ok(user) => user,
-        Err(Error::Conflict(_) | Error::NotFound(_)) => {
+        Err(Error::Conflict(..) | Error::NotFound(_)) => {
             return Ok(Outcome::Refused(Refused::Expired));
         }
         Err(e) => return Err(e),

@@ -37,8 +37,8 @@ pub async fn resend_invitation(
     let expires = ctx.now() + temporary_password_lifetime(policy);
     let row = modify_row(ctx, pool_id, login, |_, row| {
         if row.status != FORCE_CHANGE_PASSWORD {
-            return Err(Error::Conflict(
-                "only a user who has not chosen a password can be invited again".into(),
+            return Err(Error::state(
+                "only a user who has not chosen a password can be invited again",
             ));
         }
         row.password_hash = Some(hash.clone());

@@ -31,10 +31,10 @@ use crate::store::users::{self as store, ColumnMatch, UserRow};
 fn conflict_on_write(err: StoreError, pool: &Pool) -> Error {
     match err {
         StoreError::Conflict(_) if pool.config.email_is_username() => {
-            Error::Conflict("a user with this email already exists in this pool".into())
+            Error::alias("a user with this email already exists in this pool")
         }
         StoreError::Conflict(_) => {
-            Error::Conflict("a user with this username already exists in this pool".into())
+            Error::exists("a user with this username already exists in this pool")
         }
         StoreError::Reference(_) | StoreError::NotFound => Error::NotFound("pool"),
         other => other.into(),
@@ -331,7 +331,7 @@ pub async fn set_enabled(ctx: &Context, pool_id: &str, login: &str, enabled: boo
 pub async fn confirm(ctx: &Context, pool_id: &str, login: &str) -> Result<User> {
     modify(ctx, pool_id, login, |_, row| {
         if row.status != UNCONFIRMED {
-            return Err(Error::Conflict(format!(
+            return Err(Error::state(format!(
                 "only an UNCONFIRMED user can be confirmed; this one is {}",
                 row.status
             )));

@@ -65,7 +65,7 @@ pub async fn sign_up(
     address: Option<IpAddr>,
 ) -> Result<SignedUp> {
     if pool.config.allow_admin_create_user_only {
-        return Err(Error::Conflict("sign-up is disabled for this pool".into()));
+        return Err(Error::state("sign-up is disabled for this pool"));
     }
     let email = username::email_for(pool, "email", form.email.trim())?;
     if !text::is_email(&email) {
@@ -184,8 +184,8 @@ async fn existing_account(
     protect: bool,
 ) -> Result<SignedUp> {
     if !protect {
-        return Err(Error::Conflict(
-            "an account with this username already exists".into(),
+        return Err(Error::exists(
+            "an account with this username already exists",
         ));
     }
     if user.status != UNCONFIRMED {
@@ -251,8 +251,8 @@ async fn taken(
     protect: bool,
 ) -> Result<SignedUp> {
     if !protect {
-        return Err(Error::Conflict(
-            "an account with this username already exists".into(),
+        return Err(Error::exists(
+            "an account with this username already exists",
         ));
     }
     let now = ctx.now();

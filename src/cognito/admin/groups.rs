@@ -8,7 +8,7 @@ use crate::accounts::groups::{self, Group, GroupPatch, NewGroup};
 use crate::cognito::Call;
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::shapes::{epoch, user_type};
-use crate::error::Error;
+use crate::error::{Clash, Error};
 use crate::store::paging::{Page, PageRequest};
 
 /// The core's errors as the group operations name them.
@@ -17,7 +17,7 @@ fn group_error(err: Error) -> Exception {
         Error::NotFound("pool") => {
             Exception::new(Kind::ResourceNotFound, "User pool does not exist.")
         }
-        Error::Conflict(m) if m.contains("already exists") => Exception::new(Kind::GroupExists, m),
+        Error::Conflict(Clash::Exists, m) => Exception::new(Kind::GroupExists, m),
         other => other.into(),
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::cognito::Call;
 use crate::cognito::protocol::{Answer, Exception, Kind};
-use crate::error::Error;
+use crate::error::{Clash, Error};
 use crate::pools::resource_servers::{
     self as core, CustomScope, NewResourceServer, ResourceServer, ResourceServerUpdate,
 };
@@ -24,7 +24,7 @@ fn server_error(err: Error) -> Exception {
         Error::NotFound("resource server") => {
             Exception::new(Kind::ResourceNotFound, "Resource server does not exist.")
         }
-        Error::Conflict(m) if m.contains("at most") => Exception::new(Kind::LimitExceeded, m),
+        Error::Conflict(Clash::Limit, m) => Exception::new(Kind::LimitExceeded, m),
         other => other.into(),
     }
 }

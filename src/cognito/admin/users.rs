@@ -12,7 +12,7 @@ use crate::cognito::client::{self, AppClient};
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::shapes::{AttributeType, attributes_from, attributes_to, epoch, user_type};
 use crate::cognito::signed_in::{FactorSettings, preference};
-use crate::error::Error;
+use crate::error::{Clash, Error};
 use crate::store::paging::PageRequest;
 
 #[derive(Deserialize)]
@@ -34,11 +34,11 @@ fn user_error(err: Error) -> Exception {
         Error::NotFound("pool") => {
             Exception::new(Kind::ResourceNotFound, "User pool does not exist.")
         }
-        Error::Conflict(m) if m.contains("email") => Exception::new(
+        Error::Conflict(Clash::Alias, _) => Exception::new(
             Kind::AliasExists,
             "An account with the given email already exists.",
         ),
-        Error::Conflict(m) if m.contains("exists") => {
+        Error::Conflict(Clash::Exists, _) => {
             Exception::new(Kind::UsernameExists, "User account already exists")
         }
         other => other.into(),
@@ -220,7 +220,7 @@ pub async fn admin_confirm_sign_up(call: &Call<'_>) -> Answer {
     manage::confirm(call.ctx, &input.user_pool_id, &input.username)
         .await
         .map_err(|e| match e {
-            Error::Conflict(_) => Exception::not_authorized(
+            Error::Conflict(..) => Exception::not_authorized(
                 "User cannot be confirmed. Current status is not UNCONFIRMED.",
             ),
             other => user_error(other),

@@ -135,7 +135,7 @@ pub async fn update_user_attributes(call: &Call<'_>) -> Answer {
 /// An address another account has is Cognito's `AliasExistsException`.
 fn alias_conflict(err: crate::error::Error) -> Exception {
     match err {
-        crate::error::Error::Conflict(m) if m.contains("email") => Exception::new(
+        crate::error::Error::Conflict(crate::error::Clash::Alias, _) => Exception::new(
             Kind::AliasExists,
             "An account with the given email already exists.",
         ),

@@ -54,10 +54,8 @@ pub async fn authorise(call: &Call<'_>, token: &str) -> Result<SignedIn, Excepti
         crate::tokens::revocation::validate_access_token(call.ctx, &pool.id, token)
             .await
             .map_err(|e| match e {
-                OAuthError::InvalidToken(m) if m.contains("expired") => {
-                    Exception::not_authorized("Access Token has expired")
-                }
-                OAuthError::InvalidToken(m) if m.contains("revoked") => {
+                OAuthError::TokenExpired => Exception::not_authorized("Access Token has expired"),
+                OAuthError::TokenRevoked => {
                     Exception::not_authorized("Access Token has been revoked")
                 }
                 OAuthError::InvalidToken(_) => invalid(),

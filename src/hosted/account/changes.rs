@@ -271,7 +271,7 @@ pub async fn password_submit(
             None,
             Some(refused_text(refused)),
         ),
-        Err(Error::Validation { field, message }) => {
+        Err(Error::Validation { field, message } | Error::Password { field, message }) => {
             let text = if field == "confirm_password" {
                 "The two new passwords do not match.".to_string()
             } else {

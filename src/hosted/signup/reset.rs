@@ -151,7 +151,7 @@ pub async fn reset_submit(
         },
         Ok(CodeCheck::TooManyTries) => retry(DEAD_CODE),
         Ok(CodeCheck::Rejected) => retry(WRONG_CODE),
-        Err(Error::Validation { field, message }) => {
+        Err(Error::Validation { field, message } | Error::Password { field, message }) => {
             let text = if field == "confirm_password" {
                 "The two passwords do not match.".to_string()
             } else {

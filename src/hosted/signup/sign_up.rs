@@ -131,11 +131,11 @@ pub async fn signup_submit(
             &link(&pool, "confirm", &request),
             &[("username", &signed_up.username), ("sent", "1")],
         )),
-        Err(Error::Validation { field, message }) => {
+        Err(Error::Validation { field, message } | Error::Password { field, message }) => {
             let text = format!("{}: {message}.", field_label(&field));
             signup_page(&req, &ctx, &pool, &request, Some(&params), Some(&text))
         }
-        Err(Error::Conflict(why)) => signup_page(
+        Err(Error::Conflict(_, why)) => signup_page(
             &req,
             &ctx,
             &pool,
