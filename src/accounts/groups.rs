@@ -1,9 +1,6 @@
 //! Groups of users in a pool, and membership. Group names go into tokens as
 //! `cognito:groups`.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use crate::accounts::users::lookup::find_user;
 use crate::accounts::users::shapes::{User, user_from_row};
 use crate::clock::to_datetime;
@@ -15,7 +12,7 @@ use crate::store::StoreError;
 use crate::store::groups::{self as store, GroupRow};
 use crate::store::paging::{Page, PageRequest};
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Group {
     pub name: String,
     pub description: Option<String>,
@@ -25,17 +22,15 @@ pub struct Group {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct NewGroup {
     pub name: String,
     pub description: Option<String>,
     pub precedence: Option<i64>,
 }
 
-/// `PATCH` body; the name is the group's identity and cannot change.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to a group; the name is the group's identity and cannot change.
+#[derive(Debug)]
 pub struct GroupPatch {
     pub description: Option<String>,
     pub precedence: Option<i64>,

@@ -5,11 +5,11 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::wire::Page;
 use crate::admin::wire::clients::{AppClient, ClientInput};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
 use crate::pools::clients;
-use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -56,7 +56,7 @@ async fn list(
     Ok(Json(
         clients::list_clients(&ctx, &path, query.page()?)
             .await?
-            .map(AppClient::from),
+            .into(),
     ))
 }
 

@@ -4,12 +4,13 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpResponse, delete, get, patch, post, put};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::accounts::groups::{self, Group, GroupPatch, NewGroup};
-use crate::accounts::users::shapes::User;
+use crate::accounts::groups;
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::wire::Page;
+use crate::admin::wire::groups::{Group, GroupPatch, NewGroup};
+use crate::admin::wire::users::User;
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
-use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -38,8 +39,8 @@ async fn create(
     path: Path<String>,
     body: Body<NewGroup>,
 ) -> ApiResult<HttpResponse> {
-    let group = groups::create_group(&ctx, &path, body.0).await?;
-    Ok(HttpResponse::Created().json(group))
+    let group = groups::create_group(&ctx, &path, body.0.into()).await?;
+    Ok(HttpResponse::Created().json(Group::from(group)))
 }
 
 #[utoipa::path(
@@ -54,7 +55,11 @@ async fn list(
     path: Path<String>,
     query: Query<ListQuery>,
 ) -> ApiResult<Json<Page<Group>>> {
-    Ok(Json(groups::list_groups(&ctx, &path, query.page()?).await?))
+    Ok(Json(
+        groups::list_groups(&ctx, &path, query.page()?)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(
@@ -66,7 +71,7 @@ async fn list(
 #[get("/pools/{pool_id}/groups/{name}")]
 async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<Group>> {
     let (pool_id, name) = path.into_inner();
-    Ok(Json(groups::get_group(&ctx, &pool_id, &name).await?))
+    Ok(Json(groups::get_group(&ctx, &pool_id, &name).await?.into()))
 }
 
 #[utoipa::path(
@@ -87,7 +92,9 @@ async fn update(
 ) -> ApiResult<Json<Group>> {
     let (pool_id, name) = path.into_inner();
     Ok(Json(
-        groups::update_group(&ctx, &pool_id, &name, body.0).await?,
+        groups::update_group(&ctx, &pool_id, &name, body.0.into())
+            .await?
+            .into(),
     ))
 }
 
@@ -150,6 +157,8 @@ async fn members(
 ) -> ApiResult<Json<Page<User>>> {
     let (pool_id, name) = path.into_inner();
     Ok(Json(
-        groups::list_members(&ctx, &pool_id, &name, query.page()?).await?,
+        groups::list_members(&ctx, &pool_id, &name, query.page()?)
+            .await?
+            .into(),
     ))
 }

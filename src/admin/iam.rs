@@ -8,12 +8,12 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiError, ApiResult, ErrorBody};
+use crate::admin::wire::Page;
 use crate::admin::{Body, ListQuery};
 use crate::clock::to_datetime;
 use crate::iam::Iam;
 use crate::iam::actions::Kind;
 use crate::iam::manage::{self, KeyView, NewRole, PrincipalView};
-use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_user)
@@ -240,7 +240,7 @@ async fn create_user(iam: Data<Iam>, body: Body<NewPrincipal>) -> ApiResult<Http
 #[get("/iam/users")]
 async fn list_users(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamUser>>> {
     let page = manage::list_principals(&iam, Kind::User, query.page()?).await?;
-    Ok(Json(page.map(IamUser::from)))
+    Ok(Json(page.into()))
 }
 
 #[utoipa::path(
@@ -350,7 +350,7 @@ async fn create_group(iam: Data<Iam>, body: Body<NewPrincipal>) -> ApiResult<Htt
 #[get("/iam/groups")]
 async fn list_groups(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamGroup>>> {
     let page = manage::list_principals(&iam, Kind::Group, query.page()?).await?;
-    Ok(Json(page.map(IamGroup::from)))
+    Ok(Json(page.into()))
 }
 
 #[utoipa::path(
@@ -427,7 +427,7 @@ async fn create_role(iam: Data<Iam>, body: Body<NewRoleBody>) -> ApiResult<HttpR
 #[get("/iam/roles")]
 async fn list_roles(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamRole>>> {
     let page = manage::list_principals(&iam, Kind::Role, query.page()?).await?;
-    Ok(Json(page.map(IamRole::from)))
+    Ok(Json(page.into()))
 }
 
 #[utoipa::path(

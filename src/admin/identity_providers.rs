@@ -5,13 +5,13 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::wire::Page;
+use crate::admin::wire::identity_providers::{
+    IdentityProvider, IdentityProviderUpdate, LinkedIdentity, NewIdentityProvider,
+};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
-use crate::federation::links::{self, LinkedIdentity};
-use crate::federation::providers::{
-    self, IdentityProvider, IdentityProviderUpdate, NewIdentityProvider,
-};
-use crate::store::paging::Page;
+use crate::federation::{links, providers};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -41,8 +41,8 @@ async fn create(
     path: Path<String>,
     body: Body<NewIdentityProvider>,
 ) -> ApiResult<HttpResponse> {
-    let created = providers::create_provider(&ctx, &path, body.0).await?;
-    Ok(HttpResponse::Created().json(created))
+    let created = providers::create_provider(&ctx, &path, body.0.into()).await?;
+    Ok(HttpResponse::Created().json(IdentityProvider::from(created)))
 }
 
 #[utoipa::path(
@@ -58,7 +58,9 @@ async fn list(
     query: Query<ListQuery>,
 ) -> ApiResult<Json<Page<IdentityProvider>>> {
     Ok(Json(
-        providers::list_providers(&ctx, &path, query.page()?).await?,
+        providers::list_providers(&ctx, &path, query.page()?)
+            .await?
+            .into(),
     ))
 }
 
@@ -74,7 +76,9 @@ async fn get_one(
     path: Path<(String, String)>,
 ) -> ApiResult<Json<IdentityProvider>> {
     let (pool_id, name) = path.into_inner();
-    Ok(Json(providers::get_provider(&ctx, &pool_id, &name).await?))
+    Ok(Json(
+        providers::get_provider(&ctx, &pool_id, &name).await?.into(),
+    ))
 }
 
 #[utoipa::path(
@@ -97,7 +101,9 @@ async fn update(
 ) -> ApiResult<Json<IdentityProvider>> {
     let (pool_id, name) = path.into_inner();
     Ok(Json(
-        providers::update_provider(&ctx, &pool_id, &name, body.0).await?,
+        providers::update_provider(&ctx, &pool_id, &name, body.0.into())
+            .await?
+            .into(),
     ))
 }
 
@@ -133,7 +139,7 @@ async fn link(
     body: Body<LinkedIdentity>,
 ) -> ApiResult<HttpResponse> {
     let (pool_id, username) = path.into_inner();
-    links::link(&ctx, &pool_id, &username, body.0).await?;
+    links::link(&ctx, &pool_id, &username, body.0.into()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -155,6 +161,6 @@ async fn unlink(
     body: Body<LinkedIdentity>,
 ) -> ApiResult<HttpResponse> {
     let (pool_id, username) = path.into_inner();
-    links::unlink(&ctx, &pool_id, &username, body.0).await?;
+    links::unlink(&ctx, &pool_id, &username, body.0.into()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

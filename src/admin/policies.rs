@@ -10,12 +10,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::iam::{document_text, document_value};
+use crate::admin::wire::Page;
 use crate::admin::{Body, ListQuery};
 use crate::clock::to_datetime;
 use crate::iam::Iam;
 use crate::iam::actions::Kind;
 use crate::iam::manage::{self, PolicyView};
-use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_policies)
@@ -94,9 +94,7 @@ async fn list_policies(
     query: Query<ListQuery>,
 ) -> ApiResult<Json<Page<IamPolicy>>> {
     Ok(Json(
-        manage::list_policies(&iam, query.page()?)
-            .await?
-            .map(IamPolicy::from),
+        manage::list_policies(&iam, query.page()?).await?.into(),
     ))
 }
 

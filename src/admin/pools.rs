@@ -5,13 +5,13 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::wire::Page;
 use crate::admin::wire::pools::RotatedKeys;
 use crate::admin::wire::pools::{NewPool, Pool, PoolPatch};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
 use crate::pools::keys::rotate_pool_key;
 use crate::pools::pool;
-use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -61,9 +61,7 @@ async fn create(ctx: Data<Context>, body: Body<NewPool>) -> ApiResult<HttpRespon
 )]
 #[get("/pools")]
 async fn list(ctx: Data<Context>, query: Query<ListQuery>) -> ApiResult<Json<Page<Pool>>> {
-    Ok(Json(
-        pool::list_pools(&ctx, query.page()?).await?.map(Pool::from),
-    ))
+    Ok(Json(pool::list_pools(&ctx, query.page()?).await?.into()))
 }
 
 #[utoipa::path(

@@ -5,13 +5,13 @@ use actix_web::{HttpResponse, delete, get, post, put};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::wire::Page;
 use crate::admin::wire::resource_servers::{
     NewResourceServer, ResourceServer, ResourceServerUpdate,
 };
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
 use crate::pools::resource_servers as rs;
-use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -58,7 +58,7 @@ async fn list(
     Ok(Json(
         rs::list_resource_servers(&ctx, &path, query.page()?)
             .await?
-            .map(ResourceServer::from),
+            .into(),
     ))
 }
 

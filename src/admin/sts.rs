@@ -11,6 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::admin::auth::Authorised;
 use crate::admin::error::{ApiError, ApiResult, ErrorBody};
 use crate::admin::iam::document_text;
+use crate::admin::wire::Page;
 use crate::admin::{Body, ListQuery};
 use crate::clock::to_datetime;
 use crate::context::Context;
@@ -19,7 +20,6 @@ use crate::iam::evaluate::Decision;
 use crate::iam::simulate::Simulation;
 use crate::iam::sts::{self, AssumeRole};
 use crate::store::audit::{self as audit_store, EventRow, Filter};
-use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(assume_role)
@@ -273,8 +273,7 @@ async fn audit_events(
         .any(matches_nothing)
     {
         return Ok(Json(
-            page.finish(Vec::new(), |e: &EventRow| e.id.clone())
-                .map(AuditEvent::from),
+            page.finish(Vec::<EventRow>::new(), |e| e.id.clone()).into(),
         ));
     }
     let filter = Filter {
@@ -287,7 +286,5 @@ async fn audit_events(
     let rows = audit_store::list(&ctx.store, &filter, &page)
         .await
         .map_err(|e| ApiError::Core(e.into()))?;
-    Ok(Json(
-        page.finish(rows, |e| e.id.clone()).map(AuditEvent::from),
-    ))
+    Ok(Json(page.finish(rows, |e| e.id.clone()).into()))
 }

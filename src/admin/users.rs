@@ -6,13 +6,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::accounts::groups::{self, Group};
-use crate::accounts::users::shapes::{MfaPreference, NewUser, SetPassword, User, UserPatch};
+use crate::accounts::groups;
 use crate::accounts::users::{credentials, manage};
 use crate::admin::error::{ApiResult, ErrorBody};
+use crate::admin::wire::Page;
+use crate::admin::wire::groups::Group;
+use crate::admin::wire::users::{MfaPreference, NewUser, SetPassword, User, UserPatch};
 use crate::admin::{Body, ListQuery};
 use crate::context::Context;
-use crate::store::paging::{Page, PageRequest};
+use crate::store::paging::PageRequest;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create)
@@ -58,8 +60,8 @@ async fn create(
     path: Path<String>,
     body: Body<NewUser>,
 ) -> ApiResult<HttpResponse> {
-    let user = manage::create_user(&ctx, &path, body.0).await?;
-    Ok(HttpResponse::Created().json(user))
+    let user = manage::create_user(&ctx, &path, body.0.into()).await?;
+    Ok(HttpResponse::Created().json(User::from(user)))
 }
 
 #[utoipa::path(
@@ -79,7 +81,9 @@ async fn list(
 ) -> ApiResult<Json<Page<User>>> {
     let page = PageRequest::parse(query.limit, query.next_token.as_deref())?;
     Ok(Json(
-        manage::list_users(&ctx, &path, query.filter.as_deref(), page).await?,
+        manage::list_users(&ctx, &path, query.filter.as_deref(), page)
+            .await?
+            .into(),
     ))
 }
 
@@ -92,7 +96,9 @@ async fn list(
 #[get("/pools/{pool_id}/users/{username}")]
 async fn get_one(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(manage::get_user(&ctx, &pool_id, &username).await?))
+    Ok(Json(
+        manage::get_user(&ctx, &pool_id, &username).await?.into(),
+    ))
 }
 
 #[utoipa::path(
@@ -113,7 +119,9 @@ async fn update(
 ) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        manage::update_user(&ctx, &pool_id, &username, body.0).await?,
+        manage::update_user(&ctx, &pool_id, &username, body.0.into())
+            .await?
+            .into(),
     ))
 }
 
@@ -140,7 +148,9 @@ async fn remove(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<H
 async fn disable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        manage::set_enabled(&ctx, &pool_id, &username, false).await?,
+        manage::set_enabled(&ctx, &pool_id, &username, false)
+            .await?
+            .into(),
     ))
 }
 
@@ -154,7 +164,9 @@ async fn disable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<
 async fn enable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        manage::set_enabled(&ctx, &pool_id, &username, true).await?,
+        manage::set_enabled(&ctx, &pool_id, &username, true)
+            .await?
+            .into(),
     ))
 }
 
@@ -170,7 +182,9 @@ async fn enable(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<J
 #[post("/pools/{pool_id}/users/{username}/confirm")]
 async fn confirm(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(manage::confirm(&ctx, &pool_id, &username).await?))
+    Ok(Json(
+        manage::confirm(&ctx, &pool_id, &username).await?.into(),
+    ))
 }
 
 #[utoipa::path(
@@ -191,7 +205,9 @@ async fn set_password(
 ) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        credentials::set_password(&ctx, &pool_id, &username, body.0).await?,
+        credentials::set_password(&ctx, &pool_id, &username, body.0.into())
+            .await?
+            .into(),
     ))
 }
 
@@ -205,7 +221,9 @@ async fn set_password(
 async fn reset_password(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        credentials::require_reset(&ctx, &pool_id, &username).await?,
+        credentials::require_reset(&ctx, &pool_id, &username)
+            .await?
+            .into(),
     ))
 }
 
@@ -218,7 +236,9 @@ async fn reset_password(ctx: Data<Context>, path: Path<(String, String)>) -> Api
 #[post("/pools/{pool_id}/users/{username}/sign-out")]
 async fn sign_out(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(manage::sign_out(&ctx, &pool_id, &username).await?))
+    Ok(Json(
+        manage::sign_out(&ctx, &pool_id, &username).await?.into(),
+    ))
 }
 
 #[utoipa::path(
@@ -240,7 +260,9 @@ async fn set_mfa(
 ) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        manage::set_mfa_preference(&ctx, &pool_id, &username, body.0).await?,
+        manage::set_mfa_preference(&ctx, &pool_id, &username, body.0.into())
+            .await?
+            .into(),
     ))
 }
 
@@ -256,7 +278,9 @@ async fn set_mfa(
 #[delete("/pools/{pool_id}/users/{username}/mfa/totp")]
 async fn remove_totp(ctx: Data<Context>, path: Path<(String, String)>) -> ApiResult<Json<User>> {
     let (pool_id, username) = path.into_inner();
-    Ok(Json(manage::remove_totp(&ctx, &pool_id, &username).await?))
+    Ok(Json(
+        manage::remove_totp(&ctx, &pool_id, &username).await?.into(),
+    ))
 }
 
 #[utoipa::path(
@@ -273,6 +297,8 @@ async fn groups_of_user(
 ) -> ApiResult<Json<Page<Group>>> {
     let (pool_id, username) = path.into_inner();
     Ok(Json(
-        groups::groups_of_user(&ctx, &pool_id, &username, query.page()?).await?,
+        groups::groups_of_user(&ctx, &pool_id, &username, query.page()?)
+            .await?
+            .into(),
     ))
 }

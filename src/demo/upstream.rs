@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::json;
 
+use crate::accounts::users::shapes::NewUser;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::federation::providers::{NewIdentityProvider, create_provider};
+use crate::federation::providers::{NewDetails, NewIdentityProvider, create_provider};
 use crate::pools::clients::{ClientInput, create_client, rotate_secret, update_client};
 use crate::pools::pool::{NewPool, create_pool};
 use crate::pools::pool_config::Branding;
@@ -50,14 +50,17 @@ async fn ensure_pool(ctx: &Context) -> Result<String> {
         }
         Err(e) => return Err(e),
     };
-    let user = serde_json::from_value(json!({
-        "username": USER,
-        "password": password(ctx),
-        "email_verified": true,
-        "attributes": {"email": USER, "name": "Ada Upstream"},
-        "suppress_invitation": true
-    }))
-    .map_err(|e| Error::validation("demo", e.to_string()))?;
+    let mut attributes = crate::accounts::attributes::Attributes::new();
+    attributes.insert("email".into(), USER.into());
+    attributes.insert("name".into(), "Ada Upstream".into());
+    let user = NewUser {
+        username: Some(USER.into()),
+        attributes,
+        password: Some(password(ctx)),
+        temporary_password: None,
+        email_verified: Some(true),
+        suppress_invitation: Some(true),
+    };
     crate::accounts::users::manage::create_user(ctx, &id, user).await?;
     Ok(id)
 }
@@ -97,19 +100,21 @@ async fn federate(ctx: &Context, demo_pool: &str, demo_client: &str) -> Result<(
             .await?
             .client_secret
             .ok_or(Error::NotFound("client secret"))?;
-        let input: NewIdentityProvider = serde_json::from_value(json!({
-            "name": PROVIDER,
-            "type": "OIDC",
-            "details": {
-                "issuer": ctx.issuer(&up_pool),
-                "client_id": client_id,
-                "client_secret": secret,
+        let mapping = ["email", "email_verified", "name"].map(|a| (a.to_string(), a.to_string()));
+        let input = NewIdentityProvider {
+            name: PROVIDER.into(),
+            provider_type: "OIDC".into(),
+            details: NewDetails {
+                issuer: ctx.issuer(&up_pool),
+                client_id: client_id.clone(),
+                client_secret: secret,
+                authorize_scopes: None,
+                attributes_request_method: None,
             },
-            "attribute_mapping": {"email": "email", "email_verified": "email_verified", "name": "name"},
-            "idp_identifiers": ["upstream.example"],
-            "sign_out_upstream": true
-        }))
-        .map_err(|e| Error::validation("demo", e.to_string()))?;
+            attribute_mapping: mapping.into_iter().collect(),
+            idp_identifiers: vec!["upstream.example".into()],
+            sign_out_upstream: true,
+        };
         create_provider(ctx, demo_pool, input).await?;
     }
     update_client(

@@ -1,9 +1,6 @@
 //! `AdminLinkProviderForUser` and its undoing: an admin says which local user an upstream
 //! identity signs in as.
 
-use serde::Deserialize;
-use utoipa::ToSchema;
-
 use crate::accounts::types::UserStatus;
 use crate::accounts::users::lookup::find_for_admin;
 use crate::context::Context;
@@ -18,9 +15,8 @@ use crate::store::identity_providers as providers;
 /// Cognito links at most five identities to one user.
 pub const MAX_LINKS_PER_USER: usize = 5;
 
-/// `POST` / `DELETE /pools/{pool_id}/users/{username}/linked-identities` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// An upstream identity: the provider's name and the subject it knows the user by.
+#[derive(Debug)]
 pub struct LinkedIdentity {
     /// An identity provider of the pool.
     pub provider_name: String,

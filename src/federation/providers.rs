@@ -1,10 +1,7 @@
-//! A pool's identity providers as admins configure them: Cognito's `CreateIdentityProvider`
-//! shapes in snake case, checked, discovered, and stored with the client secret sealed.
+//! A pool's identity providers as admins configure them (Cognito's `CreateIdentityProvider`
+//! settings): checked, discovered, and stored with the client secret sealed.
 
 use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::accounts::attributes;
 use crate::clock::to_datetime;
@@ -29,9 +26,8 @@ pub const CLIENT_ID_MAX: usize = 256;
 pub const SECRET_MAX: usize = 1024;
 pub const DEFAULT_SCOPES: &str = "openid email profile";
 
-/// `details` of a new provider.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// The connection details of a new provider.
+#[derive(Debug)]
 pub struct NewDetails {
     /// The provider's issuer; its metadata is at `{issuer}/.well-known/openid-configuration`.
     pub issuer: String,
@@ -39,66 +35,48 @@ pub struct NewDetails {
     /// Sealed under the master key; never shown again.
     pub client_secret: String,
     /// Space-separated, with `openid`; default `openid email profile`.
-    #[serde(default)]
     pub authorize_scopes: Option<String>,
     /// How userInfo is called: `GET` (default) or `POST`.
-    #[serde(default)]
     pub attributes_request_method: Option<String>,
 }
 
-/// `POST /pools/{pool_id}/identity-providers` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A new identity provider.
+#[derive(Debug)]
 pub struct NewIdentityProvider {
     /// 1-32 letters, digits, `.`, `-`, starting with a letter or digit; not `COGNITO`.
     pub name: String,
     /// `OIDC`.
-    #[serde(rename = "type")]
     pub provider_type: String,
     pub details: NewDetails,
     /// Pool attribute → the provider's claim. `username` names the claim that identifies
     /// the user upstream (default `sub`).
-    #[serde(default)]
     pub attribute_mapping: BTreeMap<String, String>,
     /// Email domains or short names that send a sign-in to this provider.
-    #[serde(default)]
     pub idp_identifiers: Vec<String>,
     /// Send the browser to the provider's `end_session_endpoint` on sign-out.
-    #[serde(default)]
     pub sign_out_upstream: bool,
 }
 
-/// `details` of a change: each given field replaces the stored one.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to the connection details: each given field replaces the stored one.
+#[derive(Debug, Default)]
 pub struct DetailsUpdate {
-    #[serde(default)]
     pub issuer: Option<String>,
-    #[serde(default)]
     pub client_id: Option<String>,
-    #[serde(default)]
     pub client_secret: Option<String>,
-    #[serde(default)]
     pub authorize_scopes: Option<String>,
-    #[serde(default)]
     pub attributes_request_method: Option<String>,
 }
 
-/// `PATCH /pools/{pool_id}/identity-providers/{name}` body. Discovery runs again.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to a provider; discovery runs again.
+#[derive(Debug, Default)]
 pub struct IdentityProviderUpdate {
-    #[serde(default)]
     pub details: Option<DetailsUpdate>,
-    #[serde(default)]
     pub attribute_mapping: Option<BTreeMap<String, String>>,
-    #[serde(default)]
     pub idp_identifiers: Option<Vec<String>>,
-    #[serde(default)]
     pub sign_out_upstream: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Details {
     pub issuer: String,
     pub client_id: String,
@@ -107,7 +85,7 @@ pub struct Details {
 }
 
 /// What discovery found.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Endpoints {
     pub authorization_endpoint: String,
     pub token_endpoint: Option<String>,
@@ -116,11 +94,10 @@ pub struct Endpoints {
     pub end_session_endpoint: Option<String>,
 }
 
-/// A provider as the API shows it; the client secret never leaves the store.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A provider; the client secret never leaves the store.
+#[derive(Debug, Clone)]
 pub struct IdentityProvider {
     pub name: String,
-    #[serde(rename = "type")]
     pub provider_type: String,
     pub details: Details,
     pub attribute_mapping: BTreeMap<String, String>,

@@ -3,8 +3,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 pub const MAX_LIMIT: usize = 60;
 const TOKEN_PREFIX: &str = "k1.";
@@ -24,7 +22,7 @@ pub struct PageRequest {
     pub after: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_token: Option<String>,

@@ -1,8 +1,4 @@
-//! Users as the admin API shows them (`User`) and the bodies it takes to create and change
-//! them.
-
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+//! A user as the core shows it (`User`), and the commands that create and change one.
 
 use crate::accounts::attributes::Attributes;
 use crate::accounts::username;
@@ -14,28 +10,25 @@ use crate::store::users::UserRow;
 /// Checked here and written into the OpenAPI document from here.
 pub const USERNAME_MAX: usize = username::MAX_CHARS;
 
-/// A user as the API shows it. The password hash never leaves the store.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A user as the core shows it. The password hash never leaves the store.
+#[derive(Debug, Clone)]
 pub struct User {
     pub username: String,
     /// Stable UUID of the user.
     pub sub: String,
     pub status: String,
     pub enabled: bool,
-    #[schema(value_type = Object)]
     pub attributes: Attributes,
-    /// The generated temporary password, present only in the answer that created it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The generated temporary password, present only where it was just made.
     pub temporary_password: Option<String>,
     /// The user's second factors (in the answers about one user).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa: Option<MfaSummary>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What a user has of second factors.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct MfaSummary {
     /// An authenticator app is set up.
     pub totp: bool,
@@ -46,32 +39,19 @@ pub struct MfaSummary {
     pub recovery_codes_left: i64,
 }
 
-/// `PUT /pools/{pool_id}/users/{username}/mfa` body, as Cognito's
-/// `AdminSetUserMFAPreference`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to a user's second factors, as Cognito's `AdminSetUserMFAPreference`: absent
+/// fields stay as they are.
+#[derive(Debug)]
 pub struct MfaPreference {
-    /// `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`, or null for none.
-    #[serde(default, deserialize_with = "present")]
+    /// `Some(None)` clears the preferred factor; `None` keeps it.
     pub preferred: Option<Option<String>>,
     pub email_enabled: Option<bool>,
 }
 
-/// Tells an absent field (`None`) from an explicit null (`Some(None)`).
-fn present<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
-/// `POST /pools/{pool_id}/users` body.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A new user.
 pub struct NewUser {
     /// The username; in pools whose username is the email, the email address.
     pub username: Option<String>,
-    #[serde(default)]
-    #[schema(value_type = Object)]
     pub attributes: Attributes,
     /// A permanent password: the user is `CONFIRMED`.
     pub password: Option<String>,
@@ -83,23 +63,17 @@ pub struct NewUser {
     pub suppress_invitation: Option<bool>,
 }
 
-/// `PATCH /pools/{pool_id}/users/{username}` body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to a user.
+#[derive(Debug)]
 pub struct UserPatch {
     /// Attributes to set; `null` removes one.
-    #[serde(default)]
-    #[schema(value_type = Object)]
     pub attributes: Attributes,
     pub email_verified: Option<bool>,
 }
 
-/// `POST .../users/{username}/password` body.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A password an admin (or the user) sets: permanent, or temporary until the next sign-in.
 pub struct SetPassword {
     pub password: String,
-    #[serde(default)]
     pub permanent: bool,
 }
 

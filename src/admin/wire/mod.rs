@@ -2,8 +2,11 @@
 //! documented, converted to and from the core's types with `From`, field by field.
 
 pub mod clients;
+pub mod groups;
+pub mod identity_providers;
 pub mod pools;
 pub mod resource_servers;
+pub mod users;
 
 /// One field's conversion: `Into` unless a function is named.
 macro_rules! convert {
@@ -36,6 +39,22 @@ macro_rules! mirror {
 }
 
 pub(crate) use {convert, fields, mirror};
+
+/// One page of a list, and the token that asks for the next one.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+impl<C, W: From<C>> From<crate::store::paging::Page<C>> for Page<W> {
+    fn from(page: crate::store::paging::Page<C>) -> Self {
+        Page {
+            items: each(page.items),
+            next_token: page.next_token,
+        }
+    }
+}
 
 /// Each item converted.
 pub fn each<A: Into<B>, B>(items: Vec<A>) -> Vec<B> {
