@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::cognito::Call;
 use crate::cognito::protocol::{Exception, Kind};
 use crate::pools::Pool;
-use crate::pools::clients::{OAuthClient, find_client_anywhere};
+use crate::pools::oauth_client::{OAuthClient, find_client_anywhere};
 
 /// The client and its pool.
 pub struct AppClient {

@@ -11,6 +11,7 @@ pub mod links;
 pub mod logout;
 pub mod mapping;
 pub mod offer;
+pub mod provider_rules;
 pub mod providers;
 pub mod users;
 

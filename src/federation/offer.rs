@@ -5,7 +5,7 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::federation::COGNITO;
 use crate::pools::Pool;
-use crate::pools::clients::find_oauth_client;
+use crate::pools::oauth_client::find_oauth_client;
 use crate::store::identity_providers as providers;
 
 /// How a client lets people sign in.

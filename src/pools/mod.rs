@@ -6,6 +6,7 @@ pub mod client_config;
 pub mod client_rules;
 pub mod clients;
 pub mod keys;
+pub mod oauth_client;
 pub mod pool;
 pub mod pool_config;
 pub mod pool_rules;

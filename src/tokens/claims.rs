@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::crypto::jwt::half_hash;
 use crate::crypto::random;
 use crate::crypto::secret;
-use crate::pools::clients::OAuthClient;
+use crate::pools::oauth_client::OAuthClient;
 use crate::store::StoreError;
 use crate::store::oauth::{self as store, RefreshRow};
 use crate::store::users::UserRow;

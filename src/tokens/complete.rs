@@ -7,7 +7,7 @@ use crate::accounts::sessions::{self, Session};
 use crate::accounts::signin::machine::Completed;
 use crate::context::Context;
 use crate::error::Result;
-use crate::pools::clients::OAuthClient;
+use crate::pools::oauth_client::OAuthClient;
 use crate::store::oauth::AuthRequestRow;
 use crate::tokens::authorize::{self, CodeRedirect};
 

@@ -6,7 +6,7 @@
 
 use crate::context::Context;
 use crate::crypto::jwt;
-use crate::pools::clients::find_oauth_client;
+use crate::pools::oauth_client::find_oauth_client;
 use crate::tokens::OAuthError;
 use crate::tokens::authorize::{MAX_STATE_LEN, with_query};
 

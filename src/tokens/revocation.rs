@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::accounts::types::may_hold_tokens;
 use crate::context::Context;
 use crate::crypto::{jwt, secret};
-use crate::pools::clients::{OAuthClient, find_oauth_client};
+use crate::pools::oauth_client::{OAuthClient, find_oauth_client};
 use crate::store::oauth as store;
 use crate::store::users::UserRow;
 use crate::tokens::OAuthError;

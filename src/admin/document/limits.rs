@@ -251,7 +251,7 @@ pub(super) fn add_limits(doc: &mut Value) {
 
     // Identity providers.
     {
-        use crate::federation::providers as idp;
+        use crate::federation::provider_rules as idp;
         let visible = |max: usize| json!({"minLength": 1, "maxLength": max, "pattern": format!("^[!-~]{{1,{max}}}$")});
         limit(
             doc,

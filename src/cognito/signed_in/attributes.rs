@@ -13,7 +13,7 @@ use crate::cognito::Call;
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::shapes::{AttributeType, attributes_from, attributes_to, delivery};
 use crate::cognito::signed_in::token::{SignedIn, address_may_change, authorise, signed};
-use crate::pools::clients::find_oauth_client;
+use crate::pools::oauth_client::find_oauth_client;
 
 fn mfa_settings(user: &User) -> Value {
     let mfa = user.mfa.as_ref();

@@ -8,7 +8,7 @@ use crate::accounts::factors::step_up;
 use crate::cognito::Call;
 use crate::cognito::protocol::Exception;
 use crate::pools::Pool;
-use crate::pools::clients::find_oauth_client;
+use crate::pools::oauth_client::find_oauth_client;
 use crate::pools::pool::cached_pool;
 use crate::store::users::UserRow;
 use crate::tokens::OAuthError;

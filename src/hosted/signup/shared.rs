@@ -10,7 +10,7 @@ use crate::hosted::csrf;
 use crate::hosted::forms::request_in_query;
 use crate::hosted::html;
 use crate::pools::Pool;
-use crate::pools::clients::find_oauth_client;
+use crate::pools::oauth_client::find_oauth_client;
 use crate::store::oauth::AuthRequestRow;
 use crate::tokens::authorize::{self, Params, with_query};
 
@@ -37,7 +37,7 @@ pub(super) async fn pending(
                 return None;
             }
         };
-    match crate::pools::clients::find_oauth_client(ctx, &pool.id, &found.client_id).await {
+    match crate::pools::oauth_client::find_oauth_client(ctx, &pool.id, &found.client_id).await {
         Ok(Some(client)) if client.config.offers_cognito() => Some(found),
         Ok(_) => None,
         Err(err) => {

@@ -3,7 +3,7 @@
 //! its redirect URI (never redirect when either is wrong), then everything else.
 
 use crate::context::Context;
-use crate::pools::clients::{OAuthClient, find_oauth_client};
+use crate::pools::oauth_client::{OAuthClient, find_oauth_client};
 use crate::store::StoreError;
 use crate::tokens::OAuthError;
 use crate::tokens::authorize::params::Params;

@@ -3,7 +3,7 @@
 
 use crate::context::Context;
 use crate::pools::client_config::STANDARD_SCOPES;
-use crate::pools::clients::{OAuthClient, find_oauth_client};
+use crate::pools::oauth_client::{OAuthClient, find_oauth_client};
 use crate::tokens::OAuthError;
 use crate::tokens::claims::{TokenResponse, issue_client_token};
 use crate::tokens::grants::scope::parse_scopes;

@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 use crate::accounts::types::may_hold_tokens;
 use crate::context::Context;
 use crate::crypto::secret;
-use crate::pools::clients::OAuthClient;
+use crate::pools::oauth_client::OAuthClient;
 use crate::store::oauth as store;
 use crate::store::users::UserRow;
 use crate::tokens::OAuthError;
