@@ -22,8 +22,8 @@ use crate::iam::authenticate::{Caller, Presented};
 use crate::iam::authorize::request_context;
 use crate::iam::condition::Context as Conditions;
 use crate::iam::gate::{self, Stop};
-use crate::ops::client_address::TrustedProxies;
 use crate::ops::observe::RequestId;
+use crate::proxies::TrustedProxies;
 use crate::store::audit::{self, EventRow};
 
 /// `/metrics`: not under `/admin/v1`, but gated the same way.
