@@ -13,6 +13,3 @@ pub mod mapping;
 pub mod offer;
 pub mod providers;
 pub mod users;
-
-/// The `supported_identity_providers` entry for the pool's own users and passwords.
-pub use crate::domain::COGNITO;

@@ -190,7 +190,7 @@ async fn chosen_provider(
     if named.is_none() && identifier.is_none() {
         return Ok(None);
     }
-    if named == Some(crate::federation::COGNITO) {
+    if named == Some(crate::domain::COGNITO) {
         return Ok(None);
     }
     let refuse = |why: &str| {
