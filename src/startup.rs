@@ -191,7 +191,7 @@ fn spawn_sweeper(
         loop {
             every.tick().await;
             let now = clock.now_millis();
-            let swept = match crate::store::oauth::sweep_expired(&store, now).await {
+            let swept = match crate::store::sweep::sweep_expired(&store, now).await {
                 // Every counter's window is an hour at most.
                 Ok(n) => crate::store::throttle::sweep(&store, now - 2 * 3_600_000)
                     .await
