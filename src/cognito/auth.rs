@@ -14,12 +14,12 @@ use crate::accounts::signin::password_verifier::{self as srp_flow, Proof};
 use crate::accounts::signin::{
     complete, new_password, password, passwordless, select_challenge, steps, view,
 };
-use crate::accounts::types::MfaFactor;
 use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient, flow_allowed};
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::shapes::{destination_shown, masked};
 use crate::cognito::tokens::authentication_result;
+use crate::domain::MfaFactor;
 use crate::store::users::UserRow;
 use crate::tokens::grants;
 

@@ -11,8 +11,8 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 
 use crate::accounts::signin::machine::{AuthStep, Completed, Origin, Outcome};
 use crate::accounts::signin::second_factor;
-use crate::accounts::types::UserStatus;
 use crate::context::Context;
+use crate::domain::UserStatus;
 use crate::error::Error;
 use crate::federation::flow::{self, FederationError, SIGN_IN};
 use crate::federation::logout;
