@@ -385,7 +385,7 @@ impl Application {
         let trusted_proxies = Data::new(settings.trusted_proxies.clone());
         let body_deadline = Data::new(BodyDeadline {
             timeout: Duration::from_secs(settings.request_body_timeout_secs),
-            max_bytes: crate::admin::MAX_BODY_BYTES.max(crate::oauth::MAX_FORM_BYTES),
+            max_bytes: crate::admin::body::MAX_BODY_BYTES.max(crate::oauth::MAX_FORM_BYTES),
         });
         let connections = ConnectionLimits::new(
             settings.max_connections_per_address,
@@ -416,7 +416,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(body_deadline.clone())
-                .app_data(web::PayloadConfig::new(crate::admin::MAX_BODY_BYTES))
+                .app_data(web::PayloadConfig::new(crate::admin::body::MAX_BODY_BYTES))
                 .wrap(from_fn(read_body_in_time))
                 .wrap(from_fn(limit_connections))
                 .wrap(from_fn(observe::observe))

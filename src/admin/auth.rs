@@ -186,7 +186,7 @@ pub async fn require_credentials(
         match chunk {
             Ok(chunk) => {
                 body.extend_from_slice(&chunk);
-                if body.len() > crate::admin::MAX_BODY_BYTES {
+                if body.len() > crate::admin::body::MAX_BODY_BYTES {
                     too_large = true;
                     break;
                 }
@@ -231,7 +231,7 @@ pub async fn require_credentials(
         must_sign: &[],
     };
     if too_large {
-        let err = ApiError::PayloadTooLarge(crate::admin::MAX_BODY_BYTES);
+        let err = ApiError::PayloadTooLarge(crate::admin::body::MAX_BODY_BYTES);
         return refuse(&ctx, req, event, err).await;
     }
     let caller = match gate::authenticate_caller(&iam, &presented, source, now, &mut event).await {

@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::accounts::groups::{self, Group, GroupPatch, NewGroup};
 use crate::accounts::users::shapes::User;
 use crate::admin::error::{ApiResult, ErrorBody};
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::context::Context;
 use crate::store::paging::Page;
 

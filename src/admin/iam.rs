@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiError, ApiResult, ErrorBody};
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::clock::to_datetime;
 use crate::iam::Iam;
 use crate::iam::actions::Kind;

@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::iam::{document_text, document_value};
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::clock::to_datetime;
 use crate::iam::Iam;
 use crate::iam::actions::Kind;

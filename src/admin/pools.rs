@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::context::Context;
 use crate::pools::keys::{RotatedKeys, rotate_pool_key};
 use crate::pools::pool::{self, NewPool, PoolPatch};

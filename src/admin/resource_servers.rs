@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, post, put};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::error::{ApiResult, ErrorBody};
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::context::Context;
 use crate::pools::resource_servers::{
     self as rs, NewResourceServer, ResourceServer, ResourceServerUpdate,

@@ -10,7 +10,7 @@ use crate::accounts::groups::{self, Group};
 use crate::accounts::users::shapes::{MfaPreference, NewUser, SetPassword, User, UserPatch};
 use crate::accounts::users::{credentials, manage};
 use crate::admin::error::{ApiResult, ErrorBody};
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::context::Context;
 use crate::store::paging::{Page, PageRequest};
 
