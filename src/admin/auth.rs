@@ -17,7 +17,9 @@ use futures_util::StreamExt;
 use crate::admin::error::ApiError;
 use crate::context::Context;
 use crate::iam::Iam;
-use crate::iam::actions::{self, Route, Target, iam_arn, pool_arn};
+use crate::iam::actions;
+use crate::iam::actions::route::{Route, Target};
+use crate::iam::arn::{iam_arn, pool_arn};
 use crate::iam::authenticate::{Caller, Presented};
 use crate::iam::authorize::request_context;
 use crate::iam::condition::Context as Conditions;
@@ -83,7 +85,7 @@ fn policy_arn(ctx: &Context, route: &Route, values: &[(&'static str, String)]) -
         if crate::iam::managed::MANAGED.iter().any(|(m, _)| *m == name) {
             format!("arn:aws:iam::aws:policy/{name}")
         } else {
-            iam_arn(&ctx.account_id, crate::iam::actions::Kind::Policy, name)
+            iam_arn(&ctx.account_id, crate::store::iam::Kind::Policy, name)
         },
     )
 }

@@ -11,8 +11,8 @@ use crate::admin::error::{ApiError, ApiResult, ErrorBody};
 use crate::admin::{ListQuery, body::Body};
 use crate::clock::to_datetime;
 use crate::iam::Iam;
-use crate::iam::actions::Kind;
 use crate::iam::manage::{self, KeyView, NewRole, PrincipalView};
+use crate::store::iam::Kind;
 use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {

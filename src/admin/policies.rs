@@ -13,8 +13,8 @@ use crate::admin::iam::{document_text, document_value};
 use crate::admin::{ListQuery, body::Body};
 use crate::clock::to_datetime;
 use crate::iam::Iam;
-use crate::iam::actions::Kind;
 use crate::iam::manage::{self, PolicyView};
+use crate::store::iam::Kind;
 use crate::store::paging::Page;
 
 pub fn routes(cfg: &mut ServiceConfig) {

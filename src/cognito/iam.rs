@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::cognito::protocol::{Exception, Kind};
 use crate::cognito::{Call, admin, protocol};
 use crate::iam::Iam;
-use crate::iam::actions::pool_arn;
+use crate::iam::arn::pool_arn;
 use crate::iam::authenticate::Presented;
 use crate::iam::authorize::request_context;
 use crate::iam::gate::{self, Stop};

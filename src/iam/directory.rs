@@ -18,9 +18,10 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::cache::TTL_MS;
 use crate::clock::Millis;
 use crate::crypto::sealed::MasterKey;
-use crate::iam::actions::{Kind, iam_arn};
+use crate::iam::arn::iam_arn;
 use crate::iam::managed;
 use crate::iam::policy::{MANAGED_MAX, Policy, ROLE_INLINE_MAX, TrustPolicy};
+use crate::store::iam::Kind;
 use crate::store::{Store, StoreResult, iam as store};
 
 /// A key's use is written at most this often per process: a busy key costs no write per

@@ -6,7 +6,6 @@ use crate::clock::Millis;
 use crate::crypto::random;
 use crate::error::{Error, Result};
 use crate::iam::Iam;
-use crate::iam::actions::Kind;
 use crate::iam::directory::{Entity, Snapshot, seal_context};
 use crate::iam::managed::MANAGED;
 use crate::iam::policy::{
@@ -14,6 +13,7 @@ use crate::iam::policy::{
     USER_INLINE_MAX,
 };
 use crate::store::StoreError;
+use crate::store::iam::Kind;
 use crate::store::iam::{self as store, AccessKeyRow, PolicyRow, RoleRow};
 use crate::store::paging::{Page, PageRequest};
 

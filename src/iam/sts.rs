@@ -8,7 +8,6 @@ use crate::context::Context;
 use crate::crypto::random;
 use crate::error::{Error, Result};
 use crate::iam::Iam;
-use crate::iam::actions::Kind;
 use crate::iam::authenticate::Caller;
 use crate::iam::condition::Context as Conditions;
 use crate::iam::directory::seal_context;
@@ -16,6 +15,7 @@ use crate::iam::evaluate::Deciding;
 use crate::iam::manage::{SESSION_DURATION, new_key_id, new_secret, policy_error};
 use crate::iam::policy::{Effect, Policy, USER_INLINE_MAX};
 use crate::store::StoreError;
+use crate::store::iam::Kind;
 use crate::store::iam::{self as store, SessionRow};
 
 /// AWS's limit on a chained session (a role session assuming a role).
