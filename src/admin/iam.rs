@@ -11,7 +11,8 @@ use crate::admin::error::{ApiError, ApiResult, ErrorBody};
 use crate::admin::{ListQuery, body::Body};
 use crate::clock::to_datetime;
 use crate::iam::Iam;
-use crate::iam::manage::{self, KeyView, NewRole, PrincipalView};
+use crate::iam::manage::access_keys::{self, KeyView};
+use crate::iam::manage::principals::{self, NewRole, PrincipalView};
 use crate::store::iam::Kind;
 use crate::store::paging::Page;
 
@@ -229,7 +230,7 @@ fn optional_body<T: serde::de::DeserializeOwned + Default>(
 )]
 #[post("/iam/users")]
 async fn create_user(iam: Data<Iam>, body: Body<NewPrincipal>) -> ApiResult<HttpResponse> {
-    let user = manage::create_principal(&iam, Kind::User, &body.0.name).await?;
+    let user = principals::create_principal(&iam, Kind::User, &body.0.name).await?;
     Ok(HttpResponse::Created().json(IamUser::from(user)))
 }
 
@@ -239,7 +240,7 @@ async fn create_user(iam: Data<Iam>, body: Body<NewPrincipal>) -> ApiResult<Http
 )]
 #[get("/iam/users")]
 async fn list_users(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamUser>>> {
-    let page = manage::list_principals(&iam, Kind::User, query.page()?).await?;
+    let page = principals::list_principals(&iam, Kind::User, query.page()?).await?;
     Ok(Json(page.map(IamUser::from)))
 }
 
@@ -250,7 +251,9 @@ async fn list_users(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<P
 #[get("/iam/users/{name}")]
 async fn get_user(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamUser>> {
     Ok(Json(
-        manage::get_principal(&iam, Kind::User, &path).await?.into(),
+        principals::get_principal(&iam, Kind::User, &path)
+            .await?
+            .into(),
     ))
 }
 
@@ -261,7 +264,7 @@ async fn get_user(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamUser>
 )]
 #[delete("/iam/users/{name}")]
 async fn delete_user(iam: Data<Iam>, path: Path<String>) -> ApiResult<HttpResponse> {
-    manage::delete_principal(&iam, Kind::User, &path).await?;
+    principals::delete_principal(&iam, Kind::User, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -280,7 +283,7 @@ async fn create_key(
 ) -> ApiResult<HttpResponse> {
     let body: NewKeyBody = optional_body(&req, &bytes)?;
     let created =
-        manage::create_key(&iam, &path, body.expires_at.map(|t| t.timestamp_millis())).await?;
+        access_keys::create_key(&iam, &path, body.expires_at.map(|t| t.timestamp_millis())).await?;
     Ok(HttpResponse::Created().json(NewAccessKey {
         key: created.key.into(),
         secret_access_key: created.secret_access_key,
@@ -293,7 +296,7 @@ async fn create_key(
 )]
 #[get("/iam/users/{name}/access-keys")]
 async fn list_keys(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<AccessKeys>> {
-    let keys = manage::list_keys(&iam, &path).await?;
+    let keys = access_keys::list_keys(&iam, &path).await?;
     Ok(Json(AccessKeys {
         items: keys.into_iter().map(AccessKey::from).collect(),
     }))
@@ -314,7 +317,7 @@ async fn update_key(
     let (user, id) = path.into_inner();
     let active = matches!(body.0.status, KeyStatus::Active);
     Ok(Json(
-        manage::set_key_status(&iam, &user, &id, active)
+        access_keys::set_key_status(&iam, &user, &id, active)
             .await?
             .into(),
     ))
@@ -328,7 +331,7 @@ async fn update_key(
 #[delete("/iam/users/{name}/access-keys/{access_key_id}")]
 async fn delete_key(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (user, id) = path.into_inner();
-    manage::delete_key(&iam, &user, &id).await?;
+    access_keys::delete_key(&iam, &user, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -339,7 +342,7 @@ async fn delete_key(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<H
 )]
 #[post("/iam/groups")]
 async fn create_group(iam: Data<Iam>, body: Body<NewPrincipal>) -> ApiResult<HttpResponse> {
-    let group = manage::create_principal(&iam, Kind::Group, &body.0.name).await?;
+    let group = principals::create_principal(&iam, Kind::Group, &body.0.name).await?;
     Ok(HttpResponse::Created().json(IamGroup::from(group)))
 }
 
@@ -349,7 +352,7 @@ async fn create_group(iam: Data<Iam>, body: Body<NewPrincipal>) -> ApiResult<Htt
 )]
 #[get("/iam/groups")]
 async fn list_groups(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamGroup>>> {
-    let page = manage::list_principals(&iam, Kind::Group, query.page()?).await?;
+    let page = principals::list_principals(&iam, Kind::Group, query.page()?).await?;
     Ok(Json(page.map(IamGroup::from)))
 }
 
@@ -360,7 +363,7 @@ async fn list_groups(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<
 #[get("/iam/groups/{name}")]
 async fn get_group(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamGroup>> {
     Ok(Json(
-        manage::get_principal(&iam, Kind::Group, &path)
+        principals::get_principal(&iam, Kind::Group, &path)
             .await?
             .into(),
     ))
@@ -372,7 +375,7 @@ async fn get_group(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamGrou
 )]
 #[delete("/iam/groups/{name}")]
 async fn delete_group(iam: Data<Iam>, path: Path<String>) -> ApiResult<HttpResponse> {
-    manage::delete_principal(&iam, Kind::Group, &path).await?;
+    principals::delete_principal(&iam, Kind::Group, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -384,7 +387,7 @@ async fn delete_group(iam: Data<Iam>, path: Path<String>) -> ApiResult<HttpRespo
 #[put("/iam/groups/{name}/members/{user}")]
 async fn add_member(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (group, user) = path.into_inner();
-    manage::add_member(&iam, &group, &user).await?;
+    principals::add_member(&iam, &group, &user).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -396,7 +399,7 @@ async fn add_member(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<H
 #[delete("/iam/groups/{name}/members/{user}")]
 async fn remove_member(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (group, user) = path.into_inner();
-    manage::remove_member(&iam, &group, &user).await?;
+    principals::remove_member(&iam, &group, &user).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -408,7 +411,7 @@ async fn remove_member(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResul
 #[post("/iam/roles")]
 async fn create_role(iam: Data<Iam>, body: Body<NewRoleBody>) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let role = manage::create_role(
+    let role = principals::create_role(
         &iam,
         NewRole {
             name: body.name,
@@ -426,7 +429,7 @@ async fn create_role(iam: Data<Iam>, body: Body<NewRoleBody>) -> ApiResult<HttpR
 )]
 #[get("/iam/roles")]
 async fn list_roles(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<Page<IamRole>>> {
-    let page = manage::list_principals(&iam, Kind::Role, query.page()?).await?;
+    let page = principals::list_principals(&iam, Kind::Role, query.page()?).await?;
     Ok(Json(page.map(IamRole::from)))
 }
 
@@ -437,7 +440,9 @@ async fn list_roles(iam: Data<Iam>, query: Query<ListQuery>) -> ApiResult<Json<P
 #[get("/iam/roles/{name}")]
 async fn get_role(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamRole>> {
     Ok(Json(
-        manage::get_principal(&iam, Kind::Role, &path).await?.into(),
+        principals::get_principal(&iam, Kind::Role, &path)
+            .await?
+            .into(),
     ))
 }
 
@@ -448,6 +453,6 @@ async fn get_role(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamRole>
 )]
 #[delete("/iam/roles/{name}")]
 async fn delete_role(iam: Data<Iam>, path: Path<String>) -> ApiResult<HttpResponse> {
-    manage::delete_principal(&iam, Kind::Role, &path).await?;
+    principals::delete_principal(&iam, Kind::Role, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -13,7 +13,8 @@ use crate::admin::iam::{document_text, document_value};
 use crate::admin::{ListQuery, body::Body};
 use crate::clock::to_datetime;
 use crate::iam::Iam;
-use crate::iam::manage::{self, PolicyView};
+use crate::iam::manage::attachments;
+use crate::iam::manage::policies::{self, PolicyView};
 use crate::store::iam::Kind;
 use crate::store::paging::Page;
 
@@ -94,7 +95,7 @@ async fn list_policies(
     query: Query<ListQuery>,
 ) -> ApiResult<Json<Page<IamPolicy>>> {
     Ok(Json(
-        manage::list_policies(&iam, query.page()?)
+        policies::list_policies(&iam, query.page()?)
             .await?
             .map(IamPolicy::from),
     ))
@@ -114,7 +115,7 @@ async fn create_policy(
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     let document = document_text("document", body.document)?;
-    let policy = manage::create_policy(&iam, &path, &document, body.description).await?;
+    let policy = policies::create_policy(&iam, &path, &document, body.description).await?;
     Ok(HttpResponse::Created().json(IamPolicy::from(policy)))
 }
 
@@ -124,7 +125,7 @@ async fn create_policy(
 )]
 #[get("/iam/policies/{name}")]
 async fn get_policy(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamPolicy>> {
-    Ok(Json(manage::get_policy(&iam, &path).await?.into()))
+    Ok(Json(policies::get_policy(&iam, &path).await?.into()))
 }
 
 #[utoipa::path(
@@ -141,7 +142,9 @@ async fn update_policy(
 ) -> ApiResult<Json<IamPolicy>> {
     let document = document_text("document", body.0.document)?;
     Ok(Json(
-        manage::update_policy(&iam, &path, &document).await?.into(),
+        policies::update_policy(&iam, &path, &document)
+            .await?
+            .into(),
     ))
 }
 
@@ -152,7 +155,7 @@ async fn update_policy(
 )]
 #[delete("/iam/policies/{name}")]
 async fn delete_policy(iam: Data<Iam>, path: Path<String>) -> ApiResult<HttpResponse> {
-    manage::delete_policy(&iam, &path).await?;
+    policies::delete_policy(&iam, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -179,7 +182,7 @@ macro_rules! principal_policies {
             #[put($attached)]
             async fn attach(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
-                manage::attach(&iam, $kind, &name, &policy).await?;
+                attachments::attach(&iam, $kind, &name, &policy).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
 
@@ -190,7 +193,7 @@ macro_rules! principal_policies {
             #[delete($attached)]
             async fn detach(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
-                manage::detach(&iam, $kind, &name, &policy).await?;
+                attachments::detach(&iam, $kind, &name, &policy).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
 
@@ -209,7 +212,7 @@ macro_rules! principal_policies {
             ) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
                 let document = document_text("document", body.0.document)?;
-                manage::put_inline(&iam, $kind, &name, &policy, &document).await?;
+                attachments::put_inline(&iam, $kind, &name, &policy, &document).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
 
@@ -221,7 +224,7 @@ macro_rules! principal_policies {
             #[get($inline)]
             async fn get_inline(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<Json<InlinePolicy>> {
                 let (name, policy) = path.into_inner();
-                let text = manage::get_inline(&iam, $kind, &name, &policy).await?;
+                let text = attachments::get_inline(&iam, $kind, &name, &policy).await?;
                 Ok(Json(InlinePolicy {
                     name: policy,
                     document: document_value(&text),
@@ -235,7 +238,7 @@ macro_rules! principal_policies {
             #[delete($inline)]
             async fn delete_inline(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
-                manage::delete_inline(&iam, $kind, &name, &policy).await?;
+                attachments::delete_inline(&iam, $kind, &name, &policy).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
         }
