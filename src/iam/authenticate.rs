@@ -12,7 +12,9 @@ use subtle::ConstantTimeEq;
 
 use crate::clock::Millis;
 use crate::crypto::secret;
-use crate::iam::directory::{Directory, Session, Snapshot};
+use crate::iam::directory::Directory;
+use crate::iam::directory::sessions::Session;
+use crate::iam::directory::snapshot::Snapshot;
 use crate::iam::replay;
 use crate::iam::sigv4::{self, Authorization, Received};
 use crate::store::{Store, StoreError};
@@ -64,15 +66,6 @@ pub enum Caller {
     Root,
     User { name: String, access_key_id: String },
     Session(Arc<Session>),
-}
-
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("access_key_id", &self.access_key_id)
-            .field("role", &self.role)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Caller {

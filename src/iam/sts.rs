@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::iam::Iam;
 use crate::iam::authenticate::Caller;
 use crate::iam::condition::Context as Conditions;
-use crate::iam::directory::seal_context;
+use crate::iam::directory::secrets::seal_context;
 use crate::iam::evaluate::Deciding;
 use crate::iam::manage::access_keys::{new_key_id, new_secret};
 use crate::iam::manage::rules::{SESSION_DURATION, policy_error};

@@ -5,7 +5,7 @@ use crate::clock::Millis;
 use crate::crypto::random;
 use crate::error::{Error, Result};
 use crate::iam::Iam;
-use crate::iam::directory::seal_context;
+use crate::iam::directory::secrets::seal_context;
 use crate::iam::manage::rules::{fresh, need};
 use crate::store::StoreError;
 use crate::store::iam::{self as store, AccessKeyRow, Kind};

@@ -4,7 +4,7 @@
 use crate::clock::Millis;
 use crate::error::{Error, Result};
 use crate::iam::Iam;
-use crate::iam::directory::Snapshot;
+use crate::iam::directory::snapshot::Snapshot;
 use crate::iam::manage::rules::{
     DESCRIPTION_MAX, POLICY_NAME_MAX, checked, conflict_or, fresh, validate_name,
 };

@@ -4,7 +4,7 @@
 use crate::clock::Millis;
 use crate::error::{Error, Result};
 use crate::iam::Iam;
-use crate::iam::directory::Snapshot;
+use crate::iam::directory::snapshot::Snapshot;
 use crate::iam::manage::rules::{
     DEFAULT_SESSION_DURATION, ROLE_NAME_MAX, SESSION_DURATION, conflict_or, entity_of, fresh,
     name_max, policy_error, validate_name, what,

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::iam::Iam;
-use crate::iam::directory::{Entity, Snapshot};
+use crate::iam::directory::snapshot::{Entity, Snapshot};
 use crate::iam::policy::{Policy, PolicyError};
 use crate::store::StoreError;
 use crate::store::iam::Kind;
