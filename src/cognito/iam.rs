@@ -10,7 +10,7 @@ use crate::cognito::protocol::{Exception, Kind};
 use crate::cognito::{Call, admin, protocol};
 use crate::iam::Iam;
 use crate::iam::arn::pool_arn;
-use crate::iam::authenticate::Presented;
+use crate::iam::authenticate::request::Presented;
 use crate::iam::authorize::request_context;
 use crate::iam::gate::{self, Stop};
 use crate::ops::client_address::forwarded_https;

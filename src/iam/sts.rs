@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::crypto::random;
 use crate::error::{Error, Result};
 use crate::iam::Iam;
-use crate::iam::authenticate::Caller;
+use crate::iam::authenticate::caller::Caller;
 use crate::iam::condition::Context as Conditions;
 use crate::iam::directory::secrets::seal_context;
 use crate::iam::evaluate::Deciding;
