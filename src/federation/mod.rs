@@ -4,6 +4,8 @@
 
 pub mod address;
 pub mod discovery;
+pub mod endpoints;
+pub mod error;
 pub mod flow;
 pub mod http;
 pub mod id_token;
