@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::admin::error::{ApiResult, ErrorBody};
-use crate::admin::iam::{document_text, document_value};
+use crate::admin::error::{ApiError, ApiResult, ErrorBody};
 use crate::admin::{ListQuery, body::Body};
 use crate::clock::to_datetime;
 use crate::iam::Iam;
@@ -27,6 +26,22 @@ pub fn routes(cfg: &mut ServiceConfig) {
     users::routes(cfg);
     groups::routes(cfg);
     roles::routes(cfg);
+}
+
+/// A stored document as JSON (it was JSON when it was stored).
+pub fn document_value(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+}
+
+/// A policy document given as a JSON object, or as a string holding one (as AWS takes it).
+pub fn document_text(field: &str, value: serde_json::Value) -> ApiResult<String> {
+    match value {
+        serde_json::Value::Object(_) => Ok(value.to_string()),
+        serde_json::Value::String(text) => Ok(text),
+        _ => Err(ApiError::InvalidRequest(format!(
+            "{field} must be a policy document (a JSON object, or a string holding one)"
+        ))),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

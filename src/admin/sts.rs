@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::auth::Authorised;
 use crate::admin::error::{ApiError, ApiResult, ErrorBody};
-use crate::admin::iam::document_text;
+use crate::admin::policies::document_text;
 use crate::admin::{ListQuery, body::Body};
 use crate::clock::to_datetime;
 use crate::context::Context;
