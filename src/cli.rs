@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
-use crate::startup::{Application, StartupError};
+use crate::startup::Application;
+use crate::startup::error::StartupError;
 
 /// Cognate, a self-hosted Cognito-style identity provider.
 ///
@@ -76,7 +77,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Migrate => {
-                crate::startup::migrate_only(&settings).await?;
+                crate::startup::database::migrate_only(&settings).await?;
                 eprintln!("cognate: migrations applied");
                 Ok(())
             }
@@ -96,7 +97,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 
 /// `cognate root-key …`: what was done, for the operator. Every change is logged at `WARN`.
 pub async fn root_key(settings: &Settings, action: RootKeyAction) -> Result<String, StartupError> {
-    let store = crate::startup::open_store(settings).await?;
+    let store = crate::startup::database::open_store(settings).await?;
     let now = crate::clock::SystemClock.now_millis();
     let result = match action {
         RootKeyAction::Rotate => {

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use cognate::config::PasswordHashParams;
 use cognate::crypto::jwt::{Algorithm, SigningKey, generate_pkcs8};
-use cognate::crypto::password::PasswordHasher;
+use cognate::crypto::password::{PasswordHashParams, PasswordHasher};
 use serde::Serialize;
 use serde_json::json;
 

@@ -1,9 +1,9 @@
-//! The account domain's own types: where the store keeps text, the core speaks in these.
+//! What every area reads off a stored user row: its status as the domain's type, and
+//! whether the account may still hold tokens.
 
 use crate::clock::Millis;
+use crate::domain::UserStatus;
 use crate::store::users::UserRow;
-
-pub use crate::domain::{AMR_EMAIL, CodePurpose, MfaFactor, UserStatus};
 
 // The row's text read as the domain's state (an inherent impl may live in any module of
 // the crate: `domain` itself knows no rows).

@@ -17,13 +17,16 @@ use futures_util::StreamExt;
 use crate::admin::error::ApiError;
 use crate::context::Context;
 use crate::iam::Iam;
-use crate::iam::actions::{self, Route, Target, iam_arn, pool_arn};
-use crate::iam::authenticate::{Caller, Presented};
+use crate::iam::actions;
+use crate::iam::actions::route::{Route, Target};
+use crate::iam::arn::{iam_arn, pool_arn};
+use crate::iam::authenticate::caller::Caller;
+use crate::iam::authenticate::request::Presented;
 use crate::iam::authorize::request_context;
 use crate::iam::condition::Context as Conditions;
 use crate::iam::gate::{self, Stop};
-use crate::ops::client_address::TrustedProxies;
 use crate::ops::observe::RequestId;
+use crate::proxies::TrustedProxies;
 use crate::store::audit::{self, EventRow};
 
 /// `/metrics`: not under `/admin/v1`, but gated the same way.
@@ -83,7 +86,7 @@ fn policy_arn(ctx: &Context, route: &Route, values: &[(&'static str, String)]) -
         if crate::iam::managed::MANAGED.iter().any(|(m, _)| *m == name) {
             format!("arn:aws:iam::aws:policy/{name}")
         } else {
-            iam_arn(&ctx.account_id, crate::iam::actions::Kind::Policy, name)
+            iam_arn(&ctx.account_id, crate::store::iam::Kind::Policy, name)
         },
     )
 }
@@ -186,7 +189,7 @@ pub async fn require_credentials(
         match chunk {
             Ok(chunk) => {
                 body.extend_from_slice(&chunk);
-                if body.len() > crate::admin::MAX_BODY_BYTES {
+                if body.len() > crate::admin::body::MAX_BODY_BYTES {
                     too_large = true;
                     break;
                 }
@@ -231,7 +234,7 @@ pub async fn require_credentials(
         must_sign: &[],
     };
     if too_large {
-        let err = ApiError::PayloadTooLarge(crate::admin::MAX_BODY_BYTES);
+        let err = ApiError::PayloadTooLarge(crate::admin::body::MAX_BODY_BYTES);
         return refuse(&ctx, req, event, err).await;
     }
     let caller = match gate::authenticate_caller(&iam, &presented, source, now, &mut event).await {

@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::wire::Page;
 use crate::admin::wire::clients::{AppClient, ClientInput};
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::context::Context;
 use crate::pools::clients;
 

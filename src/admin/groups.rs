@@ -9,7 +9,7 @@ use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::wire::Page;
 use crate::admin::wire::groups::{Group, GroupPatch, NewGroup};
 use crate::admin::wire::users::User;
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::context::Context;
 
 pub fn routes(cfg: &mut ServiceConfig) {

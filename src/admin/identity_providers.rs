@@ -9,7 +9,7 @@ use crate::admin::wire::Page;
 use crate::admin::wire::identity_providers::{
     IdentityProvider, IdentityProviderUpdate, LinkedIdentity, NewIdentityProvider,
 };
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::context::Context;
 use crate::federation::{links, providers};
 

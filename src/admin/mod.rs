@@ -22,7 +22,6 @@ use actix_web::web::{self, PathConfig, QueryConfig};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-pub use crate::admin::body::{Body, MAX_BODY_BYTES};
 use crate::admin::error::ApiError;
 use crate::store::paging::PageRequest;
 

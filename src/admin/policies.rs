@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::admin::error::{ApiResult, ErrorBody};
-use crate::admin::iam::{document_text, document_value};
+use crate::admin::error::{ApiError, ApiResult, ErrorBody};
 use crate::admin::wire::Page;
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::clock::to_datetime;
 use crate::iam::Iam;
-use crate::iam::actions::Kind;
-use crate::iam::manage::{self, PolicyView};
+use crate::iam::manage::attachments;
+use crate::iam::manage::policies::{self, PolicyView};
+use crate::store::iam::Kind;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_policies)
@@ -26,6 +26,22 @@ pub fn routes(cfg: &mut ServiceConfig) {
     users::routes(cfg);
     groups::routes(cfg);
     roles::routes(cfg);
+}
+
+/// A stored document as JSON (it was JSON when it was stored).
+pub fn document_value(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+}
+
+/// A policy document given as a JSON object, or as a string holding one (as AWS takes it).
+pub fn document_text(field: &str, value: serde_json::Value) -> ApiResult<String> {
+    match value {
+        serde_json::Value::Object(_) => Ok(value.to_string()),
+        serde_json::Value::String(text) => Ok(text),
+        _ => Err(ApiError::InvalidRequest(format!(
+            "{field} must be a policy document (a JSON object, or a string holding one)"
+        ))),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,7 +110,7 @@ async fn list_policies(
     query: Query<ListQuery>,
 ) -> ApiResult<Json<Page<IamPolicy>>> {
     Ok(Json(
-        manage::list_policies(&iam, query.page()?).await?.into(),
+        policies::list_policies(&iam, query.page()?).await?.into(),
     ))
 }
 
@@ -112,7 +128,7 @@ async fn create_policy(
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     let document = document_text("document", body.document)?;
-    let policy = manage::create_policy(&iam, &path, &document, body.description).await?;
+    let policy = policies::create_policy(&iam, &path, &document, body.description).await?;
     Ok(HttpResponse::Created().json(IamPolicy::from(policy)))
 }
 
@@ -122,7 +138,7 @@ async fn create_policy(
 )]
 #[get("/iam/policies/{name}")]
 async fn get_policy(iam: Data<Iam>, path: Path<String>) -> ApiResult<Json<IamPolicy>> {
-    Ok(Json(manage::get_policy(&iam, &path).await?.into()))
+    Ok(Json(policies::get_policy(&iam, &path).await?.into()))
 }
 
 #[utoipa::path(
@@ -139,7 +155,9 @@ async fn update_policy(
 ) -> ApiResult<Json<IamPolicy>> {
     let document = document_text("document", body.0.document)?;
     Ok(Json(
-        manage::update_policy(&iam, &path, &document).await?.into(),
+        policies::update_policy(&iam, &path, &document)
+            .await?
+            .into(),
     ))
 }
 
@@ -150,7 +168,7 @@ async fn update_policy(
 )]
 #[delete("/iam/policies/{name}")]
 async fn delete_policy(iam: Data<Iam>, path: Path<String>) -> ApiResult<HttpResponse> {
-    manage::delete_policy(&iam, &path).await?;
+    policies::delete_policy(&iam, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -177,7 +195,7 @@ macro_rules! principal_policies {
             #[put($attached)]
             async fn attach(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
-                manage::attach(&iam, $kind, &name, &policy).await?;
+                attachments::attach(&iam, $kind, &name, &policy).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
 
@@ -188,7 +206,7 @@ macro_rules! principal_policies {
             #[delete($attached)]
             async fn detach(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
-                manage::detach(&iam, $kind, &name, &policy).await?;
+                attachments::detach(&iam, $kind, &name, &policy).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
 
@@ -207,7 +225,7 @@ macro_rules! principal_policies {
             ) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
                 let document = document_text("document", body.0.document)?;
-                manage::put_inline(&iam, $kind, &name, &policy, &document).await?;
+                attachments::put_inline(&iam, $kind, &name, &policy, &document).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
 
@@ -219,7 +237,7 @@ macro_rules! principal_policies {
             #[get($inline)]
             async fn get_inline(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<Json<InlinePolicy>> {
                 let (name, policy) = path.into_inner();
-                let text = manage::get_inline(&iam, $kind, &name, &policy).await?;
+                let text = attachments::get_inline(&iam, $kind, &name, &policy).await?;
                 Ok(Json(InlinePolicy {
                     name: policy,
                     document: document_value(&text),
@@ -233,7 +251,7 @@ macro_rules! principal_policies {
             #[delete($inline)]
             async fn delete_inline(iam: Data<Iam>, path: Path<(String, String)>) -> ApiResult<HttpResponse> {
                 let (name, policy) = path.into_inner();
-                manage::delete_inline(&iam, $kind, &name, &policy).await?;
+                attachments::delete_inline(&iam, $kind, &name, &policy).await?;
                 Ok(HttpResponse::NoContent().finish())
             }
         }

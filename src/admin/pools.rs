@@ -8,7 +8,7 @@ use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::wire::Page;
 use crate::admin::wire::pools::RotatedKeys;
 use crate::admin::wire::pools::{NewPool, Pool, PoolPatch};
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::context::Context;
 use crate::pools::keys::rotate_pool_key;
 use crate::pools::pool;

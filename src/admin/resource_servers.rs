@@ -9,7 +9,7 @@ use crate::admin::wire::Page;
 use crate::admin::wire::resource_servers::{
     NewResourceServer, ResourceServer, ResourceServerUpdate,
 };
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::context::Context;
 use crate::pools::resource_servers as rs;
 

@@ -10,9 +10,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::admin::auth::Authorised;
 use crate::admin::error::{ApiError, ApiResult, ErrorBody};
-use crate::admin::iam::document_text;
+use crate::admin::policies::document_text;
 use crate::admin::wire::Page;
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::clock::to_datetime;
 use crate::context::Context;
 use crate::iam::Iam;

@@ -12,7 +12,7 @@ use crate::admin::error::{ApiResult, ErrorBody};
 use crate::admin::wire::Page;
 use crate::admin::wire::groups::Group;
 use crate::admin::wire::users::{MfaPreference, NewUser, SetPassword, User, UserPatch};
-use crate::admin::{Body, ListQuery};
+use crate::admin::{ListQuery, body::Body};
 use crate::context::Context;
 use crate::store::paging::PageRequest;
 

@@ -1,29 +1,24 @@
-//! Sign-in over the API: `InitiateAuth`, `RespondToAuthChallenge` and their admin forms,
-//! refresh, revocation and the TOTP set-up. Each maps onto the core's sign-in state machine
-//! (`accounts::signin`); its `Session` is the machine's opaque step token.
-
-use std::collections::HashMap;
+//! Sign-in over the API: `InitiateAuth`, `RespondToAuthChallenge` and their admin forms.
+//! Each maps onto the core's sign-in state machine (`accounts::signin`); its `Session` is
+//! the machine's opaque step token. Where the machine stands is answered by `challenges`;
+//! `USER_AUTH`'s choice of challenge is `user_auth`.
 
 use serde::Deserialize;
-use serde_json::json;
 
-use crate::accounts::signin::machine::{AuthStep, Binding, Origin, Outcome, Refused, Start};
+use crate::accounts::signin::machine::{AuthStep, Outcome, Refused};
 use crate::accounts::signin::mfa::{self, MfaAnswer};
 use crate::accounts::signin::mfa_setup::{self, SetupAnswer};
 use crate::accounts::signin::password_verifier::{self as srp_flow, Proof};
 use crate::accounts::signin::{
-    complete, new_password, password, passwordless, select_challenge, steps, view,
+    complete, new_password, password, passwordless, select_challenge, view,
 };
-use crate::accounts::types::MfaFactor;
 use crate::cognito::Call;
+use crate::cognito::challenges::{Parameters, refused, render, required, srp_challenge, start};
 use crate::cognito::client::{self, AppClient, flow_allowed};
-use crate::cognito::protocol::{Answer, Exception, Kind};
-use crate::cognito::shapes::{destination_shown, masked};
-use crate::cognito::tokens::authentication_result;
-use crate::store::users::UserRow;
+use crate::cognito::protocol::{Answer, Exception};
+use crate::cognito::user_auth::{self, chosen};
+use crate::domain::MfaFactor;
 use crate::tokens::grants;
-
-type Parameters = HashMap<String, String>;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -47,155 +42,6 @@ pub(crate) struct Respond {
     pub challenge_responses: Parameters,
     #[serde(default)]
     pub user_pool_id: Option<String>,
-}
-
-pub(crate) fn start<'a>(call: &Call<'_>, app: &'a AppClient) -> Start<'a> {
-    Start {
-        pool: &app.pool,
-        client_id: &app.client.client_id,
-        binding: Binding::Opaque,
-        origin: Origin {
-            address: call.address,
-            device: None,
-        },
-    }
-}
-
-fn required<'a>(params: &'a Parameters, name: &str) -> Result<&'a str, Exception> {
-    params
-        .get(name)
-        .map(String::as_str)
-        .ok_or_else(|| Exception::invalid(format!("Missing required parameter {name}")))
-}
-
-/// The Cognito answer to a refused step.
-pub(crate) fn refused(refusal: Refused) -> Exception {
-    match refusal {
-        Refused::Invalid => Exception::wrong_credentials(),
-        Refused::Throttled => Exception::not_authorized("Password attempts exceeded"),
-        Refused::TemporaryPasswordExpired => Exception::not_authorized(
-            "Temporary password has expired and must be reset by an administrator.",
-        ),
-        Refused::ResetRequired => Exception::new(
-            Kind::PasswordResetRequired,
-            "Password reset required for the user",
-        ),
-        Refused::NotAllowed => Exception::not_authorized("User is disabled."),
-        Refused::Unconfirmed => Exception::new(Kind::UserNotConfirmed, "User is not confirmed."),
-        Refused::Expired => {
-            Exception::not_authorized("Invalid session for the user, session is expired.")
-        }
-        Refused::WrongCode { locked: true, .. } => Exception::new(
-            Kind::TooManyFailedAttempts,
-            "Too many failed attempts; try again later.",
-        ),
-        Refused::WrongCode { dead: true, .. } => Exception::new(
-            Kind::ExpiredCode,
-            "The code has expired; sign in again for a new one.",
-        ),
-        Refused::WrongCode { .. } => Exception::new(
-            Kind::CodeMismatch,
-            "Invalid code or auth state for the user.",
-        ),
-        Refused::NoFactorPossible => Exception::not_authorized(
-            "The pool requires MFA, and this account cannot set up any factor.",
-        ),
-    }
-}
-
-fn list(factors: &[MfaFactor]) -> String {
-    serde_json::to_string(&factors.iter().map(|f| f.as_str()).collect::<Vec<_>>())
-        .unwrap_or_else(|_| "[]".into())
-}
-
-/// Renders where the sign-in stands, as Cognito's `InitiateAuth` answer.
-async fn render(call: &Call<'_>, app: &AppClient, outcome: Outcome) -> Answer {
-    let step = match outcome {
-        Outcome::Step(step) => step,
-        Outcome::Refused(refusal) => return Err(refused(refusal)),
-    };
-    Ok(match step {
-        AuthStep::Complete(done) => {
-            let answer =
-                grants::api_sign_in(call.ctx, &app.client, &done.user, &done.amr, done.auth_time)
-                    .await?;
-            json!({"ChallengeParameters": {}, "AuthenticationResult": authentication_result(answer)})
-        }
-        AuthStep::NewPasswordRequired { token } => json!({
-            "ChallengeName": "NEW_PASSWORD_REQUIRED",
-            "Session": token,
-            "ChallengeParameters": {"requiredAttributes": "[]", "userAttributes": "{}"},
-        }),
-        AuthStep::MfaSetupRequired { token, factors } => json!({
-            "ChallengeName": "MFA_SETUP",
-            "Session": token,
-            "ChallengeParameters": {"MFAS_CAN_SETUP": list(&factors)},
-        }),
-        AuthStep::MfaRequired {
-            token,
-            current,
-            factors,
-            ..
-        } => {
-            let view = view::step(call.ctx, &start(call, app), &token).await?;
-            let choose = factors.len() > 1
-                && view.as_ref().is_some_and(|v| v.current == Some(current))
-                && !has_preference(call, app, &token).await?;
-            if choose {
-                json!({
-                    "ChallengeName": "SELECT_MFA_TYPE",
-                    "Session": token,
-                    "ChallengeParameters": {"MFAS_CAN_CHOOSE": list(&factors)},
-                })
-            } else if current == MfaFactor::Email {
-                json!({
-                    "ChallengeName": "EMAIL_OTP",
-                    "Session": token,
-                    "ChallengeParameters": {
-                        "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
-                        "CODE_DELIVERY_DESTINATION": destination_of(call, app, &token).await?,
-                    },
-                })
-            } else {
-                json!({
-                    "ChallengeName": "SOFTWARE_TOKEN_MFA",
-                    "Session": token,
-                    "ChallengeParameters": {},
-                })
-            }
-        }
-    })
-}
-
-/// The user behind a live step, without spending it.
-async fn step_user(
-    call: &Call<'_>,
-    app: &AppClient,
-    token: &str,
-) -> Result<Option<UserRow>, Exception> {
-    Ok(steps::step_user(call.ctx, &start(call, app), token).await?)
-}
-
-async fn has_preference(call: &Call<'_>, app: &AppClient, token: &str) -> Result<bool, Exception> {
-    Ok(match step_user(call, app, token).await? {
-        Some(user) => crate::accounts::factors::mfa::factors(call.ctx, &user)
-            .await?
-            .preferred
-            .is_some(),
-        None => true,
-    })
-}
-
-async fn destination_of(
-    call: &Call<'_>,
-    app: &AppClient,
-    token: &str,
-) -> Result<String, Exception> {
-    Ok(step_user(call, app, token)
-        .await?
-        .and_then(|u| u.email)
-        .map(|e| masked(&e))
-        .unwrap_or_default())
 }
 
 /// The flows both `InitiateAuth` and `AdminInitiateAuth` run.
@@ -272,7 +118,7 @@ pub(crate) async fn initiate(
                 params.get("SECRET_HASH").map(String::as_str),
             )?;
             match params.get("PREFERRED_CHALLENGE").map(String::as_str) {
-                None | Some("") => select_challenge(call, app, username).await,
+                None | Some("") => user_auth::select_challenge(call, app, username).await,
                 Some(choice) => chosen(call, app, &start, username, choice, params).await,
             }
         }
@@ -284,93 +130,6 @@ pub(crate) async fn initiate(
             other.chars().take(64).collect::<String>()
         ))),
     }
-}
-
-/// The challenges `USER_AUTH` offers: what the pool's sign-in policy allows. With
-/// `PreventUserExistenceErrors` on, the same for every name, so the list tells nothing;
-/// otherwise also only what this user can answer (`EMAIL_OTP` needs a verified address).
-async fn available(
-    call: &Call<'_>,
-    app: &AppClient,
-    username: &str,
-) -> Result<Vec<&'static str>, Exception> {
-    let mut out = vec!["PASSWORD", "PASSWORD_SRP"];
-    if passwordless::offered(&app.pool)
-        && (app.protects_users() || passwordless::answerable(call.ctx, &app.pool, username).await?)
-    {
-        out.push("EMAIL_OTP");
-    }
-    Ok(out)
-}
-
-/// `SELECT_CHALLENGE`: its session holds only the name and the client, sealed, and grants
-/// nothing: it stands for a new `InitiateAuth`.
-async fn select_challenge(call: &Call<'_>, app: &AppClient, username: &str) -> Answer {
-    let session = select_challenge::offer(call.ctx, &app.client.client_id, username)
-        .map_err(|e| Exception::new(Kind::InternalError, e.to_string()))?;
-    Ok(json!({
-        "ChallengeName": "SELECT_CHALLENGE",
-        "Session": session,
-        "ChallengeParameters": {},
-        "AvailableChallenges": available(call, app, username).await?,
-    }))
-}
-
-async fn chosen(
-    call: &Call<'_>,
-    app: &AppClient,
-    start: &Start<'_>,
-    username: &str,
-    choice: &str,
-    params: &Parameters,
-) -> Answer {
-    if !available(call, app, username).await?.contains(&choice) {
-        return Err(Exception::invalid(format!(
-            "The challenge {choice} is not available."
-        )));
-    }
-    match choice {
-        "PASSWORD" => {
-            let Some(password) = params.get("PASSWORD") else {
-                return select_challenge(call, app, username).await;
-            };
-            let outcome = password::sign_in(call.ctx, start, username, password).await?;
-            render(call, app, outcome).await
-        }
-        "PASSWORD_SRP" => {
-            let srp_a = required(params, "SRP_A")?;
-            srp_challenge(call, start, username, srp_a).await
-        }
-        _ => {
-            let begun = passwordless::begin(call.ctx, start, username).await?;
-            let shown =
-                destination_shown(call.ctx, &app.pool, username, begun.destination.as_deref());
-            Ok(json!({
-                "ChallengeName": "EMAIL_OTP",
-                "Session": begun.session,
-                "ChallengeParameters": {
-                    "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
-                    "CODE_DELIVERY_DESTINATION": shown,
-                },
-            }))
-        }
-    }
-}
-
-async fn srp_challenge(call: &Call<'_>, start: &Start<'_>, username: &str, srp_a: &str) -> Answer {
-    let Some(challenge) = srp_flow::challenge(call.ctx, start, username, srp_a).await? else {
-        return Err(Exception::invalid("SRP_A is not a valid public value."));
-    };
-    Ok(json!({
-        "ChallengeName": "PASSWORD_VERIFIER",
-        "ChallengeParameters": {
-            "SALT": challenge.salt,
-            "SRP_B": challenge.srp_b,
-            "SECRET_BLOCK": challenge.secret_block,
-            "USER_ID_FOR_SRP": challenge.user_id_for_srp,
-            "USERNAME": challenge.user_id_for_srp,
-        },
-    }))
 }
 
 pub async fn initiate_auth(call: &Call<'_>) -> Answer {

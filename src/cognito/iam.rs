@@ -9,11 +9,12 @@ use serde_json::Value;
 use crate::cognito::protocol::{Exception, Kind};
 use crate::cognito::{Call, admin, protocol};
 use crate::iam::Iam;
-use crate::iam::actions::pool_arn;
-use crate::iam::authenticate::Presented;
+use crate::iam::arn::pool_arn;
+use crate::iam::authenticate::request::Presented;
 use crate::iam::authorize::request_context;
 use crate::iam::gate::{self, Stop};
-use crate::ops::client_address::{TrustedProxies, forwarded_https};
+use crate::ops::client_address::forwarded_https;
+use crate::proxies::TrustedProxies;
 use crate::store::audit;
 
 /// The ARN an operation acts on: its pool's, or `*` for the operations on no one pool.

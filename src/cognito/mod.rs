@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod challenges;
 pub mod client;
 pub mod iam;
 pub mod operations;
@@ -13,6 +14,7 @@ pub mod shapes;
 pub mod signed_in;
 pub mod software_token;
 pub mod tokens;
+pub mod user_auth;
 
 use std::net::IpAddr;
 

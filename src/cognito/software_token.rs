@@ -10,7 +10,7 @@ use crate::accounts::signin::machine::{AuthStep, Outcome, Refused};
 use crate::accounts::signin::mfa_setup::{self, SetupAnswer};
 use crate::accounts::signin::{complete, steps, view};
 use crate::cognito::Call;
-use crate::cognito::auth::{refused, start};
+use crate::cognito::challenges::{refused, start};
 use crate::cognito::client::{self, AppClient};
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::signed_in;

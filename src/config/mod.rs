@@ -6,7 +6,5 @@ mod load;
 mod raw;
 mod settings;
 
-pub use crate::crypto::password::PasswordHashParams;
-pub use crate::proxies::TrustedProxies;
 pub use raw::KEYS;
 pub use settings::{ConfigError, DatabaseUrl, LogFormat, Secret, Settings};

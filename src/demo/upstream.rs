@@ -123,7 +123,7 @@ async fn federate(ctx: &Context, demo_pool: &str, demo_client: &str) -> Result<(
         demo_client,
         ClientInput {
             supported_identity_providers: Some(vec![
-                crate::federation::COGNITO.into(),
+                crate::domain::COGNITO.into(),
                 PROVIDER.into(),
             ]),
             ..Default::default()

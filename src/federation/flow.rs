@@ -5,7 +5,6 @@
 //! completely (`federation::id_token`) before anything about the person is believed.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::clock::Millis;
 use crate::context::Context;
@@ -13,6 +12,8 @@ use crate::crypto::jws::JwkSet;
 use crate::crypto::{random, secret};
 use crate::error::{Error, Result};
 use crate::federation::discovery::{self, Metadata};
+use crate::federation::endpoints;
+use crate::federation::error::FederationError;
 use crate::federation::http;
 use crate::federation::id_token::{self, Expected, Rejection};
 use crate::federation::mapping::{self, Upstream};
@@ -31,19 +32,6 @@ pub const MAX_STATE_LEN: usize = 128;
 /// Live round trips one authorization request may have at providers at once: a few
 /// "Continue with" clicks, not a table filled by a script.
 const MAX_LIVE_STATES: i64 = 5;
-
-/// Why a return from a provider signed nobody in.
-#[derive(Debug, thiserror::Error)]
-pub enum FederationError {
-    /// The provider could not be reached, timed out, or failed.
-    #[error("the identity provider could not be reached: {0}")]
-    Unreachable(String),
-    /// Its answer failed a check; nothing in it is believed.
-    #[error("the identity provider's answer was refused: {0}")]
-    Refused(String),
-    #[error(transparent)]
-    Core(#[from] Error),
-}
 
 /// A provider ready for a round trip.
 pub struct Provider {
@@ -80,17 +68,6 @@ pub async fn load(ctx: &Context, pool_id: &str, name: &str) -> Result<Option<Pro
 /// `{issuer}/oauth2/idpresponse`, Cognito's path, registered at the provider.
 pub fn callback_url(ctx: &Context, pool_id: &str) -> String {
     format!("{}/oauth2/idpresponse", ctx.issuer(pool_id))
-}
-
-/// RFC 6749 §2.3.1: HTTP Basic unless the provider offers only `client_secret_post`.
-fn uses_basic(metadata: &Metadata) -> bool {
-    metadata
-        .token_endpoint_auth_methods_supported
-        .as_ref()
-        .is_none_or(|methods| {
-            methods.iter().any(|m| m == "client_secret_basic")
-                || !methods.iter().any(|m| m == "client_secret_post")
-        })
 }
 
 /// RFC 7636 §4.2: the S256 challenge of `verifier`.
@@ -169,8 +146,6 @@ pub(crate) fn open_state<T: serde::de::DeserializeOwned>(
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
 }
 
-/// Starts a sign-in at `provider` for the pending authorization request `auth_request` of
-/// `browser`: the URL to send the browser to.
 /// What the application asked of the sign-in, passed on to the provider.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Asked<'a> {
@@ -181,6 +156,8 @@ pub struct Asked<'a> {
     pub fresh: bool,
 }
 
+/// Starts a sign-in at `provider` for the pending authorization request `auth_request` of
+/// `browser`: the URL to send the browser to.
 pub async fn begin(
     ctx: &Context,
     pool: &Pool,
@@ -274,89 +251,6 @@ pub struct Returned {
     pub auth_time: Millis,
 }
 
-/// The token endpoint's answer (RFC 6749 §5.1); the rest of its members are not read.
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    id_token: Option<String>,
-}
-
-/// RFC 6749 §5.2's error answer.
-#[derive(Deserialize)]
-struct TokenError {
-    error: String,
-}
-
-/// RFC 6749 §4.1.3: the code, the callback and the PKCE verifier for tokens, the client
-/// authenticated as the provider asks.
-async fn exchange(
-    ctx: &Context,
-    caller: &http::Caller,
-    provider: &Provider,
-    pool_id: &str,
-    code: &str,
-    verifier: &str,
-) -> std::result::Result<TokenAnswer, FederationError> {
-    let endpoint = provider
-        .metadata
-        .token_endpoint
-        .as_ref()
-        .ok_or_else(|| FederationError::Refused("the provider has no token endpoint".into()))?;
-    let issuer = url::Url::parse(&provider.row.issuer)
-        .map_err(|e| FederationError::Refused(e.to_string()))?;
-    http::check_endpoint(endpoint, &issuer).map_err(FederationError::Refused)?;
-    let callback = callback_url(ctx, pool_id);
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", callback.as_str()),
-        ("code_verifier", verifier),
-    ];
-    let mut request = caller
-        .post(endpoint)
-        .header(reqwest::header::ACCEPT, "application/json");
-    if uses_basic(&provider.metadata) {
-        // §2.3.1: each part form-encoded before it is joined and base64-encoded.
-        let encode =
-            |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
-        request = request.basic_auth(
-            encode(&provider.row.client_id),
-            Some(encode(&provider.secret)),
-        );
-    } else {
-        form.push(("client_id", &provider.row.client_id));
-        form.push(("client_secret", &provider.secret));
-    }
-    let body =
-        serde_urlencoded::to_string(&form).map_err(|e| FederationError::Refused(e.to_string()))?;
-    let answer = caller
-        .send(
-            request
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                )
-                .body(body),
-        )
-        .await
-        .map_err(|why| FederationError::Unreachable(format!("its token endpoint: {why}")))?;
-    if answer.status == 200 {
-        return serde_json::from_slice(&answer.body).map_err(|_| {
-            FederationError::Unreachable("its token endpoint did not answer with tokens".into())
-        });
-    }
-    match serde_json::from_slice::<TokenError>(&answer.body) {
-        Ok(err) if (400..500).contains(&answer.status) => Err(FederationError::Refused(format!(
-            "its token endpoint said {}",
-            err.error.chars().take(64).collect::<String>()
-        ))),
-        _ => Err(FederationError::Unreachable(
-            "its token endpoint did not answer with tokens".into(),
-        )),
-    }
-}
-
 /// Exchanges `code` and verifies what comes back, for the state row `state`.
 pub async fn finish(
     ctx: &Context,
@@ -372,7 +266,16 @@ pub async fn finish(
         .map_err(|e| FederationError::Refused(e.to_string()))?;
     let caller = http::Caller::for_issuer(&issuer, ctx.federation_allow_private_networks)
         .map_err(FederationError::Unreachable)?;
-    let tokens = exchange(ctx, &caller, provider, &pool.id, code, &pending.verifier).await?;
+    let tokens = endpoints::exchange(
+        &caller,
+        &provider.metadata,
+        &provider.row,
+        &provider.secret,
+        &callback_url(ctx, &pool.id),
+        code,
+        &pending.verifier,
+    )
+    .await?;
     let id_token = tokens
         .id_token
         .as_deref()
@@ -404,7 +307,7 @@ pub async fn finish(
     let auth_time = believed.auth_time;
     let mut claims = believed.claims;
     if let Some(endpoint) = &provider.metadata.userinfo_endpoint {
-        let info = userinfo(
+        let info = endpoints::userinfo(
             &caller,
             endpoint,
             &issuer,
@@ -430,37 +333,6 @@ pub async fn finish(
         id_token: id_token.to_string(),
         auth_time,
     })
-}
-
-async fn userinfo(
-    caller: &http::Caller,
-    endpoint: &url::Url,
-    issuer: &url::Url,
-    method: &str,
-    token: &str,
-) -> std::result::Result<Map<String, Value>, FederationError> {
-    http::check_endpoint(endpoint, issuer).map_err(FederationError::Refused)?;
-    let request = if method == "POST" {
-        caller.post(endpoint).body("")
-    } else {
-        caller.get(endpoint)
-    };
-    let answer = caller
-        .send(
-            request
-                .bearer_auth(token)
-                .header(reqwest::header::ACCEPT, "application/json"),
-        )
-        .await
-        .map_err(|why| FederationError::Unreachable(format!("its userInfo endpoint: {why}")))?;
-    if answer.status != 200 {
-        return Err(FederationError::Unreachable(format!(
-            "its userInfo endpoint answered HTTP {}",
-            answer.status
-        )));
-    }
-    serde_json::from_slice(&answer.body)
-        .map_err(|_| FederationError::Refused("its userInfo answer is not a JSON object".into()))
 }
 
 #[cfg(test)]

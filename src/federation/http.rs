@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::federation::address::{self, Lookup, Policy, Resolver};
-
-pub use crate::federation::address::is_local;
+use crate::federation::address::{self, Lookup, Policy, Resolver, is_local};
 
 /// A provider that does not answer within this long is down, as far as a sign-in goes.
 pub const TIMEOUT: Duration = Duration::from_secs(10);

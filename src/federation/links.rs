@@ -1,9 +1,9 @@
 //! `AdminLinkProviderForUser` and its undoing: an admin says which local user an upstream
 //! identity signs in as.
 
-use crate::accounts::types::UserStatus;
 use crate::accounts::users::lookup::find_for_admin;
 use crate::context::Context;
+use crate::domain::UserStatus;
 use crate::error::{Error, Result};
 use crate::federation::mapping::SUBJECT_MAX;
 use crate::federation::users::{add_link, remove_link};

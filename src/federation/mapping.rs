@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::accounts::attributes::{self, Attributes};
+use crate::domain::{IDENTITIES, UPSTREAM_AMR};
 use crate::pools::PoolConfig;
 
 /// OpenID Connect Core §2: `sub` is at most 255 ASCII characters.
 pub const SUBJECT_MAX: usize = 255;
-/// The attribute a federated user's identities are kept in, as Cognito keeps them.
-pub use crate::domain::IDENTITIES;
 
 /// What a provider says about the person who signed in.
 #[derive(Debug, Clone)]
@@ -27,8 +26,6 @@ pub struct Upstream {
     /// (`UPSTREAM_AMR`), space-separated; empty when it sent none.
     pub amr: String,
 }
-
-pub use crate::domain::UPSTREAM_AMR;
 
 fn as_text(value: &Value) -> Option<String> {
     match value {

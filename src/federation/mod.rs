@@ -4,6 +4,8 @@
 
 pub mod address;
 pub mod discovery;
+pub mod endpoints;
+pub mod error;
 pub mod flow;
 pub mod http;
 pub mod id_token;
@@ -14,6 +16,3 @@ pub mod offer;
 pub mod provider_rules;
 pub mod providers;
 pub mod users;
-
-/// The `supported_identity_providers` entry for the pool's own users and passwords.
-pub use crate::domain::COGNITO;

@@ -2,8 +2,8 @@
 //! providers), and where an identifier or a typed address routes.
 
 use crate::context::Context;
+use crate::domain::COGNITO;
 use crate::error::Result;
-use crate::federation::COGNITO;
 use crate::pools::Pool;
 use crate::pools::oauth_client::find_oauth_client;
 use crate::store::identity_providers as providers;

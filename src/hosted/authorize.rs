@@ -146,7 +146,7 @@ async fn authorize(req: &HttpRequest, ctx: &Context, pool_id: &str, raw: &[u8]) 
                 crate::federation::flow::Asked {
                     login_hint: request.login_hint.as_deref(),
                     max_age: request.max_age,
-                    fresh: request.prompt == authorize::Prompt::Login,
+                    fresh: request.prompt == crate::domain::Prompt::Login,
                 },
                 StatusCode::FOUND,
             )
@@ -190,7 +190,7 @@ async fn chosen_provider(
     if named.is_none() && identifier.is_none() {
         return Ok(None);
     }
-    if named == Some(crate::federation::COGNITO) {
+    if named == Some(crate::domain::COGNITO) {
         return Ok(None);
     }
     let refuse = |why: &str| {

@@ -11,10 +11,11 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 
 use crate::accounts::signin::machine::{AuthStep, Completed, Origin, Outcome};
 use crate::accounts::signin::second_factor;
-use crate::accounts::types::UserStatus;
 use crate::context::Context;
+use crate::domain::UserStatus;
 use crate::error::Error;
-use crate::federation::flow::{self, FederationError, SIGN_IN};
+use crate::federation::error::FederationError;
+use crate::federation::flow::{self, SIGN_IN};
 use crate::federation::logout;
 pub use crate::federation::offer::{Offer, by_identifier, offer, route_email};
 use crate::federation::users::{Resolved, sign_in_as};

@@ -13,8 +13,8 @@ use crate::accounts::signin::machine::{AuthStep, Origin, Outcome, Refused};
 use crate::accounts::signin::mfa::{self, MfaAnswer};
 use crate::accounts::signin::mfa_setup::{self, SetupAnswer};
 use crate::accounts::signin::view;
-use crate::accounts::types::MfaFactor;
 use crate::context::Context;
+use crate::domain::MfaFactor;
 use crate::hosted::browser::{continue_sign_in, flow_start};
 use crate::hosted::csrf;
 use crate::hosted::forms::{

@@ -5,9 +5,9 @@
 use std::net::IpAddr;
 
 use crate::clock::{Millis, to_datetime};
-use crate::iam::authenticate::Caller;
+use crate::iam::authenticate::caller::Caller;
 use crate::iam::condition::Context;
-use crate::iam::directory::{Named, Snapshot};
+use crate::iam::directory::snapshot::{Named, Snapshot};
 use crate::iam::evaluate::{Applied, Deciding, Decision, Request, evaluate};
 
 /// The name decisions report for the root key.

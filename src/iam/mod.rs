@@ -3,6 +3,7 @@
 //! No HTTP here: principals, signed requests and the audit trail build on this.
 
 pub mod actions;
+pub mod arn;
 pub mod authenticate;
 pub mod authorize;
 pub mod condition;

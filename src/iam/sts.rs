@@ -8,14 +8,15 @@ use crate::context::Context;
 use crate::crypto::random;
 use crate::error::{Error, Result};
 use crate::iam::Iam;
-use crate::iam::actions::Kind;
-use crate::iam::authenticate::Caller;
+use crate::iam::authenticate::caller::Caller;
 use crate::iam::condition::Context as Conditions;
-use crate::iam::directory::seal_context;
+use crate::iam::directory::secrets::seal_context;
 use crate::iam::evaluate::Deciding;
-use crate::iam::manage::{SESSION_DURATION, new_key_id, new_secret, policy_error};
+use crate::iam::manage::access_keys::{new_key_id, new_secret};
+use crate::iam::manage::rules::{SESSION_DURATION, policy_error};
 use crate::iam::policy::{Effect, Policy, USER_INLINE_MAX};
 use crate::store::StoreError;
+use crate::store::iam::Kind;
 use crate::store::iam::{self as store, SessionRow};
 
 /// AWS's limit on a chained session (a role session assuming a role).
@@ -76,8 +77,8 @@ pub async fn assume_role(
     ask: AssumeRole,
 ) -> Result<Credentials> {
     let ctx = &iam.ctx;
-    crate::iam::manage::validate_name("role_name", &ask.role_name, 64)?;
-    crate::iam::manage::validate_name("session_name", &ask.session_name, SESSION_NAME_MAX)?;
+    crate::iam::manage::rules::validate_name("role_name", &ask.role_name, 64)?;
+    crate::iam::manage::rules::validate_name("session_name", &ask.session_name, SESSION_NAME_MAX)?;
     if ask.session_name.len() < 2 {
         return Err(Error::validation("session_name", "must be 2-64 characters"));
     }

@@ -12,8 +12,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
 
-use crate::proxies::canonical;
-pub use crate::proxies::{ForwardedHeader, TrustedProxies};
+use crate::proxies::{ForwardedHeader, TrustedProxies, canonical};
 
 /// The address limits count under: an IPv6 client usually holds a whole /64, so it is one
 /// client there; an IPv4 address is itself.

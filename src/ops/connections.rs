@@ -14,7 +14,7 @@ use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{HttpMessage, HttpResponse};
 use futures_util::StreamExt;
 
-use crate::ops::client_address::TrustedProxies;
+use crate::proxies::TrustedProxies;
 
 /// Open connections per client address.
 pub struct ConnectionLimits {

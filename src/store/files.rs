@@ -1,7 +1,7 @@
 //! Files and folders that hold data (the SQLite database, keys, mail): created readable by
 //! the service's user only, and tightened at start when something left them looser.
 
-use std::io;
+use std::io::{self, Write};
 use std::path::Path;
 
 /// Creates `dir` and any missing parents as 0700; folders that exist are left as they are.
@@ -30,6 +30,25 @@ pub fn create_private_file(path: &Path) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// Writes a new file readable only by its owner. Whatever was at `path` before (an old
+/// key file with looser permissions, a symlink) is removed, not written through.
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
 }
 
 /// Takes group and other permissions off `path` when it has any, with one log line for the

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod admin_keys;
 pub mod audit;
+pub mod checkpoint;
 pub mod clients;
 pub mod codes;
 pub mod federation;

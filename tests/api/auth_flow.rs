@@ -11,12 +11,12 @@ use cognate::accounts::signin::machine::{
 use cognate::accounts::signin::mfa::{self, MfaAnswer};
 use cognate::accounts::signin::mfa_setup::{self, SetupAnswer};
 use cognate::accounts::signin::{new_password, password, view};
-use cognate::accounts::types::MfaFactor;
 use cognate::accounts::users::lookup::find_by_sub;
 use cognate::clock::Clock;
+use cognate::domain::MfaFactor;
+use cognate::domain::Prompt;
 use cognate::pools::Pool;
 use cognate::pools::pool::cached_pool;
-use cognate::tokens::authorize::Prompt;
 use serde_json::{Value, json};
 use totp_rs::Totp;
 

@@ -10,10 +10,10 @@ use crate::accounts::factors::step_up;
 use crate::accounts::sessions::{self, Session};
 use crate::accounts::signin::machine::Origin;
 use crate::accounts::signin::password::{SignIn, authenticate};
-use crate::accounts::types::MfaFactor;
 use crate::accounts::users::lookup::sign_in_name;
 use crate::clock::Millis;
 use crate::context::Context;
+use crate::domain::MfaFactor;
 use crate::error::Result;
 use crate::pools::Pool;
 use crate::pools::pool_config::MfaConfiguration;
@@ -176,7 +176,7 @@ pub async fn step_up(
     let method = match proof {
         Proof::Password(_) => "pwd",
         Proof::Code(MfaFactor::SoftwareToken, _) => "otp",
-        Proof::Code(MfaFactor::Email, _) => crate::accounts::types::AMR_EMAIL,
+        Proof::Code(MfaFactor::Email, _) => crate::domain::AMR_EMAIL,
     };
     if !store::record_step_up(&ctx.store, &account.session.token_hash, ctx.now(), method).await? {
         // The session ended meanwhile.

@@ -4,8 +4,8 @@
 
 use crate::accounts::account::page::{Account, Change, Refused, STEP_UP_MS, may_change, options};
 use crate::accounts::factors::mfa::{self, Factors};
-use crate::accounts::types::MfaFactor;
 use crate::context::Context;
+use crate::domain::MfaFactor;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
 use crate::pools::pool_config::MfaConfiguration;

@@ -42,7 +42,7 @@ pub fn proves_app(amr: &str) -> bool {
 
 /// Whether `amr` proved the mailbox with a code.
 pub fn proves_email(amr: &str) -> bool {
-    has(amr, crate::accounts::types::AMR_EMAIL)
+    has(amr, crate::domain::AMR_EMAIL)
 }
 
 /// What the API sign-in behind an access token proved: its grant family's `amr`, at its

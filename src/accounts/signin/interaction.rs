@@ -2,9 +2,9 @@
 //! `prompt` and `max_age` it asks for, and the pool's MFA rule, weighed in one place.
 
 use crate::accounts::sessions::Session;
-use crate::accounts::types::UserStatus;
 use crate::clock::Millis;
 use crate::domain::Prompt;
+use crate::domain::UserStatus;
 use crate::pools::Pool;
 use crate::pools::pool_config::MfaConfiguration;
 

@@ -10,8 +10,8 @@
 
 use std::net::IpAddr;
 
-use crate::accounts::types::MfaFactor;
 use crate::clock::Millis;
+use crate::domain::MfaFactor;
 use crate::pools::Pool;
 use crate::store::sign_in_steps::StepRow;
 use crate::store::users::UserRow;

@@ -10,8 +10,8 @@ use crate::accounts::signin::machine::{
 };
 use crate::accounts::signin::second_factor::{mfa_step, step_factors};
 use crate::accounts::signin::steps::{retry_token, take};
-use crate::accounts::types::MfaFactor;
 use crate::context::Context;
+use crate::domain::MfaFactor;
 use crate::error::Result;
 
 /// What a person answers to a second-factor step.

@@ -7,8 +7,8 @@ use crate::accounts::signin::machine::{
 };
 use crate::accounts::signin::second_factor::mfa_step;
 use crate::accounts::signin::steps::{NewStep, retry_token, save_step_as, take};
-use crate::accounts::types::MfaFactor;
 use crate::context::Context;
+use crate::domain::MfaFactor;
 use crate::error::{Error, Result};
 use crate::store::StoreError;
 

@@ -5,9 +5,9 @@
 use crate::accounts::factors::mfa;
 use crate::accounts::signin::machine::{AuthStep, Completed, Outcome, Refused, Start, Step};
 use crate::accounts::signin::steps::{NewStep, save_step, save_step_as};
-use crate::accounts::types::{AMR_EMAIL, MfaFactor};
 use crate::clock::Millis;
 use crate::context::Context;
+use crate::domain::{AMR_EMAIL, MfaFactor};
 use crate::error::Result;
 use crate::pools::Pool;
 use crate::pools::pool_config::MfaConfiguration;

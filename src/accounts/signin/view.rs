@@ -5,9 +5,9 @@ use crate::accounts::factors::mfa;
 use crate::accounts::signin::machine::{Start, Step};
 use crate::accounts::signin::second_factor::step_factors;
 use crate::accounts::signin::steps::token_hash;
-use crate::accounts::types::MfaFactor;
 use crate::accounts::users::lookup::{find_by_sub, sign_in_name};
 use crate::context::Context;
+use crate::domain::MfaFactor;
 use crate::error::Result;
 use crate::store::sign_in_steps as store;
 

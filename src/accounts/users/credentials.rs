@@ -3,7 +3,6 @@
 
 use crate::accounts::password_policy;
 use crate::accounts::signin::srp;
-use crate::accounts::types::UserStatus;
 use crate::accounts::users::lookup::{
     CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, find_by_sub, sign_in_name,
 };
@@ -11,6 +10,7 @@ use crate::accounts::users::manage::{modify, modify_row};
 use crate::accounts::users::shapes::{SetPassword, User, to_user};
 use crate::accounts::verification::reset::send_reset_code;
 use crate::context::Context;
+use crate::domain::UserStatus;
 use crate::error::{Error, Result};
 use crate::pools::pool::get_pool;
 use crate::pools::pool_config::temporary_password_lifetime;

@@ -6,9 +6,9 @@
 use serde_json::Value;
 
 use crate::accounts::attributes::{self, Attributes};
-use crate::accounts::types::UserStatus;
 use crate::accounts::username::{self, Lookup};
 use crate::context::Context;
+use crate::domain::UserStatus;
 use crate::error::{Error, Result};
 use crate::pools::Pool;
 use crate::store::StoreError;

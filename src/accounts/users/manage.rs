@@ -9,7 +9,6 @@ use crate::accounts::factors::codes::MAX_TRIES;
 use crate::accounts::factors::mfa;
 use crate::accounts::password_policy;
 use crate::accounts::signin::srp;
-use crate::accounts::types::MfaFactor;
 use crate::accounts::username::{self, Lookup};
 use crate::accounts::users::filter::{self, Attribute, Match};
 use crate::accounts::users::lookup::{
@@ -20,6 +19,7 @@ use crate::accounts::users::shapes::{
     MfaPreference, MfaSummary, NewUser, User, UserPatch, to_user,
 };
 use crate::context::Context;
+use crate::domain::MfaFactor;
 use crate::error::{Error, Result};
 use crate::pools::pool::get_pool;
 use crate::pools::pool_config::{Pool, temporary_password_lifetime};

@@ -59,7 +59,7 @@ pub(super) fn add_limits(doc: &mut Value) {
             doc,
             s,
             "mfa_factors",
-            json!({"uniqueItems": true, "items": {"enum": crate::accounts::types::MfaFactor::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>()}}),
+            json!({"uniqueItems": true, "items": {"enum": crate::domain::MfaFactor::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>()}}),
         );
         limit(
             doc,

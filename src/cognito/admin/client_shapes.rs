@@ -228,7 +228,7 @@ impl Settings {
             write_attributes: self.write_attributes,
             supported_identity_providers: Some(
                 self.supported_identity_providers
-                    .unwrap_or_else(|| vec![crate::federation::COGNITO.to_string()]),
+                    .unwrap_or_else(|| vec![crate::domain::COGNITO.to_string()]),
             ),
             refresh_token_rotation: Some(rotation),
         })

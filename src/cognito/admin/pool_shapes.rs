@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::cognito::protocol::Exception;
 use crate::cognito::shapes::epoch;
 use crate::context::Context;
-use crate::iam::actions::pool_arn;
+use crate::iam::arn::pool_arn;
 use crate::pools::Pool;
 use crate::pools::client_config::STANDARD_ATTRIBUTES;
 use crate::pools::pool::PasswordPolicyPatch;

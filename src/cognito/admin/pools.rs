@@ -5,10 +5,10 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::types::MfaFactor;
 use crate::cognito::Call;
 use crate::cognito::protocol::{Answer, Exception, Kind};
 use crate::cognito::shapes::epoch;
+use crate::domain::MfaFactor;
 use crate::error::Error;
 use crate::pools::Pool;
 use crate::pools::pool::{self, NewPool, PoolPatch};

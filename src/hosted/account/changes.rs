@@ -8,8 +8,8 @@ use askama::Template;
 
 use crate::accounts::account::page::{Account, Refused};
 use crate::accounts::account::{password, settings};
-use crate::accounts::types::MfaFactor;
 use crate::context::Context;
+use crate::domain::MfaFactor;
 use crate::error::Error;
 use crate::hosted::account::page::{
     account_page, answer, back_to_page, base, origin, posted, refused_text, signed_in, with_cookie,

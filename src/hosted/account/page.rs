@@ -8,8 +8,8 @@ use askama::Template;
 
 use crate::accounts::account::page::{self, Account, Change, Refused};
 use crate::accounts::signin::machine::Origin;
-use crate::accounts::types::MfaFactor;
 use crate::context::Context;
+use crate::domain::MfaFactor;
 use crate::hosted::cookies::SESSION_COOKIE;
 use crate::hosted::csrf;
 use crate::hosted::forms::{internal, load_pool, policy_text, posted_form};

@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 
 use crate::accounts::account::page::{self, Account, Proof, Refused};
-use crate::accounts::types::MfaFactor;
 use crate::context::Context;
+use crate::domain::MfaFactor;
 use crate::hosted::account::page::{
     back_to_page, base, not_signed_in, origin, posted, refused_text, signed_in, with_cookie,
 };

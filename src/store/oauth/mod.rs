@@ -26,5 +26,3 @@ pub use refresh_tokens::{
 pub use revoked_origins::is_revoked;
 pub(crate) use sessions::insert_session_query;
 pub use sessions::{SessionRow, live_session, revoke_session, session_ended};
-// The sweep deletes OAuth rows among others; `startup` knows it by this path.
-pub use crate::store::sweep::sweep_expired;

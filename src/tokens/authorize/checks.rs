@@ -3,6 +3,7 @@
 //! its redirect URI (never redirect when either is wrong), then everything else.
 
 use crate::context::Context;
+use crate::domain::Prompt;
 use crate::pools::oauth_client::{OAuthClient, find_oauth_client};
 use crate::store::StoreError;
 use crate::tokens::OAuthError;
@@ -78,8 +79,6 @@ impl From<StoreError> for AuthorizeError {
         AuthorizeError::Internal(err.to_string())
     }
 }
-
-pub use crate::domain::Prompt;
 
 /// An authorization request that passed every check.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ mod params;
 mod pending;
 
 pub use checks::{
-    AuthorizeError, MAX_LOGIN_HINT_LEN, MAX_STATE_LEN, Prompt, ResponseMode, ValidRequest, validate,
+    AuthorizeError, MAX_LOGIN_HINT_LEN, MAX_STATE_LEN, ResponseMode, ValidRequest, validate,
 };
 pub use params::{Params, with_query};
 pub use pending::{

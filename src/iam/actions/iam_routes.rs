@@ -1,0 +1,255 @@
+//! The routes on IAM's own entities (users, groups, roles, policies), STS and the audit
+//! trail, named as IAM and STS name them.
+
+use crate::iam::actions::route::{Route, Target};
+use crate::store::iam::Kind;
+
+/// Editing a customer-managed policy is IAM's `CreatePolicyVersion`, as there.
+pub const IAM_ROUTES: [Route; 41] = [
+    Route {
+        method: "POST",
+        pattern: "/iam/users",
+        action: "iam:CreateUser",
+        target: Target::Body(Kind::User, "name"),
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/users",
+        action: "iam:ListUsers",
+        target: Target::Any,
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/users/{name}",
+        action: "iam:GetUser",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/users/{name}",
+        action: "iam:DeleteUser",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "POST",
+        pattern: "/iam/users/{name}/access-keys",
+        action: "iam:CreateAccessKey",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/users/{name}/access-keys",
+        action: "iam:ListAccessKeys",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "PATCH",
+        pattern: "/iam/users/{name}/access-keys/{access_key_id}",
+        action: "iam:UpdateAccessKey",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/users/{name}/access-keys/{access_key_id}",
+        action: "iam:DeleteAccessKey",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "PUT",
+        pattern: "/iam/users/{name}/attached-policies/{policy}",
+        action: "iam:AttachUserPolicy",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/users/{name}/attached-policies/{policy}",
+        action: "iam:DetachUserPolicy",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "PUT",
+        pattern: "/iam/users/{name}/inline-policies/{policy}",
+        action: "iam:PutUserPolicy",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/users/{name}/inline-policies/{policy}",
+        action: "iam:GetUserPolicy",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/users/{name}/inline-policies/{policy}",
+        action: "iam:DeleteUserPolicy",
+        target: Target::Path(Kind::User, "name"),
+    },
+    Route {
+        method: "POST",
+        pattern: "/iam/groups",
+        action: "iam:CreateGroup",
+        target: Target::Body(Kind::Group, "name"),
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/groups",
+        action: "iam:ListGroups",
+        target: Target::Any,
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/groups/{name}",
+        action: "iam:GetGroup",
+        target: Target::Path(Kind::Group, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/groups/{name}",
+        action: "iam:DeleteGroup",
+        target: Target::Path(Kind::Group, "name"),
+    },
+    Route {
+        method: "PUT",
+        pattern: "/iam/groups/{name}/members/{user}",
+        action: "iam:AddUserToGroup",
+        target: Target::Path(Kind::Group, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/groups/{name}/members/{user}",
+        action: "iam:RemoveUserFromGroup",
+        target: Target::Path(Kind::Group, "name"),
+    },
+    Route {
+        method: "PUT",
+        pattern: "/iam/groups/{name}/attached-policies/{policy}",
+        action: "iam:AttachGroupPolicy",
+        target: Target::Path(Kind::Group, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/groups/{name}/attached-policies/{policy}",
+        action: "iam:DetachGroupPolicy",
+        target: Target::Path(Kind::Group, "name"),
+    },
+    Route {
+        method: "PUT",
+        pattern: "/iam/groups/{name}/inline-policies/{policy}",
+        action: "iam:PutGroupPolicy",
+        target: Target::Path(Kind::Group, "name"),
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/groups/{name}/inline-policies/{policy}",
+        action: "iam:GetGroupPolicy",
+        target: Target::Path(Kind::Group, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/groups/{name}/inline-policies/{policy}",
+        action: "iam:DeleteGroupPolicy",
+        target: Target::Path(Kind::Group, "name"),
+    },
+    Route {
+        method: "POST",
+        pattern: "/iam/roles",
+        action: "iam:CreateRole",
+        target: Target::Body(Kind::Role, "name"),
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/roles",
+        action: "iam:ListRoles",
+        target: Target::Any,
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/roles/{name}",
+        action: "iam:GetRole",
+        target: Target::Path(Kind::Role, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/roles/{name}",
+        action: "iam:DeleteRole",
+        target: Target::Path(Kind::Role, "name"),
+    },
+    Route {
+        method: "PUT",
+        pattern: "/iam/roles/{name}/attached-policies/{policy}",
+        action: "iam:AttachRolePolicy",
+        target: Target::Path(Kind::Role, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/roles/{name}/attached-policies/{policy}",
+        action: "iam:DetachRolePolicy",
+        target: Target::Path(Kind::Role, "name"),
+    },
+    Route {
+        method: "PUT",
+        pattern: "/iam/roles/{name}/inline-policies/{policy}",
+        action: "iam:PutRolePolicy",
+        target: Target::Path(Kind::Role, "name"),
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/roles/{name}/inline-policies/{policy}",
+        action: "iam:GetRolePolicy",
+        target: Target::Path(Kind::Role, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/roles/{name}/inline-policies/{policy}",
+        action: "iam:DeleteRolePolicy",
+        target: Target::Path(Kind::Role, "name"),
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/policies",
+        action: "iam:ListPolicies",
+        target: Target::Any,
+    },
+    Route {
+        method: "POST",
+        pattern: "/iam/policies/{name}",
+        action: "iam:CreatePolicy",
+        target: Target::Path(Kind::Policy, "name"),
+    },
+    Route {
+        method: "GET",
+        pattern: "/iam/policies/{name}",
+        action: "iam:GetPolicy",
+        target: Target::Path(Kind::Policy, "name"),
+    },
+    Route {
+        method: "PUT",
+        pattern: "/iam/policies/{name}",
+        action: "iam:CreatePolicyVersion",
+        target: Target::Path(Kind::Policy, "name"),
+    },
+    Route {
+        method: "DELETE",
+        pattern: "/iam/policies/{name}",
+        action: "iam:DeletePolicy",
+        target: Target::Path(Kind::Policy, "name"),
+    },
+    Route {
+        method: "POST",
+        pattern: "/iam/simulate",
+        action: "iam:SimulatePrincipalPolicy",
+        target: Target::BodyArn("principal_arn"),
+    },
+    Route {
+        method: "POST",
+        pattern: "/sts/assume-role",
+        action: "sts:AssumeRole",
+        target: Target::Body(Kind::Role, "role_name"),
+    },
+    Route {
+        method: "GET",
+        pattern: "/audit-events",
+        action: "cognate:LookupEvents",
+        target: Target::Any,
+    },
+];
