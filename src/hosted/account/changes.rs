@@ -17,7 +17,7 @@ use crate::hosted::account::page::{
 use crate::hosted::cookies::{device_cookie_name, session_cookie};
 use crate::hosted::csrf;
 use crate::hosted::forms::{internal, load_pool};
-use crate::hosted::mfa::qr_svg;
+use crate::hosted::mfa::setup::qr_svg;
 use crate::hosted::pages::{Brand, RecoveryCodesPage, render};
 use crate::hosted::{html, see_other};
 use crate::ops::client_address::ClientAddress;
