@@ -4,25 +4,21 @@
 // Each step's error is the page to show instead; boxing it would buy nothing here.
 #![allow(clippy::result_large_err)]
 
-use actix_web::http::StatusCode;
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 
 use crate::accounts::signin::machine::{AuthStep, Origin, Outcome, Refused};
 use crate::accounts::signin::mfa::{self, MfaAnswer};
-use crate::accounts::signin::view;
+use crate::accounts::signin::view::StepView;
 use crate::accounts::types::MfaFactor;
 use crate::context::Context;
-use crate::hosted::browser::{continue_sign_in, flow_start};
-use crate::hosted::csrf;
-use crate::hosted::forms::{
-    expired, internal, load_pending, load_pool, posted_form, request_in_query, step_in_query,
-};
-use crate::hosted::html;
-use crate::hosted::pages::{Brand, render};
+use crate::hosted::browser::continue_sign_in;
+use crate::hosted::forms::{expired, form_page, internal};
+use crate::hosted::pages::Brand;
+use crate::hosted::read::Hosted;
+use crate::hosted::steps::{SignIn, SignInPost, StepPage};
 use crate::ops::client_address::ClientAddress;
-use crate::pools::Pool;
 
 /// The `factor` value that asks for the recovery-code form.
 const RECOVERY_CODE: &str = "RECOVERY_CODE";
@@ -32,7 +28,7 @@ const RECOVERY_CODE: &str = "RECOVERY_CODE";
 struct MfaPage<'a> {
     brand: Brand,
     action: String,
-    csrf_token: &'a str,
+    csrf_token: String,
     request: &'a str,
     step: &'a str,
     prompt: &'static str,
@@ -42,23 +38,24 @@ struct MfaPage<'a> {
     error: Option<&'a str>,
 }
 
+/// What the code page of one step offers.
 struct MfaView<'a> {
-    request: &'a str,
     step: &'a str,
     current: MfaFactor,
     factors: &'a [MfaFactor],
     recovery: bool,
+    /// The form asks for a recovery code instead of the current factor's.
     recovery_mode: bool,
 }
 
 fn mfa_page(
     req: &HttpRequest,
     ctx: &Context,
-    pool: &Pool,
+    sign_in: &SignIn,
     view: MfaView<'_>,
     error: Option<&str>,
 ) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, ctx);
+    let pool = &sign_in.pool;
     let (prompt, code_label) = match (view.recovery_mode, view.current) {
         (true, _) => (
             "Enter one of the recovery codes you saved when you set up your authenticator app. Each works once.",
@@ -88,59 +85,52 @@ fn mfa_page(
     if view.recovery && !view.recovery_mode {
         switches.push((RECOVERY_CODE, "Use a recovery code"));
     }
-    let page = MfaPage {
+    form_page(req, ctx, |token| MfaPage {
         brand: Brand::of(pool),
         action: format!("/{}/mfa", pool.id),
-        csrf_token: &token,
-        request: view.request,
+        csrf_token: token,
+        request: &sign_in.pending.id,
         step: view.step,
         prompt,
         code_label,
         recovery_mode: view.recovery_mode,
         switches,
         error,
+    })
+}
+
+/// The code page of a live step as `view` shows it; the expired page for a step that asks
+/// for no factor.
+fn shown_step(
+    req: &HttpRequest,
+    ctx: &Context,
+    sign_in: &SignIn,
+    step: &str,
+    view: &StepView,
+    recovery_mode: bool,
+) -> HttpResponse {
+    let Some(current) = view.current else {
+        return expired(&sign_in.pool);
     };
-    let mut response = html(StatusCode::OK, render(&page));
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    let view = MfaView {
+        step,
+        current,
+        factors: &view.factors,
+        recovery: view.recovery,
+        recovery_mode,
+    };
+    mfa_page(req, ctx, sign_in, view, None)
 }
 
 #[get("/{pool_id}/mfa")]
-pub async fn mfa_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
-        Err(page) => return page,
-    };
-    let pending = match load_pending(&req, &ctx, &pool, request_in_query(&req).as_deref()).await {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    let (Some(browser), Some(step)) = (csrf::browser_id(&req, &ctx), step_in_query(&req)) else {
-        return expired(&pool);
-    };
-    let start = flow_start(&pool, &pending, &browser, Origin::default());
-    match view::step(&ctx, &start, &step).await {
-        Ok(Some(view)) => match view.current {
-            Some(current) => mfa_page(
-                &req,
-                &ctx,
-                &pool,
-                MfaView {
-                    request: &pending.id,
-                    step: &step,
-                    current,
-                    factors: &view.factors,
-                    recovery: view.recovery,
-                    recovery_mode: false,
-                },
-                None,
-            ),
-            None => expired(&pool),
-        },
-        Ok(None) => expired(&pool),
-        Err(err) => internal(err),
+pub async fn mfa_form(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    page: Hosted<StepPage>,
+) -> HttpResponse {
+    match page.view(&ctx).await {
+        Ok(view) => shown_step(&req, &ctx, &page.sign_in, &page.step, &view, false),
+        Err(instead) => instead,
     }
 }
 
@@ -148,59 +138,34 @@ pub async fn mfa_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>) 
 pub async fn mfa_submit(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
     address: ClientAddress,
-    body: Bytes,
+    post: Hosted<SignInPost>,
 ) -> HttpResponse {
-    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let pending = match load_pending(&req, &ctx, &pool, params.get("request")).await {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
-    let step = params.get("step").unwrap_or_default();
-    let start = flow_start(&pool, &pending, &browser, Origin::default());
-    let code = params.get("code");
-    let factor = params.get("factor");
+    let sign_in = &post.sign_in;
+    let (pool, pending, step) = (&sign_in.pool, &sign_in.pending, post.step());
+    let start = sign_in.start(Origin::default());
+    let code = post.params.get("code");
+    let factor = post.params.get("factor");
     let answer = match (factor, code) {
         // "Use a recovery code": the same step, in its recovery form.
         (Some(RECOVERY_CODE), None) => {
-            return match view::step(&ctx, &start, step).await {
-                Ok(Some(view)) if view.recovery => match view.current {
-                    Some(current) => mfa_page(
-                        &req,
-                        &ctx,
-                        &pool,
-                        MfaView {
-                            request: &pending.id,
-                            step,
-                            current,
-                            factors: &view.factors,
-                            recovery: true,
-                            recovery_mode: true,
-                        },
-                        None,
-                    ),
-                    None => expired(&pool),
-                },
-                Ok(_) => expired(&pool),
-                Err(err) => internal(err),
+            return match sign_in.view(&ctx, step).await {
+                Ok(view) if view.recovery => shown_step(&req, &ctx, sign_in, step, &view, true),
+                Ok(_) => expired(pool),
+                Err(instead) => instead,
             };
         }
         (Some(RECOVERY_CODE), Some(code)) => MfaAnswer::Recovery(code),
         (Some(name), None) => match MfaFactor::parse(name) {
             Some(factor) => MfaAnswer::Switch(factor),
-            None => return expired(&pool),
+            None => return expired(pool),
         },
         (_, Some(code)) => MfaAnswer::Code(code),
         (None, None) => MfaAnswer::Code(""),
     };
     let recovery_mode = matches!(answer, MfaAnswer::Recovery(_));
     match mfa::answer(&ctx, &start, step, answer, address.0).await {
-        Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
+        Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, pool, pending, next).await,
         Ok(Outcome::Refused(Refused::WrongCode {
             retry,
             dead,
@@ -221,24 +186,18 @@ pub async fn mfa_submit(
                 } else {
                     "That code is not valid. Check it and try again."
                 };
-                mfa_page(
-                    &req,
-                    &ctx,
-                    &pool,
-                    MfaView {
-                        request: &pending.id,
-                        step: &token,
-                        current,
-                        factors: &factors,
-                        recovery,
-                        recovery_mode: recovery_mode && recovery,
-                    },
-                    Some(text),
-                )
+                let view = MfaView {
+                    step: &token,
+                    current,
+                    factors: &factors,
+                    recovery,
+                    recovery_mode: recovery_mode && recovery,
+                };
+                mfa_page(&req, &ctx, sign_in, view, Some(text))
             }
-            other => continue_sign_in(&req, &ctx, &pool, &pending, other).await,
+            other => continue_sign_in(&req, &ctx, pool, pending, other).await,
         },
-        Ok(Outcome::Refused(_)) => expired(&pool),
+        Ok(Outcome::Refused(_)) => expired(pool),
         Err(err) => internal(err),
     }
 }

@@ -4,31 +4,26 @@
 // Each step's error is the page to show instead; boxing it would buy nothing here.
 #![allow(clippy::result_large_err)]
 
-use actix_web::http::StatusCode;
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 
 use crate::accounts::signin::machine::{AuthStep, Origin, Outcome, Refused};
 use crate::accounts::signin::mfa_setup::{self, SetupAnswer};
-use crate::accounts::signin::view;
 use crate::accounts::types::MfaFactor;
 use crate::context::Context;
-use crate::hosted::browser::{continue_sign_in, flow_start};
-use crate::hosted::csrf;
-use crate::hosted::forms::{
-    expired, internal, load_pending, load_pool, posted_form, request_in_query, step_in_query,
-};
-use crate::hosted::html;
-use crate::hosted::pages::{Brand, render};
-use crate::pools::Pool;
+use crate::hosted::browser::continue_sign_in;
+use crate::hosted::forms::{expired, form_page, internal};
+use crate::hosted::pages::Brand;
+use crate::hosted::read::Hosted;
+use crate::hosted::steps::{SignIn, SignInPost, StepPage};
 
 #[derive(Template)]
 #[template(path = "hosted/mfa_setup.html")]
 struct SetupPage<'a> {
     brand: Brand,
     action: String,
-    csrf_token: &'a str,
+    csrf_token: String,
     request: &'a str,
     step: &'a str,
     secret: Option<String>,
@@ -63,24 +58,23 @@ pub(crate) fn qr_svg(uri: &str) -> String {
 fn setup_page(
     req: &HttpRequest,
     ctx: &Context,
-    pool: &Pool,
-    request: &str,
+    sign_in: &SignIn,
     step: &str,
     setup: Option<(String, String)>,
     factors: &[MfaFactor],
     error: Option<&str>,
 ) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, ctx);
     let totp = factors.contains(&MfaFactor::SoftwareToken);
     let (secret, uri) = match setup.filter(|_| totp) {
         Some((secret, uri)) => (Some(secret), uri),
         None => (None, String::new()),
     };
-    let page = SetupPage {
+    let pool = &sign_in.pool;
+    form_page(req, ctx, |token| SetupPage {
         brand: Brand::of(pool),
         action: format!("/{}/mfa/setup", pool.id),
-        csrf_token: &token,
-        request,
+        csrf_token: token,
+        request: &sign_in.pending.id,
         step,
         qr_svg: if secret.is_some() {
             qr_svg(&uri)
@@ -91,41 +85,27 @@ fn setup_page(
         uri,
         email: factors.contains(&MfaFactor::Email),
         error,
-    };
-    let mut response = html(StatusCode::OK, render(&page));
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    })
 }
 
 #[get("/{pool_id}/mfa/setup")]
-pub async fn setup_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
-        Err(page) => return page,
-    };
-    let pending = match load_pending(&req, &ctx, &pool, request_in_query(&req).as_deref()).await {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    let (Some(browser), Some(step)) = (csrf::browser_id(&req, &ctx), step_in_query(&req)) else {
-        return expired(&pool);
-    };
-    let start = flow_start(&pool, &pending, &browser, Origin::default());
-    match view::step(&ctx, &start, &step).await {
-        Ok(Some(view)) if view.step == "MFA_SETUP" => setup_page(
+pub async fn setup_form(
+    req: HttpRequest,
+    ctx: Data<Context>,
+    page: Hosted<StepPage>,
+) -> HttpResponse {
+    match page.view(&ctx).await {
+        Ok(view) if view.step == "MFA_SETUP" => setup_page(
             &req,
             &ctx,
-            &pool,
-            &pending.id,
-            &step,
+            &page.sign_in,
+            &page.step,
             view.setup,
             &view.factors,
             None,
         ),
-        Ok(_) => expired(&pool),
-        Err(err) => internal(err),
+        Ok(_) => expired(&page.sign_in.pool),
+        Err(instead) => instead,
     }
 }
 
@@ -133,38 +113,27 @@ pub async fn setup_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>
 pub async fn setup_submit(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
-    body: Bytes,
+    post: Hosted<SignInPost>,
 ) -> HttpResponse {
-    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let pending = match load_pending(&req, &ctx, &pool, params.get("request")).await {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
-    let step = params.get("step").unwrap_or_default();
-    let start = flow_start(&pool, &pending, &browser, Origin::default());
-    let answer = match params.get("factor") {
+    let sign_in = &post.sign_in;
+    let (pool, pending) = (&sign_in.pool, &sign_in.pending);
+    let start = sign_in.start(Origin::default());
+    let answer = match post.params.get("factor") {
         Some(name) if name == MfaFactor::Email.as_str() => SetupAnswer::Email,
-        _ => SetupAnswer::Totp(params.get("code").unwrap_or_default()),
+        _ => SetupAnswer::Totp(post.params.get("code").unwrap_or_default()),
     };
-    match mfa_setup::answer(&ctx, &start, step, answer).await {
-        Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
+    match mfa_setup::answer(&ctx, &start, post.step(), answer).await {
+        Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, pool, pending, next).await,
         Ok(Outcome::Refused(Refused::WrongCode { retry, .. })) => match *retry {
             AuthStep::MfaSetupRequired { token, factors } => {
-                let setup = match view::step(&ctx, &start, &token).await {
-                    Ok(Some(view)) => view.setup,
-                    Ok(None) => return expired(&pool),
-                    Err(err) => return internal(err),
+                let setup = match sign_in.view(&ctx, &token).await {
+                    Ok(view) => view.setup,
+                    Err(instead) => return instead,
                 };
                 setup_page(
                     &req,
                     &ctx,
-                    &pool,
-                    &pending.id,
+                    sign_in,
                     &token,
                     setup,
                     &factors,
@@ -173,9 +142,9 @@ pub async fn setup_submit(
                     ),
                 )
             }
-            other => continue_sign_in(&req, &ctx, &pool, &pending, other).await,
+            other => continue_sign_in(&req, &ctx, pool, pending, other).await,
         },
-        Ok(Outcome::Refused(_)) => expired(&pool),
+        Ok(Outcome::Refused(_)) => expired(pool),
         Err(err) => internal(err),
     }
 }
