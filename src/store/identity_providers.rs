@@ -27,15 +27,11 @@ pub struct ProviderRow {
     pub updated_at: i64,
 }
 
-impl std::fmt::Debug for ProviderRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProviderRow")
-            .field("pool_id", &self.pool_id)
-            .field("name", &self.name)
-            .field("issuer", &self.issuer)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(ProviderRow {
+    pool_id,
+    name,
+    issuer
+});
 
 /// (provider name, identifier), in the provider's order.
 #[derive(Debug, Clone, sqlx::FromRow)]

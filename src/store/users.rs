@@ -34,19 +34,15 @@ pub struct UserRow {
     pub updated_at: i64,
 }
 
-impl std::fmt::Debug for UserRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The password hash stays out of every dump.
-        f.debug_struct("UserRow")
-            .field("id", &self.id)
-            .field("pool_id", &self.pool_id)
-            .field("username", &self.username)
-            .field("status", &self.status)
-            .field("enabled", &self.enabled)
-            .field("version", &self.version)
-            .finish_non_exhaustive()
-    }
-}
+// The password hash stays out of every dump.
+crate::redact::debug_fields!(UserRow {
+    id,
+    pool_id,
+    username,
+    status,
+    enabled,
+    version
+});
 
 const COLUMNS: &str = "id, pool_id, username, username_key, email_key, status, enabled, attributes, \
      email, phone_number, name, given_name, family_name, preferred_username, password_hash, \

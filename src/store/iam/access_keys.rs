@@ -17,15 +17,11 @@ pub struct AccessKeyRow {
     pub last_used_address: Option<String>,
 }
 
-impl std::fmt::Debug for AccessKeyRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessKeyRow")
-            .field("id", &self.id)
-            .field("user_name", &self.user_name)
-            .field("status", &self.status)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(AccessKeyRow {
+    id,
+    user_name,
+    status
+});
 
 pub(super) const KEY_COLUMNS: &str = "id, user_name, secret_sealed, status, created_at, expires_at, \
      last_used_at, last_used_address";

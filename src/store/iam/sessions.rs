@@ -17,15 +17,11 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
-impl std::fmt::Debug for SessionRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionRow")
-            .field("access_key_id", &self.access_key_id)
-            .field("role_name", &self.role_name)
-            .field("expires_at", &self.expires_at)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(SessionRow {
+    access_key_id,
+    role_name,
+    expires_at
+});
 
 const SESSION_COLUMNS: &str = "access_key_id, role_name, session_name, caller_arn, \
      secret_sealed, token_hash, session_policy, created_at, expires_at";

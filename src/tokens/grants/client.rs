@@ -14,13 +14,7 @@ pub struct ClientCredentials {
     pub secret: Option<String>,
 }
 
-impl std::fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(ClientCredentials { client_id });
 
 /// Authenticates the client: a confidential client must present its secret, a public
 /// client must not claim one. Every failure reads the same.
