@@ -2,7 +2,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Store, StoreResult, in_tx, on_pool};
+use super::{Store, StoreResult, execute_in_tx, in_tx, on_pool};
 use crate::store::paging::PageRequest;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -128,14 +128,12 @@ pub async fn update(
 }
 
 pub async fn delete(store: &Store, pool_id: &str, client_id: &str) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "DELETE FROM app_clients WHERE pool_id = $1 AND client_id = $2",
-    )
-    .bind(pool_id)
-    .bind(client_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        pool_id,
+        client_id
+    );
     Ok(rows == 1)
 }
 
@@ -147,18 +145,16 @@ pub async fn set_secret(
     secret_sealed: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE app_clients SET secret_hash = $1, secret_sealed = $5, version = version + 1, \
          updated_at = $2 WHERE pool_id = $3 AND client_id = $4 AND secret_hash IS NOT NULL",
-    )
-    .bind(secret_hash)
-    .bind(now)
-    .bind(pool_id)
-    .bind(client_id)
-    .bind(secret_sealed)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        secret_hash,
+        now,
+        pool_id,
+        client_id,
+        secret_sealed
+    );
     Ok(rows == 1)
 }
 

@@ -2,7 +2,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Store, StoreError, StoreResult, in_tx, on_pool};
+use super::{Store, StoreError, StoreResult, execute_in_tx, in_tx, on_pool};
 use crate::store::paging::PageRequest;
 use crate::store::pools::LOCK_SQL;
 
@@ -253,12 +253,12 @@ pub async fn update(
 }
 
 pub async fn delete(store: &Store, pool_id: &str, name: &str) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query("DELETE FROM identity_providers WHERE pool_id = $1 AND name = $2")
-        .bind(pool_id)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected());
+    let rows = execute_in_tx!(
+        store,
+        "DELETE FROM identity_providers WHERE pool_id = $1 AND name = $2",
+        pool_id,
+        name
+    );
     Ok(rows == 1)
 }
 

@@ -181,7 +181,19 @@ macro_rules! in_tx {
     };
 }
 
-pub(crate) use {in_tx, on_pool};
+/// Runs one statement in its own transaction (`in_tx!`), its arguments bound to `$1`, `$2`,
+/// ... in order; the rows it changed.
+macro_rules! execute_in_tx {
+    ($store:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::store::in_tx!($store, tx => sqlx::query($sql)
+            $(.bind($arg))*
+            .execute(&mut *tx)
+            .await?
+            .rows_affected())
+    };
+}
+
+pub(crate) use {execute_in_tx, in_tx, on_pool};
 
 /// Whether a SQLite database is a file (not `:memory:`), whose files we create and guard.
 fn on_disk(file: &std::path::Path) -> bool {

@@ -3,7 +3,7 @@
 use sqlx::AssertSqlSafe;
 
 use super::signing_keys::{self, KeyRow, bind_key};
-use super::{Store, StoreResult, in_tx, on_pool};
+use super::{Store, StoreResult, execute_in_tx, in_tx, on_pool};
 use crate::store::paging::PageRequest;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -69,18 +69,16 @@ pub async fn update(
     config: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE pools SET name = $1, config = $2, version = version + 1, updated_at = $3 \
          WHERE id = $4 AND version = $5",
-    )
-    .bind(name)
-    .bind(config)
-    .bind(now)
-    .bind(id)
-    .bind(version)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        name,
+        config,
+        now,
+        id,
+        version
+    );
     Ok(rows == 1)
 }
 
@@ -122,12 +120,12 @@ pub async fn update_with_new_key(
 /// Deletes the pool, and through foreign keys everything in it, if it is still at
 /// `version` (the version whose config was checked for deletion protection).
 pub async fn delete_at_version(store: &Store, id: &str, version: i64) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query("DELETE FROM pools WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected());
+    let rows = execute_in_tx!(
+        store,
+        "DELETE FROM pools WHERE id = $1 AND version = $2",
+        id,
+        version
+    );
     Ok(rows == 1)
 }
 

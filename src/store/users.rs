@@ -3,7 +3,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Store, StoreResult, on_pool};
+use super::{Store, StoreResult, execute_in_tx, on_pool};
 use crate::store::paging::PageRequest;
 
 #[derive(Clone, sqlx::FromRow)]
@@ -210,12 +210,12 @@ pub async fn save(store: &Store, row: &UserRow, version: i64) -> StoreResult<boo
 }
 
 pub async fn delete(store: &Store, pool_id: &str, id: &str) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query("DELETE FROM users WHERE pool_id = $1 AND id = $2")
-        .bind(pool_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected());
+    let rows = execute_in_tx!(
+        store,
+        "DELETE FROM users WHERE pool_id = $1 AND id = $2",
+        pool_id,
+        id
+    );
     Ok(rows == 1)
 }
 

@@ -3,7 +3,7 @@
 use sqlx::AssertSqlSafe;
 
 use crate::store::iam::principals::lock_user_query;
-use crate::store::{Store, StoreError, StoreResult, in_tx, on_pool};
+use crate::store::{Store, StoreError, StoreResult, execute_in_tx, in_tx, on_pool};
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct AccessKeyRow {
@@ -76,27 +76,23 @@ pub async fn set_key_status(
     id: &str,
     status: &str,
 ) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE iam_access_keys SET status = $3 WHERE user_name = $1 AND id = $2",
-    )
-    .bind(user)
-    .bind(id)
-    .bind(status)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        user,
+        id,
+        status
+    );
     Ok(rows == 1)
 }
 
 pub async fn delete_key(store: &Store, user: &str, id: &str) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "DELETE FROM iam_access_keys WHERE user_name = $1 AND id = $2",
-    )
-    .bind(user)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        user,
+        id
+    );
     Ok(rows == 1)
 }
 
