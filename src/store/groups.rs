@@ -1,24 +1,8 @@
 //! Rows of `user_groups` and `group_members`.
 
-use sqlx::AssertSqlSafe;
-
 use super::{Store, StoreResult, execute_in_tx, on_pool};
 
-/// Runs a page query whose `$1` is `$scope`, `$2` the row limit and `$3` the optional key.
-macro_rules! fetch_page {
-    ($store:expr, $row:ty, $sql:expr, $page:expr, $scope:expr) => {
-        on_pool!($store, pool => {
-            let mut query = sqlx::query_as::<_, $row>(AssertSqlSafe($sql))
-                .bind($scope)
-                .bind($page.fetch());
-            if let Some(after) = $page.after_key() {
-                query = query.bind(after);
-            }
-            Ok(query.fetch_all(pool).await?)
-        })
-    };
-}
-use crate::store::paging::PageRequest;
+use crate::store::paging::{PageRequest, fetch_page};
 use crate::store::users::UserRow;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -63,7 +47,7 @@ pub async fn list(store: &Store, pool_id: &str, page: &PageRequest) -> StoreResu
          WHERE pool_id = $1{} ORDER BY name LIMIT $2",
         page.after_sql("name", 3)
     );
-    fetch_page!(store, GroupRow, sql, page, pool_id)
+    fetch_page!(store, GroupRow, sql, page, [pool_id, page.fetch()])
 }
 
 /// The groups a user belongs to, by name.
@@ -78,7 +62,7 @@ pub async fn list_for_user(
          WHERE m.user_id = $1{} ORDER BY g.name LIMIT $2",
         page.after_sql("g.name", 3)
     );
-    fetch_page!(store, GroupRow, sql, page, user_id)
+    fetch_page!(store, GroupRow, sql, page, [user_id, page.fetch()])
 }
 
 /// Sets the given fields; `None` keeps the stored value.
@@ -165,16 +149,7 @@ pub async fn members(
          WHERE m.pool_id = $1 AND m.group_name = $3{} ORDER BY u.username_key LIMIT $2",
         page.after_sql("u.username_key", 4)
     );
-    on_pool!(store, pool => {
-        let mut query = sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql))
-            .bind(pool_id)
-            .bind(page.fetch())
-            .bind(group);
-        if let Some(after) = page.after_key() {
-            query = query.bind(after);
-        }
-        Ok(query.fetch_all(pool).await?)
-    })
+    fetch_page!(store, UserRow, sql, page, [pool_id, page.fetch(), group])
 }
 
 /// Names of the groups a user is in, by precedence then name (for `cognito:groups`).
