@@ -25,6 +25,7 @@ pub mod oauth;
 pub mod ops;
 pub mod pools;
 pub mod proxies;
+pub mod redact;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

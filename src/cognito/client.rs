@@ -80,6 +80,23 @@ pub fn check_secret_hash(
     }
 }
 
+/// Checks the client secret a token operation presents (`ClientSecret`): required from a
+/// client with a secret.
+pub(crate) fn check_client_secret(
+    app: &AppClient,
+    presented: Option<&str>,
+) -> Result<(), Exception> {
+    if !app.client.is_confidential() {
+        return Ok(());
+    }
+    match presented {
+        Some(secret) if app.client.secret_matches(secret) => Ok(()),
+        _ => Err(Exception::not_authorized(
+            "Unable to verify the client secret.",
+        )),
+    }
+}
+
 /// Refuses a flow the app client does not offer (`ExplicitAuthFlows`).
 pub(crate) fn flow_allowed(app: &AppClient, flow: &str) -> Result<(), Exception> {
     if app.allows(flow) {

@@ -109,6 +109,14 @@ impl Exception {
         Self::new(Kind::InvalidParameter, message)
     }
 
+    /// What too many tries (of a code or a password) read as, everywhere.
+    pub fn too_many_tries() -> Self {
+        Self::new(
+            Kind::LimitExceeded,
+            "Attempt limit exceeded, please try after some time.",
+        )
+    }
+
     /// What a wrong username or password reads as, everywhere.
     pub fn wrong_credentials() -> Self {
         Self::not_authorized("Incorrect username or password.")

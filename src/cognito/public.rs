@@ -4,14 +4,16 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::factors::codes::{CodeCheck, Resend};
+use crate::accounts::factors::codes::Resend;
 use crate::accounts::users::lookup::find_user;
 use crate::accounts::verification::signup::{self, SignUpForm};
 use crate::accounts::verification::{confirm, reset};
 use crate::cognito::Call;
 use crate::cognito::client::{self, AppClient};
 use crate::cognito::protocol::{Answer, Exception, Kind};
-use crate::cognito::shapes::{AttributeType, attributes_from, delivery, destination_shown};
+use crate::cognito::shapes::{
+    AttributeType, attributes_from, code_answer, delivery, destination_shown,
+};
 use crate::error::{Clash, Error};
 
 #[derive(Deserialize)]
@@ -25,45 +27,52 @@ struct SignUp {
     user_attributes: Vec<AttributeType>,
 }
 
-/// The client, its `SECRET_HASH` checked for `username`.
-async fn client_for(
-    call: &Call<'_>,
-    client_id: &str,
-    username: &str,
-    secret_hash: Option<&str>,
-) -> Result<AppClient, Exception> {
-    let app = client::find(call, client_id).await?;
-    client::check_secret_hash(call, &app, username, secret_hash)?;
+/// An operation's input that names a user of a client, with the client's `SECRET_HASH`.
+trait ForUser {
+    fn client_id(&self) -> &str;
+    fn username(&self) -> &str;
+    fn secret_hash(&self) -> Option<&str>;
+}
+
+/// `ForUser` for inputs with the members `ClientId`, `Username` and `SecretHash`.
+macro_rules! for_user {
+    ($($input:ident),+) => {$(
+        impl ForUser for $input {
+            fn client_id(&self) -> &str {
+                &self.client_id
+            }
+
+            fn username(&self) -> &str {
+                &self.username
+            }
+
+            fn secret_hash(&self) -> Option<&str> {
+                self.secret_hash.as_deref()
+            }
+        }
+    )+};
+}
+
+for_user!(SignUp, ConfirmSignUp, NamedUser, ConfirmForgotPassword);
+
+/// The client, its `SECRET_HASH` checked for the user the input names.
+async fn client_for(call: &Call<'_>, input: &impl ForUser) -> Result<AppClient, Exception> {
+    let app = client::find(call, input.client_id()).await?;
+    client::check_secret_hash(call, &app, input.username(), input.secret_hash())?;
     Ok(app)
 }
 
-/// Without `PreventUserExistenceErrors`, an unknown user is named as such, as in Cognito.
-async fn require_known(call: &Call<'_>, app: &AppClient, username: &str) -> Result<(), Exception> {
+/// `client_for`; and without `PreventUserExistenceErrors`, an unknown user is named as such,
+/// as in Cognito.
+async fn known_client(call: &Call<'_>, input: &impl ForUser) -> Result<AppClient, Exception> {
+    let app = client_for(call, input).await?;
     if app.protects_users() {
-        return Ok(());
+        return Ok(app);
     }
-    match find_user(call.ctx, &app.pool, username).await {
-        Ok(_) => Ok(()),
+    match find_user(call.ctx, &app.pool, input.username()).await {
+        Ok(_) => Ok(app),
         Err(Error::NotFound(_)) => Err(Exception::new(Kind::UserNotFound, "User does not exist.")),
         Err(e) => Err(e.into()),
-    }
-}
-
-fn too_many_tries() -> Exception {
-    Exception::new(
-        Kind::LimitExceeded,
-        "Attempt limit exceeded, please try after some time.",
-    )
-}
-
-fn code_refused(check: CodeCheck) -> Result<Value, Exception> {
-    match check {
-        CodeCheck::Accepted => Ok(json!({})),
-        CodeCheck::Rejected => Err(Exception::new(
-            Kind::CodeMismatch,
-            "Invalid verification code provided, please try again.",
-        )),
-        CodeCheck::TooManyTries => Err(too_many_tries()),
     }
 }
 
@@ -85,13 +94,7 @@ async fn destination(call: &Call<'_>, app: &AppClient, username: &str) -> Result
 
 pub async fn sign_up(call: &Call<'_>) -> Answer {
     let input: SignUp = call.input()?;
-    let app = client_for(
-        call,
-        &input.client_id,
-        &input.username,
-        input.secret_hash.as_deref(),
-    )
-    .await?;
+    let app = client_for(call, &input).await?;
     let attributes = attributes_from(&input.user_attributes)?;
     let email = match attributes.get("email").and_then(Value::as_str) {
         Some(email) => email.to_string(),
@@ -144,14 +147,7 @@ struct ConfirmSignUp {
 
 pub async fn confirm_sign_up(call: &Call<'_>) -> Answer {
     let input: ConfirmSignUp = call.input()?;
-    let app = client_for(
-        call,
-        &input.client_id,
-        &input.username,
-        input.secret_hash.as_deref(),
-    )
-    .await?;
-    require_known(call, &app, &input.username).await?;
+    let app = known_client(call, &input).await?;
     let (check, _) = confirm::confirm_sign_up(
         call.ctx,
         &app.pool,
@@ -161,7 +157,7 @@ pub async fn confirm_sign_up(call: &Call<'_>) -> Answer {
         None,
     )
     .await?;
-    code_refused(check)
+    code_answer(check)
 }
 
 #[derive(Deserialize)]
@@ -174,31 +170,17 @@ struct NamedUser {
 
 pub async fn resend_confirmation_code(call: &Call<'_>) -> Answer {
     let input: NamedUser = call.input()?;
-    let app = client_for(
-        call,
-        &input.client_id,
-        &input.username,
-        input.secret_hash.as_deref(),
-    )
-    .await?;
-    require_known(call, &app, &input.username).await?;
+    let app = known_client(call, &input).await?;
     match confirm::resend_sign_up_code(call.ctx, &app.pool, &input.username, call.address).await? {
         Resend::Sent => {}
-        Resend::TooSoon => return Err(too_many_tries()),
+        Resend::TooSoon => return Err(Exception::too_many_tries()),
     }
     Ok(json!({"CodeDeliveryDetails": destination(call, &app, &input.username).await?}))
 }
 
 pub async fn forgot_password(call: &Call<'_>) -> Answer {
     let input: NamedUser = call.input()?;
-    let app = client_for(
-        call,
-        &input.client_id,
-        &input.username,
-        input.secret_hash.as_deref(),
-    )
-    .await?;
-    require_known(call, &app, &input.username).await?;
+    let app = known_client(call, &input).await?;
     reset::forgot_password(call.ctx, &app.pool, &input.username, call.address).await?;
     Ok(json!({"CodeDeliveryDetails": destination(call, &app, &input.username).await?}))
 }
@@ -215,14 +197,7 @@ struct ConfirmForgotPassword {
 
 pub async fn confirm_forgot_password(call: &Call<'_>) -> Answer {
     let input: ConfirmForgotPassword = call.input()?;
-    let app = client_for(
-        call,
-        &input.client_id,
-        &input.username,
-        input.secret_hash.as_deref(),
-    )
-    .await?;
-    require_known(call, &app, &input.username).await?;
+    let app = known_client(call, &input).await?;
     let check = reset::reset_password(
         call.ctx,
         &app.pool,
@@ -233,5 +208,5 @@ pub async fn confirm_forgot_password(call: &Call<'_>) -> Answer {
         call.address,
     )
     .await?;
-    code_refused(check)
+    code_answer(check)
 }

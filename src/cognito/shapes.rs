@@ -5,8 +5,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::accounts::attributes::Attributes;
+use crate::accounts::factors::codes::CodeCheck;
 use crate::accounts::users::shapes::User;
-use crate::cognito::protocol::Exception;
+use crate::cognito::protocol::{Exception, Kind};
 
 /// `AttributeType`.
 #[derive(Debug, Deserialize)]
@@ -15,6 +16,18 @@ pub struct AttributeType {
     pub name: String,
     #[serde(default)]
     pub value: Option<String>,
+}
+
+/// The answer to a verification code: `{}`, or why it was refused.
+pub fn code_answer(check: CodeCheck) -> Result<Value, Exception> {
+    match check {
+        CodeCheck::Accepted => Ok(json!({})),
+        CodeCheck::Rejected => Err(Exception::new(
+            Kind::CodeMismatch,
+            "Invalid verification code provided, please try again.",
+        )),
+        CodeCheck::TooManyTries => Err(Exception::too_many_tries()),
+    }
 }
 
 /// The attributes Cognito sends as strings but Cognate keeps as booleans.

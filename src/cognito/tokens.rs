@@ -60,16 +60,7 @@ struct FromRefresh {
 pub async fn get_tokens_from_refresh_token(call: &Call<'_>) -> Answer {
     let input: FromRefresh = call.input()?;
     let app = client::find(call, &input.client_id).await?;
-    if app.client.is_confidential() {
-        match input.client_secret.as_deref() {
-            Some(secret) if app.client.secret_matches(secret) => {}
-            _ => {
-                return Err(Exception::not_authorized(
-                    "Unable to verify the client secret.",
-                ));
-            }
-        }
-    }
+    client::check_client_secret(&app, input.client_secret.as_deref())?;
     flow_allowed(&app, "ALLOW_REFRESH_TOKEN_AUTH")?;
     let answer = grants::refresh_token(
         call.ctx,
@@ -96,16 +87,7 @@ struct Revoke {
 pub async fn revoke_token(call: &Call<'_>) -> Answer {
     let input: Revoke = call.input()?;
     let app = client::find(call, &input.client_id).await?;
-    if app.client.is_confidential() {
-        match input.client_secret.as_deref() {
-            Some(secret) if app.client.secret_matches(secret) => {}
-            _ => {
-                return Err(Exception::not_authorized(
-                    "Unable to verify the client secret.",
-                ));
-            }
-        }
-    }
+    client::check_client_secret(&app, input.client_secret.as_deref())?;
     crate::tokens::revocation::revoke(call.ctx, &app.client, &input.token).await?;
     Ok(json!({}))
 }

@@ -8,12 +8,15 @@
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
 
 use crate::context::Context;
 use crate::crypto::password::HashError;
 use crate::error::Error;
 use crate::hosted::csrf;
-use crate::hosted::pages::{Brand, message};
+use crate::hosted::html;
+use crate::hosted::pages::{Brand, message, render};
+use crate::hosted::read::{Read, Reading};
 use crate::pools::Pool;
 use crate::pools::pool::cached_pool;
 use crate::store::StoreError;
@@ -33,6 +36,11 @@ pub(crate) async fn load_pool(ctx: &Context, pool_id: &str) -> Result<Pool, Http
         )),
         Err(err) => Err(internal(err)),
     }
+}
+
+/// The pool the path names; the not-found page when there is none.
+pub(crate) async fn path_pool(req: &HttpRequest, ctx: &Context) -> Reading<Pool> {
+    load_pool(ctx, req.match_info().query("pool_id")).await
 }
 
 /// The page for a core error no form can fix: busy (503), too many requests (429), or a
@@ -128,6 +136,19 @@ pub(crate) fn policy_text(pool: &Pool) -> String {
     format!("{}.", parts.join(", "))
 }
 
+/// A new password's confirmation that is not the same.
+pub(crate) const PASSWORDS_DIFFER: &str = "The two passwords do not match.";
+
+/// Why a new password was refused, for its form: the confirmation differs (`mismatch`),
+/// or the rule of the pool's policy it breaks.
+pub(crate) fn new_password_refused(field: &str, message: &str, mismatch: &str) -> String {
+    if field == "confirm_password" {
+        mismatch.to_string()
+    } else {
+        format!("The new password {message}.")
+    }
+}
+
 pub(crate) fn csrf_failure(pool: &Pool) -> HttpResponse {
     message(
         StatusCode::FORBIDDEN,
@@ -148,20 +169,39 @@ pub(crate) fn form(body: &Bytes, pool: &Pool) -> Result<Params, HttpResponse> {
     })
 }
 
-/// The start of every hosted form post: the pool, the parsed form, and a CSRF token that
-/// matches the browser's cookie.
-pub(crate) async fn posted_form(
+/// A hosted form post, read: the pool in the path and the parsed form, whose CSRF token
+/// matches the browser's cookie. A post that fails any of these is answered with its page.
+pub(crate) struct PostedForm {
+    pub(crate) pool: Pool,
+    pub(crate) params: Params,
+}
+
+impl Read for PostedForm {
+    type Before = Bytes;
+
+    async fn read(req: &HttpRequest, ctx: &Context, body: Bytes) -> Reading<Self> {
+        let pool = path_pool(req, ctx).await?;
+        let params = form(&body, &pool)?;
+        if !csrf::verify(req, ctx, params.get("csrf_token")) {
+            return Err(csrf_failure(&pool));
+        }
+        Ok(PostedForm { pool, params })
+    }
+}
+
+/// A page with a form: rendered with this browser's CSRF token, and setting the cookie the
+/// token signs if the browser had none yet.
+pub(crate) fn form_page<T: Template>(
     req: &HttpRequest,
     ctx: &Context,
-    pool_id: &str,
-    body: &Bytes,
-) -> Result<(Pool, Params), HttpResponse> {
-    let pool = load_pool(ctx, pool_id).await?;
-    let params = form(body, &pool)?;
-    if !csrf::verify(req, ctx, params.get("csrf_token")) {
-        return Err(csrf_failure(&pool));
+    page: impl FnOnce(String) -> T,
+) -> HttpResponse {
+    let (token, cookie) = csrf::token(req, ctx);
+    let mut response = html(StatusCode::OK, render(&page(token)));
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
     }
-    Ok((pool, params))
+    response
 }
 
 pub(crate) fn expired(pool: &Pool) -> HttpResponse {

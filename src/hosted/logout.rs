@@ -12,8 +12,9 @@ use crate::context::Context;
 use crate::hosted::authorize::error_page;
 use crate::hosted::cookies::{SESSION_COOKIE, session_cookie};
 use crate::hosted::csrf;
-use crate::hosted::pages::{Brand, LogoutPage, message, render};
-use crate::hosted::{html, secure};
+use crate::hosted::forms::form_page;
+use crate::hosted::pages::{Brand, LogoutPage, message};
+use crate::hosted::secure;
 use crate::pools::Pool;
 use crate::pools::pool::cached_pool;
 use crate::tokens::authorize::Params;
@@ -148,7 +149,6 @@ fn logout_refused(pool: &Pool, why: &str) -> HttpResponse {
 
 /// "Sign out?" with a form that posts the same parameters back with a CSRF token.
 fn confirm_logout(req: &HttpRequest, ctx: &Context, pool: &Pool, params: &Params) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, ctx);
     let fields: Vec<(&str, &str)> = [
         "client_id",
         "post_logout_redirect_uri",
@@ -159,15 +159,10 @@ fn confirm_logout(req: &HttpRequest, ctx: &Context, pool: &Pool, params: &Params
     .into_iter()
     .filter_map(|name| params.get(name).map(|value| (name, value)))
     .collect();
-    let page = LogoutPage {
+    form_page(req, ctx, |token| LogoutPage {
         brand: Brand::of(pool),
         action: format!("/{}/logout", pool.id),
-        csrf_token: &token,
+        csrf_token: token,
         fields,
-    };
-    let mut response = html(StatusCode::OK, render(&page));
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    })
 }

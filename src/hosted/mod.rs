@@ -12,8 +12,10 @@ pub mod forms;
 pub mod logout;
 pub mod mfa;
 pub mod pages;
+pub mod read;
 pub mod signin;
 pub mod signup;
+pub mod steps;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};

@@ -44,7 +44,7 @@ impl Brand {
 pub struct LoginPage<'a> {
     pub brand: Brand,
     pub action: String,
-    pub csrf_token: &'a str,
+    pub csrf_token: String,
     pub request: &'a str,
     pub username: &'a str,
     pub username_label: &'static str,
@@ -64,7 +64,7 @@ pub struct LoginPage<'a> {
 pub struct NewPasswordPage<'a> {
     pub brand: Brand,
     pub action: String,
-    pub csrf_token: &'a str,
+    pub csrf_token: String,
     pub request: &'a str,
     pub step: &'a str,
     pub policy: String,
@@ -76,7 +76,7 @@ pub struct NewPasswordPage<'a> {
 pub struct LogoutPage<'a> {
     pub brand: Brand,
     pub action: String,
-    pub csrf_token: &'a str,
+    pub csrf_token: String,
     pub fields: Vec<(&'a str, &'a str)>,
 }
 
@@ -172,7 +172,7 @@ pub struct ExtraField {
 pub struct SignUpPage<'a> {
     pub brand: Brand,
     pub action: String,
-    pub csrf_token: &'a str,
+    pub csrf_token: String,
     pub request: &'a str,
     pub ask_username: bool,
     pub username: &'a str,
@@ -189,7 +189,7 @@ pub struct ConfirmPage<'a> {
     pub brand: Brand,
     pub action: String,
     pub resend_action: String,
-    pub csrf_token: &'a str,
+    pub csrf_token: String,
     pub request: &'a str,
     pub username_label: &'static str,
     pub username: &'a str,
@@ -202,7 +202,7 @@ pub struct ConfirmPage<'a> {
 pub struct ForgotPage<'a> {
     pub brand: Brand,
     pub action: String,
-    pub csrf_token: &'a str,
+    pub csrf_token: String,
     pub request: &'a str,
     pub username_label: &'static str,
     pub login_link: String,
@@ -213,7 +213,7 @@ pub struct ForgotPage<'a> {
 pub struct ResetPage<'a> {
     pub brand: Brand,
     pub action: String,
-    pub csrf_token: &'a str,
+    pub csrf_token: String,
     pub request: &'a str,
     pub username_label: &'static str,
     pub username: &'a str,

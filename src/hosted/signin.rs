@@ -6,23 +6,24 @@
 #![allow(clippy::result_large_err)]
 
 use actix_web::http::StatusCode;
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
 use crate::accounts::signin::machine::{Origin, Outcome, Refused};
-use crate::accounts::signin::{new_password, password, view};
+use crate::accounts::signin::{new_password, password};
 use crate::context::Context;
 use crate::error::Error;
-use crate::hosted::browser::{continue_sign_in, flow_start};
+use crate::hosted::browser::continue_sign_in;
 use crate::hosted::cookies::device_cookie_name;
-use crate::hosted::csrf;
 use crate::hosted::federation::{self, Offer};
 use crate::hosted::forms::{
-    expired, internal, load_pending, load_pool, policy_text, posted_form, request_in_query,
-    step_in_query, username_label,
+    PASSWORDS_DIFFER, expired, form_page, internal, load_pending, load_pool, new_password_refused,
+    policy_text, request_in_query, username_label,
 };
-use crate::hosted::pages::{Brand, LoginPage, NewPasswordPage, render};
-use crate::hosted::{html, see_other};
+use crate::hosted::pages::{Brand, LoginPage, NewPasswordPage};
+use crate::hosted::read::Hosted;
+use crate::hosted::see_other;
+use crate::hosted::steps::{SignIn, SignInPost, StepPage};
 use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
 use crate::tokens::authorize::with_query;
@@ -38,14 +39,13 @@ fn login_page(
     username: &str,
     error: Option<&str>,
 ) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, ctx);
-    let page = LoginPage {
+    form_page(req, ctx, |token| LoginPage {
         password_form: offer.cognito,
         routes_by_email: offer.routes_by_email,
         providers: offer.providers.clone(),
         brand: Brand::of(pool),
         action: format!("/{}/login", pool.id),
-        csrf_token: &token,
+        csrf_token: token,
         request,
         username,
         username_label: username_label(pool),
@@ -56,37 +56,26 @@ fn login_page(
         ),
         signup_link: (!pool.config.allow_admin_create_user_only)
             .then(|| with_query(&format!("/{}/signup", pool.id), &[("request", request)])),
-    };
-    let mut response = html(StatusCode::OK, render(&page));
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    })
 }
 
 fn new_password_page(
     req: &HttpRequest,
     ctx: &Context,
-    pool: &Pool,
-    request: &str,
+    sign_in: &SignIn,
     step: &str,
     error: Option<&str>,
 ) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, ctx);
-    let page = NewPasswordPage {
+    let pool = &sign_in.pool;
+    form_page(req, ctx, |token| NewPasswordPage {
         brand: Brand::of(pool),
         action: format!("/{}/new-password", pool.id),
-        csrf_token: &token,
-        request,
+        csrf_token: token,
+        request: &sign_in.pending.id,
         step,
         policy: policy_text(pool),
         error,
-    };
-    let mut response = html(StatusCode::OK, render(&page));
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    })
 }
 
 #[get("/{pool_id}/login")]
@@ -111,42 +100,24 @@ pub async fn login_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>
 pub async fn login_submit(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
     address: ClientAddress,
-    body: Bytes,
+    post: Hosted<SignInPost>,
 ) -> HttpResponse {
-    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let pending = match load_pending(&req, &ctx, &pool, params.get("request")).await {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    // The CSRF check above guarantees the browser has its id.
-    let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
+    let SignInPost { sign_in, params } = post.0;
+    let SignIn { pool, pending, .. } = &sign_in;
     let username = params.get("username").unwrap_or_default().trim();
     let password = params.get("password").unwrap_or_default();
-    let offer = match federation::offer(&ctx, &pool, &pending.client_id).await {
+    let offer = match federation::offer(&ctx, pool, &pending.client_id).await {
         Ok(offer) => offer,
         Err(err) => return internal(err),
     };
-    let retry = |error: &str| {
-        login_page(
-            &req,
-            &ctx,
-            &pool,
-            &offer,
-            &pending.id,
-            username,
-            Some(error),
-        )
-    };
+    let retry =
+        |error: &str| login_page(&req, &ctx, pool, &offer, &pending.id, username, Some(error));
     // "Continue with …", or a work address that routes to a provider.
     let chosen = match params.get("identity_provider") {
         Some(name) if offer.offers(name) => Some((name.to_string(), None)),
         Some(_) => return retry("That sign-in option is not available here."),
-        None => match federation::route_email(&ctx, &pool, &offer, username).await {
+        None => match federation::route_email(&ctx, pool, &offer, username).await {
             Ok(found) => found.map(|name| (name, Some(username))),
             Err(err) => return internal(err),
         },
@@ -158,9 +129,9 @@ pub async fn login_submit(
         };
         return federation::send_upstream(
             &ctx,
-            &pool,
-            &pending,
-            &browser,
+            pool,
+            pending,
+            &sign_in.browser,
             &name,
             asked,
             StatusCode::SEE_OTHER,
@@ -175,13 +146,13 @@ pub async fn login_submit(
         address: address.0,
         device: device.as_ref().map(|c| c.value()),
     };
-    let start = flow_start(&pool, &pending, &browser, origin);
+    let start = sign_in.start(origin);
     let outcome = match password::sign_in(&ctx, &start, username, password).await {
         Ok(outcome) => outcome,
         Err(err) => return internal(err),
     };
     match outcome {
-        Outcome::Step(step) => continue_sign_in(&req, &ctx, &pool, &pending, step).await,
+        Outcome::Step(step) => continue_sign_in(&req, &ctx, pool, pending, step).await,
         Outcome::Refused(Refused::TemporaryPasswordExpired) => {
             retry("Your temporary password has expired. Ask your administrator to set a new one.")
         }
@@ -208,28 +179,14 @@ pub async fn login_submit(
 pub async fn new_password_form(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
+    page: Hosted<StepPage>,
 ) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
-        Err(page) => return page,
-    };
-    // `load_pending` already holds the request to the browser that started it; the step
-    // must be this browser's too.
-    let pending = match load_pending(&req, &ctx, &pool, request_in_query(&req).as_deref()).await {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    let (Some(browser), Some(step)) = (csrf::browser_id(&req, &ctx), step_in_query(&req)) else {
-        return expired(&pool);
-    };
-    let start = flow_start(&pool, &pending, &browser, Origin::default());
-    match view::step(&ctx, &start, &step).await {
-        Ok(Some(view)) if view.step == "NEW_PASSWORD_REQUIRED" => {
-            new_password_page(&req, &ctx, &pool, &pending.id, &step, None)
+    match page.view(&ctx).await {
+        Ok(view) if view.step == "NEW_PASSWORD_REQUIRED" => {
+            new_password_page(&req, &ctx, &page.sign_in, &page.step, None)
         }
-        Ok(_) => expired(&pool),
-        Err(err) => internal(err),
+        Ok(_) => expired(&page.sign_in.pool),
+        Err(instead) => instead,
     }
 }
 
@@ -237,32 +194,19 @@ pub async fn new_password_form(
 pub async fn new_password_submit(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
-    body: Bytes,
+    post: Hosted<SignInPost>,
 ) -> HttpResponse {
-    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let pending = match load_pending(&req, &ctx, &pool, params.get("request")).await {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    let browser = csrf::browser_id(&req, &ctx).unwrap_or_default();
-    let step = params.get("step").unwrap_or_default();
-    let new = params.get("new_password").unwrap_or_default();
-    let confirm = params.get("confirm_password").unwrap_or_default();
-    let start = flow_start(&pool, &pending, &browser, Origin::default());
+    let sign_in = &post.sign_in;
+    let (pool, pending, step) = (&sign_in.pool, &sign_in.pending, post.step());
+    let new = post.params.get("new_password").unwrap_or_default();
+    let confirm = post.params.get("confirm_password").unwrap_or_default();
+    let start = sign_in.start(Origin::default());
     match new_password::answer(&ctx, &start, step, new, confirm).await {
-        Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, &pool, &pending, next).await,
-        Ok(Outcome::Refused(_)) => expired(&pool),
+        Ok(Outcome::Step(next)) => continue_sign_in(&req, &ctx, pool, pending, next).await,
+        Ok(Outcome::Refused(_)) => expired(pool),
         Err(Error::Validation { field, message } | Error::Password { field, message }) => {
-            let text = if field == "confirm_password" {
-                "The two passwords do not match.".to_string()
-            } else {
-                format!("The new password {message}.")
-            };
-            new_password_page(&req, &ctx, &pool, &pending.id, step, Some(&text))
+            let text = new_password_refused(&field, &message, PASSWORDS_DIFFER);
+            new_password_page(&req, &ctx, sign_in, step, Some(&text))
         }
         Err(err) => internal(err),
     }

@@ -7,10 +7,24 @@ pub mod error;
 pub mod token;
 pub mod userinfo;
 
+use actix_web::HttpRequest;
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::web::{Bytes, BytesMut, Payload};
 use futures_util::StreamExt;
 
 use crate::tokens::OAuthError;
+
+/// Whether the request says its body is a form (`application/x-www-form-urlencoded`).
+pub fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
+}
 
 /// Form bodies larger than this are refused with a JSON `413`.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;

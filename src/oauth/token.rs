@@ -1,7 +1,7 @@
 //! `{issuer}/oauth2/token` and `{issuer}/oauth2/revoke`: form-encoded, client authentication
 //! by `client_secret_basic` or `client_secret_post`, public clients by `client_id` alone.
 
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::header::AUTHORIZATION;
 use actix_web::web::{Bytes, Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, post};
 use base64::Engine;
@@ -82,16 +82,7 @@ fn client_credentials(req: &HttpRequest, params: &Params) -> Result<ClientCreden
 }
 
 fn form_params(req: &HttpRequest, body: &Bytes) -> Result<Params, OAuthError> {
-    let form = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
-    if !form {
+    if !crate::oauth::is_form(req) {
         return Err(OAuthError::InvalidRequest(
             "the body must be application/x-www-form-urlencoded".into(),
         ));
@@ -104,6 +95,26 @@ async fn pool(ctx: &Context, pool_id: &str) -> Result<Pool, OAuthError> {
         Error::NotFound(_) => OAuthError::InvalidRequest("unknown user pool".into()),
         other => OAuthError::Internal(other.to_string()),
     })
+}
+
+/// The pool and the form of a post to the token or the revocation endpoint.
+async fn posted(
+    req: &HttpRequest,
+    ctx: &Context,
+    pool_id: &str,
+    payload: Payload,
+) -> Result<(Pool, Params), OAuthError> {
+    let body = crate::oauth::read_body(payload).await?;
+    let pool = pool(ctx, pool_id).await?;
+    let params = form_params(req, &body)?;
+    Ok((pool, params))
+}
+
+/// A parameter the request must carry; `invalid_request` when it does not.
+fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, OAuthError> {
+    params
+        .get(name)
+        .ok_or_else(|| OAuthError::InvalidRequest(format!("{name} is missing")))
 }
 
 fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
@@ -120,12 +131,8 @@ pub async fn token(
     path: Path<String>,
     payload: Payload,
 ) -> Result<HttpResponse, OAuthResponse> {
-    let body = crate::oauth::read_body(payload).await?;
-    let pool = pool(&ctx, &path).await?;
-    let params = form_params(&req, &body)?;
-    let grant_type = params
-        .get("grant_type")
-        .ok_or_else(|| OAuthError::InvalidRequest("grant_type is missing".into()))?;
+    let (pool, params) = posted(&req, &ctx, &path, payload).await?;
+    let grant_type = required(&params, "grant_type")?;
     if !matches!(
         grant_type,
         "authorization_code" | "refresh_token" | "client_credentials"
@@ -136,26 +143,20 @@ pub async fn token(
     let client = authenticate_client(&ctx, &pool.id, &creds).await?;
     let answer = match grant_type {
         "authorization_code" => {
-            let code = params
-                .get("code")
-                .ok_or_else(|| OAuthError::InvalidRequest("code is missing".into()))?;
             grants::authorization_code(
                 &ctx,
                 &client,
-                code,
+                required(&params, "code")?,
                 params.get("redirect_uri"),
                 params.get("code_verifier"),
             )
             .await?
         }
         "refresh_token" => {
-            let refresh = params
-                .get("refresh_token")
-                .ok_or_else(|| OAuthError::InvalidRequest("refresh_token is missing".into()))?;
             grants::refresh_token(
                 &ctx,
                 &client,
-                refresh,
+                required(&params, "refresh_token")?,
                 params.get("scope"),
                 grants::RefreshDoor::OAuth,
             )
@@ -174,12 +175,8 @@ pub async fn revoke(
     path: Path<String>,
     payload: Payload,
 ) -> Result<HttpResponse, OAuthResponse> {
-    let body = crate::oauth::read_body(payload).await?;
-    let pool = pool(&ctx, &path).await?;
-    let params = form_params(&req, &body)?;
-    let presented = params
-        .get("token")
-        .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
+    let (pool, params) = posted(&req, &ctx, &path, payload).await?;
+    let presented = required(&params, "token")?;
     let creds = client_credentials(&req, &params)?;
     let client = authenticate_client(&ctx, &pool.id, &creds).await?;
     revocation::revoke(&ctx, &client, presented).await?;

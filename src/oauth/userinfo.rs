@@ -1,7 +1,7 @@
 //! `{issuer}/oauth2/userInfo` (GET and POST): the signed-in user's claims for an access
 //! token that carries `openid`.
 
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::header::AUTHORIZATION;
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 
@@ -73,15 +73,7 @@ pub async fn userinfo_post(
 ) -> Result<HttpResponse, OAuthResponse> {
     let body = crate::oauth::read_body(payload).await?;
     let header = bearer(&req)?;
-    let is_form = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
-    let form_token = if is_form && !body.is_empty() {
+    let form_token = if crate::oauth::is_form(&req) && !body.is_empty() {
         Params::parse(&body)
             .map_err(OAuthError::InvalidRequest)?
             .get("access_token")

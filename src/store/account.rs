@@ -6,7 +6,7 @@
 use super::mfa::{MfaRow, save_in};
 use super::outbox::{OutboxRow, insert_outbox_query};
 use super::users::UserRow;
-use super::{Store, StoreResult, in_tx, on_pool};
+use super::{Store, StoreResult, execute_in_tx, in_tx, on_pool};
 use crate::store::oauth::SessionRow;
 
 macro_rules! notice_in {
@@ -44,16 +44,14 @@ pub async fn record_step_up(
     now: i64,
     amr: &str,
 ) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE sessions SET stepped_up_at = $1, stepped_up_amr = $3 \
          WHERE token_hash = $2 AND revoked_at IS NULL AND expires_at > $1",
-    )
-    .bind(now)
-    .bind(token_hash)
-    .bind(amr)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        now,
+        token_hash,
+        amr
+    );
     Ok(rows == 1)
 }
 
@@ -66,17 +64,15 @@ pub async fn hold_setup_secret(
     now: i64,
     expires_at: i64,
 ) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE sessions SET setup_secret = $1, setup_expires_at = $2 \
          WHERE token_hash = $3 AND revoked_at IS NULL AND expires_at > $4",
-    )
-    .bind(sealed)
-    .bind(expires_at)
-    .bind(token_hash)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        sealed,
+        expires_at,
+        token_hash,
+        now
+    );
     Ok(rows == 1)
 }
 

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Store, StoreError, StoreResult, in_tx, on_pool};
+use super::{Store, StoreError, StoreResult, execute_in_tx, in_tx, on_pool};
 use crate::store::paging::PageRequest;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -209,13 +209,12 @@ async fn insert_all<'a>(
 
 /// The answer's status, for an event committed with its change.
 pub async fn set_status(store: &Store, id: &str, status: i64) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        sqlx::query("UPDATE audit_events SET status = $2 WHERE id = $1")
-            .bind(id)
-            .bind(status)
-            .execute(&mut *tx)
-            .await?;
-    });
+    execute_in_tx!(
+        store,
+        "UPDATE audit_events SET status = $2 WHERE id = $1",
+        id,
+        status
+    );
     Ok(())
 }
 

@@ -1,9 +1,7 @@
 //! Rows of `app_clients` and `client_custom_scopes`.
 
-use sqlx::AssertSqlSafe;
-
-use super::{Store, StoreResult, in_tx, on_pool};
-use crate::store::paging::PageRequest;
+use super::{Store, StoreResult, execute_in_tx, in_tx, on_pool};
+use crate::store::paging::{PageRequest, fetch_page};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClientRow {
@@ -19,8 +17,24 @@ pub struct ClientRow {
     pub updated_at: i64,
 }
 
-const INSERT_SCOPE: &str = "INSERT INTO client_custom_scopes (client_id, pool_id, identifier, scope_name) \
-     VALUES ($1, $2, $3, $4)";
+/// Inserts the custom scopes (resource server identifier, scope name) the client allows,
+/// inside the transaction `$tx`.
+macro_rules! insert_scopes {
+    ($tx:ident, $row:expr, $scopes:expr) => {
+        for (identifier, scope) in $scopes {
+            sqlx::query(
+                "INSERT INTO client_custom_scopes (client_id, pool_id, identifier, scope_name) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&$row.client_id)
+            .bind(&$row.pool_id)
+            .bind(identifier)
+            .bind(scope)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
 
 /// Inserts the client and the custom scopes it allows, together.
 pub async fn insert(
@@ -44,15 +58,7 @@ pub async fn insert(
         .bind(row.updated_at)
         .execute(&mut *tx)
         .await?;
-        for (identifier, scope) in scopes {
-            sqlx::query(INSERT_SCOPE)
-                .bind(&row.client_id)
-                .bind(&row.pool_id)
-                .bind(identifier)
-                .bind(scope)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_scopes!(tx, row, scopes);
     });
     Ok(())
 }
@@ -74,15 +80,7 @@ pub async fn list(store: &Store, pool_id: &str, page: &PageRequest) -> StoreResu
          FROM app_clients WHERE pool_id = $1{} ORDER BY client_id LIMIT $2",
         page.after_sql("client_id", 3)
     );
-    on_pool!(store, pool => {
-        let mut query = sqlx::query_as::<_, ClientRow>(AssertSqlSafe(sql))
-            .bind(pool_id)
-            .bind(page.fetch());
-        if let Some(after) = page.after_key() {
-            query = query.bind(after);
-        }
-        Ok(query.fetch_all(pool).await?)
-    })
+    fetch_page!(store, ClientRow, sql, page, [pool_id, page.fetch()])
 }
 
 /// Writes name and config and replaces the custom scopes, if the row is still at
@@ -112,15 +110,7 @@ pub async fn update(
                 .bind(&row.client_id)
                 .execute(&mut *tx)
                 .await?;
-            for (identifier, scope) in scopes {
-                sqlx::query(INSERT_SCOPE)
-                    .bind(&row.client_id)
-                    .bind(&row.pool_id)
-                    .bind(identifier)
-                    .bind(scope)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_scopes!(tx, row, scopes);
         }
         rows == 1
     });
@@ -128,14 +118,12 @@ pub async fn update(
 }
 
 pub async fn delete(store: &Store, pool_id: &str, client_id: &str) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "DELETE FROM app_clients WHERE pool_id = $1 AND client_id = $2",
-    )
-    .bind(pool_id)
-    .bind(client_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        pool_id,
+        client_id
+    );
     Ok(rows == 1)
 }
 
@@ -147,18 +135,16 @@ pub async fn set_secret(
     secret_sealed: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE app_clients SET secret_hash = $1, secret_sealed = $5, version = version + 1, \
          updated_at = $2 WHERE pool_id = $3 AND client_id = $4 AND secret_hash IS NOT NULL",
-    )
-    .bind(secret_hash)
-    .bind(now)
-    .bind(pool_id)
-    .bind(client_id)
-    .bind(secret_sealed)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        secret_hash,
+        now,
+        pool_id,
+        client_id,
+        secret_sealed
+    );
     Ok(rows == 1)
 }
 

@@ -1,6 +1,6 @@
 //! Rows of `verification_codes`.
 
-use super::{Store, StoreResult, in_tx, on_pool};
+use super::{Store, StoreResult, execute_in_tx, in_tx, on_pool};
 use crate::store::outbox::{OutboxRow, insert_outbox_query};
 
 #[derive(Clone, sqlx::FromRow)]
@@ -136,13 +136,12 @@ pub async fn spend(store: &Store, id: &str, max: i64, now: i64) -> StoreResult<b
 
 /// Kills a code whose last try was wrong.
 pub async fn kill(store: &Store, id: &str, now: i64) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        sqlx::query("UPDATE verification_codes SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    });
+    execute_in_tx!(
+        store,
+        "UPDATE verification_codes SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL",
+        now,
+        id
+    );
     Ok(())
 }
 

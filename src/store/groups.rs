@@ -1,24 +1,8 @@
 //! Rows of `user_groups` and `group_members`.
 
-use sqlx::AssertSqlSafe;
+use super::{Store, StoreResult, execute_in_tx, on_pool};
 
-use super::{Store, StoreResult, on_pool};
-
-/// Runs a page query whose `$1` is `$scope`, `$2` the row limit and `$3` the optional key.
-macro_rules! fetch_page {
-    ($store:expr, $row:ty, $sql:expr, $page:expr, $scope:expr) => {
-        on_pool!($store, pool => {
-            let mut query = sqlx::query_as::<_, $row>(AssertSqlSafe($sql))
-                .bind($scope)
-                .bind($page.fetch());
-            if let Some(after) = $page.after_key() {
-                query = query.bind(after);
-            }
-            Ok(query.fetch_all(pool).await?)
-        })
-    };
-}
-use crate::store::paging::PageRequest;
+use crate::store::paging::{PageRequest, fetch_page};
 use crate::store::users::UserRow;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -32,20 +16,17 @@ pub struct GroupRow {
 }
 
 pub async fn insert(store: &Store, row: &GroupRow) -> StoreResult<()> {
-    crate::store::in_tx!(store, tx => {
-        sqlx::query(
-            "INSERT INTO user_groups (pool_id, name, description, precedence, created_at, updated_at) \
+    execute_in_tx!(
+        store,
+        "INSERT INTO user_groups (pool_id, name, description, precedence, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&row.pool_id)
-        .bind(&row.name)
-        .bind(&row.description)
-        .bind(row.precedence)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .execute(&mut *tx)
-        .await?;
-    });
+        &row.pool_id,
+        &row.name,
+        &row.description,
+        row.precedence,
+        row.created_at,
+        row.updated_at
+    );
     Ok(())
 }
 
@@ -66,7 +47,7 @@ pub async fn list(store: &Store, pool_id: &str, page: &PageRequest) -> StoreResu
          WHERE pool_id = $1{} ORDER BY name LIMIT $2",
         page.after_sql("name", 3)
     );
-    fetch_page!(store, GroupRow, sql, page, pool_id)
+    fetch_page!(store, GroupRow, sql, page, [pool_id, page.fetch()])
 }
 
 /// The groups a user belongs to, by name.
@@ -81,7 +62,7 @@ pub async fn list_for_user(
          WHERE m.user_id = $1{} ORDER BY g.name LIMIT $2",
         page.after_sql("g.name", 3)
     );
-    fetch_page!(store, GroupRow, sql, page, user_id)
+    fetch_page!(store, GroupRow, sql, page, [user_id, page.fetch()])
 }
 
 /// Sets the given fields; `None` keeps the stored value.
@@ -93,28 +74,26 @@ pub async fn update(
     precedence: Option<i64>,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE user_groups SET description = COALESCE($1, description), \
          precedence = COALESCE($2, precedence), updated_at = $3 WHERE pool_id = $4 AND name = $5",
-    )
-    .bind(description)
-    .bind(precedence)
-    .bind(now)
-    .bind(pool_id)
-    .bind(name)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        description,
+        precedence,
+        now,
+        pool_id,
+        name
+    );
     Ok(rows == 1)
 }
 
 pub async fn delete(store: &Store, pool_id: &str, name: &str) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query("DELETE FROM user_groups WHERE pool_id = $1 AND name = $2")
-        .bind(pool_id)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected());
+    let rows = execute_in_tx!(
+        store,
+        "DELETE FROM user_groups WHERE pool_id = $1 AND name = $2",
+        pool_id,
+        name
+    );
     Ok(rows == 1)
 }
 
@@ -126,18 +105,15 @@ pub async fn add_member(
     user_id: &str,
     now: i64,
 ) -> StoreResult<()> {
-    crate::store::in_tx!(store, tx => {
-        sqlx::query(
-            "INSERT INTO group_members (pool_id, group_name, user_id, added_at) VALUES ($1, $2, $3, $4) \
+    execute_in_tx!(
+        store,
+        "INSERT INTO group_members (pool_id, group_name, user_id, added_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (pool_id, group_name, user_id) DO NOTHING",
-        )
-        .bind(pool_id)
-        .bind(group)
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    });
+        pool_id,
+        group,
+        user_id,
+        now
+    );
     Ok(())
 }
 
@@ -147,14 +123,13 @@ pub async fn remove_member(
     group: &str,
     user_id: &str,
 ) -> StoreResult<()> {
-    crate::store::in_tx!(store, tx => {
-        sqlx::query("DELETE FROM group_members WHERE pool_id = $1 AND group_name = $2 AND user_id = $3")
-            .bind(pool_id)
-            .bind(group)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-    });
+    execute_in_tx!(
+        store,
+        "DELETE FROM group_members WHERE pool_id = $1 AND group_name = $2 AND user_id = $3",
+        pool_id,
+        group,
+        user_id
+    );
     Ok(())
 }
 
@@ -174,16 +149,7 @@ pub async fn members(
          WHERE m.pool_id = $1 AND m.group_name = $3{} ORDER BY u.username_key LIMIT $2",
         page.after_sql("u.username_key", 4)
     );
-    on_pool!(store, pool => {
-        let mut query = sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql))
-            .bind(pool_id)
-            .bind(page.fetch())
-            .bind(group);
-        if let Some(after) = page.after_key() {
-            query = query.bind(after);
-        }
-        Ok(query.fetch_all(pool).await?)
-    })
+    fetch_page!(store, UserRow, sql, page, [pool_id, page.fetch(), group])
 }
 
 /// Names of the groups a user is in, by precedence then name (for `cognito:groups`).

@@ -2,9 +2,9 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Store, StoreError, StoreResult, in_tx, on_pool};
-use crate::store::paging::PageRequest;
-use crate::store::pools::LOCK_SQL;
+use super::{Store, StoreError, StoreResult, execute_in_tx, in_tx, on_pool};
+use crate::store::paging::{PageRequest, fetch_page};
+use crate::store::pools::pool_limit_reached;
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct ProviderRow {
@@ -27,15 +27,11 @@ pub struct ProviderRow {
     pub updated_at: i64,
 }
 
-impl std::fmt::Debug for ProviderRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProviderRow")
-            .field("pool_id", &self.pool_id)
-            .field("name", &self.name)
-            .field("issuer", &self.issuer)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(ProviderRow {
+    pool_id,
+    name,
+    issuer
+});
 
 /// (provider name, identifier), in the provider's order.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -54,6 +50,24 @@ pub enum Outcome {
 const COLUMNS: &str = "pool_id, name, provider_type, issuer, client_id, client_secret_sealed, \
      authorize_scopes, attributes_request_method, attribute_mapping, sign_out_upstream, metadata, \
      jwks, metadata_refresh_at, created_at, updated_at";
+
+/// Binds the provider's settings, `issuer` to `metadata_refresh_at` in `COLUMNS` order, as
+/// both the insert and the update write them.
+macro_rules! bind_settings {
+    ($query:expr, $row:expr) => {
+        $query
+            .bind(&$row.issuer)
+            .bind(&$row.client_id)
+            .bind(&$row.client_secret_sealed)
+            .bind(&$row.authorize_scopes)
+            .bind(&$row.attributes_request_method)
+            .bind(&$row.attribute_mapping)
+            .bind($row.sign_out_upstream)
+            .bind(&$row.metadata)
+            .bind(&$row.jwks)
+            .bind($row.metadata_refresh_at)
+    };
+}
 
 /// Inserts the provider's identifiers in order, inside the transaction `$tx`.
 macro_rules! insert_identifiers {
@@ -82,38 +96,22 @@ pub async fn create(
     max: i64,
 ) -> StoreResult<Outcome> {
     in_tx!(store, tx => {
-        let locked = sqlx::query(LOCK_SQL).bind(&row.pool_id).execute(&mut *tx).await?.rows_affected();
-        if locked != 1 {
-            return Err(StoreError::NotFound);
-        }
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM identity_providers WHERE pool_id = $1")
-            .bind(&row.pool_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if count >= max {
+        let count_sql = "SELECT COUNT(*) FROM identity_providers WHERE pool_id = $1";
+        if pool_limit_reached!(tx, &row.pool_id, count_sql, max) {
             return Ok(Outcome::LimitReached);
         }
-        sqlx::query(AssertSqlSafe(format!(
+        let insert = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO identity_providers ({COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         )))
         .bind(&row.pool_id)
         .bind(&row.name)
-        .bind(&row.provider_type)
-        .bind(&row.issuer)
-        .bind(&row.client_id)
-        .bind(&row.client_secret_sealed)
-        .bind(&row.authorize_scopes)
-        .bind(&row.attributes_request_method)
-        .bind(&row.attribute_mapping)
-        .bind(row.sign_out_upstream)
-        .bind(&row.metadata)
-        .bind(&row.jwks)
-        .bind(row.metadata_refresh_at)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .execute(&mut *tx)
-        .await?;
+        .bind(&row.provider_type);
+        bind_settings!(insert, row)
+            .bind(row.created_at)
+            .bind(row.updated_at)
+            .execute(&mut *tx)
+            .await?;
         insert_identifiers!(tx, row, identifiers);
     });
     Ok(Outcome::Done)
@@ -180,15 +178,7 @@ pub async fn list(
         "SELECT {COLUMNS} FROM identity_providers WHERE pool_id = $1{} ORDER BY name LIMIT $2",
         page.after_sql("name", 3)
     );
-    on_pool!(store, pool => {
-        let mut query = sqlx::query_as::<_, ProviderRow>(AssertSqlSafe(sql))
-            .bind(pool_id)
-            .bind(page.fetch());
-        if let Some(after) = page.after_key() {
-            query = query.bind(after);
-        }
-        Ok(query.fetch_all(pool).await?)
-    })
+    fetch_page!(store, ProviderRow, sql, page, [pool_id, page.fetch()])
 }
 
 /// Writes the provider's settings and (when given) its identifiers. Refused while
@@ -223,27 +213,18 @@ pub async fn update(
                 return Ok(Outcome::Linked(linked));
             }
         }
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE identity_providers SET issuer = $1, client_id = $2, client_secret_sealed = $3, \
              authorize_scopes = $4, attributes_request_method = $5, attribute_mapping = $6, \
              sign_out_upstream = $7, metadata = $8, jwks = $9, metadata_refresh_at = $10, updated_at = $11 \
              WHERE pool_id = $12 AND name = $13",
-        )
-        .bind(&row.issuer)
-        .bind(&row.client_id)
-        .bind(&row.client_secret_sealed)
-        .bind(&row.authorize_scopes)
-        .bind(&row.attributes_request_method)
-        .bind(&row.attribute_mapping)
-        .bind(row.sign_out_upstream)
-        .bind(&row.metadata)
-        .bind(&row.jwks)
-        .bind(row.metadata_refresh_at)
-        .bind(row.updated_at)
-        .bind(&row.pool_id)
-        .bind(&row.name)
-        .execute(&mut *tx)
-        .await?;
+        );
+        bind_settings!(update, row)
+            .bind(row.updated_at)
+            .bind(&row.pool_id)
+            .bind(&row.name)
+            .execute(&mut *tx)
+            .await?;
         if let Some(identifiers) = identifiers {
             sqlx::query("DELETE FROM identity_provider_identifiers WHERE pool_id = $1 AND provider_name = $2")
                 .bind(&row.pool_id)
@@ -257,12 +238,12 @@ pub async fn update(
 }
 
 pub async fn delete(store: &Store, pool_id: &str, name: &str) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query("DELETE FROM identity_providers WHERE pool_id = $1 AND name = $2")
-        .bind(pool_id)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected());
+    let rows = execute_in_tx!(
+        store,
+        "DELETE FROM identity_providers WHERE pool_id = $1 AND name = $2",
+        pool_id,
+        name
+    );
     Ok(rows == 1)
 }
 

@@ -1,6 +1,6 @@
 //! Rows of `mfa_settings` and `recovery_codes`.
 
-use super::{Store, StoreResult, in_tx, on_pool};
+use super::{Store, StoreResult, execute_in_tx, in_tx, on_pool};
 
 #[derive(Clone, Default, sqlx::FromRow)]
 pub struct MfaRow {
@@ -130,17 +130,15 @@ pub async fn accept_totp_step(
     step: i64,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE mfa_settings SET totp_last_step = $1, updated_at = $2, version = version + 1 \
          WHERE user_id = $3 AND totp_secret IS NOT NULL \
          AND (totp_last_step IS NULL OR totp_last_step < $1)",
-    )
-    .bind(step)
-    .bind(now)
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        step,
+        now,
+        user_id
+    );
     Ok(rows == 1)
 }
 
@@ -151,16 +149,14 @@ pub async fn spend_recovery_code(
     code_hash: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE recovery_codes SET used_at = $1 \
          WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
-    )
-    .bind(now)
-    .bind(user_id)
-    .bind(code_hash)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        now,
+        user_id,
+        code_hash
+    );
     Ok(rows == 1)
 }
 

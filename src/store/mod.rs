@@ -151,38 +151,49 @@ macro_rules! in_tx {
                 let _turn = sqlite.write_turn().await;
                 let mut $tx = sqlite.pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
-                let event = $crate::store::audit::pending();
-                if let Some(event) = &event {
-                    $crate::store::audit::insert_event!(event)
-                        .execute(&mut *$tx)
-                        .await?;
-                }
-                $tx.commit().await?;
-                if event.is_some() {
-                    $crate::store::audit::committed();
-                }
+                $crate::store::commit!($tx);
                 out
             }
             $crate::store::Store::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
                 let out = $body;
-                let event = $crate::store::audit::pending();
-                if let Some(event) = &event {
-                    $crate::store::audit::insert_event!(event)
-                        .execute(&mut *$tx)
-                        .await?;
-                }
-                $tx.commit().await?;
-                if event.is_some() {
-                    $crate::store::audit::committed();
-                }
+                $crate::store::commit!($tx);
                 out
             }
         }
     };
 }
 
-pub(crate) use {in_tx, on_pool};
+/// Commits `$tx` for `in_tx!`, with the request's pending audit event, if any, inserted
+/// first.
+macro_rules! commit {
+    ($tx:ident) => {
+        let event = $crate::store::audit::pending();
+        if let Some(event) = &event {
+            $crate::store::audit::insert_event!(event)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        $tx.commit().await?;
+        if event.is_some() {
+            $crate::store::audit::committed();
+        }
+    };
+}
+
+/// Runs one statement in its own transaction (`in_tx!`), its arguments bound to `$1`, `$2`,
+/// ... in order; the rows it changed.
+macro_rules! execute_in_tx {
+    ($store:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::store::in_tx!($store, tx => sqlx::query($sql)
+            $(.bind($arg))*
+            .execute(&mut *tx)
+            .await?
+            .rows_affected())
+    };
+}
+
+pub(crate) use {commit, execute_in_tx, in_tx, on_pool};
 
 /// Whether a SQLite database is a file (not `:memory:`), whose files we create and guard.
 fn on_disk(file: &std::path::Path) -> bool {

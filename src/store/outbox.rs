@@ -25,17 +25,13 @@ pub struct OutboxRow {
     pub sent_at: Option<i64>,
 }
 
-impl std::fmt::Debug for OutboxRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Bodies carry codes and temporary passwords: never printed.
-        f.debug_struct("OutboxRow")
-            .field("id", &self.id)
-            .field("kind", &self.kind)
-            .field("status", &self.status)
-            .field("attempts", &self.attempts)
-            .finish_non_exhaustive()
-    }
-}
+// Bodies carry codes and temporary passwords: never printed.
+crate::redact::debug_fields!(OutboxRow {
+    id,
+    kind,
+    status,
+    attempts
+});
 
 pub const COLUMNS: &str = "id, pool_id, kind, sender, recipient, subject, text_body, html_body, status, attempts, \
      next_attempt_at, claimed_by, claimed_until, last_error, created_at, sent_at";

@@ -15,6 +15,22 @@ pub struct PageError {
     pub message: String,
 }
 
+/// Runs a page query of `$row`s: `$arg`s bound in order (the row limit among them,
+/// `PageRequest::fetch`), then the key the page starts after, if any.
+macro_rules! fetch_page {
+    ($store:expr, $row:ty, $sql:expr, $page:expr, [$($arg:expr),* $(,)?]) => {
+        $crate::store::on_pool!($store, pool => {
+            let mut query = sqlx::query_as::<_, $row>(sqlx::AssertSqlSafe($sql))$(.bind($arg))*;
+            if let Some(after) = $page.after_key() {
+                query = query.bind(after);
+            }
+            Ok(query.fetch_all(pool).await?)
+        })
+    };
+}
+
+pub(crate) use fetch_page;
+
 #[derive(Debug, Clone)]
 pub struct PageRequest {
     pub limit: usize,

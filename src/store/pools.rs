@@ -1,10 +1,8 @@
 //! Rows of `pools`.
 
-use sqlx::AssertSqlSafe;
-
 use super::signing_keys::{self, KeyRow, bind_key};
-use super::{Store, StoreResult, in_tx, on_pool};
-use crate::store::paging::PageRequest;
+use super::{Store, StoreResult, execute_in_tx, in_tx, on_pool};
+use crate::store::paging::{PageRequest, fetch_page};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PoolRow {
@@ -51,13 +49,7 @@ pub async fn list(store: &Store, page: &PageRequest) -> StoreResult<Vec<PoolRow>
          WHERE 1 = 1{} ORDER BY id LIMIT $1",
         page.after_sql("id", 2)
     );
-    on_pool!(store, pool => {
-        let mut query = sqlx::query_as::<_, PoolRow>(AssertSqlSafe(sql)).bind(page.fetch());
-        if let Some(after) = page.after_key() {
-            query = query.bind(after);
-        }
-        Ok(query.fetch_all(pool).await?)
-    })
+    fetch_page!(store, PoolRow, sql, page, [page.fetch()])
 }
 
 /// Writes a new name and config if the row is still at `version`; false when it moved on.
@@ -69,18 +61,16 @@ pub async fn update(
     config: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE pools SET name = $1, config = $2, version = version + 1, updated_at = $3 \
          WHERE id = $4 AND version = $5",
-    )
-    .bind(name)
-    .bind(config)
-    .bind(now)
-    .bind(id)
-    .bind(version)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        name,
+        config,
+        now,
+        id,
+        version
+    );
     Ok(rows == 1)
 }
 
@@ -122,12 +112,12 @@ pub async fn update_with_new_key(
 /// Deletes the pool, and through foreign keys everything in it, if it is still at
 /// `version` (the version whose config was checked for deletion protection).
 pub async fn delete_at_version(store: &Store, id: &str, version: i64) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query("DELETE FROM pools WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected());
+    let rows = execute_in_tx!(
+        store,
+        "DELETE FROM pools WHERE id = $1 AND version = $2",
+        id,
+        version
+    );
     Ok(rows == 1)
 }
 
@@ -135,6 +125,28 @@ pub async fn delete_at_version(store: &Store, id: &str, version: i64) -> StoreRe
 /// the number of resource servers) are checked without a race; changes no row if the pool
 /// is gone.
 pub const LOCK_SQL: &str = "UPDATE pools SET version = version WHERE id = $1";
+
+/// Inside `$tx`: takes the pool's row lock (`LOCK_SQL`; `NotFound` when the pool is gone),
+/// then says whether the pool already has `$max` of what `$count_sql` counts.
+macro_rules! pool_limit_reached {
+    ($tx:ident, $pool_id:expr, $count_sql:expr, $max:expr) => {{
+        let locked = sqlx::query($crate::store::pools::LOCK_SQL)
+            .bind($pool_id)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        if locked != 1 {
+            return Err($crate::store::StoreError::NotFound);
+        }
+        let count: i64 = sqlx::query_scalar($count_sql)
+            .bind($pool_id)
+            .fetch_one(&mut *$tx)
+            .await?;
+        count >= $max
+    }};
+}
+
+pub(crate) use pool_limit_reached;
 
 pub async fn id_by_name(store: &Store, name: &str) -> StoreResult<Option<String>> {
     on_pool!(store, pool => Ok(sqlx::query_scalar::<_, String>("SELECT id FROM pools WHERE name = $1")

@@ -1,6 +1,6 @@
 //! Rows of `refused_sign_ups`: the password of a sign-up that did not create an account.
 
-use super::{Store, StoreResult, in_tx, on_pool};
+use super::{Store, StoreResult, execute_in_tx, on_pool};
 
 /// Keeps (or replaces) the refused sign-up's password hash for `login_key` until `expires_at`.
 pub async fn remember(
@@ -11,21 +11,18 @@ pub async fn remember(
     now: i64,
     expires_at: i64,
 ) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        sqlx::query(
-            "INSERT INTO refused_sign_ups (pool_id, login_key, password_hash, created_at, expires_at) \
+    execute_in_tx!(
+        store,
+        "INSERT INTO refused_sign_ups (pool_id, login_key, password_hash, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (pool_id, login_key) DO UPDATE SET \
                password_hash = $3, created_at = $4, expires_at = $5",
-        )
-        .bind(pool_id)
-        .bind(login_key)
-        .bind(password_hash)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
-    });
+        pool_id,
+        login_key,
+        password_hash,
+        now,
+        expires_at
+    );
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use sqlx::AssertSqlSafe;
 
 use super::{Store, StoreError, StoreResult, in_tx, on_pool};
 use crate::store::paging::PageRequest;
-use crate::store::pools::LOCK_SQL;
+use crate::store::pools::pool_limit_reached;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ResourceServerRow {
@@ -39,6 +39,22 @@ pub enum Outcome {
 const INSERT_SCOPE: &str = "INSERT INTO resource_server_scopes (pool_id, identifier, name, description, position) \
      VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (pool_id, identifier, name) DO UPDATE SET description = excluded.description, position = excluded.position";
+
+/// Inserts or updates the scopes, in their order, inside the transaction `$tx`.
+macro_rules! put_scopes {
+    ($tx:ident, $row:expr, $scopes:expr) => {
+        for (position, scope) in $scopes.iter().enumerate() {
+            sqlx::query(INSERT_SCOPE)
+                .bind(&$row.pool_id)
+                .bind(&$row.identifier)
+                .bind(&scope.name)
+                .bind(&scope.description)
+                .bind(position as i64)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
 const SCOPE_USES: &str = "SELECT s.client_id, c.name AS client_name, s.scope_name \
      FROM client_custom_scopes s JOIN app_clients c ON c.client_id = s.client_id \
      WHERE s.pool_id = $1 AND s.identifier = $2 ORDER BY c.name, s.scope_name";
@@ -51,15 +67,8 @@ pub async fn create(
     max: i64,
 ) -> StoreResult<Outcome> {
     in_tx!(store, tx => {
-        let locked = sqlx::query(LOCK_SQL).bind(&row.pool_id).execute(&mut *tx).await?.rows_affected();
-        if locked != 1 {
-            return Err(StoreError::NotFound);
-        }
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM resource_servers WHERE pool_id = $1")
-            .bind(&row.pool_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if count >= max {
+        let count_sql = "SELECT COUNT(*) FROM resource_servers WHERE pool_id = $1";
+        if pool_limit_reached!(tx, &row.pool_id, count_sql, max) {
             return Ok(Outcome::LimitReached);
         }
         sqlx::query(
@@ -73,16 +82,7 @@ pub async fn create(
         .bind(row.updated_at)
         .execute(&mut *tx)
         .await?;
-        for (position, scope) in scopes.iter().enumerate() {
-            sqlx::query(INSERT_SCOPE)
-                .bind(&row.pool_id)
-                .bind(&row.identifier)
-                .bind(&scope.name)
-                .bind(&scope.description)
-                .bind(position as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
+        put_scopes!(tx, row, scopes);
     });
     Ok(Outcome::Done)
 }
@@ -206,16 +206,7 @@ pub async fn replace(
             .execute(&mut *tx)
             .await?;
         }
-        for (position, scope) in scopes.iter().enumerate() {
-            sqlx::query(INSERT_SCOPE)
-                .bind(&row.pool_id)
-                .bind(&row.identifier)
-                .bind(&scope.name)
-                .bind(&scope.description)
-                .bind(position as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
+        put_scopes!(tx, row, scopes);
     });
     Ok(Outcome::Done)
 }

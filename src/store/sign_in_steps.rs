@@ -20,15 +20,11 @@ pub struct StepRow {
     pub consumed_at: Option<i64>,
 }
 
-impl std::fmt::Debug for StepRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StepRow")
-            .field("pool_id", &self.pool_id)
-            .field("user_id", &self.user_id)
-            .field("step", &self.step)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(StepRow {
+    pool_id,
+    user_id,
+    step
+});
 
 const COLUMNS: &str = "token_hash, pool_id, client_id, user_id, step, browser, auth_request_id, amr, \
      auth_time, setup_secret, created_at, expires_at, consumed_at";

@@ -21,15 +21,11 @@ pub struct KeyRow {
     pub publish_until: Option<i64>,
 }
 
-impl std::fmt::Debug for KeyRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRow")
-            .field("kid", &self.kid)
-            .field("pool_id", &self.pool_id)
-            .field("active", &self.active)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(KeyRow {
+    kid,
+    pool_id,
+    active
+});
 
 pub(crate) const INSERT: &str = "INSERT INTO signing_keys (kid, pool_id, private_key, public_n, public_e, active, \
      created_at, retired_at, publish_until, alg, public_jwk) \

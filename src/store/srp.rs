@@ -1,6 +1,6 @@
 //! Rows of `srp_verifiers`: each user's SRP salt and verifier, bound to a password hash.
 
-use super::{Store, StoreResult, in_tx, on_pool};
+use super::{Store, StoreResult, execute_in_tx, on_pool};
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct VerifierRow {
@@ -14,22 +14,19 @@ pub struct VerifierRow {
 
 /// Replaces the user's verifier.
 pub async fn put(store: &Store, row: &VerifierRow) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        sqlx::query(
-            "INSERT INTO srp_verifiers (user_id, pool_id, password_digest, salt, verifier, created_at) \
+    execute_in_tx!(
+        store,
+        "INSERT INTO srp_verifiers (user_id, pool_id, password_digest, salt, verifier, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (user_id) DO UPDATE SET password_digest = excluded.password_digest, \
              salt = excluded.salt, verifier = excluded.verifier, created_at = excluded.created_at",
-        )
-        .bind(&row.user_id)
-        .bind(&row.pool_id)
-        .bind(&row.password_digest)
-        .bind(&row.salt)
-        .bind(&row.verifier)
-        .bind(row.created_at)
-        .execute(&mut *tx)
-        .await?;
-    });
+        &row.user_id,
+        &row.pool_id,
+        &row.password_digest,
+        &row.salt,
+        &row.verifier,
+        row.created_at
+    );
     Ok(())
 }
 

@@ -118,18 +118,7 @@ pub async fn reserve(
     counters: &[(CounterKey, LockSchedule)],
     now: i64,
 ) -> StoreResult<Vec<Option<i64>>> {
-    let sql = bump_sql(true);
-    in_tx!(store, tx => {
-        let mut out = Vec::with_capacity(counters.len());
-        for (key, schedule) in counters {
-            out.push(
-                bump_query!(sql.clone(), scope, key, schedule, now)
-                    .fetch_optional(&mut *tx)
-                    .await?,
-            );
-        }
-        Ok(out)
-    })
+    bump_all(store, bump_sql(true), scope, counters, now).await
 }
 
 /// Counts a failure that was not reserved beforehand, locked or not; returns the new hits.
@@ -139,7 +128,17 @@ pub async fn record(
     counters: &[(CounterKey, LockSchedule)],
     now: i64,
 ) -> StoreResult<Vec<Option<i64>>> {
-    let sql = bump_sql(false);
+    bump_all(store, bump_sql(false), scope, counters, now).await
+}
+
+/// Bumps each counter with `sql` (`bump_sql`), in one transaction.
+async fn bump_all(
+    store: &Store,
+    sql: String,
+    scope: &str,
+    counters: &[(CounterKey, LockSchedule)],
+    now: i64,
+) -> StoreResult<Vec<Option<i64>>> {
     in_tx!(store, tx => {
         let mut out = Vec::with_capacity(counters.len());
         for (key, schedule) in counters {

@@ -50,6 +50,27 @@ pub async fn save_killing_codes(
     Ok(true)
 }
 
+/// Consumes the code `$code_id` and runs `$then` (a query), in one transaction; true when
+/// both changed their row, and nothing is written otherwise.
+macro_rules! consume_then {
+    ($store:expr, $code_id:expr, $max:expr, $now:expr, $then:expr) => {{
+        in_tx!($store, tx => {
+            let consumed = consume_query!($code_id, $max, $now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if consumed != 1 {
+                return Ok(false);
+            }
+            let updated = $then.execute(&mut *tx).await?.rows_affected();
+            if updated != 1 {
+                return Ok(false);
+            }
+        });
+        Ok(true)
+    }};
+}
+
 /// Consumes the sign-up code and confirms the user (status and verified email), together.
 /// False if either moved on meanwhile; nothing is written then.
 pub async fn confirm_user(
@@ -60,23 +81,13 @@ pub async fn confirm_user(
     version: i64,
     now: i64,
 ) -> StoreResult<bool> {
-    in_tx!(store, tx => {
-        let consumed = consume_query!(code_id, max, now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if consumed != 1 {
-            return Ok(false);
-        }
-        let updated = confirm_user_query!(user, version, now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if updated != 1 {
-            return Ok(false);
-        }
-    });
-    Ok(true)
+    consume_then!(
+        store,
+        code_id,
+        max,
+        now,
+        confirm_user_query!(user, version, now)
+    )
 }
 
 /// Consumes the reset code and sets the new password, status and sign-out time, together.
@@ -88,21 +99,11 @@ pub async fn reset_password(
     version: i64,
     now: i64,
 ) -> StoreResult<bool> {
-    in_tx!(store, tx => {
-        let consumed = consume_query!(code_id, max, now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if consumed != 1 {
-            return Ok(false);
-        }
-        let updated = reset_password_query!(user, version, now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if updated != 1 {
-            return Ok(false);
-        }
-    });
-    Ok(true)
+    consume_then!(
+        store,
+        code_id,
+        max,
+        now,
+        reset_password_query!(user, version, now)
+    )
 }

@@ -3,7 +3,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Store, StoreResult, on_pool};
+use super::{Store, StoreResult, execute_in_tx, on_pool};
 use crate::store::paging::PageRequest;
 
 #[derive(Clone, sqlx::FromRow)]
@@ -34,19 +34,15 @@ pub struct UserRow {
     pub updated_at: i64,
 }
 
-impl std::fmt::Debug for UserRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The password hash stays out of every dump.
-        f.debug_struct("UserRow")
-            .field("id", &self.id)
-            .field("pool_id", &self.pool_id)
-            .field("username", &self.username)
-            .field("status", &self.status)
-            .field("enabled", &self.enabled)
-            .field("version", &self.version)
-            .finish_non_exhaustive()
-    }
-}
+// The password hash stays out of every dump.
+crate::redact::debug_fields!(UserRow {
+    id,
+    pool_id,
+    username,
+    status,
+    enabled,
+    version
+});
 
 const COLUMNS: &str = "id, pool_id, username, username_key, email_key, status, enabled, attributes, \
      email, phone_number, name, given_name, family_name, preferred_username, password_hash, \
@@ -214,12 +210,12 @@ pub async fn save(store: &Store, row: &UserRow, version: i64) -> StoreResult<boo
 }
 
 pub async fn delete(store: &Store, pool_id: &str, id: &str) -> StoreResult<bool> {
-    let rows = crate::store::in_tx!(store, tx => sqlx::query("DELETE FROM users WHERE pool_id = $1 AND id = $2")
-        .bind(pool_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected());
+    let rows = execute_in_tx!(
+        store,
+        "DELETE FROM users WHERE pool_id = $1 AND id = $2",
+        pool_id,
+        id
+    );
     Ok(rows == 1)
 }
 

@@ -91,13 +91,7 @@ pub async fn confirm_totp(
     for _ in 0..mfa::RETRIES {
         let mut row = mfa::current_row(ctx, user).await?;
         let replaced = row.totp_secret.is_some();
-        row.totp_secret = Some(sealed.to_string());
-        row.totp_last_step = Some(step);
-        row.totp_enabled_at = Some(now);
-        if row.preferred.is_none() {
-            row.preferred = Some(MfaFactor::SoftwareToken.as_str().into());
-        }
-        row.updated_at = now;
+        mfa::set_totp(&mut row, sealed, step, now);
         let change = if replaced {
             "a new authenticator app replaced the old one, and new recovery codes were made"
         } else {

@@ -260,6 +260,18 @@ pub(crate) async fn current_row(ctx: &Context, user: &UserRow) -> Result<MfaRow>
         }))
 }
 
+/// Makes `sealed` the row's authenticator app, its code at `step` already used; the app
+/// becomes the preferred factor unless one was chosen.
+pub fn set_totp(row: &mut MfaRow, sealed: &str, step: i64, now: i64) {
+    row.totp_secret = Some(sealed.to_string());
+    row.totp_last_step = Some(step);
+    row.totp_enabled_at = Some(now);
+    if row.preferred.is_none() {
+        row.preferred = Some(MfaFactor::SoftwareToken.as_str().into());
+    }
+    row.updated_at = now;
+}
+
 /// Makes the confirmed `secret` (sealed) the user's TOTP factor, with `step` its first
 /// accepted step, and gives the user new recovery codes; returns them (shown once). `row`
 /// is the settings as the caller read and judged them: if they changed since, nothing is
@@ -270,14 +282,7 @@ pub async fn enable_totp(
     sealed: &str,
     step: i64,
 ) -> Result<Vec<String>> {
-    let now = ctx.now();
-    row.totp_secret = Some(sealed.to_string());
-    row.totp_last_step = Some(step);
-    row.totp_enabled_at = Some(now);
-    if row.preferred.is_none() {
-        row.preferred = Some(MfaFactor::SoftwareToken.as_str().into());
-    }
-    row.updated_at = now;
+    set_totp(&mut row, sealed, step, ctx.now());
     let (codes, digests) = new_recovery_codes(ctx, &row.user_id);
     store::save(&ctx.store, &row, Some(&digests)).await?;
     Ok(codes)

@@ -143,68 +143,62 @@ pub async fn answer(
     code: &str,
     address: Option<IpAddr>,
 ) -> Result<Outcome> {
-    padded(answer_guarded(ctx, start, session, code, address)).await
-}
-
-async fn answer_guarded(
-    ctx: &Context,
-    start: &Start<'_>,
-    session: &str,
-    code: &str,
-    address: Option<IpAddr>,
-) -> Result<Outcome> {
-    // A session this server did not seal names nobody: refused without counting.
-    let Some(opened) = ctx
-        .keys
-        .open(session, SESSION_CONTEXT)
-        .ok()
-        .and_then(|plain| serde_json::from_slice::<Session>(&plain).ok())
-        .filter(|s| s.pool == start.pool.id && s.client == start.client_id)
-    else {
-        return Ok(wrong(session));
-    };
-    let taken = if mfa::is_code_shaped(code) {
-        take(ctx, start, &opened.token, &[Step::EmailOtpSignIn]).await?
-    } else {
-        // What cannot be a code is refused without counting as a guess.
-        return Ok(wrong(session));
-    };
-    let user = taken.as_ref().map(|(_, user)| user);
-    let Some(attempt) = begin_guess(ctx, start.pool, &opened.typed, user, address).await? else {
-        if let Some((row, user)) = &taken {
-            again(ctx, start, row, user, &opened.token).await?;
+    padded(async {
+        // A session this server did not seal names nobody: refused without counting.
+        let Some(opened) = ctx
+            .keys
+            .open(session, SESSION_CONTEXT)
+            .ok()
+            .and_then(|plain| serde_json::from_slice::<Session>(&plain).ok())
+            .filter(|s| s.pool == start.pool.id && s.client == start.client_id)
+        else {
+            return Ok(wrong(session));
+        };
+        let taken = if mfa::is_code_shaped(code) {
+            take(ctx, start, &opened.token, &[Step::EmailOtpSignIn]).await?
+        } else {
+            // What cannot be a code is refused without counting as a guess.
+            return Ok(wrong(session));
+        };
+        let user = taken.as_ref().map(|(_, user)| user);
+        let Some(attempt) = begin_guess(ctx, start.pool, &opened.typed, user, address).await?
+        else {
+            if let Some((row, user)) = &taken {
+                again(ctx, start, row, user, &opened.token).await?;
+            }
+            return Ok(wrong(session));
+        };
+        let Some((row, user)) = taken else {
+            attempt.failed().await?;
+            return Ok(wrong(session));
+        };
+        let checked = match mfa::check_email_code(ctx, &user, code).await {
+            Ok(checked) => checked,
+            Err(e) => {
+                attempt.abandoned().await?;
+                return Err(e);
+            }
+        };
+        if checked == CodeCheck::Accepted {
+            attempt.succeeded().await?;
+            // The mailbox is one factor. An account with an authenticator app has said the app
+            // guards it: the sign-in goes on to the app (or one of its recovery codes).
+            if mfa::factors(ctx, &user).await?.totp {
+                let step = app_after_code(ctx, start, &user, METHOD, ctx.now()).await?;
+                return Ok(Outcome::Step(step));
+            }
+            return Ok(Outcome::Step(AuthStep::Complete(Box::new(Completed {
+                user,
+                amr: METHOD.into(),
+                auth_time: ctx.now(),
+                recovery_codes: None,
+            }))));
         }
-        return Ok(wrong(session));
-    };
-    let Some((row, user)) = taken else {
         attempt.failed().await?;
-        return Ok(wrong(session));
-    };
-    let checked = match mfa::check_email_code(ctx, &user, code).await {
-        Ok(checked) => checked,
-        Err(e) => {
-            attempt.abandoned().await?;
-            return Err(e);
-        }
-    };
-    if checked == CodeCheck::Accepted {
-        attempt.succeeded().await?;
-        // The mailbox is one factor. An account with an authenticator app has said the app
-        // guards it: the sign-in goes on to the app (or one of its recovery codes).
-        if mfa::factors(ctx, &user).await?.totp {
-            let step = app_after_code(ctx, start, &user, METHOD, ctx.now()).await?;
-            return Ok(Outcome::Step(step));
-        }
-        return Ok(Outcome::Step(AuthStep::Complete(Box::new(Completed {
-            user,
-            amr: METHOD.into(),
-            auth_time: ctx.now(),
-            recovery_codes: None,
-        }))));
-    }
-    attempt.failed().await?;
-    again(ctx, start, &row, &user, &opened.token).await?;
-    Ok(wrong(session))
+        again(ctx, start, &row, &user, &opened.token).await?;
+        Ok(wrong(session))
+    })
+    .await
 }
 
 /// The same step again, under the same token and expiry.

@@ -148,8 +148,13 @@ pub(crate) async fn take(
     Ok(Some((row, user)))
 }
 
-/// The user of a live step that belongs to `start`, without spending it.
-pub async fn step_user(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Option<UserRow>> {
+/// The live step behind `token` and its user, if it belongs to `start`, without spending
+/// it.
+pub async fn live_step(
+    ctx: &Context,
+    start: &Start<'_>,
+    token: &str,
+) -> Result<Option<(StepRow, UserRow)>> {
     let Some(hash) = token_hash(token) else {
         return Ok(None);
     };
@@ -159,7 +164,13 @@ pub async fn step_user(ctx: &Context, start: &Start<'_>, token: &str) -> Result<
     if !start.binding.matches(&row) || row.client_id != start.client_id {
         return Ok(None);
     }
-    find_by_sub(ctx, &start.pool.id, &row.user_id).await
+    let user = find_by_sub(ctx, &start.pool.id, &row.user_id).await?;
+    Ok(user.map(|user| (row, user)))
+}
+
+/// The user of a live step that belongs to `start`, without spending it.
+pub async fn step_user(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Option<UserRow>> {
+    Ok(live_step(ctx, start, token).await?.map(|(_, user)| user))
 }
 
 /// The client of a live API step, from its token alone (`AssociateSoftwareToken` names

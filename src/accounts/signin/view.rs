@@ -4,12 +4,11 @@
 use crate::accounts::factors::mfa;
 use crate::accounts::signin::machine::{Start, Step};
 use crate::accounts::signin::second_factor::step_factors;
-use crate::accounts::signin::steps::token_hash;
-use crate::accounts::users::lookup::{find_by_sub, sign_in_name};
+use crate::accounts::signin::steps::live_step;
+use crate::accounts::users::lookup::sign_in_name;
 use crate::context::Context;
 use crate::domain::MfaFactor;
 use crate::error::Result;
-use crate::store::sign_in_steps as store;
 
 /// What a step's page needs to show, without using the step.
 #[derive(Debug)]
@@ -24,16 +23,7 @@ pub struct StepView {
 
 /// The live step behind `token`, if it belongs to `start`, as its page shows it.
 pub async fn step(ctx: &Context, start: &Start<'_>, token: &str) -> Result<Option<StepView>> {
-    let Some(hash) = token_hash(token) else {
-        return Ok(None);
-    };
-    let Some(row) = store::live(&ctx.store, &start.pool.id, &hash, ctx.now()).await? else {
-        return Ok(None);
-    };
-    if !start.binding.matches(&row) || row.client_id != start.client_id {
-        return Ok(None);
-    }
-    let Some(user) = find_by_sub(ctx, &start.pool.id, &row.user_id).await? else {
+    let Some((row, user)) = live_step(ctx, start, token).await? else {
         return Ok(None);
     };
     let current = MfaFactor::parse(&row.step);

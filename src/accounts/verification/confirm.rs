@@ -33,38 +33,32 @@ pub async fn confirm_sign_up(
     address: Option<IpAddr>,
     confirmer: Option<&str>,
 ) -> Result<(CodeCheck, Option<UserRow>)> {
-    padded(confirm_guarded(ctx, pool, login, code, address, confirmer)).await
-}
-
-async fn confirm_guarded(
-    ctx: &Context,
-    pool: &Pool,
-    login: &str,
-    code: &str,
-    address: Option<IpAddr>,
-    confirmer: Option<&str>,
-) -> Result<(CodeCheck, Option<UserRow>)> {
-    let Some(login) = typed_login(login) else {
-        return Ok((CodeCheck::Rejected, None));
-    };
-    let user = match find_user(ctx, pool, login).await {
-        Ok(user) => Some(user),
-        Err(Error::NotFound(_)) => None,
-        Err(e) => return Err(e),
-    };
-    let Some(attempt) = begin_guess(ctx, pool, login, user.as_ref(), address).await? else {
-        return Ok((CodeCheck::Rejected, None));
-    };
-    let outcome = match user {
-        Some(user) if user.status == UNCONFIRMED => confirm_user(ctx, user, code, confirmer).await,
-        _ => Ok((CodeCheck::Rejected, None)),
-    };
-    match &outcome {
-        Ok((CodeCheck::Accepted, _)) => attempt.succeeded().await?,
-        Ok(_) => attempt.failed().await?,
-        Err(_) => attempt.abandoned().await?,
-    }
-    outcome
+    padded(async {
+        let Some(login) = typed_login(login) else {
+            return Ok((CodeCheck::Rejected, None));
+        };
+        let user = match find_user(ctx, pool, login).await {
+            Ok(user) => Some(user),
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let Some(attempt) = begin_guess(ctx, pool, login, user.as_ref(), address).await? else {
+            return Ok((CodeCheck::Rejected, None));
+        };
+        let outcome = match user {
+            Some(user) if user.status == UNCONFIRMED => {
+                confirm_user(ctx, user, code, confirmer).await
+            }
+            _ => Ok((CodeCheck::Rejected, None)),
+        };
+        match &outcome {
+            Ok((CodeCheck::Accepted, _)) => attempt.succeeded().await?,
+            Ok(_) => attempt.failed().await?,
+            Err(_) => attempt.abandoned().await?,
+        }
+        outcome
+    })
+    .await
 }
 
 async fn confirm_user(

@@ -101,7 +101,10 @@ pub async fn sign_up(
             Err(e) => return Err(e),
         };
         if let Some(user) = existing {
-            return existing_account(ctx, pool, &user, &fresh, protect).await;
+            if !protect {
+                return Err(name_exists());
+            }
+            return existing_account(ctx, pool, &user, &fresh).await;
         }
         // In a username pool, an address that already belongs to a confirmed account gets the
         // notice, not a second account.
@@ -109,7 +112,10 @@ pub async fn sign_up(
             && let Some(owner) =
                 users_store::confirmed_with_email(&ctx.store, &pool.id, &fresh.email).await?
         {
-            return taken(ctx, pool, &owner, &fresh, protect).await;
+            if !protect {
+                return Err(name_exists());
+            }
+            return taken(ctx, pool, &owner, &fresh).await;
         }
         // Someone may take the name between our lookup and our insert: then it is answered
         // as a name that was taken all along.
@@ -173,6 +179,11 @@ async fn create_unconfirmed(ctx: &Context, pool: &Pool, fresh: &Fresh) -> Result
 /// be used to flood someone's inbox.
 const ATTEMPT_NOTICE_GAP_MS: Millis = 3_600_000;
 
+/// A taken name, refused openly: only a client that does not protect its users says so.
+fn name_exists() -> Error {
+    Error::exists("an account with this username already exists")
+}
+
 /// A sign-up for a name that exists. An unconfirmed one is taken over by the newest
 /// sign-up (whoever confirms gets the password they chose themselves, never one an earlier
 /// sign-up planted), and any code it had dies with the old address and password.
@@ -181,15 +192,9 @@ async fn existing_account(
     pool: &Pool,
     user: &UserRow,
     fresh: &Fresh,
-    protect: bool,
 ) -> Result<SignedUp> {
-    if !protect {
-        return Err(Error::exists(
-            "an account with this username already exists",
-        ));
-    }
     if user.status != UNCONFIRMED {
-        return taken(ctx, pool, user, fresh, protect).await;
+        return taken(ctx, pool, user, fresh).await;
     }
     let address_changes = user.email.as_deref() != Some(fresh.email.as_str());
     if address_changes
@@ -199,7 +204,7 @@ async fn existing_account(
     {
         // Moving the pending name onto someone else's confirmed address is refused like a
         // new name would be: the owner gets the notice, the pending sign-up stays as it was.
-        return taken(ctx, pool, &owner, fresh, protect).await;
+        return taken(ctx, pool, &owner, fresh).await;
     }
     // The same address with a password from another browser: whoever holds the address did
     // not necessarily choose it, so a code then confirms the address, not the password. (A
@@ -243,18 +248,7 @@ async fn existing_account(
 /// A sign-up refused because the name or address belongs to `owner`: the owner may get a
 /// notice, and the refused password is remembered so that signing in with it looks like
 /// signing in to a new, unconfirmed account.
-async fn taken(
-    ctx: &Context,
-    pool: &Pool,
-    owner: &UserRow,
-    fresh: &Fresh,
-    protect: bool,
-) -> Result<SignedUp> {
-    if !protect {
-        return Err(Error::exists(
-            "an account with this username already exists",
-        ));
-    }
+async fn taken(ctx: &Context, pool: &Pool, owner: &UserRow, fresh: &Fresh) -> Result<SignedUp> {
     let now = ctx.now();
     let key = login_key(pool, &fresh.username);
     refused_sign_ups::remember(

@@ -8,7 +8,7 @@ use crate::accounts::signin::password::{SignIn, authenticate};
 use crate::accounts::users::shapes::SetPassword;
 use crate::accounts::users::{credentials, manage};
 use crate::cognito::Call;
-use crate::cognito::protocol::{Answer, Exception, Kind};
+use crate::cognito::protocol::{Answer, Exception};
 use crate::cognito::signed_in::token::{authorise, signed};
 
 #[derive(Deserialize)]
@@ -43,12 +43,7 @@ pub async fn change_password(call: &Call<'_>) -> Answer {
     .await?
     {
         SignIn::Success(user) if user.id == signed.user.id => {}
-        SignIn::Throttled => {
-            return Err(Exception::new(
-                Kind::LimitExceeded,
-                "Attempt limit exceeded, please try after some time.",
-            ));
-        }
+        SignIn::Throttled => return Err(Exception::too_many_tries()),
         _ => return Err(Exception::wrong_credentials()),
     }
     credentials::set_password(

@@ -4,14 +4,17 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::factors::codes::{CodeCheck, Resend};
+use crate::accounts::attributes::Attributes;
+use crate::accounts::factors::codes::Resend;
 use crate::accounts::users::lookup::find_by_sub;
 use crate::accounts::users::manage;
 use crate::accounts::users::shapes::{User, UserPatch};
 use crate::accounts::verification::attribute;
 use crate::cognito::Call;
 use crate::cognito::protocol::{Answer, Exception, Kind};
-use crate::cognito::shapes::{AttributeType, attributes_from, attributes_to, delivery};
+use crate::cognito::shapes::{
+    AttributeType, attributes_from, attributes_to, code_answer, delivery,
+};
 use crate::cognito::signed_in::token::{SignedIn, address_may_change, authorise, signed};
 use crate::pools::oauth_client::find_oauth_client;
 
@@ -101,17 +104,9 @@ pub async fn update_user_attributes(call: &Call<'_>) -> Answer {
     if new_email.is_some_and(|e| before.as_deref() != Some(e)) {
         address_may_change(call, &signed).await?;
     }
-    let user = manage::update_user(
-        call.ctx,
-        &signed.pool.id,
-        &signed.user.username,
-        UserPatch {
-            attributes,
-            email_verified: None,
-        },
-    )
-    .await
-    .map_err(alias_conflict)?;
+    let user = write_own(call, &signed, attributes)
+        .await
+        .map_err(alias_conflict)?;
     let mut deliveries = Vec::new();
     let email = user.attributes.get("email").and_then(Value::as_str);
     if let Some(email) = email
@@ -130,6 +125,19 @@ pub async fn update_user_attributes(call: &Call<'_>) -> Answer {
         .await?;
     }
     Ok(json!({"CodeDeliveryDetailsList": deliveries}))
+}
+
+/// Writes the user's own attributes; only verification sets `email_verified`.
+async fn write_own(
+    call: &Call<'_>,
+    signed: &SignedIn,
+    attributes: Attributes,
+) -> crate::error::Result<User> {
+    let patch = UserPatch {
+        attributes,
+        email_verified: None,
+    };
+    manage::update_user(call.ctx, &signed.pool.id, &signed.user.username, patch).await
 }
 
 /// An address another account has is Cognito's `AliasExistsException`.
@@ -167,16 +175,7 @@ pub async fn delete_user_attributes(call: &Call<'_>) -> Answer {
         .iter()
         .map(|n| (n.clone(), Value::Null))
         .collect();
-    manage::update_user(
-        call.ctx,
-        &signed.pool.id,
-        &signed.user.username,
-        UserPatch {
-            attributes,
-            email_verified: None,
-        },
-    )
-    .await?;
+    write_own(call, &signed, attributes).await?;
     Ok(json!({}))
 }
 
@@ -206,10 +205,7 @@ pub async fn get_user_attribute_verification_code(call: &Call<'_>) -> Answer {
     };
     match attribute::send(call.ctx, &signed.pool, &signed.user).await? {
         Resend::Sent => Ok(json!({"CodeDeliveryDetails": delivery(&email)})),
-        Resend::TooSoon => Err(Exception::new(
-            Kind::LimitExceeded,
-            "Attempt limit exceeded, please try after some time.",
-        )),
+        Resend::TooSoon => Err(Exception::too_many_tries()),
     }
 }
 
@@ -225,23 +221,13 @@ pub async fn verify_user_attribute(call: &Call<'_>) -> Answer {
     let input: VerifyAttribute = call.input()?;
     let signed = authorise(call, &input.access_token).await?;
     email_only(&input.attribute_name)?;
-    match attribute::verify(
+    let check = attribute::verify(
         call.ctx,
         &signed.pool,
         signed.user,
         &input.code,
         call.address,
     )
-    .await?
-    {
-        CodeCheck::Accepted => Ok(json!({})),
-        CodeCheck::Rejected => Err(Exception::new(
-            Kind::CodeMismatch,
-            "Invalid verification code provided, please try again.",
-        )),
-        CodeCheck::TooManyTries => Err(Exception::new(
-            Kind::LimitExceeded,
-            "Attempt limit exceeded, please try after some time.",
-        )),
-    }
+    .await?;
+    code_answer(check)
 }

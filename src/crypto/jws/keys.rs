@@ -57,7 +57,7 @@ impl Alg {
     }
 
     /// The hash whose left half is `at_hash` (OIDC Core §3.1.3.6): the signature's hash,
-    /// and SHA-512 for Ed25519.
+    /// and SHA-512 for Ed25519 (the errata, as the common client libraries compute it).
     fn token_hash(self) -> &'static digest::Algorithm {
         match self {
             Alg::Rs256 | Alg::Ps256 | Alg::Es256 => &digest::SHA256,

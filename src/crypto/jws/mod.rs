@@ -53,6 +53,15 @@ pub struct Verified {
     pub claims: Map<String, Value>,
 }
 
+/// A compact JWS's three parts (RFC 7515 §7.1): header, payload and signature.
+pub(crate) fn compact_parts(token: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(header), Some(payload), Some(sig), None) => Some((header, payload, sig)),
+        _ => None,
+    }
+}
+
 /// Verifies `token` against the key of `keys` it names (or the one key that fits, when it
 /// names none) and returns its claims. The header's algorithm must be one of `Alg` and fit
 /// the key's type, curve and `alg`; the token's `kid` is never trusted beyond choosing.
@@ -60,10 +69,7 @@ pub fn verify(token: &str, keys: &JwkSet) -> Result<Verified, JwsError> {
     if token.len() > MAX_TOKEN {
         return Err(JwsError::Malformed);
     }
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(sig), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let Some((header, payload, sig)) = compact_parts(token) else {
         return Err(JwsError::Malformed);
     };
     let header: Header = URL_SAFE_NO_PAD

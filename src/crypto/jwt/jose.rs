@@ -1,11 +1,12 @@
 //! The JOSE vocabulary both halves share: the three algorithms, a public key in its JWK
 //! form (RFC 7517), and what can go wrong.
 
-use aws_lc_rs::digest;
 use aws_lc_rs::signature;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+
+use crate::crypto::jws::{self, Alg};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JwtError {
@@ -38,27 +39,23 @@ pub enum Algorithm {
 impl Algorithm {
     pub const ALL: [Algorithm; 3] = [Algorithm::Rs256, Algorithm::Es256, Algorithm::EdDsa];
 
+    /// The same algorithm among all the JOSE ones, whose name and hashes it has.
+    fn jose(self) -> Alg {
+        match self {
+            Algorithm::Rs256 => Alg::Rs256,
+            Algorithm::Es256 => Alg::Es256,
+            Algorithm::EdDsa => Alg::EdDsa,
+        }
+    }
+
     /// The JOSE name (RFC 7518, RFC 8037), exactly as it appears in a header.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Algorithm::Rs256 => "RS256",
-            Algorithm::Es256 => "ES256",
-            Algorithm::EdDsa => "EdDSA",
-        }
+        self.jose().as_str()
     }
 
     /// Parses the exact JOSE name; `rs256`, `none` and the rest are not algorithms here.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == name)
-    }
-
-    /// The hash whose left half is `at_hash` (OIDC Core §3.1.3.6 and its errata: SHA-512
-    /// for Ed25519, as the common client libraries compute it).
-    fn token_hash(self) -> &'static digest::Algorithm {
-        match self {
-            Algorithm::Rs256 | Algorithm::Es256 => &digest::SHA256,
-            Algorithm::EdDsa => &digest::SHA512,
-        }
     }
 
     pub(super) fn verification(self) -> &'static dyn signature::VerificationAlgorithm {
@@ -79,9 +76,7 @@ impl std::fmt::Display for Algorithm {
 /// OIDC `at_hash` (or `c_hash`): the left half of the algorithm's hash of `value`,
 /// base64url.
 pub fn half_hash(alg: Algorithm, value: &str) -> String {
-    let digest = digest::digest(alg.token_hash(), value.as_bytes());
-    let bytes = digest.as_ref();
-    URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() / 2])
+    jws::half_hash(alg.jose(), value)
 }
 
 /// A public key as published in the JWKS (RFC 7517): `n`/`e` for RSA, `crv`/`x`/`y` for EC,

@@ -27,14 +27,7 @@ pub struct SigningKey {
     rng: SystemRandom,
 }
 
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(SigningKey { kid, alg });
 
 impl SigningKey {
     pub fn from_pkcs8(kid: &str, alg: Algorithm, der: &[u8]) -> Result<Self, JwtError> {

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::crypto::jws::compact_parts;
 use crate::crypto::jwt::jose::{Algorithm, Jwk, JwtError};
 
 /// A published key, parsed once for verification.
@@ -94,10 +95,7 @@ pub fn verify(token: &str, key: &VerifyingKey) -> Result<Value, JwtError> {
     if alg != key.alg {
         return Err(JwtError::Algorithm);
     }
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(sig), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let Some((header, payload, sig)) = compact_parts(token) else {
         return Err(JwtError::Malformed);
     };
     let sig = URL_SAFE_NO_PAD

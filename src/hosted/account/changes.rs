@@ -2,24 +2,25 @@
 //! factor, recovery codes and the password.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 
-use crate::accounts::account::page::{Account, Refused};
+use crate::accounts::account::page::Refused;
 use crate::accounts::account::{password, settings};
 use crate::context::Context;
 use crate::domain::MfaFactor;
 use crate::error::Error;
 use crate::hosted::account::page::{
-    account_page, answer, back_to_page, base, origin, posted, refused_text, signed_in, with_cookie,
+    AccountPost, SignedIn, answer, back_to_page, base, origin, refused_page, refused_text,
 };
 use crate::hosted::cookies::{device_cookie_name, session_cookie};
-use crate::hosted::csrf;
-use crate::hosted::forms::{internal, load_pool};
-use crate::hosted::mfa::qr_svg;
+use crate::hosted::forms::{form_page, internal, new_password_refused};
+use crate::hosted::html;
+use crate::hosted::mfa::setup::qr_svg;
 use crate::hosted::pages::{Brand, RecoveryCodesPage, render};
-use crate::hosted::{html, see_other};
+use crate::hosted::read::Hosted;
+use crate::hosted::see_other;
 use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
 
@@ -29,7 +30,7 @@ struct TotpPage<'a> {
     brand: Brand,
     action: String,
     back: String,
-    csrf_token: &'a str,
+    csrf_token: String,
     secret: &'a str,
     uri: &'a str,
     qr_svg: String,
@@ -40,24 +41,22 @@ struct TotpPage<'a> {
 fn totp_page(
     req: &HttpRequest,
     ctx: &Context,
-    pool: &Pool,
-    account: &Account,
+    me: &SignedIn,
     setup: &settings::Setup,
     error: Option<&str>,
 ) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, ctx);
-    let page = TotpPage {
+    let pool = &me.pool;
+    form_page(req, ctx, |token| TotpPage {
         brand: Brand::of(pool),
         action: format!("{}/totp/confirm", base(pool)),
         back: base(pool),
-        csrf_token: &token,
+        csrf_token: token,
         secret: &setup.secret,
         uri: &setup.uri,
         qr_svg: qr_svg(&setup.uri),
-        replacing: account.factors.totp,
+        replacing: me.account.factors.totp,
         error,
-    };
-    with_cookie(html(StatusCode::OK, render(&page)), cookie)
+    })
 }
 
 fn codes_page(pool: &Pool, codes: &[String]) -> HttpResponse {
@@ -74,18 +73,10 @@ fn codes_page(pool: &Pool, codes: &[String]) -> HttpResponse {
 }
 
 #[get("/{pool_id}/account/totp")]
-pub async fn totp_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
-        Err(page) => return page,
-    };
-    let account = match signed_in(&req, &ctx, &pool).await {
-        Ok(account) => account,
-        Err(page) => return page,
-    };
-    match settings::pending_totp(&ctx, &pool, &account) {
-        Ok(Some(setup)) => totp_page(&req, &ctx, &pool, &account, &setup, None),
-        Ok(None) => see_other(&base(&pool)),
+pub async fn totp_form(req: HttpRequest, ctx: Data<Context>, me: Hosted<SignedIn>) -> HttpResponse {
+    match settings::pending_totp(&ctx, &me.pool, &me.account) {
+        Ok(Some(setup)) => totp_page(&req, &ctx, &me, &setup, None),
+        Ok(None) => see_other(&base(&me.pool)),
         Err(err) => internal(err),
     }
 }
@@ -94,16 +85,12 @@ pub async fn totp_form(req: HttpRequest, ctx: Data<Context>, path: Path<String>)
 pub async fn totp_begin(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
-    body: Bytes,
+    post: Hosted<AccountPost>,
 ) -> HttpResponse {
-    let (pool, _, account) = match posted(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let result = settings::begin_totp(&ctx, &pool, &account).await;
-    answer(&req, &ctx, &pool, &account, result, |setup| {
-        totp_page(&req, &ctx, &pool, &account, &setup, None)
+    let me = &post.me;
+    let result = settings::begin_totp(&ctx, &me.pool, &me.account).await;
+    answer(&req, &ctx, me, result, |setup| {
+        totp_page(&req, &ctx, me, &setup, None)
     })
 }
 
@@ -111,39 +98,25 @@ pub async fn totp_begin(
 pub async fn totp_confirm(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
-    body: Bytes,
+    post: Hosted<AccountPost>,
 ) -> HttpResponse {
-    let (pool, params, account) = match posted(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let code = params.get("code").unwrap_or_default();
-    match settings::confirm_totp(&ctx, &pool, &account, code).await {
-        Ok(Err(Refused::Invalid)) => match settings::pending_totp(&ctx, &pool, &account) {
+    let me = &post.me;
+    let code = post.params.get("code").unwrap_or_default();
+    match settings::confirm_totp(&ctx, &me.pool, &me.account, code).await {
+        Ok(Err(Refused::Invalid)) => match settings::pending_totp(&ctx, &me.pool, &me.account) {
             Ok(Some(setup)) => totp_page(
                 &req,
                 &ctx,
-                &pool,
-                &account,
+                me,
                 &setup,
                 Some(
                     "That code is not valid. Check the time on your device, and enter the code the app shows now.",
                 ),
             ),
-            Ok(None) => account_page(
-                &req,
-                &ctx,
-                &pool,
-                &account,
-                None,
-                Some(refused_text(Refused::SetupExpired)),
-            ),
+            Ok(None) => refused_page(&req, &ctx, me, refused_text(Refused::SetupExpired)),
             Err(err) => internal(err),
         },
-        result => answer(&req, &ctx, &pool, &account, result, |codes| {
-            codes_page(&pool, &codes)
-        }),
+        result => answer(&req, &ctx, me, result, |codes| codes_page(&me.pool, &codes)),
     }
 }
 
@@ -151,16 +124,12 @@ pub async fn totp_confirm(
 pub async fn totp_remove(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
-    body: Bytes,
+    post: Hosted<AccountPost>,
 ) -> HttpResponse {
-    let (pool, _, account) = match posted(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let result = settings::remove_totp(&ctx, &pool, &account).await;
-    answer(&req, &ctx, &pool, &account, result, |()| {
-        back_to_page(&pool, "totp_removed")
+    let me = &post.me;
+    let result = settings::remove_totp(&ctx, &me.pool, &me.account).await;
+    answer(&req, &ctx, me, result, |()| {
+        back_to_page(&me.pool, "totp_removed")
     })
 }
 
@@ -168,23 +137,17 @@ pub async fn totp_remove(
 pub async fn email_submit(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
-    body: Bytes,
+    post: Hosted<AccountPost>,
 ) -> HttpResponse {
-    let (pool, params, account) = match posted(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let enabled = match params.get("enabled") {
+    let me = &post.me;
+    let enabled = match post.params.get("enabled") {
         Some("true") => true,
         Some("false") => false,
-        _ => {
-            return account_page(&req, &ctx, &pool, &account, None, Some("Choose on or off."));
-        }
+        _ => return refused_page(&req, &ctx, me, "Choose on or off."),
     };
-    let result = settings::set_email(&ctx, &pool, &account, enabled).await;
-    answer(&req, &ctx, &pool, &account, result, |()| {
-        back_to_page(&pool, if enabled { "email_on" } else { "email_off" })
+    let result = settings::set_email(&ctx, &me.pool, &me.account, enabled).await;
+    answer(&req, &ctx, me, result, |()| {
+        back_to_page(&me.pool, if enabled { "email_on" } else { "email_off" })
     })
 }
 
@@ -192,26 +155,15 @@ pub async fn email_submit(
 pub async fn preferred_submit(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
-    body: Bytes,
+    post: Hosted<AccountPost>,
 ) -> HttpResponse {
-    let (pool, params, account) = match posted(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
+    let me = &post.me;
+    let Some(factor) = post.params.get("preferred").and_then(MfaFactor::parse) else {
+        return refused_page(&req, &ctx, me, "Choose one of your factors.");
     };
-    let Some(factor) = params.get("preferred").and_then(MfaFactor::parse) else {
-        return account_page(
-            &req,
-            &ctx,
-            &pool,
-            &account,
-            None,
-            Some("Choose one of your factors."),
-        );
-    };
-    let result = settings::set_preferred(&ctx, &pool, &account, factor).await;
-    answer(&req, &ctx, &pool, &account, result, |()| {
-        back_to_page(&pool, "preferred")
+    let result = settings::set_preferred(&ctx, &me.pool, &me.account, factor).await;
+    answer(&req, &ctx, me, result, |()| {
+        back_to_page(&me.pool, "preferred")
     })
 }
 
@@ -219,65 +171,39 @@ pub async fn preferred_submit(
 pub async fn recovery_codes_submit(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
-    body: Bytes,
+    post: Hosted<AccountPost>,
 ) -> HttpResponse {
-    let (pool, _, account) = match posted(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let result = settings::regenerate_recovery_codes(&ctx, &pool, &account).await;
-    answer(&req, &ctx, &pool, &account, result, |codes| {
-        codes_page(&pool, &codes)
-    })
+    let me = &post.me;
+    let result = settings::regenerate_recovery_codes(&ctx, &me.pool, &me.account).await;
+    answer(&req, &ctx, me, result, |codes| codes_page(&me.pool, &codes))
 }
 
 #[post("/{pool_id}/account/password")]
 pub async fn password_submit(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
     address: ClientAddress,
-    body: Bytes,
+    post: Hosted<AccountPost>,
 ) -> HttpResponse {
-    let (pool, params, account) = match posted(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
-    let current = params.get("current_password").unwrap_or_default();
-    let new = params.get("new_password").unwrap_or_default();
-    let confirm = params.get("confirm_password").unwrap_or_default();
+    let SignedIn { pool, account } = &post.me;
+    let current = post.params.get("current_password").unwrap_or_default();
+    let new = post.params.get("new_password").unwrap_or_default();
+    let confirm = post.params.get("confirm_password").unwrap_or_default();
     let device = req.cookie(&device_cookie_name(&ctx, &pool.id));
     let origin = origin(&address, device.as_ref().map(|c| c.value()));
-    match password::change_password(&ctx, &pool, &account, current, new, confirm, &origin).await {
+    let refused = |why: &str| refused_page(&req, &ctx, &post.me, why);
+    match password::change_password(&ctx, pool, account, current, new, confirm, &origin).await {
         Ok(Ok(token)) => {
-            let mut response = back_to_page(&pool, "password");
+            let mut response = back_to_page(pool, "password");
             let _ = response.add_cookie(&session_cookie(&ctx, &pool.id, &token));
             response
         }
-        Ok(Err(Refused::Invalid)) => account_page(
-            &req,
-            &ctx,
-            &pool,
-            &account,
-            None,
-            Some("The current password is not right."),
-        ),
-        Ok(Err(refused)) => account_page(
-            &req,
-            &ctx,
-            &pool,
-            &account,
-            None,
-            Some(refused_text(refused)),
-        ),
+        Ok(Err(Refused::Invalid)) => refused("The current password is not right."),
+        Ok(Err(other)) => refused(refused_text(other)),
         Err(Error::Validation { field, message } | Error::Password { field, message }) => {
-            let text = if field == "confirm_password" {
-                "The two new passwords do not match.".to_string()
-            } else {
-                format!("The new password {message}.")
-            };
-            account_page(&req, &ctx, &pool, &account, None, Some(&text))
+            let text =
+                new_password_refused(&field, &message, "The two new passwords do not match.");
+            refused(&text)
         }
         Err(err) => internal(err),
     }

@@ -2,7 +2,7 @@
 //! browser, the checked form post, and the answer to a change.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, get};
 use askama::Template;
 
@@ -11,10 +11,10 @@ use crate::accounts::signin::machine::Origin;
 use crate::context::Context;
 use crate::domain::MfaFactor;
 use crate::hosted::cookies::SESSION_COOKIE;
-use crate::hosted::csrf;
-use crate::hosted::forms::{internal, load_pool, policy_text, posted_form};
-use crate::hosted::pages::{Brand, message, render};
-use crate::hosted::{html, see_other};
+use crate::hosted::forms::{PostedForm, form_page, internal, path_pool, policy_text};
+use crate::hosted::pages::{Brand, message};
+use crate::hosted::read::{Hosted, Read, Reading};
+use crate::hosted::see_other;
 use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
 use crate::tokens::authorize::Params;
@@ -24,7 +24,7 @@ use crate::tokens::authorize::Params;
 struct AccountPage<'a> {
     brand: Brand,
     base: String,
-    csrf_token: &'a str,
+    csrf_token: String,
     name: &'a str,
     notice: Option<&'static str>,
     error: Option<&'a str>,
@@ -81,16 +81,6 @@ pub(super) fn refused_text(refused: Refused) -> &'static str {
     }
 }
 
-pub(super) fn with_cookie(
-    mut response: HttpResponse,
-    cookie: Option<actix_web::cookie::Cookie<'static>>,
-) -> HttpResponse {
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
-}
-
 pub(super) fn not_signed_in(pool: &Pool) -> HttpResponse {
     message(
         StatusCode::UNAUTHORIZED,
@@ -100,37 +90,63 @@ pub(super) fn not_signed_in(pool: &Pool) -> HttpResponse {
     )
 }
 
-/// The signed-in account of this browser, or the page that says there is none.
-pub(super) async fn signed_in(
-    req: &HttpRequest,
-    ctx: &Context,
-    pool: &Pool,
-) -> Result<Account, HttpResponse> {
+/// The signed-in account of this browser, and its pool. A browser without one is answered
+/// with the page that says so.
+pub(super) struct SignedIn {
+    pub(super) pool: Pool,
+    pub(super) account: Account,
+}
+
+async fn signed_in(req: &HttpRequest, ctx: &Context, pool: Pool) -> Reading<SignedIn> {
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
-        return Err(not_signed_in(pool));
+        return Err(not_signed_in(&pool));
     };
-    match page::open(ctx, pool, cookie.value()).await {
-        Ok(Some(account)) => Ok(account),
-        Ok(None) => Err(not_signed_in(pool)),
+    match page::open(ctx, &pool, cookie.value()).await {
+        Ok(Some(account)) => Ok(SignedIn { pool, account }),
+        Ok(None) => Err(not_signed_in(&pool)),
         Err(err) => Err(internal(err)),
+    }
+}
+
+impl Read for SignedIn {
+    type Before = ();
+
+    async fn read(req: &HttpRequest, ctx: &Context, (): ()) -> Reading<Self> {
+        let pool = path_pool(req, ctx).await?;
+        signed_in(req, ctx, pool).await
+    }
+}
+
+/// An account form post: the form, its CSRF token checked, from a signed-in browser.
+pub(super) struct AccountPost {
+    pub(super) me: SignedIn,
+    pub(super) params: Params,
+}
+
+impl Read for AccountPost {
+    type Before = Hosted<PostedForm>;
+
+    async fn read(req: &HttpRequest, ctx: &Context, form: Self::Before) -> Reading<Self> {
+        let Hosted(PostedForm { pool, params }) = form;
+        let me = signed_in(req, ctx, pool).await?;
+        Ok(AccountPost { me, params })
     }
 }
 
 pub(super) fn account_page(
     req: &HttpRequest,
     ctx: &Context,
-    pool: &Pool,
-    account: &Account,
+    me: &SignedIn,
     notice: Option<&'static str>,
     error: Option<&str>,
 ) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, ctx);
+    let SignedIn { pool, account } = me;
     let now = ctx.now();
     let options = page::options(pool, account);
-    let page = AccountPage {
+    form_page(req, ctx, |token| AccountPage {
         brand: Brand::of(pool),
         base: base(pool),
-        csrf_token: &token,
+        csrf_token: token,
         name: &account.name,
         notice,
         error,
@@ -146,8 +162,17 @@ pub(super) fn account_page(
         preferred: account.factors.preferred.map_or("", MfaFactor::as_str),
         recovery_codes_left: account.factors.recovery_codes_left,
         policy: policy_text(pool),
-    };
-    with_cookie(html(StatusCode::OK, render(&page)), cookie)
+    })
+}
+
+/// The account page again, saying why the change was not made.
+pub(super) fn refused_page(
+    req: &HttpRequest,
+    ctx: &Context,
+    me: &SignedIn,
+    why: &str,
+) -> HttpResponse {
+    account_page(req, ctx, me, None, Some(why))
 }
 
 pub(super) fn back_to_page(pool: &Pool, done: &str) -> HttpResponse {
@@ -162,31 +187,16 @@ fn to_verify(pool: &Pool) -> HttpResponse {
 pub(super) fn answer<T>(
     req: &HttpRequest,
     ctx: &Context,
-    pool: &Pool,
-    account: &Account,
+    me: &SignedIn,
     result: crate::error::Result<Change<T>>,
     done: impl FnOnce(T) -> HttpResponse,
 ) -> HttpResponse {
     match result {
         Ok(Ok(value)) => done(value),
-        Ok(Err(Refused::StepUpRequired)) => to_verify(pool),
-        Ok(Err(refused)) => {
-            account_page(req, ctx, pool, account, None, Some(refused_text(refused)))
-        }
+        Ok(Err(Refused::StepUpRequired)) => to_verify(&me.pool),
+        Ok(Err(refused)) => refused_page(req, ctx, me, refused_text(refused)),
         Err(err) => internal(err),
     }
-}
-
-/// The start of every account form post: the pool, the form (CSRF checked) and the account.
-pub(super) async fn posted(
-    req: &HttpRequest,
-    ctx: &Context,
-    pool_id: &str,
-    body: &Bytes,
-) -> Result<(Pool, Params, Account), HttpResponse> {
-    let (pool, params) = posted_form(req, ctx, pool_id, body).await?;
-    let account = signed_in(req, ctx, &pool).await?;
-    Ok((pool, params, account))
 }
 
 pub(super) fn origin<'a>(address: &ClientAddress, device: Option<&'a str>) -> Origin<'a> {
@@ -200,18 +210,10 @@ pub(super) fn origin<'a>(address: &ClientAddress, device: Option<&'a str>) -> Or
 pub async fn account_form(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
+    me: Hosted<SignedIn>,
 ) -> HttpResponse {
-    let pool = match load_pool(&ctx, &path).await {
-        Ok(pool) => pool,
-        Err(page) => return page,
-    };
-    let account = match signed_in(&req, &ctx, &pool).await {
-        Ok(account) => account,
-        Err(page) => return page,
-    };
     let notice = Params::parse(req.query_string().as_bytes())
         .ok()
         .and_then(|p| p.get("done").and_then(done_text));
-    account_page(&req, &ctx, &pool, &account, notice, None)
+    account_page(&req, &ctx, &me, notice, None)
 }

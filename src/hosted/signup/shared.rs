@@ -1,14 +1,13 @@
 //! What the self-service pages share: the pending authorization request a page carries
-//! along, the links that keep it, the query the confirm and reset pages read, and the CSRF
-//! cookie each form is rendered with.
+//! along, the links that keep it, and what the confirm and reset pages are filled in with,
+//! from their query or their form post.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
 
 use crate::context::Context;
 use crate::hosted::csrf;
-use crate::hosted::forms::request_in_query;
-use crate::hosted::html;
+use crate::hosted::forms::{PostedForm, path_pool, request_in_query};
+use crate::hosted::read::{Hosted, Read, Reading};
 use crate::pools::Pool;
 use crate::pools::oauth_client::find_oauth_client;
 use crate::store::oauth::AuthRequestRow;
@@ -47,31 +46,114 @@ pub(super) async fn pending(
     }
 }
 
-/// What the confirm and reset pages read from their query string.
-pub(super) struct PageQuery {
-    /// The live pending request, or empty.
+/// What the confirm and reset pages are filled in with.
+pub(super) struct Filled {
+    pub(super) pool: Pool,
+    /// The live pending request's reference, or empty.
     pub(super) request: String,
     pub(super) username: String,
-    /// Arrived right after a code was (maybe) sent.
-    pub(super) sent: bool,
 }
 
-pub(super) async fn page_query(req: &HttpRequest, ctx: &Context, pool: &Pool) -> PageQuery {
-    let query = Params::parse(req.query_string().as_bytes()).ok();
-    let get = |name: &str| {
-        query
-            .as_ref()
-            .and_then(|q| q.get(name))
-            .unwrap_or_default()
-            .to_string()
-    };
-    PageQuery {
-        request: pending(req, ctx, pool, request_in_query(req).as_deref())
+/// What the confirm and reset pages say above their form: that a code was sent, or why the
+/// last try failed.
+#[derive(Clone, Copy)]
+pub(super) enum Note<'a> {
+    Nothing,
+    Sent(&'a str),
+    Failed(&'a str),
+}
+
+impl<'a> Note<'a> {
+    pub(super) fn notice(self) -> Option<&'a str> {
+        match self {
+            Note::Sent(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub(super) fn error(self) -> Option<&'a str> {
+        match self {
+            Note::Failed(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// What the self-service pages read from their query string.
+pub(super) struct PageQuery {
+    pub(super) filled: Filled,
+    /// Arrived right after a code was (maybe) sent.
+    sent: bool,
+}
+
+impl PageQuery {
+    /// `sent` when the page arrived right after a code was (maybe) sent.
+    pub(super) fn note(&self, sent: &'static str) -> Note<'static> {
+        if self.sent {
+            Note::Sent(sent)
+        } else {
+            Note::Nothing
+        }
+    }
+}
+
+impl Read for PageQuery {
+    type Before = ();
+
+    async fn read(req: &HttpRequest, ctx: &Context, (): ()) -> Reading<Self> {
+        let pool = path_pool(req, ctx).await?;
+        let query = Params::parse(req.query_string().as_bytes()).ok();
+        let get = |name: &str| {
+            query
+                .as_ref()
+                .and_then(|q| q.get(name))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let request = pending(req, ctx, &pool, request_in_query(req).as_deref())
             .await
             .map(|p| p.id)
-            .unwrap_or_default(),
-        username: get("username"),
-        sent: get("sent") == "1",
+            .unwrap_or_default();
+        Ok(PageQuery {
+            filled: Filled {
+                pool,
+                request,
+                username: get("username"),
+            },
+            sent: get("sent") == "1",
+        })
+    }
+}
+
+/// A self-service form post: the checked form, the pending request it carries if still
+/// live, and the username typed.
+pub(super) struct SelfServicePost {
+    pub(super) filled: Filled,
+    pub(super) params: Params,
+    pub(super) pending: Option<AuthRequestRow>,
+}
+
+impl Read for SelfServicePost {
+    type Before = Hosted<PostedForm>;
+
+    async fn read(req: &HttpRequest, ctx: &Context, form: Self::Before) -> Reading<Self> {
+        let Hosted(PostedForm { pool, params }) = form;
+        let pending = pending(req, ctx, &pool, params.get("request")).await;
+        let request = pending.as_ref().map(|p| p.id.clone()).unwrap_or_default();
+        let username = params
+            .get("username")
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        Ok(SelfServicePost {
+            filled: Filled {
+                pool,
+                request,
+                username,
+            },
+            params,
+            pending,
+        })
     }
 }
 
@@ -92,17 +174,4 @@ pub(super) fn link(pool: &Pool, page: &str, request: &str) -> String {
     } else {
         with_query(&format!("/{}/{page}", pool.id), &[("request", request)])
     }
-}
-
-pub(super) fn with_csrf(
-    req: &HttpRequest,
-    ctx: &Context,
-    render_page: impl FnOnce(&str) -> String,
-) -> HttpResponse {
-    let (token, cookie) = csrf::token(req, ctx);
-    let mut response = html(StatusCode::OK, render_page(&token));
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
 }

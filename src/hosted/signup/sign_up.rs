@@ -1,7 +1,7 @@
 //! `/signup`: the sign-up form, with the pool's required custom attributes.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{Bytes, Data, Path};
+use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use serde_json::Value;
 
@@ -10,10 +10,13 @@ use crate::accounts::verification::signup::{self, SignUpForm};
 use crate::context::Context;
 use crate::error::Error;
 use crate::hosted::csrf;
-use crate::hosted::forms::{internal, load_pool, policy_text, posted_form, request_in_query};
-use crate::hosted::pages::{Brand, ExtraField, SignUpPage, message, render};
+use crate::hosted::forms::{
+    PostedForm, form_page, internal, load_pool, policy_text, request_in_query,
+};
+use crate::hosted::pages::{Brand, ExtraField, SignUpPage, message};
+use crate::hosted::read::Hosted;
 use crate::hosted::see_other;
-use crate::hosted::signup::shared::{link, pending, protect, with_csrf};
+use crate::hosted::signup::shared::{link, pending, protect};
 use crate::ops::client_address::ClientAddress;
 use crate::pools::Pool;
 use crate::tokens::authorize::{Params, with_query};
@@ -61,20 +64,18 @@ fn signup_page(
             .to_string()
     };
     let (username, email) = (get("username"), get("email"));
-    with_csrf(req, ctx, |token| {
-        render(&SignUpPage {
-            brand: Brand::of(pool),
-            action: format!("/{}/signup", pool.id),
-            csrf_token: token,
-            request,
-            ask_username: !pool.config.email_is_username(),
-            username: &username,
-            email: &email,
-            policy: policy_text(pool),
-            extra_fields: extra_fields(pool, params),
-            login_link: link(pool, "login", request),
-            error,
-        })
+    form_page(req, ctx, |token| SignUpPage {
+        brand: Brand::of(pool),
+        action: format!("/{}/signup", pool.id),
+        csrf_token: token,
+        request,
+        ask_username: !pool.config.email_is_username(),
+        username: &username,
+        email: &email,
+        policy: policy_text(pool),
+        extra_fields: extra_fields(pool, params),
+        login_link: link(pool, "login", request),
+        error,
     })
 }
 
@@ -98,14 +99,10 @@ pub async fn signup_form(req: HttpRequest, ctx: Data<Context>, path: Path<String
 pub async fn signup_submit(
     req: HttpRequest,
     ctx: Data<Context>,
-    path: Path<String>,
     address: ClientAddress,
-    body: Bytes,
+    form: Hosted<PostedForm>,
 ) -> HttpResponse {
-    let (pool, params) = match posted_form(&req, &ctx, &path, &body).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+    let Hosted(PostedForm { pool, params }) = form;
     if pool.config.allow_admin_create_user_only {
         return disabled(&pool);
     }

@@ -3,7 +3,7 @@
 use sqlx::AssertSqlSafe;
 
 use crate::store::iam::principals::lock_user_query;
-use crate::store::{Store, StoreError, StoreResult, in_tx, on_pool};
+use crate::store::{Store, StoreError, StoreResult, execute_in_tx, in_tx, on_pool};
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct AccessKeyRow {
@@ -17,15 +17,11 @@ pub struct AccessKeyRow {
     pub last_used_address: Option<String>,
 }
 
-impl std::fmt::Debug for AccessKeyRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessKeyRow")
-            .field("id", &self.id)
-            .field("user_name", &self.user_name)
-            .field("status", &self.status)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(AccessKeyRow {
+    id,
+    user_name,
+    status
+});
 
 pub(super) const KEY_COLUMNS: &str = "id, user_name, secret_sealed, status, created_at, expires_at, \
      last_used_at, last_used_address";
@@ -80,27 +76,23 @@ pub async fn set_key_status(
     id: &str,
     status: &str,
 ) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE iam_access_keys SET status = $3 WHERE user_name = $1 AND id = $2",
-    )
-    .bind(user)
-    .bind(id)
-    .bind(status)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        user,
+        id,
+        status
+    );
     Ok(rows == 1)
 }
 
 pub async fn delete_key(store: &Store, user: &str, id: &str) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "DELETE FROM iam_access_keys WHERE user_name = $1 AND id = $2",
-    )
-    .bind(user)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        user,
+        id
+    );
     Ok(rows == 1)
 }
 

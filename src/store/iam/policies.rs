@@ -4,7 +4,7 @@
 use sqlx::AssertSqlSafe;
 
 use crate::store::iam::principals::Kind;
-use crate::store::{Store, StoreError, StoreResult, in_tx};
+use crate::store::{Store, StoreError, StoreResult, execute_in_tx, in_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PolicyRow {
@@ -59,19 +59,16 @@ pub async fn seed_managed(store: &Store, names: &[&str], now: i64) -> StoreResul
 }
 
 pub async fn insert_policy(store: &Store, row: &PolicyRow) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        sqlx::query(
-            "INSERT INTO iam_policies (name, managed, description, document, created_at, updated_at) \
+    execute_in_tx!(
+        store,
+        "INSERT INTO iam_policies (name, managed, description, document, created_at, updated_at) \
              VALUES ($1, FALSE, $2, $3, $4, $5)",
-        )
-        .bind(&row.name)
-        .bind(&row.description)
-        .bind(&row.document)
-        .bind(row.created_at)
-        .bind(row.updated_at)
-        .execute(&mut *tx)
-        .await?;
-    });
+        &row.name,
+        &row.description,
+        &row.document,
+        row.created_at,
+        row.updated_at
+    );
     Ok(())
 }
 
@@ -82,27 +79,23 @@ pub async fn update_policy(
     document: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "UPDATE iam_policies SET document = $2, updated_at = $3 WHERE name = $1 AND NOT managed",
-    )
-    .bind(name)
-    .bind(document)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        name,
+        document,
+        now
+    );
     Ok(rows == 1)
 }
 
 /// Deletes a customer-managed policy; `Reference` while it is attached.
 pub async fn delete_policy(store: &Store, name: &str) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "DELETE FROM iam_policies WHERE name = $1 AND NOT managed",
-    )
-    .bind(name)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        name
+    );
     Ok(rows == 1)
 }
 
@@ -112,9 +105,7 @@ pub async fn attach(store: &Store, kind: Kind, principal: &str, policy: &str) ->
         "INSERT INTO {} (principal, policy_name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         table(kind, false)?
     );
-    in_tx!(store, tx => {
-        sqlx::query(AssertSqlSafe(sql)).bind(principal).bind(policy).execute(&mut *tx).await?;
-    });
+    execute_in_tx!(store, AssertSqlSafe(sql), principal, policy);
     Ok(())
 }
 
@@ -123,12 +114,7 @@ pub async fn detach(store: &Store, kind: Kind, principal: &str, policy: &str) ->
         "DELETE FROM {} WHERE principal = $1 AND policy_name = $2",
         table(kind, false)?
     );
-    let rows = in_tx!(store, tx => sqlx::query(AssertSqlSafe(sql))
-        .bind(principal)
-        .bind(policy)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected());
+    let rows = execute_in_tx!(store, AssertSqlSafe(sql), principal, policy);
     Ok(rows == 1)
 }
 
@@ -145,14 +131,7 @@ pub async fn put_inline(
          ON CONFLICT (principal, policy_name) DO UPDATE SET document = excluded.document",
         table(kind, true)?
     );
-    in_tx!(store, tx => {
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(principal)
-            .bind(policy)
-            .bind(document)
-            .execute(&mut *tx)
-            .await?;
-    });
+    execute_in_tx!(store, AssertSqlSafe(sql), principal, policy, document);
     Ok(())
 }
 
@@ -166,11 +145,6 @@ pub async fn delete_inline(
         "DELETE FROM {} WHERE principal = $1 AND policy_name = $2",
         table(kind, true)?
     );
-    let rows = in_tx!(store, tx => sqlx::query(AssertSqlSafe(sql))
-        .bind(principal)
-        .bind(policy)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected());
+    let rows = execute_in_tx!(store, AssertSqlSafe(sql), principal, policy);
     Ok(rows == 1)
 }

@@ -3,7 +3,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use crate::store::{Store, StoreResult, in_tx};
+use crate::store::{Store, StoreResult, execute_in_tx};
 
 /// The IAM resource kinds, as in `arn:aws:iam::<account>:<kind>/<name>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,9 +60,7 @@ pub async fn insert_named(store: &Store, kind: Kind, name: &str, now: i64) -> St
         "INSERT INTO {} (name, created_at) VALUES ($1, $2)",
         entity_table(kind)
     );
-    in_tx!(store, tx => {
-        sqlx::query(AssertSqlSafe(sql)).bind(name).bind(now).execute(&mut *tx).await?;
-    });
+    execute_in_tx!(store, AssertSqlSafe(sql), name, now);
     Ok(())
 }
 
@@ -70,54 +68,42 @@ pub async fn insert_named(store: &Store, kind: Kind, name: &str, now: i64) -> St
 /// policies, sessions). False when there was none.
 pub async fn delete_entity(store: &Store, kind: Kind, name: &str) -> StoreResult<bool> {
     let sql = format!("DELETE FROM {} WHERE name = $1", entity_table(kind));
-    let rows = in_tx!(store, tx => sqlx::query(AssertSqlSafe(sql))
-        .bind(name)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected());
+    let rows = execute_in_tx!(store, AssertSqlSafe(sql), name);
     Ok(rows == 1)
 }
 
 pub async fn insert_role(store: &Store, row: &RoleRow) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        sqlx::query(
-            "INSERT INTO iam_roles (name, trust_policy, max_session_duration, created_at) \
+    execute_in_tx!(
+        store,
+        "INSERT INTO iam_roles (name, trust_policy, max_session_duration, created_at) \
              VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&row.name)
-        .bind(&row.trust_policy)
-        .bind(row.max_session_duration)
-        .bind(row.created_at)
-        .execute(&mut *tx)
-        .await?;
-    });
+        &row.name,
+        &row.trust_policy,
+        row.max_session_duration,
+        row.created_at
+    );
     Ok(())
 }
 
 /// Adds a member (idempotent). `Reference` when the group or user does not exist.
 pub async fn add_member(store: &Store, group: &str, user: &str) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        sqlx::query(
-            "INSERT INTO iam_group_members (group_name, user_name) VALUES ($1, $2) \
+    execute_in_tx!(
+        store,
+        "INSERT INTO iam_group_members (group_name, user_name) VALUES ($1, $2) \
              ON CONFLICT DO NOTHING",
-        )
-        .bind(group)
-        .bind(user)
-        .execute(&mut *tx)
-        .await?;
-    });
+        group,
+        user
+    );
     Ok(())
 }
 
 pub async fn remove_member(store: &Store, group: &str, user: &str) -> StoreResult<bool> {
-    let rows = in_tx!(store, tx => sqlx::query(
+    let rows = execute_in_tx!(
+        store,
         "DELETE FROM iam_group_members WHERE group_name = $1 AND user_name = $2",
-    )
-    .bind(group)
-    .bind(user)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected());
+        group,
+        user
+    );
     Ok(rows == 1)
 }
 

@@ -2,7 +2,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use crate::store::{Store, StoreResult, in_tx, on_pool};
+use crate::store::{Store, StoreResult, execute_in_tx, on_pool};
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct SessionRow {
@@ -17,36 +17,31 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
-impl std::fmt::Debug for SessionRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionRow")
-            .field("access_key_id", &self.access_key_id)
-            .field("role_name", &self.role_name)
-            .field("expires_at", &self.expires_at)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(SessionRow {
+    access_key_id,
+    role_name,
+    expires_at
+});
 
 const SESSION_COLUMNS: &str = "access_key_id, role_name, session_name, caller_arn, \
      secret_sealed, token_hash, session_policy, created_at, expires_at";
 
 pub async fn insert_session(store: &Store, row: &SessionRow) -> StoreResult<()> {
-    in_tx!(store, tx => {
-        sqlx::query(AssertSqlSafe(format!(
+    execute_in_tx!(
+        store,
+        AssertSqlSafe(format!(
             "INSERT INTO iam_sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        )))
-        .bind(&row.access_key_id)
-        .bind(&row.role_name)
-        .bind(&row.session_name)
-        .bind(&row.caller_arn)
-        .bind(&row.secret_sealed)
-        .bind(&row.token_hash)
-        .bind(&row.session_policy)
-        .bind(row.created_at)
-        .bind(row.expires_at)
-        .execute(&mut *tx)
-        .await?;
-    });
+        )),
+        &row.access_key_id,
+        &row.role_name,
+        &row.session_name,
+        &row.caller_arn,
+        &row.secret_sealed,
+        &row.token_hash,
+        &row.session_policy,
+        row.created_at,
+        row.expires_at
+    );
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use crate::pools::client_config::STANDARD_SCOPES;
 use crate::pools::oauth_client::{OAuthClient, find_oauth_client};
 use crate::tokens::OAuthError;
 use crate::tokens::claims::{TokenResponse, issue_client_token};
-use crate::tokens::grants::scope::parse_scopes;
+use crate::tokens::grants::scope::narrowed;
 
 /// Client credentials as presented: from `Authorization: Basic` or the form body.
 pub struct ClientCredentials {
@@ -14,13 +14,7 @@ pub struct ClientCredentials {
     pub secret: Option<String>,
 }
 
-impl std::fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
+crate::redact::debug_fields!(ClientCredentials { client_id });
 
 /// Authenticates the client: a confidential client must present its secret, a public
 /// client must not claim one. Every failure reads the same.
@@ -57,16 +51,6 @@ pub async fn client_credentials(
         .filter(|s| !STANDARD_SCOPES.contains(&s.as_str()))
         .cloned()
         .collect();
-    let scopes = match scope.map(parse_scopes).transpose()? {
-        Some(asked) if !asked.is_empty() => {
-            if let Some(bad) = asked.iter().find(|s| !allowed.contains(s)) {
-                return Err(OAuthError::InvalidScope(format!(
-                    "`{bad}` is not allowed for this client"
-                )));
-            }
-            asked
-        }
-        _ => allowed,
-    };
+    let scopes = narrowed(scope, &allowed, "is not allowed for this client")?;
     issue_client_token(ctx, client, &scopes).await
 }

@@ -9,7 +9,7 @@ use crate::store::oauth as store;
 use crate::store::users::UserRow;
 use crate::tokens::OAuthError;
 use crate::tokens::claims::{Grant, TokenResponse, issue_user_tokens, mint_refresh};
-use crate::tokens::grants::scope::parse_scopes;
+use crate::tokens::grants::scope::{narrowed, parse_scopes};
 
 /// The door a refresh comes through: its rule for who may refresh differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,17 +89,7 @@ pub async fn refresh_token(
         ));
     }
     // A smaller `scope` narrows this access token only.
-    let scopes = match scope.map(parse_scopes).transpose()? {
-        Some(asked) if !asked.is_empty() => {
-            if let Some(extra) = asked.iter().find(|s| !granted.contains(s)) {
-                return Err(OAuthError::InvalidScope(format!(
-                    "`{extra}` was not granted"
-                )));
-            }
-            asked
-        }
-        _ => granted.clone(),
-    };
+    let scopes = narrowed(scope, &granted, "was not granted")?;
     let grant = Grant {
         client,
         user: &user,

@@ -20,6 +20,24 @@ pub fn parse_scopes(scope: &str) -> Result<Vec<String>, OAuthError> {
     Ok(out)
 }
 
+/// The scopes a request asks for (`scope`) out of `allowed`, or all of `allowed` when it
+/// asks for none; `invalid_scope`, naming the first it may not have, with `refusal`.
+pub fn narrowed(
+    scope: Option<&str>,
+    allowed: &[String],
+    refusal: &str,
+) -> Result<Vec<String>, OAuthError> {
+    match scope.map(parse_scopes).transpose()? {
+        Some(asked) if !asked.is_empty() => {
+            if let Some(bad) = asked.iter().find(|s| !allowed.contains(s)) {
+                return Err(OAuthError::InvalidScope(format!("`{bad}` {refusal}")));
+            }
+            Ok(asked)
+        }
+        _ => Ok(allowed.to_vec()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
